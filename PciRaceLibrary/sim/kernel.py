@@ -1,0 +1,458 @@
+"""The deterministic kernel: tasks, virtual clock, run queue, delays and faults.
+
+One heap holds every task that will run: ``(wake_at, seq, task)``. A task that
+becomes runnable now is pushed with ``wake_at = now``; a delayed one with its
+wake-up time. ``seq`` comes from one counter, so tasks runnable at the same
+virtual time run in the order they became runnable (spawn order for new
+tasks), and timelines repeat byte for byte.
+
+A task runs until it blocks: on a delay or sleep, on a lock another task holds,
+or on an event. Passing a point without delay does not yield, unless a choice
+policy (the explorer's) decides to switch to another task runnable now.
+"""
+
+from __future__ import annotations
+
+import heapq
+import itertools
+import time
+from collections.abc import Callable, Coroutine, Sequence
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from ..errors import Deadlock, RunawayError, TaskCrashed
+from .journal import Journal, format_time
+from .locks import Event, Lock
+from .traps import AcquireTrap, PointTrap, SleepTrap, WaitTrap
+
+RUNNABLE = "runnable"
+SLEEPING = "sleeping"
+BLOCKED = "blocked"
+DONE = "done"
+CRASHED = "crashed"
+CANCELLED = "cancelled"
+
+
+@dataclass
+class Injection:
+    """A delay (seconds) and/or fault at a point, for ``times`` passes or forever."""
+
+    delay: float = 0.0
+    fault: Callable[[], BaseException] | None = None
+    times: int | None = None
+
+    def take(self) -> bool:
+        """Uses one pass; False once the count is spent."""
+        if self.times is None:
+            return True
+        if self.times <= 0:
+            return False
+        self.times -= 1
+        return True
+
+
+class ChoicePolicy(Protocol):
+    """Chooses which task runs at a choice point.
+
+    ``candidates[0]`` is the task passing ``point``; the rest are the tasks
+    runnable at the same virtual time, in the order they would run. Returns
+    the index of the task to run next.
+    """
+
+    def choose(self, point: str, candidates: Sequence[Task]) -> int: ...
+
+
+class Task:
+    """A coroutine the kernel runs, with its own delays and journal name."""
+
+    def __init__(
+        self,
+        kernel: Kernel,
+        coro: Coroutine[Any, Any, Any],
+        name: str,
+        index: int,
+        delays: dict[str, Injection],
+    ) -> None:
+        self.kernel = kernel
+        self.coro = coro
+        self.name = name
+        self.index = index
+        self.delays = delays
+        self.state = RUNNABLE
+        self.waiting_for = ""
+        self.result: Any = None
+        self.error: BaseException | None = None
+        self.points_passed: set[str] = set()
+        self.blocked_on: Lock | Event | None = None
+        self._entry: list[Any] | None = None
+
+    def __repr__(self) -> str:
+        waiting = f" {self.waiting_for}" if self.waiting_for else ""
+        return f"<Task {self.name} {self.state}{waiting} {format_time(self.kernel.now)}>"
+
+    @property
+    def done(self) -> bool:
+        return self.state in (DONE, CRASHED, CANCELLED)
+
+
+@dataclass(frozen=True)
+class Statistics:
+    """A snapshot of the kernel, like Trio's ``RunStatistics``."""
+
+    now: float
+    runnable: int
+    sleeping: int
+    blocked: int
+    finished: int
+    next_wakeup: float | None
+
+
+class Kernel:
+    """Runs tasks cooperatively in virtual time. Knows nothing of Nova.
+
+    ``guard_seconds`` is the wall-clock budget of one ``run_until`` call, a
+    guard against runaway loops in model code; ``policy`` chooses at points
+    (exploration), ``None`` keeps the default order.
+    """
+
+    def __init__(
+        self, *, guard_seconds: float = 30.0, policy: ChoicePolicy | None = None
+    ) -> None:
+        self.now = 0.0
+        self.journal = Journal()
+        self.tasks: list[Task] = []
+        self.policy = policy
+        self.guard_seconds = guard_seconds
+        self.current: Task | None = None
+        self.injections: dict[str, Injection] = {}
+        self._heap: list[list[Any]] = []
+        self._seq = itertools.count()
+        self._steps = 0
+
+    # -- spawning and injecting ------------------------------------------------
+
+    def spawn(
+        self,
+        coro: Coroutine[Any, Any, Any],
+        name: str,
+        *,
+        delays: dict[str, float] | None = None,
+    ) -> Task:
+        """Creates a task runnable now, after those already runnable now.
+
+        ``delays`` maps point names to seconds, applied each time this task
+        passes the point. Raises ValueError for a negative delay.
+        """
+        own = {}
+        for point_name, seconds in (delays or {}).items():
+            _check_delay(point_name, seconds)
+            own[point_name] = Injection(delay=float(seconds))
+        task = Task(self, coro, name, len(self.tasks), own)
+        self.tasks.append(task)
+        self.journal.record(self.now, name, "spawn", name)
+        self._schedule(task, self.now, None)
+        return task
+
+    def inject_delay(self, point: str, seconds: float, times: int | None = None) -> None:
+        """Delays every task at ``point`` by ``seconds``, ``times`` times or always.
+
+        Raises ValueError for a negative delay or count.
+        """
+        _check_delay(point, seconds)
+        if times is not None and times < 0:
+            raise ValueError(f"Delay count at '{point}' cannot be negative: {times}.")
+        current = self.injections.get(point)
+        fault = current.fault if current else None
+        self.injections[point] = Injection(float(seconds), fault, times)
+
+    def inject_fault(
+        self,
+        point: str,
+        fault: Callable[[], BaseException],
+        times: int | None = 1,
+    ) -> None:
+        """Makes the next ``times`` passes of ``point`` raise ``fault()``."""
+        self.injections[point] = Injection(0.0, fault, times)
+
+    def clear_injections(self) -> None:
+        """Removes every global delay and fault (task-own delays stay)."""
+        self.injections.clear()
+
+    def note(self, kind: str, detail: str) -> None:
+        """Journals a model event (``state`` change, ``note``) for the current task."""
+        who = self.current.name if self.current else "-"
+        self.journal.record(self.now, who, kind, detail)
+
+    # -- running ---------------------------------------------------------------
+
+    def run_until(
+        self, done: Callable[[], bool], timeout: float | None = None
+    ) -> bool:
+        """Runs tasks until ``done()`` holds (True), or all are idle or ``timeout``
+        seconds of virtual time pass (False; the clock then stands at the
+        deadline).
+
+        Raises Deadlock naming each blocked task and what it waits for,
+        TaskCrashed if a task raised an unhandled exception, and RunawayError
+        if the wall-clock guard runs out.
+        """
+        if timeout is not None and timeout < 0:
+            raise ValueError(f"Timeout cannot be negative: {timeout} seconds.")
+        deadline = None if timeout is None else self.now + timeout
+        started = time.monotonic()
+        while not done():
+            entry = self._peek()
+            if entry is None:
+                self._raise_if_blocked()  # blocked tasks, nothing left to wake them
+                if deadline is not None:
+                    self.now = max(self.now, deadline)  # an idle wait costs its timeout
+                return False
+            if deadline is not None and entry[0] > deadline:
+                self.now = deadline
+                return False
+            self._step()
+            self._steps += 1
+            if self._steps % 256 == 0 and time.monotonic() - started > self.guard_seconds:
+                raise RunawayError(
+                    f"The kernel ran longer than its wall-clock guard of "
+                    f"{self.guard_seconds:g} seconds at {format_time(self.now)}; "
+                    f"runnable: {', '.join(self._names(RUNNABLE)) or 'none'}."
+                )
+        return True
+
+    def run_task(self, task: Task, timeout: float | None = None) -> bool:
+        """Runs until ``task`` finishes, others progressing meanwhile."""
+        return self.run_until(lambda: task.done, timeout)
+
+    def run_all(self, timeout: float | None = None) -> bool:
+        """Runs until every task has finished."""
+        return self.run_until(lambda: all(task.done for task in self.tasks), timeout)
+
+    def cancel(self, task: Task) -> None:
+        """Stops ``task`` where it waits, running its clean-up (lock releases).
+
+        Raises RuntimeError when a task tries to cancel itself.
+        """
+        if task.done:
+            return
+        if task is self.current:
+            raise RuntimeError(f"Task '{task.name}' cannot cancel itself.")
+        self._unschedule(task)
+        if task.blocked_on is not None:
+            task.blocked_on.waiters.remove(task)
+            task.blocked_on = None
+        previous, self.current = self.current, task
+        try:
+            task.coro.close()  # runs finally blocks: `async with lock` releases
+        finally:
+            self.current = previous
+        task.state = CANCELLED
+        task.waiting_for = ""
+        self.journal.record(self.now, task.name, "cancel", task.name)
+
+    def statistics(self) -> Statistics:
+        entry = self._peek()
+        return Statistics(
+            now=self.now,
+            runnable=len(self._names(RUNNABLE)),
+            sleeping=len(self._names(SLEEPING)),
+            blocked=len(self._names(BLOCKED)),
+            finished=sum(task.done for task in self.tasks),
+            next_wakeup=None if entry is None else entry[0],
+        )
+
+    # -- used by Lock and Event ------------------------------------------------
+
+    def release(self, lock: Lock) -> None:
+        if lock.owner is not self.current:
+            holder = lock.owner.name if lock.owner else "nobody"
+            who = self.current.name if self.current else "the kernel"
+            raise RuntimeError(
+                f"'{who}' cannot release {lock.name}: it is held by '{holder}'."
+            )
+        self.journal.record(self.now, lock.owner.name, "release", lock.name)
+        if lock.waiters:
+            # Hand over directly, so nobody can take the lock between release
+            # and the waiter's wake-up: that is what makes the lock fair.
+            waiter = lock.waiters.popleft()
+            lock.owner = waiter
+            self.journal.record(self.now, waiter.name, "acquire", lock.name)
+            self._schedule(waiter, self.now, None)
+        else:
+            lock.owner = None
+
+    def wake_all(self, event: Event) -> None:
+        while event.waiters:
+            self._schedule(event.waiters.popleft(), self.now, None)
+
+    # -- internals -------------------------------------------------------------
+
+    def _schedule(self, task: Task, wake_at: float, value: Any) -> None:
+        entry = [wake_at, next(self._seq), task, value, True]
+        task._entry = entry
+        task.blocked_on = None
+        task.state = RUNNABLE if wake_at <= self.now else SLEEPING
+        if task.state == RUNNABLE:
+            task.waiting_for = ""
+        heapq.heappush(self._heap, entry)
+
+    def _unschedule(self, task: Task) -> None:
+        if task._entry is not None:
+            task._entry[4] = False  # lazily dropped when it reaches the top
+            task._entry = None
+
+    def _peek(self) -> list[Any] | None:
+        while self._heap and not self._heap[0][4]:
+            heapq.heappop(self._heap)
+        return self._heap[0] if self._heap else None
+
+    def _step(self) -> None:
+        wake_at, _, task, value, _ = heapq.heappop(self._heap)
+        task._entry = None
+        self.now = max(self.now, wake_at)
+        next_task: Task | None = task
+        while next_task is not None:
+            next_task, value = self._run(next_task, value)
+
+    def _run(self, task: Task, value: Any) -> tuple[Task | None, Any]:
+        """Runs ``task`` until it blocks. Returns a task to run next at once
+        (chosen by the policy) with the value to send it, or ``(None, None)``."""
+        task.state = RUNNABLE
+        task.waiting_for = ""
+        self.current = task
+        throw: BaseException | None = None
+        try:
+            while True:
+                try:
+                    if throw is not None:
+                        request, throw = task.coro.throw(throw), None
+                    else:
+                        request = task.coro.send(value)
+                except StopIteration as stop:
+                    task.state, task.result = DONE, stop.value
+                    self.journal.record(self.now, task.name, "end", task.name)
+                    return None, None
+                except Exception as exc:
+                    task.state, task.error = CRASHED, exc
+                    self.journal.record(
+                        self.now, task.name, "crash", f"{type(exc).__name__}: {exc}"
+                    )
+                    raise TaskCrashed(
+                        f"Task '{task.name}' crashed at {format_time(self.now)}: "
+                        f"{type(exc).__name__}: {exc}"
+                    ) from exc
+                value = None
+                if isinstance(request, PointTrap):
+                    outcome = self._pass_point(task, request.name)
+                    if isinstance(outcome, BaseException):
+                        throw = outcome
+                        continue
+                    if outcome is not None:
+                        return outcome
+                    if task.state == SLEEPING:
+                        return None, None
+                elif isinstance(request, SleepTrap):
+                    self._sleep(task, request.seconds, request.reason)
+                    return None, None
+                elif isinstance(request, AcquireTrap):
+                    if not self._acquire(task, request.lock):
+                        return None, None
+                elif isinstance(request, WaitTrap):
+                    if not self._wait(task, request.event):
+                        return None, None
+                else:
+                    task.coro.close()
+                    task.state = CRASHED
+                    raise TaskCrashed(
+                        f"Task '{task.name}' yielded {request!r}, which the kernel "
+                        "does not understand; await only point(), sleep(), "
+                        "Lock.acquire() or Event.wait() (asyncio calls do not "
+                        "work here)."
+                    )
+        finally:
+            self.current = None
+
+    def _pass_point(
+        self, task: Task, name: str
+    ) -> BaseException | tuple[Task, Any] | None:
+        task.points_passed.add(name)
+        self.journal.record(self.now, task.name, "point", name)
+        injection = task.delays.get(name)
+        if injection is None or not injection.take():
+            injection = self.injections.get(name)
+            if injection is not None and not injection.take():
+                injection = None
+        if injection is not None and injection.fault is not None:
+            fault = injection.fault()
+            self.journal.record(self.now, task.name, "fault", f"{name}: {fault}")
+            return fault
+        if injection is not None and injection.delay > 0:
+            self._sleep(task, injection.delay, name, kind="delay")
+            return None
+        if self.policy is not None:
+            return self._choose(task, name)
+        return None
+
+    def _choose(self, task: Task, name: str) -> tuple[Task, Any] | None:
+        ready = sorted(
+            (entry for entry in self._heap if entry[4] and entry[0] <= self.now),
+            key=lambda entry: entry[1],
+        )
+        if not ready or self.policy is None:
+            return None
+        candidates = [task] + [entry[2] for entry in ready]
+        pick = self.policy.choose(name, candidates)
+        if pick == 0:
+            return None
+        chosen_entry = ready[pick - 1]
+        chosen, value = chosen_entry[2], chosen_entry[3]
+        self._unschedule(chosen)
+        self.journal.record(self.now, task.name, "switch", f"{name} -> {chosen.name}")
+        self._schedule(task, self.now, None)
+        return chosen, value
+
+    def _sleep(self, task: Task, seconds: float, reason: str, kind: str = "sleep") -> None:
+        self.journal.record(self.now, task.name, kind, reason, seconds)
+        task.waiting_for = f"{kind} until {format_time(self.now + seconds)}"
+        self._schedule(task, self.now + seconds, None)
+
+    def _acquire(self, task: Task, lock: Lock) -> bool:
+        lock._kernel = self
+        if lock.owner is None:
+            lock.owner = task
+            self.journal.record(self.now, task.name, "acquire", lock.name)
+            return True
+        if lock.owner is task:
+            raise RuntimeError(f"Task '{task.name}' already holds {lock.name}.")
+        lock.waiters.append(task)
+        task.blocked_on = lock
+        task.state = BLOCKED
+        task.waiting_for = f"{lock.name} held by '{lock.owner.name}'"
+        self.journal.record(self.now, task.name, "wait", lock.name)
+        return False
+
+    def _wait(self, task: Task, event: Event) -> bool:
+        event._kernel = self
+        if event.is_set:
+            return True
+        event.waiters.append(task)
+        task.blocked_on = event
+        task.state = BLOCKED
+        task.waiting_for = f"event {event.name}"
+        self.journal.record(self.now, task.name, "wait", event.name)
+        return False
+
+    def _names(self, state: str) -> list[str]:
+        return [task.name for task in self.tasks if task.state == state]
+
+    def _raise_if_blocked(self) -> None:
+        blocked = [task for task in self.tasks if task.state == BLOCKED]
+        if not blocked:
+            return
+        waits = "; ".join(f"'{task.name}' waits for {task.waiting_for}" for task in blocked)
+        raise Deadlock(f"Deadlock at {format_time(self.now)}: {waits}.")
+
+
+def _check_delay(point: str, seconds: float) -> None:
+    if seconds < 0:
+        raise ValueError(f"Delay at '{point}' cannot be negative: {seconds} seconds.")

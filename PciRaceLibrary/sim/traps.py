@@ -1,0 +1,63 @@
+"""The only awaitables that hand control back to the kernel.
+
+Model code awaits :func:`point`, :func:`sleep`, ``Lock.acquire`` or
+``Event.wait``; each yields one small request object to the kernel's runner,
+which decides whether the task continues at once or waits. Anything else a
+coroutine yields (an ``asyncio`` future, say) is rejected by the kernel.
+"""
+
+from __future__ import annotations
+
+import types
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from .locks import Event, Lock
+
+
+@dataclass(frozen=True)
+class PointTrap:
+    name: str
+
+
+@dataclass(frozen=True)
+class SleepTrap:
+    seconds: float
+    reason: str
+
+
+@dataclass(frozen=True)
+class AcquireTrap:
+    lock: Lock
+
+
+@dataclass(frozen=True)
+class WaitTrap:
+    event: Event
+
+
+@types.coroutine
+def trap(request: object) -> Any:
+    """Yields ``request`` to the kernel and returns what the kernel sends back."""
+    return (yield request)
+
+
+async def point(name: str) -> None:
+    """Passes the named interleaving point ``name`` (``Class.method``).
+
+    Applies any delay or fault injected for it, and is where an exploration
+    policy may switch to another runnable task. Without either it costs
+    nothing and does not yield the processor.
+    """
+    await trap(PointTrap(name))
+
+
+async def sleep(seconds: float, reason: str = "sleep") -> None:
+    """Waits ``seconds`` of virtual time.
+
+    Raises ValueError if ``seconds`` is negative.
+    """
+    if seconds < 0:
+        raise ValueError(f"Cannot sleep a negative time: {seconds} seconds.")
+    await trap(SleepTrap(float(seconds), reason))
