@@ -1,0 +1,108 @@
+"""Nova's API: what it refuses at once, and the operations it accepts.
+
+Each ``check_*`` function validates a request against the current state and
+raises ``ApiRefused`` or ``UnknownName`` with one sentence, changing nothing.
+The ``async`` operations are what runs after the API answered: the API's own
+saves, the cast to the conductor, and everything downstream, in one task.
+"""
+
+from __future__ import annotations
+
+from ..errors import ApiRefused
+from ..sim import point
+from . import conductor
+from .context import Context
+from .objects import ACTIVE, DELETED, DELETING, ERROR, REBUILDING, STOPPED, Instance, Migration
+
+EVACUABLE_VM_STATES = (ACTIVE, STOPPED, ERROR)
+REBUILDABLE_VM_STATES = (ACTIVE, STOPPED, ERROR)
+
+
+def check_evacuate(context: Context, instance: Instance, target_host: str | None) -> None:
+    """Refuses what ``POST /servers/{id}/action {evacuate}`` refuses."""
+    if instance.vm_state not in EVACUABLE_VM_STATES or not instance.launched:
+        raise ApiRefused(
+            f"Cannot evacuate '{instance.name}': it is {instance.vm_state}; "
+            f"only {', '.join(EVACUABLE_VM_STATES)} servers that have run can be."
+        )
+    if target_host is not None and target_host == instance.host:
+        raise ApiRefused(
+            f"Cannot evacuate '{instance.name}' to '{target_host}': it is its own host."
+        )
+    assert instance.host is not None
+    if context.service_is_up(instance.host):
+        service = context.db.services[instance.host]
+        why = "" if service.running else " (stopped, but not yet reported down)"
+        raise ApiRefused(
+            f"Cannot evacuate '{instance.name}': compute service on "
+            f"'{instance.host}' is up{why}."
+        )
+
+
+def check_rebuild(instance: Instance) -> None:
+    if instance.vm_state not in REBUILDABLE_VM_STATES:
+        raise ApiRefused(
+            f"Cannot rebuild '{instance.name}': it is {instance.vm_state}, "
+            f"not {', '.join(REBUILDABLE_VM_STATES)}."
+        )
+
+
+def check_delete(instance: Instance) -> None:
+    if instance.deleted or instance.vm_state == DELETED:
+        raise ApiRefused(f"Cannot delete '{instance.name}': it is already deleted.")
+
+
+async def create_server(context: Context, instance: Instance, requested_host: str | None) -> None:
+    """After ``POST /servers``: the instance row exists; schedule and build."""
+    await conductor.build_instances(context, instance, requested_host)
+
+
+async def evacuate(context: Context, instance: Instance, target_host: str | None) -> None:
+    """After ``evacuate`` was accepted: task ``rebuilding``, migration
+    ``accepted`` (the tombstone the source uses later), cast to the conductor."""
+    db = context.db
+    instance.task_state = REBUILDING
+    await db.instance_save(instance, "task_state")
+    assert instance.host is not None and instance.node is not None
+    await db.migration_create(
+        Migration(
+            id=0,
+            uuid=f"{instance.uuid}-evacuation-{len(db.migrations) + 1}",
+            instance_uuid=instance.uuid,
+            migration_type="evacuation",
+            status="accepted",
+            source_compute=instance.host,
+            source_node=instance.node,
+            dest_compute=target_host,
+        )
+    )
+    await conductor.rebuild_instance(
+        context, instance, evacuate=True, requested_host=target_host
+    )
+
+
+async def rebuild(context: Context, instance: Instance) -> None:
+    """A rebuild on the server's own host: no claim, no migration."""
+    instance.task_state = REBUILDING
+    await context.db.instance_save(instance, "task_state")
+    await conductor.rebuild_instance(context, instance, evacuate=False, requested_host=None)
+
+
+async def delete(context: Context, instance: Instance) -> None:
+    """Delete on the server's host, or a local delete in the API when that
+    host's compute service is down (its PCI rows stay until it starts)."""
+    db = context.db
+    host = instance.host
+    if host is not None and context.service_is_up(host) and db.services[host].running:
+        instance.task_state = DELETING
+        await db.instance_save(instance, "task_state")
+        await point("ComputeAPI.terminate_instance")
+        await context.computes[host].terminate_instance(instance)
+        return
+    await point("API._local_delete")
+    if host is not None:
+        await context.computes[host].unbind_ports(instance)
+    instance.vm_state, instance.task_state = DELETED, None
+    await db.instance_save(instance, "vm_state", "task_state")
+    await context.placement.delete_consumer(instance.uuid)
+    await db.instance_destroy(instance)

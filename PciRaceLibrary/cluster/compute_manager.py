@@ -1,0 +1,203 @@
+"""``ComputeManager``: what a ``nova-compute`` service does with a server.
+
+Build, rebuild for evacuation (and plain rebuild), delete, and the start-up of
+a service: ``init_host`` with ``_destroy_evacuated_instances``, then the
+start-up audit. Only the resource tracker's steps hold the host lock;
+networking, the driver and the post-spawn saves run without it, which is the
+window the periodic audit can fall into.
+"""
+
+from __future__ import annotations
+
+from ..sim import point
+from .context import Context
+from .db import Database
+from .network import binding_profile, device_for_port, new_device_ref
+from .objects import (
+    ACTIVE,
+    DELETED,
+    ERROR,
+    REBUILD_BLOCK_DEVICE_MAPPING,
+    REBUILD_SPAWNING,
+    REBUILDING,
+    InjectedFault,
+    Instance,
+    InstanceNotFound,
+    Migration,
+    PciDevice,
+)
+from .resource_tracker import ComputeResourcesUnavailable, ResourceTracker
+
+EVACUATION_STATUSES_TO_CLEAN = ("accepted", "pre-migrating", "done")
+
+# Failures a rebuild survives by cleaning up: an injected driver failure, or
+# the instance deleted under it (nova-model 2.7 B and C).
+REBUILD_FAILURES = (InjectedFault, InstanceNotFound)
+
+
+class ComputeManager:
+    """The compute service of ``host``, its resource tracker and hypervisor."""
+
+    def __init__(self, context: Context, host: str) -> None:
+        self.context = context
+        self.host = host
+        self.rt = ResourceTracker(context, host)
+        self.guests: set[str] = set()  # instance uuids the hypervisor runs
+
+    @property
+    def db(self) -> Database:
+        return self.context.db
+
+    # -- build ----------------------------------------------------------------
+
+    async def build_and_run_instance(self, instance: Instance) -> None:
+        try:
+            await self.rt.instance_claim(instance)
+        except ComputeResourcesUnavailable as exc:
+            # Nova would reschedule; with no alternates left the build fails.
+            self.context.kernel.note("note", f"claim refused: {exc}")
+            instance.vm_state, instance.task_state = ERROR, None
+            await self.db.instance_save(instance, "vm_state", "task_state")
+            await self.context.placement.delete_consumer(instance.uuid)
+            return
+        await self._bind_ports(instance, self.rt.pci.allocations.get(instance.uuid, []))
+        await point("ComputeDriver.spawn")
+        self.guests.add(instance.uuid)
+        instance.vm_state, instance.task_state, instance.launched = ACTIVE, None, True
+        await self.db.instance_save(instance, "vm_state", "task_state", "launched")
+
+    async def _bind_ports(self, instance: Instance, devices: list[PciDevice]) -> None:
+        requests = {r.requester_id: r for r in instance.pci_requests}
+        for port_id in instance.ports:
+            port = self.db.ports[port_id].clone()
+            port.binding_host_id = self.host
+            port.binding_profile = binding_profile(
+                device_for_port(requests.get(port_id), devices)
+            )
+            await self.db.port_update(port)
+
+    # -- rebuild and evacuation -------------------------------------------------
+
+    async def rebuild_instance(
+        self, instance: Instance, migration: Migration | None, *, evacuate: bool
+    ) -> None:
+        """Rebuilds ``instance`` here; with ``evacuate`` it arrives from a down host."""
+        rp_uuid = self.db.compute_nodes[self.host].uuid
+        claim_copy: Instance | None = None
+        try:
+            if evacuate:
+                assert migration is not None
+                claim_copy = await self.rt.rebuild_claim(instance, migration)
+            await self._do_rebuild_instance(instance, evacuate=evacuate)
+        except ComputeResourcesUnavailable as exc:
+            self.context.kernel.note("note", f"rebuild claim refused: {exc}")
+            await self._fail_evacuation(instance, migration, rp_uuid, vm_state=None)
+            return
+        except REBUILD_FAILURES as exc:
+            self.context.kernel.note("note", f"rebuild failed: {exc}")
+            if claim_copy is not None:
+                await self.rt.drop_move_claim(claim_copy)  # acts on the copy
+            if evacuate:
+                await self._fail_evacuation(instance, migration, rp_uuid, vm_state=ERROR)
+            elif not isinstance(exc, InstanceNotFound):
+                instance.vm_state, instance.task_state = ERROR, None
+                await self.db.instance_save(instance, "vm_state", "task_state")
+            return
+        await self.rt.finish_evacuation(instance, migration)
+
+    async def _do_rebuild_instance(self, instance: Instance, *, evacuate: bool) -> None:
+        db = self.db
+        instance.task_state = REBUILDING
+        await db.instance_save(instance, "task_state")
+        if evacuate:
+            await self._rebind_ports_for_move(instance)
+        instance.task_state = REBUILD_BLOCK_DEVICE_MAPPING
+        await db.instance_save(instance, "task_state")
+        instance.task_state = REBUILD_SPAWNING
+        await db.instance_save(instance, "task_state")
+        await point("ComputeDriver.rebuild")
+        self.guests.add(instance.uuid)
+        instance.vm_state, instance.task_state = ACTIVE, None
+        await db.instance_save(instance, "vm_state", "task_state")
+
+    async def _rebind_ports_for_move(self, instance: Instance) -> None:
+        """Points every port at this host and at its new device (by request id)."""
+        context = instance.migration_context
+        for port_id in instance.ports:
+            port = self.db.ports[port_id].clone()
+            port.binding_host_id = self.host
+            slot = port.binding_profile.get("pci_slot")
+            if slot and context is not None:
+                ref = new_device_ref(slot, context.old_pci_devices, context.new_pci_devices)
+                device = self.rt.pci.device(ref.address) if ref else None
+                port.binding_profile = binding_profile(device)
+            await self.db.port_update(port)
+
+    async def _fail_evacuation(
+        self,
+        instance: Instance,
+        migration: Migration | None,
+        rp_uuid: str,
+        *,
+        vm_state: str | None,
+    ) -> None:
+        """Migration ``failed``, this host's placement part removed, task cleared."""
+        if migration is not None:
+            migration.status = "failed"
+            await self.db.migration_save(migration)
+        if self.db.instances[instance.uuid].deleted:
+            return  # deleted meanwhile: no placement clean-up here (nova-model 2.7 C)
+        await self.context.placement.remove_provider_from_consumer(instance.uuid, rp_uuid)
+        fields = ["task_state"]
+        instance.task_state = None
+        if vm_state is not None:
+            instance.vm_state = vm_state
+            fields.append("vm_state")
+        await self.db.instance_save(instance, *fields)
+
+    # -- delete -------------------------------------------------------------------
+
+    async def terminate_instance(self, instance: Instance) -> None:
+        await point("ComputeDriver.destroy")
+        self.guests.discard(instance.uuid)
+        await self.unbind_ports(instance)
+        instance.vm_state, instance.task_state = DELETED, None
+        await self.db.instance_save(instance, "vm_state", "task_state")
+        await self.rt.update_usage(instance)
+        await self.context.placement.delete_consumer(instance.uuid)
+        await self.db.instance_destroy(instance)
+
+    async def unbind_ports(self, instance: Instance) -> None:
+        for port_id in instance.ports:
+            port = self.db.ports[port_id].clone()
+            port.binding_host_id, port.binding_profile = None, {}
+            await self.db.port_update(port)
+
+    # -- service start ------------------------------------------------------------
+
+    async def init_host(self) -> None:
+        """Start-up: clean up evacuated guests, then the start-up audit."""
+        await self.db.instance_list_by_host(self.host)
+        await self._destroy_evacuated_instances()
+        await self.rt.update_available_resource(startup=True)
+
+    async def _destroy_evacuated_instances(self) -> list[str]:
+        db, placement = self.db, self.context.placement
+        migrations = await db.migration_list_evacuations_from(
+            self.host, EVACUATION_STATUSES_TO_CLEAN
+        )
+        rp_uuid = db.compute_nodes[self.host].uuid
+        evacuated = []
+        for migration in migrations:
+            if migration.instance_uuid in self.guests:
+                await point("ComputeDriver.destroy")
+                self.guests.discard(migration.instance_uuid)
+            evacuated.append(migration.instance_uuid)
+        for migration in migrations:
+            row = db.instances.get(migration.instance_uuid)
+            if row is not None and not row.deleted:
+                await placement.remove_provider_from_consumer(migration.instance_uuid, rp_uuid)
+            migration.status = "completed"
+            await db.migration_save(migration)
+        return evacuated
+

@@ -1,0 +1,147 @@
+"""The accounting invariants of nova-model section 8, checked on the database.
+
+Each violation is one sentence naming the server, host and device. The checks
+read state only; they never move time. Some hold only after an audit (a device
+freed by delete before the host's next audit is reported as leaked), which is
+what a QA engineer wants to see.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+
+from .context import Context
+from .objects import ACTIVE, ALLOCATED, CLAIMED, PciDevice
+
+
+def check_invariants(context: Context, host: str | None = None) -> list[str]:
+    """Every violation on ``host`` (or on every host), in a stable order."""
+    hosts = [host] if host else sorted(context.db.services)
+    problems: list[str] = []
+    for name in hosts:
+        problems += _owners_belong_here(context, name)
+        problems += _parent_and_child_not_both_used(context, name)
+    problems += _running_servers_hold_their_devices(context, hosts)
+    problems += _no_device_bound_twice(context, hosts)
+    problems += _placement_matches_hosts(context, hosts)
+    return problems
+
+
+def _devices(context: Context, host: str) -> list[PciDevice]:
+    node = context.db.compute_nodes[host]
+    return context.db.peek_pci_devices(node.id)
+
+
+def _owners_belong_here(context: Context, host: str) -> list[str]:
+    """1. A used device's owner is on this host, moving through it, or was
+    evacuated away from it while it is down."""
+    db, problems = context.db, []
+    for device in _devices(context, host):
+        if device.status not in (CLAIMED, ALLOCATED) or device.instance_uuid is None:
+            continue
+        owner = db.instances.get(device.instance_uuid)
+        migrations = db.peek_migrations_of(device.instance_uuid)
+        if owner is not None and not owner.deleted and owner.host == host:
+            continue
+        if any(not m.deleted and m.in_progress and m.touches(host) for m in migrations):
+            continue
+        if not db.services[host].running and any(
+            m.migration_type == "evacuation" and m.source_compute == host for m in migrations
+        ):
+            continue  # freed when the source starts again (nova-model 5.1)
+        where = "deleted" if owner is None or owner.deleted else f"on '{owner.host}'"
+        problems.append(
+            f"PCI device {device.address} on '{host}' is {device.status} to "
+            f"'{context.label(device.instance_uuid)}', which is {where} and not "
+            f"moving through '{host}'."
+        )
+    return problems
+
+
+def _parent_and_child_not_both_used(context: Context, host: str) -> list[str]:
+    """4. A PF and one of its VFs are never both claimed or allocated."""
+    devices = _devices(context, host)
+    used = {d.address for d in devices if d.status in (CLAIMED, ALLOCATED)}
+    return [
+        f"PF {d.parent_addr} and its VF {d.address} on '{host}' are both in use."
+        for d in devices
+        if d.parent_addr and d.address in used and d.parent_addr in used
+    ]
+
+
+def _running_servers_hold_their_devices(context: Context, hosts: list[str]) -> list[str]:
+    """2. A running server holds one allocated device per SR-IOV port on its
+    host, with the port's request id, and the port's pci_slot names it."""
+    db, problems = context.db, []
+    for uuid, row in sorted(db.instances.items(), key=lambda item: item[1].name):
+        if (
+            row.deleted
+            or row.vm_state != ACTIVE
+            or row.task_state is not None
+            or row.migration_context is not None
+            or row.host not in hosts
+        ):
+            continue
+        held = [
+            d for d in _devices(context, row.host)
+            if d.instance_uuid == uuid and d.status == ALLOCATED
+        ]  # fmt: skip
+        for request in row.pci_requests:
+            mine = [d for d in held if d.request_id == request.request_id]
+            if len(mine) != request.count:
+                found = ", ".join(d.address for d in mine) or "none"
+                problems.append(
+                    f"Server '{row.name}' on '{row.host}' should hold {request.count} "
+                    f"allocated PCI device(s) for its port but holds {len(mine)}: {found}."
+                )
+                continue
+            port = db.ports.get(request.requester_id or "")
+            slot = port.binding_profile.get("pci_slot") if port else None
+            if port is not None and slot not in {d.address for d in mine}:
+                problems.append(
+                    f"Port of server '{row.name}' is bound to PCI slot {slot} but the "
+                    f"server holds {', '.join(d.address for d in mine)} on '{row.host}'."
+                )
+    return problems
+
+
+def _no_device_bound_twice(context: Context, hosts: list[str]) -> list[str]:
+    """3. No device is referenced by two servers' port bindings."""
+    bound: dict[tuple[str, str], list[str]] = defaultdict(list)
+    for port in context.db.ports.values():
+        slot = port.binding_profile.get("pci_slot")
+        if slot and port.binding_host_id in hosts:
+            bound[(port.binding_host_id, slot)].append(context.label(port.device_id))
+    return [
+        f"PCI device {slot} on '{host}' is bound to the ports of {' and '.join(sorted(owners))}."
+        for (host, slot), owners in sorted(bound.items())
+        if len(owners) > 1
+    ]
+
+
+def _placement_matches_hosts(context: Context, hosts: list[str]) -> list[str]:
+    """Placement: a consumer's provider is its host's, a move's, or an
+    evacuation source that is still down; deleted servers hold nothing."""
+    db, placement, problems = context.db, context.placement, []
+    by_uuid = {node.uuid: host for host, node in db.compute_nodes.items()}
+    for consumer, parts in sorted(placement.allocations.items()):
+        row = db.instances.get(consumer)
+        migrations = db.peek_migrations_of(consumer)
+        for rp_uuid in sorted(parts):
+            host = by_uuid[rp_uuid]
+            if host not in hosts:
+                continue
+            if row is None or row.deleted:
+                problems.append(
+                    f"Placement holds an allocation on '{host}' for deleted server "
+                    f"'{context.label(consumer)}'."
+                )
+            elif row.host != host and not any(
+                m.touches(host) and (m.in_progress or not db.services[host].running)
+                for m in migrations
+            ):
+                problems.append(
+                    f"Placement holds an allocation on '{host}' for server '{row.name}', "
+                    f"which is on '{row.host}'."
+                )
+    return problems

@@ -1,0 +1,62 @@
+"""Neutron, as far as PCI goes: SR-IOV ports, their PCI requests and bindings.
+
+A port whose vnic type is an SR-IOV type becomes one ``InstancePCIRequest``
+(nova-model 1.4): count 1, the network's physnet in the spec, the port as
+requester. The request's id stays with the port through every move, which is
+how a move pairs the old device with the new one.
+"""
+
+from __future__ import annotations
+
+from .objects import PF, VDPA, DeviceRef, InstancePCIRequest, Network, PciDevice, Port
+
+SRIOV_VNIC_TYPES = frozenset(
+    {"direct", "macvtap", "direct-physical", "virtio-forwarder", "vdpa", "remote-managed"}
+)
+
+
+def pci_request_for_port(port: Port, network: Network, request_id: str) -> InstancePCIRequest | None:
+    """The PCI request a port needs, or None for a port that needs no device."""
+    if port.vnic_type not in SRIOV_VNIC_TYPES:
+        return None
+    spec = {"remote_managed": "True" if port.vnic_type == "remote-managed" else "False"}
+    if network.physnet is not None:
+        spec = {"physical_network": network.physnet, **spec}
+    if port.vnic_type == "direct-physical":
+        spec["dev_type"] = PF
+    elif port.vnic_type == "vdpa":
+        spec["dev_type"] = VDPA
+    return InstancePCIRequest(count=1, spec=[spec], request_id=request_id, requester_id=port.id)
+
+
+def binding_profile(device: PciDevice | None) -> dict[str, str]:
+    """The binding profile Nova writes for a port bound to ``device``."""
+    if device is None:
+        return {}
+    return {
+        "pci_slot": device.address,
+        "pci_vendor_info": f"{device.vendor_id}:{device.product_id}",
+        "physical_network": device.physnet or "",
+    }
+
+
+def device_for_port(
+    request: InstancePCIRequest | None, devices: list[PciDevice]
+) -> PciDevice | None:
+    """The device serving ``request`` among ``devices`` (paired by request id)."""
+    if request is None:
+        return None
+    for device in devices:
+        if device.request_id == request.request_id:
+            return device
+    return None
+
+
+def new_device_ref(old_slot: str, old: list[DeviceRef], new: list[DeviceRef]) -> DeviceRef | None:
+    """Maps a port's current ``pci_slot`` to its new device, paired by request id."""
+    for before in old:
+        if before.address == old_slot:
+            for after in new:
+                if after.request_id == before.request_id:
+                    return after
+    return None

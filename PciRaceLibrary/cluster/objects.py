@@ -1,0 +1,340 @@
+"""Nova's objects, as far as PCI accounting needs them.
+
+Each class is named as Nova names it. Records read from the database are
+copies, as Nova's objects are: a task that loaded an instance before another
+task saved it keeps the old values until it loads again. That is what makes
+the audit's instance list a snapshot, and bug 1896463 possible.
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from .topology import FlavorSpec
+
+# vm_state values (nova/compute/vm_states.py)
+ACTIVE = "active"
+STOPPED = "stopped"
+ERROR = "error"
+DELETED = "deleted"
+BUILDING = "building"
+
+# task_state values (nova/compute/task_states.py)
+REBUILDING = "rebuilding"
+REBUILD_BLOCK_DEVICE_MAPPING = "rebuild_block_device_mapping"
+REBUILD_SPAWNING = "rebuild_spawning"
+SPAWNING = "spawning"
+DELETING = "deleting"
+
+# Migration statuses that are over for the audit (today). 2020 also had "error".
+FINISHED_MIGRATION_STATUSES = frozenset(
+    {"confirmed", "reverted", "failed", "completed", "cancelled", "done"}
+)
+
+# PCI device statuses (nova/objects/fields.py PciDeviceStatus)
+AVAILABLE = "available"
+CLAIMED = "claimed"
+ALLOCATED = "allocated"
+UNCLAIMABLE = "unclaimable"
+UNAVAILABLE = "unavailable"
+
+PF = "type-PF"
+VF = "type-VF"
+VDPA = "vdpa"
+STANDALONE = "type-PCI"
+
+
+class PciDeviceInvalidStatus(RuntimeError):
+    """A device transition its status does not allow (Nova's exception name)."""
+
+
+@dataclass
+class InstancePCIRequest:
+    """One PCI request: from a neutron port (``requester_id``) or a flavor alias."""
+
+    count: int
+    spec: list[dict[str, str]]
+    request_id: str
+    requester_id: str | None = None
+    alias_name: str | None = None
+
+
+@dataclass(frozen=True)
+class DeviceRef:
+    """A PCI device named by its compute node and address, as contexts hold them."""
+
+    compute_node_id: int
+    address: str
+    request_id: str | None
+
+
+@dataclass
+class MigrationContext:
+    """Old and new PCI devices and requests of a move, stored with the instance."""
+
+    migration_id: int
+    old_pci_devices: list[DeviceRef]
+    new_pci_devices: list[DeviceRef]
+    old_pci_requests: list[InstancePCIRequest]
+    new_pci_requests: list[InstancePCIRequest]
+
+
+@dataclass
+class Instance:
+    """A server. ``pci_devices`` is the in-memory list Nova keeps on the object;
+    the database tells the truth through the device rows' ``instance_uuid``."""
+
+    uuid: str
+    name: str
+    flavor: FlavorSpec
+    vm_state: str = BUILDING
+    task_state: str | None = None
+    host: str | None = None
+    node: str | None = None
+    compute_id: int | None = None
+    launched_on: str | None = None
+    launched: bool = False
+    pci_requests: list[InstancePCIRequest] = field(default_factory=list)
+    pci_devices: list[DeviceRef] = field(default_factory=list)
+    migration_context: MigrationContext | None = None
+    ports: list[str] = field(default_factory=list)
+    deleted: bool = False
+    updated_at: float = 0.0
+
+    def clone(self) -> Instance:
+        return copy.deepcopy(self)
+
+    def apply_migration_context(self) -> None:
+        """Copies the context's new devices and requests onto the instance."""
+        if self.migration_context is not None:
+            self.pci_requests = copy.deepcopy(self.migration_context.new_pci_requests)
+            self.pci_devices = list(self.migration_context.new_pci_devices)
+
+
+@dataclass
+class Migration:
+    """A migration record; evacuations have ``migration_type`` evacuation."""
+
+    id: int
+    uuid: str
+    instance_uuid: str
+    migration_type: str
+    status: str
+    source_compute: str
+    source_node: str
+    dest_compute: str | None = None
+    dest_node: str | None = None
+    dest_compute_id: int | None = None
+    deleted: bool = False
+    created_at: float = 0.0
+    updated_at: float = 0.0
+
+    def clone(self) -> Migration:
+        return copy.copy(self)
+
+    @property
+    def in_progress(self) -> bool:
+        return self.status not in FINISHED_MIGRATION_STATUSES
+
+    def touches(self, host: str) -> bool:
+        return host in (self.source_compute, self.dest_compute)
+
+
+@dataclass
+class ComputeNode:
+    """The hypervisor row of a compute host (node name equals host name here)."""
+
+    id: int
+    uuid: str
+    host: str
+    vcpus: int
+    memory_mb: int
+    local_gb: int
+    vcpus_used: int = 0
+    memory_mb_used: int = 0
+    local_gb_used: int = 0
+
+    @property
+    def node(self) -> str:
+        return self.host
+
+    def clone(self) -> ComputeNode:
+        return copy.copy(self)
+
+
+@dataclass
+class Service:
+    """A ``nova-compute`` service: running or stopped, and the admin's forced_down."""
+
+    host: str
+    running: bool = True
+    forced_down: bool = False
+    stopped_at: float | None = None
+
+    def is_up(self, now: float, down_time: float) -> bool:
+        """Nova's ``service_is_up``: not forced down, and heartbeating recently.
+
+        A stopped service keeps looking up until ``down_time`` seconds after
+        its last heartbeat, as with Nova's database servicegroup driver.
+        """
+        if self.forced_down:
+            return False
+        if self.running:
+            return True
+        return self.stopped_at is not None and now - self.stopped_at < down_time
+
+
+@dataclass
+class Network:
+    name: str
+    physnet: str | None
+
+
+@dataclass
+class Port:
+    """A neutron port; SR-IOV binding details live in ``binding_profile``."""
+
+    id: str
+    network: str
+    vnic_type: str
+    device_id: str | None = None
+    binding_host_id: str | None = None
+    binding_profile: dict[str, str] = field(default_factory=dict)
+
+    def clone(self) -> Port:
+        return copy.deepcopy(self)
+
+
+@dataclass
+class PciDevice:
+    """A PCI device: a database row, or the PCI tracker's live copy with links.
+
+    Transitions follow nova/objects/pci_device.py (nova-model 7.2), including
+    the parent/child exclusivity of PFs and their VFs. ``on_change`` lets the
+    tracker journal every status change, relatives included.
+    """
+
+    compute_node_id: int
+    host: str
+    address: str
+    dev_type: str
+    parent_addr: str | None
+    vendor_id: str
+    product_id: str
+    numa_node: int
+    physnet: str | None
+    parent_ifname: str | None
+    remote_managed: bool
+    status: str = AVAILABLE
+    instance_uuid: str | None = None
+    request_id: str | None = None
+    parent_device: PciDevice | None = field(default=None, repr=False, compare=False)
+    child_devices: list[PciDevice] = field(default_factory=list, repr=False, compare=False)
+    on_change: Callable[[PciDevice, str, str], None] | None = field(
+        default=None, repr=False, compare=False
+    )
+
+    @property
+    def ref(self) -> DeviceRef:
+        return DeviceRef(self.compute_node_id, self.address, self.request_id)
+
+    @property
+    def is_parent(self) -> bool:
+        return self.dev_type == PF
+
+    @property
+    def is_child(self) -> bool:
+        return self.dev_type in (VF, VDPA)
+
+    def row(self) -> PciDevice:
+        """A copy without links, as the database stores it."""
+        return PciDevice(
+            self.compute_node_id, self.host, self.address, self.dev_type,
+            self.parent_addr, self.vendor_id, self.product_id, self.numa_node,
+            self.physnet, self.parent_ifname, self.remote_managed, self.status,
+            self.instance_uuid, self.request_id,
+        )  # fmt: skip
+
+    def _set(self, status: str) -> None:
+        old, self.status = self.status, status
+        if self.on_change is not None and old != status:
+            self.on_change(self, old, status)
+
+    def _refuse(self, action: str, allowed: tuple[str, ...]) -> PciDeviceInvalidStatus:
+        return PciDeviceInvalidStatus(
+            f"Cannot {action} PCI device {self.address} on '{self.host}': it is "
+            f"{self.status}, not {' or '.join(allowed)}."
+        )
+
+    def claim(self, instance_uuid: str) -> None:
+        if self.status != AVAILABLE:
+            raise self._refuse("claim", (AVAILABLE,))
+        if self.is_parent:
+            busy = [c for c in self.child_devices if c.status in (CLAIMED, ALLOCATED)]
+            if busy:
+                raise PciDeviceInvalidStatus(
+                    f"Cannot claim PF {self.address} on '{self.host}': its VF "
+                    f"{busy[0].address} is {busy[0].status}."
+                )
+            for child in self.child_devices:
+                if child.status == AVAILABLE:
+                    child._set(UNCLAIMABLE)
+        elif self.is_child and self.parent_device is not None:
+            parent = self.parent_device
+            if parent.status not in (AVAILABLE, UNCLAIMABLE, UNAVAILABLE):
+                raise PciDeviceInvalidStatus(
+                    f"Cannot claim VF {self.address} on '{self.host}': its PF "
+                    f"{parent.address} is {parent.status}."
+                )
+            if parent.status == AVAILABLE:
+                parent._set(UNCLAIMABLE)
+        self.instance_uuid = instance_uuid
+        self._set(CLAIMED)
+
+    def allocate(self, instance_uuid: str) -> None:
+        ok = self.status == AVAILABLE or (
+            self.status == CLAIMED and self.instance_uuid == instance_uuid
+        )
+        if not ok:
+            raise self._refuse("allocate", (AVAILABLE, f"claimed by {instance_uuid}"))
+        if self.is_parent:
+            for child in self.child_devices:
+                child._set(UNAVAILABLE)
+        elif self.is_child and self.parent_device is not None:
+            self.parent_device._set(UNAVAILABLE)
+        self.instance_uuid = instance_uuid
+        self._set(ALLOCATED)
+
+    def free(self, instance_uuid: str | None = None) -> list[PciDevice]:
+        """Frees the device; returns every device that became available."""
+        if self.status not in (CLAIMED, ALLOCATED):
+            raise self._refuse("free", (CLAIMED, ALLOCATED))
+        if instance_uuid is not None and self.instance_uuid != instance_uuid:
+            raise PciDeviceInvalidStatus(
+                f"Cannot free PCI device {self.address} on '{self.host}' for "
+                f"{instance_uuid}: it belongs to {self.instance_uuid}."
+            )
+        freed = [self]
+        if self.is_parent:
+            for child in self.child_devices:
+                child._set(AVAILABLE)
+                freed.append(child)
+        elif self.is_child and self.parent_device is not None:
+            siblings = [d for d in self.parent_device.child_devices if d is not self]
+            if all(sibling.status == AVAILABLE for sibling in siblings):
+                self.parent_device._set(AVAILABLE)
+                freed.append(self.parent_device)
+        self._set(AVAILABLE)  # journaled while the owner is still known
+        self.instance_uuid = None
+        self.request_id = None
+        return freed
+
+
+class InjectedFault(Exception):  # noqa: N818 - Nova-side failure, named for what it is
+    """A failure injected at a point (a driver call that raises, say)."""
+
+
+class InstanceNotFound(Exception):  # noqa: N818 - Nova's exception name
+    """The instance row was deleted under a task that still works on it."""

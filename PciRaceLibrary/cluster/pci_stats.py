@@ -1,0 +1,129 @@
+"""PCI pools (Nova's ``PciDeviceStats``): free devices grouped by their properties.
+
+Pool order matters, because a request takes devices from the first pools that
+fit: pools are kept stably sorted by their number of keys (VF pools carry
+``parent_ifname`` and so come after PF pools); a pool emptied by a claim is
+removed and, when a device comes back, re-created at the end. So after a
+wrongful free the next server may get a different VF than a fresh host gives.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from .objects import PF, VDPA, InstancePCIRequest, PciDevice
+
+
+@dataclass
+class Pool:
+    key: dict[str, str]
+    devices: list[PciDevice] = field(default_factory=list)
+
+    @property
+    def count(self) -> int:
+        return len(self.devices)
+
+
+def pool_key(device: PciDevice) -> dict[str, str]:
+    """The properties a device is pooled by (nova-model 1.5 step 1)."""
+    key = {
+        "vendor_id": device.vendor_id,
+        "product_id": device.product_id,
+        "numa_node": str(device.numa_node),
+        "dev_type": device.dev_type,
+    }
+    if device.physnet is not None:
+        key["physical_network"] = device.physnet
+    key["address"] = device.parent_addr or device.address
+    if device.parent_ifname:
+        key["parent_ifname"] = device.parent_ifname
+    key["remote_managed"] = "true" if device.remote_managed else "false"
+    return key
+
+
+def _spec_matches(spec: dict[str, str], pool: Pool) -> bool:
+    return all(
+        key in pool.key and pool.key[key].lower() == str(value).lower()
+        for key, value in spec.items()
+    )
+
+
+class PciDeviceStats:
+    """The pools of one host's free devices."""
+
+    def __init__(self, devices: Iterable[PciDevice] = ()) -> None:
+        self.pools: list[Pool] = []
+        for device in devices:
+            self.add_device(device)
+
+    def add_device(self, device: PciDevice) -> None:
+        key = pool_key(device)
+        for pool in self.pools:
+            if pool.key == key:
+                if device not in pool.devices:
+                    pool.devices.append(device)
+                return
+        self.pools.append(Pool(key, [device]))
+        self.pools.sort(key=lambda pool: len(pool.key))  # stable: keeps insertion order
+
+    def remove_device(self, device: PciDevice) -> None:
+        for pool in self.pools:
+            if device in pool.devices:
+                pool.devices.remove(device)
+                if not pool.devices:
+                    self.pools.remove(pool)
+                return
+
+    def free_devices(self) -> list[PciDevice]:
+        return [device for pool in self.pools for device in pool.devices]
+
+    def _filter(self, request: InstancePCIRequest) -> list[Pool]:
+        spec = request.spec[0] if request.spec else {}
+        pools = [pool for pool in self.pools if _spec_matches(spec, pool)]
+        wanted_type = spec.get("dev_type")
+        if wanted_type != PF:
+            pools = [pool for pool in pools if pool.key["dev_type"] != PF]
+        if wanted_type != VDPA:
+            pools = [pool for pool in pools if pool.key["dev_type"] != VDPA]
+        if str(spec.get("remote_managed", "false")).lower() != "true":
+            pools = [pool for pool in pools if pool.key["remote_managed"] != "true"]
+        return pools
+
+    def support_requests(self, requests: Iterable[InstancePCIRequest]) -> bool:
+        """Tests whether ``requests`` fit, on a copy (the claim's fit test)."""
+        trial = PciDeviceStats()
+        trial.pools = [Pool(dict(pool.key), list(pool.devices)) for pool in self.pools]
+        return trial.consume_requests(requests) is not None
+
+    def consume_requests(
+        self, requests: Iterable[InstancePCIRequest]
+    ) -> list[PciDevice] | None:
+        """Takes devices for ``requests`` out of the pools; None if they do not fit.
+
+        Nothing is taken unless every request fits.
+        """
+        snapshot = [Pool(dict(pool.key), list(pool.devices)) for pool in self.pools]
+        chosen: list[PciDevice] = []
+        for request in requests:
+            pools = self._filter(request)
+            if sum(pool.count for pool in pools) < request.count:
+                self.pools = snapshot
+                return None
+            needed = request.count
+            for pool in pools:
+                while needed and pool.devices:
+                    device = pool.devices[-1]  # Nova pops from the end
+                    self.remove_device(device)
+                    self._remove_dependants(device)
+                    chosen.append(device)
+                    needed -= 1
+        return chosen
+
+    def _remove_dependants(self, device: PciDevice) -> None:
+        # A PF in use takes its VFs out of the pools; a VF in use, its PF.
+        if device.is_parent:
+            for child in device.child_devices:
+                self.remove_device(child)
+        elif device.parent_device is not None:
+            self.remove_device(device.parent_device)

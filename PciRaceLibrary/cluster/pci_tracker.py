@@ -1,0 +1,143 @@
+"""``PciDevTracker``: one host's live PCI devices, claims, allocations and pools.
+
+It is the in-memory master copy; the database sees its changes only when
+``save`` writes the changed rows. It is built from the database when its
+compute service starts, and from then on never re-reads it: an audit only
+adds (claimed -> allocated) and frees (``clean_usage``). Nothing re-allocates
+a device that was wrongly freed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+
+from .objects import (
+    ALLOCATED,
+    AVAILABLE,
+    CLAIMED,
+    InstancePCIRequest,
+    PciDevice,
+)
+from .pci_stats import PciDeviceStats
+
+Note = Callable[[str], None]
+Label = Callable[[str], str]
+
+
+class PciDevTracker:
+    """Tracks the PCI devices of compute node ``compute_node_id`` on ``host``."""
+
+    def __init__(
+        self,
+        host: str,
+        compute_node_id: int,
+        rows: Iterable[PciDevice],
+        note: Note,
+        label: Label = str,
+    ) -> None:
+        self.host = host
+        self.compute_node_id = compute_node_id
+        self._note = note
+        self._label = label
+        self.devices: list[PciDevice] = []
+        for row in rows:
+            device = row.row()
+            device.on_change = self._journal_change
+            self.devices.append(device)
+        by_address = {device.address: device for device in self.devices}
+        for device in self.devices:
+            parent = by_address.get(device.parent_addr or "")
+            if parent is not None:
+                device.parent_device = parent
+                parent.child_devices.append(device)
+        # Rebuilt from device status, as Nova does at start-up.
+        self.claims: dict[str, list[PciDevice]] = {}
+        self.allocations: dict[str, list[PciDevice]] = {}
+        for device in self.devices:
+            if device.instance_uuid and device.status == CLAIMED:
+                self.claims.setdefault(device.instance_uuid, []).append(device)
+            elif device.instance_uuid and device.status == ALLOCATED:
+                self.allocations.setdefault(device.instance_uuid, []).append(device)
+        self.stats = PciDeviceStats(d for d in self.devices if d.status == AVAILABLE)
+        self._dirty: set[str] = set()
+
+    def _journal_change(self, device: PciDevice, old: str, new: str) -> None:
+        self._dirty.add(device.address)
+        owner = device.instance_uuid
+        self._note(
+            f"PciDevice {self.host} {device.address} {old} -> {new}"
+            + (f" ({self._label(owner)})" if owner else "")
+        )
+
+    def device(self, address: str) -> PciDevice:
+        for device in self.devices:
+            if device.address == address:
+                return device
+        raise KeyError(address)
+
+    def support_requests(self, requests: list[InstancePCIRequest]) -> bool:
+        return self.stats.support_requests(requests)
+
+    def claim_instance(
+        self, instance_uuid: str, requests: list[InstancePCIRequest]
+    ) -> list[PciDevice] | None:
+        """Claims devices for ``requests``; None if they no longer fit."""
+        if not requests:
+            return []
+        chosen: list[PciDevice] = []
+        for request in requests:
+            devices = self.stats.consume_requests([request])
+            if devices is None:
+                for device in chosen:  # undo, so a refused claim changes nothing
+                    self._free_device(device)
+                return None
+            for device in devices:
+                device.claim(instance_uuid)
+                device.request_id = request.request_id
+                self._dirty.add(device.address)
+            chosen.extend(devices)
+        self.claims.setdefault(instance_uuid, []).extend(chosen)
+        return chosen
+
+    def allocate_instance(self, instance_uuid: str) -> list[PciDevice]:
+        """Turns the instance's claimed devices into allocated ones (sign +1)."""
+        devices = self.claims.pop(instance_uuid, [])
+        for device in devices:
+            device.allocate(instance_uuid)
+        if devices:
+            self.allocations.setdefault(instance_uuid, []).extend(devices)
+        return devices
+
+    def free_instance(self, instance_uuid: str) -> list[PciDevice]:
+        """Frees everything the instance holds here (usage sign -1)."""
+        freed = self.claims.pop(instance_uuid, []) + self.allocations.pop(
+            instance_uuid, []
+        )
+        for device in freed:
+            self._free_device(device)
+        return freed
+
+    def clean_usage(self, existed: set[str]) -> list[str]:
+        """Frees devices of instances in neither the audit's instance list nor its
+        migration list (``existed``); returns the uuids it freed devices of."""
+        freed: list[str] = []
+        for table in (self.claims, self.allocations):
+            for uuid in sorted(table):
+                if uuid not in existed:
+                    for device in table.pop(uuid):
+                        self._free_device(device)
+                    freed.append(uuid)
+        return freed
+
+    def _free_device(self, device: PciDevice) -> None:
+        for available in device.free():
+            self.stats.add_device(available)
+
+    def changed_rows(self) -> list[PciDevice]:
+        """Rows to write on ``save``, and forget them as written."""
+        rows = [self.device(address).row() for address in sorted(self._dirty)]
+        self._dirty.clear()
+        return rows
+
+    def free_devices(self) -> list[PciDevice]:
+        return [device for device in self.devices if device.status == AVAILABLE]

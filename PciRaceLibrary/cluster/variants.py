@@ -1,0 +1,90 @@
+"""Named bug variants: each restores the pre-fix code path of one Nova bug.
+
+Current Nova is the default :class:`Behaviour`. A variant is data: the bug
+number, what it was, the fix, and which behaviour switches it turns back. The
+model's code asks the behaviour (``if behaviour.finish_evacuation_locked``),
+never the bug number, so adding a variant means adding a switch and an entry.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, fields, replace
+
+from ..errors import UnknownName
+
+
+@dataclass(frozen=True)
+class Behaviour:
+    """Switches for code paths that changed when a bug was fixed.
+
+    | =Switch= | =Current Nova= | =Pre-fix= |
+    | finish_evacuation_locked | apply context, save host, drop context and set ``done`` under the host lock | same steps unlocked in the compute manager (bug 1896463) |
+    | failed_schedule_sets_error | conductor sets the migration ``error`` on NoValidHost | it stays ``accepted`` (bug 1713783) |
+    """  # noqa: E501
+
+    finish_evacuation_locked: bool = True
+    failed_schedule_sets_error: bool = True
+
+
+@dataclass(frozen=True)
+class BugVariant:
+    """A Nova bug whose pre-fix behaviour the model can restore."""
+
+    bug: str
+    title: str
+    fix: str
+    restores: dict[str, object]
+
+
+VARIANTS: dict[str, BugVariant] = {
+    variant.bug: variant
+    for variant in (
+        BugVariant(
+            bug="1896463",
+            title="evacuation races with update_available_resource and loses the "
+            "destination PCI allocation",
+            fix="7675964af8: set instance host and drop migration under lock",
+            restores={"finish_evacuation_locked": False},
+        ),
+        BugVariant(
+            bug="1713783",
+            title="failed evacuation leaves the migration 'accepted', so a source "
+            "restart destroys the never-moved guest",
+            fix="conductor sets the migration to 'error' on NoValidHost",
+            restores={"failed_schedule_sets_error": False},
+        ),
+    )
+}
+
+
+def parse_bugs(bugs: str | Iterable[str] | None) -> tuple[str, ...]:
+    """Bug numbers from ``"1896463, 1713783"`` or a list; sorted, no duplicates.
+
+    Raises UnknownName for a bug the model has no variant for.
+    """
+    if bugs is None:
+        return ()
+    items = bugs.split(",") if isinstance(bugs, str) else list(bugs)
+    found: set[str] = set()
+    for item in items:
+        bug = str(item).strip().removeprefix("#").removeprefix("bug-").strip()
+        if not bug:
+            continue
+        if bug not in VARIANTS:
+            raise UnknownName(
+                f"No variant for bug '{bug}'. Known bugs: {', '.join(sorted(VARIANTS))}."
+            )
+        found.add(bug)
+    return tuple(sorted(found))
+
+
+def behaviour_for(bugs: Iterable[str]) -> Behaviour:
+    """Current Nova with the pre-fix paths of ``bugs`` restored."""
+    behaviour = Behaviour()
+    names = {field.name for field in fields(Behaviour)}
+    for bug in parse_bugs(bugs):
+        changes = VARIANTS[bug].restores
+        assert set(changes) <= names, f"variant {bug} names unknown switches"
+        behaviour = replace(behaviour, **changes)  # type: ignore[arg-type]
+    return behaviour
