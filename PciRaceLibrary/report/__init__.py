@@ -1,0 +1,10 @@
+"""Journal and cluster state -> HTML fragments for Robot Framework's log.html.
+
+Pure Python: nothing here imports ``robot``. The keyword layer logs what these
+functions return with ``logger.info(html, html=True)``.
+"""
+
+from .tables import render_state
+from .timeline import render_timeline
+
+__all__ = ["render_state", "render_timeline"]
