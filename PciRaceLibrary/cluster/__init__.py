@@ -33,12 +33,19 @@ from .objects import (
     Service,
 )
 from .placement import Placement, ResourceProvider
-from .points import ALL_POINTS, OPERATION_POINTS, points_of, resolve_delays, resolve_point
+from .points import (
+    ALL_POINTS,
+    FAILURE_POINTS,
+    OPERATION_POINTS,
+    points_of,
+    resolve_delays,
+    resolve_point,
+)
 from .snapshot import snapshot
 from .topology import Topology, default_topology
 from .variants import VARIANTS, behaviour_for, parse_bugs
 
-__all__ = ["ALL_POINTS", "OPERATION_POINTS", "Cluster", "default_topology", "points_of"]
+__all__ = ["ALL_POINTS", "FAILURE_POINTS", "OPERATION_POINTS", "Cluster", "default_topology", "points_of"]
 
 _NAMESPACE = uuidlib.UUID("6f1f2c4e-1896-4463-8000-000000000000")
 
@@ -298,8 +305,12 @@ class Cluster:
         self.kernel.note("state", f"Service {host} forced down cleared")
 
     def inject_fault(self, point: str, times: int | None = 1) -> None:
-        """Makes the next ``times`` passes of ``point`` fail (any task)."""
-        full = resolve_point(point, ALL_POINTS, "the model")
+        """Makes the next ``times`` passes of ``point`` fail (any task).
+
+        Only points in FAILURE_POINTS, where the model handles the error as
+        Nova does; raises UnknownName listing them otherwise.
+        """
+        full = resolve_point(point, FAILURE_POINTS, "the points that can fail")
         self.kernel.inject_fault(full, lambda: InjectedFault(f"injected failure at {full}"),
                                  times)  # fmt: skip
 
@@ -377,6 +388,10 @@ class Cluster:
 
     def placement_hosts(self, server: str) -> list[str]:
         return self.context.placement.providers_of(self.instance(server).uuid)
+
+    def service_running(self, host: str) -> bool:
+        """Whether ``host``'s compute process runs (it may still look down)."""
+        return self.db.services[self.check_host(host)].running
 
     def service_state(self, host: str) -> str:
         """``up`` or ``down``, as Nova's servicegroup API sees it now."""

@@ -57,7 +57,8 @@ class ComputeManager:
             # Nova would reschedule; with no alternates left the build fails.
             self.context.kernel.note("note", f"claim refused: {exc}")
             instance.vm_state, instance.task_state = ERROR, None
-            await self.db.instance_save(instance, "vm_state", "task_state")
+            instance.fault = f"claim refused on '{self.host}': {exc}"
+            await self.db.instance_save(instance, "vm_state", "task_state", "fault")
             await self.context.placement.delete_consumer(instance.uuid)
             return
         await self._bind_ports(instance, self.rt.pci.allocations.get(instance.uuid, []))
@@ -101,7 +102,8 @@ class ComputeManager:
                 await self._fail_evacuation(instance, migration, rp_uuid, vm_state=ERROR)
             elif not isinstance(exc, InstanceNotFound):
                 instance.vm_state, instance.task_state = ERROR, None
-                await self.db.instance_save(instance, "vm_state", "task_state")
+                instance.fault = f"rebuild failed on '{self.host}': {exc}"
+                await self.db.instance_save(instance, "vm_state", "task_state", "fault")
             return
         await self.rt.finish_evacuation(instance, migration)
 
@@ -151,8 +153,8 @@ class ComputeManager:
         fields = ["task_state"]
         instance.task_state = None
         if vm_state is not None:
-            instance.vm_state = vm_state
-            fields.append("vm_state")
+            instance.vm_state, instance.fault = vm_state, f"evacuation to '{self.host}' failed"
+            fields += ["vm_state", "fault"]
         await self.db.instance_save(instance, *fields)
 
     # -- delete -------------------------------------------------------------------

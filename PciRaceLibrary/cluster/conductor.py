@@ -59,8 +59,8 @@ async def build_instances(context: Context, instance: Instance, requested_host: 
         host = await select_destination(context, instance, requested_host=requested_host)
     except NoValidHost as exc:
         context.kernel.note("note", str(exc))
-        instance.vm_state, instance.task_state = ERROR, None
-        await context.db.instance_save(instance, "vm_state", "task_state")
+        instance.vm_state, instance.task_state, instance.fault = ERROR, None, str(exc)
+        await context.db.instance_save(instance, "vm_state", "task_state", "fault")
         return
     await point("ComputeAPI.build_and_run_instance")
     if not context.db.services[host].running:
@@ -92,8 +92,8 @@ async def rebuild_instance(
             if migration is not None and context.behaviour.failed_schedule_sets_error:
                 migration.status = "error"
                 await db.migration_save(migration)
-            instance.vm_state, instance.task_state = ERROR, None
-            await db.instance_save(instance, "vm_state", "task_state")
+            instance.vm_state, instance.task_state, instance.fault = ERROR, None, str(exc)
+            await db.instance_save(instance, "vm_state", "task_state", "fault")
             return
     await point("ComputeAPI.rebuild_instance")
     assert host is not None

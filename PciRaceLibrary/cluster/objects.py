@@ -102,6 +102,7 @@ class Instance:
     ports: list[str] = field(default_factory=list)
     deleted: bool = False
     updated_at: float = 0.0
+    fault: str | None = None  # Nova's instance fault: why it went to ERROR
 
     def clone(self) -> Instance:
         return copy.deepcopy(self)

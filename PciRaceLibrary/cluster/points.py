@@ -132,3 +132,8 @@ def resolve_delays(operation: str, delays: dict[str, float]) -> dict[str, float]
             raise ValueError(f"Delay at '{name}' cannot be negative: {seconds} seconds.")
         resolved[resolve_point(name, points, f"operation '{operation}'")] = float(seconds)
     return resolved
+
+
+# Points where the model handles an injected failure as Nova handles an error
+# there; elsewhere a failure would only crash the model, not test Nova.
+FAILURE_POINTS: tuple[str, ...] = ("ResourceTracker.rebuild_claim", "ComputeDriver.rebuild")

@@ -14,6 +14,7 @@ policy (the explorer's) decides to switch to another task runnable now.
 from __future__ import annotations
 
 import heapq
+import inspect
 import itertools
 import time
 from collections.abc import Callable, Coroutine, Sequence
@@ -250,6 +251,11 @@ class Kernel:
         task.waiting_for = ""
         self.journal.record(self.now, task.name, "cancel", task.name)
 
+    def close(self) -> None:
+        """Cancels every unfinished task, as when a cluster is replaced."""
+        for task in self.tasks:
+            self.cancel(task)
+
     def statistics(self) -> Statistics:
         entry = self._peek()
         return Statistics(
@@ -264,6 +270,8 @@ class Kernel:
     # -- used by Lock and Event ------------------------------------------------
 
     def release(self, lock: Lock) -> None:
+        if self.current is None and lock.owner and _closing(lock.owner):
+            return  # an abandoned task being garbage-collected: nothing to hand over
         if lock.owner is not self.current:
             holder = lock.owner.name if lock.owner else "nobody"
             who = self.current.name if self.current else "the kernel"
@@ -456,3 +464,9 @@ class Kernel:
 def _check_delay(point: str, seconds: float) -> None:
     if seconds < 0:
         raise ValueError(f"Delay at '{point}' cannot be negative: {seconds} seconds.")
+
+
+def _closing(task: Task) -> bool:
+    """Whether ``task``'s coroutine runs although the kernel is not running it:
+    Python is closing it (garbage collection of an abandoned kernel)."""
+    return inspect.getcoroutinestate(task.coro) == inspect.CORO_RUNNING

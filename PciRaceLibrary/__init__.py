@@ -1,0 +1,253 @@
+"""PciRaceLibrary: reproduce OpenStack Nova PCI races as readable Robot Framework tests."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+from robot.api import logger
+from robotlibcore import DynamicCore
+
+from .cluster import OPERATION_POINTS, Cluster
+from .cluster.points import FAILURE_POINTS
+from .cluster.variants import VARIANTS
+from .keywords import (
+    CheckKeywords,
+    ClusterKeywords,
+    DelayKeywords,
+    PeriodicKeywords,
+    ReportKeywords,
+    ServerKeywords,
+)
+from .report import render_state, render_timeline
+from .sim import ChoicePolicy, Kernel
+
+__version__ = "0.1.0"
+
+_OPERATION_KEYWORDS = {
+    "create": "`Create Server With Direct Port`",
+    "evacuate": "`Evacuate Server With Direct Port`, `Evacuate Server`",
+    "rebuild": "`Rebuild Server`",
+    "delete": "`Delete Server`",
+    "update_available_resource": "`Run Periodic Update Available Resource`, `Run Periodics`",
+    "start": "`Start Compute Service`",
+}
+
+_INTRO = """\
+PciRaceLibrary reproduces race conditions of OpenStack Nova's PCI device
+accounting as readable acceptance tests.
+
+The keywords drive an in-process fake compute cluster: a deterministic model
+of the parts of Nova that track PCI devices (SR-IOV direct ports) through
+server build, evacuation, the periodic ``update_available_resource`` audit,
+delete, rebuild and compute service restarts. Nothing sleeps and nothing
+runs in threads: the same suite gives the same timeline every time, in
+milliseconds.
+
+The first race it reproduces is Nova bug 1896463: an evacuation that drops
+its migration context while the destination's periodic audit has read the
+instance list but not yet the migration list, so the audit frees the PCI
+device the evacuation just claimed.
+
+| `Start Cluster`                           | bugs=1896463 |
+| `Create Server With Direct Port`          | vm1   | host=host1 |
+| `Stop Compute Service`                    | host1 |
+| `Force Down Compute Service`              | host1 |
+| `Evacuate Server With Direct Port`        | vm1   | ComputeDriver.rebuild=0.5 s | drop_migration_context=1 s |
+| `Run Periodic Update Available Resource`  | host2 | get_in_progress_and_error=2 s |
+| `Wait Until Server Has`                   | vm1   | host=host2 | status=ACTIVE | timeout=30 s |
+| `PCI Allocation On Host Should Be`        | vm1   | host1 | 1 |
+| `PCI Allocation On Host Should Be`        | vm1   | host2 | 0 |
+
+== Table of contents ==
+
+%TOC%
+
+= Virtual time =
+
+The cluster has its own clock, in seconds from 0 when `Start Cluster` runs.
+It moves only when the library runs the cluster's tasks, and only as far as
+injected delays and timeouts take it: a 2 second delay costs no wall-clock
+time at all.
+
+Keywords have one of these roles, and the name says which:
+
+| =Role= | =Keywords= | =Time= |
+| action | `Evacuate Server`, `Delete Server`, ... | starts an operation and returns at once, as Nova's API answers 202; nothing runs yet |
+| run | `Run Periodic Update Available Resource`, `Run Periodics`, `Start Compute Service`, `Create Server With Direct Port` | runs the cluster until that work is done; operations started earlier progress meanwhile |
+| wait | `Wait Until Server Has`, `Wait Until Server Is Active`, `Wait Until Migration Status Is` | runs the cluster until a condition holds or the timeout passes |
+| check | `... Should Be ...` | reads the state now; never moves the clock |
+| query | `Get PCI Allocations` | returns plain data; never moves the clock |
+| report | `Log Timeline`, `Log Cluster State` | writes HTML to the log |
+
+Tasks run until they block on a delay, a lock or a wait; a point without a
+delay does not hand control to another task. Tasks that become runnable at
+the same virtual time run in the order they became runnable, so an
+evacuation started before an audit runs first. Locks are per compute host
+and fair (first come, first served), as in Nova.
+
+= Clusters and topology files =
+
+`Start Cluster` without a topology builds Nova's regression-test cluster:
+hosts ``host1`` and ``host2``, each with the six devices of Nova's fake PCI
+driver: three PFs with one VF each, bus 01 on ``physnet1`` and buses 02 and
+03 on ``physnet2``. Servers get their port on ``network_2`` (``physnet2``),
+so each server takes one VF of bus 02 or 03.
+
+Other clusters are YAML files:
+
+| hosts:
+|   - name: host1
+|     devices: fake-driver            # the six devices above
+|   - name: host3
+|     vcpus: 4
+|     devices:
+|       - {address: "0000:81:00.0", dev_type: type-PF, physnet: physnet2}
+|       - {address: "0000:81:00.1", dev_type: type-VF, parent: "0000:81:00.0", physnet: physnet2}
+
+A file that cannot describe a cluster fails `Start Cluster` with a message
+naming the file, host, device and field, and the running cluster is kept.
+
+= Delays and interleaving points =
+
+Every operation passes named points, called as Nova names the method
+(``Class.method``). A delay at a point holds the task there for that much
+virtual time each time it passes, as a patched method with a sleep would
+in Nova's own tests. Give delays as free named arguments of the operation
+keyword, with the full name or, where it is unique among that operation's
+points, the part after the dot, in Robot Framework time format:
+
+| `Evacuate Server With Direct Port` | vm1 | ComputeDriver.rebuild=0.5 s | drop_migration_context=1 s |
+
+`Inject Delay` delays every task at a point instead, and `Clear Injected
+Delays` removes such delays. `Inject Failure` makes a point fail; points
+that can fail: {failure_points}. An unknown or ambiguous point name fails
+and lists the valid ones.
+
+The points of each operation, in the order it passes them:
+
+| =Operation= | =Keywords= | =Points= |
+{points_table}
+
+= Bug variants =
+
+`Start Cluster` models current Nova. ``bugs=`` restores the code paths of
+Nova before the fix of the bugs named, comma-separated:
+
+| =Bug= | =What goes wrong= | =Fix= |
+{variants_table}
+
+= Timeouts =
+
+Every run and wait keyword takes ``timeout``, in virtual time (``30 s``,
+``1 min``); it defaults to the library's ``timeout`` import argument, one
+minute of virtual time. A timeout that passes moves the clock to its end,
+as real waiting would. The ``guard`` import argument is different: it is
+wall-clock time, a safety net against a model that loops forever.
+
+= Reading failures =
+
+Every failure message says what was expected, what was found and at which
+virtual time (``t=2.000s``). When a keyword fails the library also logs the
+timeline of the whole scenario (`Log Timeline`) and the state of the
+cluster (`Log Cluster State`) under the failing keyword in log.html.
+
+On the timeline, read across the lanes at one instant: the order of the
+marks is the order in which the tasks ran. For bug 1896463 the audit lane
+reads the instance list at t=0, then waits at
+``MigrationList.get_in_progress_and_error`` while the evacuation lane
+finishes at t=1.5; at t=2 the audit frees the VF on ``host2``, which is
+marked in red.
+"""  # noqa: E501
+
+
+def _points_table() -> str:
+    rows = []
+    for operation, points in OPERATION_POINTS.items():
+        names = ", ".join(f"``{name}``" for name in dict.fromkeys(points))
+        rows.append(f"| {operation} | {_OPERATION_KEYWORDS[operation]} | {names} |")
+    return "\n".join(rows)
+
+
+def _variants_table() -> str:
+    return "\n".join(
+        f"| {bug} | {variant.title} | {variant.fix} |" for bug, variant in sorted(VARIANTS.items())
+    )
+
+
+class PciRaceLibrary(DynamicCore):
+    ROBOT_LIBRARY_SCOPE = "SUITE"
+    ROBOT_LIBRARY_VERSION = __version__
+    ROBOT_LIBRARY_DOC_FORMAT = "ROBOT"
+    ROBOT_LISTENER_API_VERSION = 3
+
+    def __init__(
+        self, timeout: timedelta = timedelta(minutes=1), guard: timedelta = timedelta(seconds=30)
+    ) -> None:
+        """Sets the default ``timeout`` of run and wait keywords, in virtual
+        time, and the wall-clock ``guard`` of one run (see `Timeouts`).
+
+        | Library | PciRaceLibrary | timeout=2 min | guard=10 s |
+        """
+        if timeout.total_seconds() < 0 or guard.total_seconds() <= 0:
+            raise ValueError("Library arguments 'timeout' and 'guard' must be positive.")
+        self.default_timeout = timeout.total_seconds()
+        self.guard_seconds = guard.total_seconds()
+        self.running_cluster: Cluster | None = None
+        self.suite_clusters: set[str] = set()
+        self.exploration_policy: ChoicePolicy | None = None
+        self.ROBOT_LIBRARY_LISTENER = self  # to close the cluster when its suite ends
+        DynamicCore.__init__(
+            self,
+            [
+                ClusterKeywords(self),
+                ServerKeywords(self),
+                PeriodicKeywords(self),
+                DelayKeywords(self),
+                CheckKeywords(self),
+                ReportKeywords(self),
+            ],
+        )
+
+    def new_kernel(self) -> Kernel:
+        """A kernel for a new cluster, with the guard and any exploration policy."""
+        return Kernel(guard_seconds=self.guard_seconds, policy=self.exploration_policy)
+
+    def replace_cluster(self, cluster: Cluster) -> None:
+        """Makes ``cluster`` the running one; the old one's tasks are cancelled."""
+        old, self.running_cluster = self.running_cluster, cluster
+        if old is not None:
+            old.kernel.close()
+
+    def _end_suite(self, data: Any, result: Any) -> None:
+        if self.running_cluster is not None:
+            self.running_cluster.kernel.close()
+
+    def run_keyword(self, name: str, args: tuple, kwargs: dict | None = None) -> Any:
+        try:
+            return DynamicCore.run_keyword(self, name, args, kwargs)
+        except Exception:
+            self._log_failure_context()
+            raise
+
+    def _log_failure_context(self) -> None:
+        cluster = self.running_cluster
+        if cluster is None:
+            return
+        logger.info(
+            render_timeline(cluster.kernel.journal, title=f"Timeline up to {cluster.clock}"),
+            html=True,
+        )
+        logger.info(
+            render_state(cluster.snapshot(), title=f"Cluster state at {cluster.clock}"),
+            html=True,
+        )
+
+
+PciRaceLibrary.__doc__ = (
+    _INTRO.replace("{points_table}", _points_table())
+    .replace("{variants_table}", _variants_table())
+    .replace("{failure_points}", ", ".join(f"``{name}``" for name in FAILURE_POINTS))
+)
+
+__all__ = ["PciRaceLibrary", "__version__"]

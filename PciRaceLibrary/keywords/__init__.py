@@ -1,0 +1,17 @@
+"""The keyword components of PciRaceLibrary, one class per topic."""
+
+from .checks import CheckKeywords
+from .cluster import ClusterKeywords
+from .delays import DelayKeywords
+from .periodics import PeriodicKeywords
+from .report import ReportKeywords
+from .servers import ServerKeywords
+
+__all__ = [
+    "CheckKeywords",
+    "ClusterKeywords",
+    "DelayKeywords",
+    "PeriodicKeywords",
+    "ReportKeywords",
+    "ServerKeywords",
+]

@@ -1,0 +1,68 @@
+"""``LibraryComponent``: what every keyword class shares.
+
+The library object holds the running cluster and the defaults; components
+reach them here, convert ``timedelta`` to virtual seconds once, and check
+delay names against an operation's points.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import TYPE_CHECKING
+
+from robot.utils import secs_to_timestr
+
+from ..cluster import Cluster
+from ..errors import NoCluster
+from ..sim import Kernel
+
+if TYPE_CHECKING:
+    from .. import PciRaceLibrary
+
+
+class LibraryComponent:
+    """Base of the keyword classes; never a keyword class itself."""
+
+    def __init__(self, library: PciRaceLibrary) -> None:
+        self.library = library
+
+    @property
+    def cluster(self) -> Cluster:
+        """The running cluster. Raises NoCluster before ``Start Cluster``."""
+        if self.library.running_cluster is None:
+            raise NoCluster("No cluster is running. Use 'Start Cluster' first.")
+        return self.library.running_cluster
+
+    @property
+    def kernel(self) -> Kernel:
+        return self.cluster.kernel
+
+    @property
+    def clock(self) -> str:
+        return self.cluster.clock
+
+    def seconds(self, timeout: timedelta | None) -> float:
+        """Virtual seconds of ``timeout``, or the library default for None."""
+        if timeout is None:
+            return self.library.default_timeout
+        seconds = timeout.total_seconds()
+        if seconds < 0:
+            raise ValueError(f"Timeout cannot be negative: {secs_to_timestr(seconds)}.")
+        return seconds
+
+    @staticmethod
+    def delay_seconds(delays: dict[str, timedelta]) -> dict[str, float]:
+        """Seconds per point name; the cluster checks the names."""
+        converted = {}
+        for name, value in delays.items():
+            seconds = value.total_seconds()
+            if seconds < 0:
+                raise ValueError(
+                    f"Delay '{name}' cannot be negative: -{secs_to_timestr(-seconds)}."
+                )
+            converted[name] = seconds
+        return converted
+
+    @staticmethod
+    def timestr(seconds: float) -> str:
+        return f"{secs_to_timestr(seconds)} of virtual time"

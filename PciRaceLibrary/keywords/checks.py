@@ -1,0 +1,212 @@
+"""CheckKeywords: assertions on the cluster's state. None of them moves time."""
+
+from __future__ import annotations
+
+from robot.api import logger
+from robot.api.deco import keyword
+
+from ._base import LibraryComponent
+
+
+class CheckKeywords(LibraryComponent):
+    @keyword("PCI Allocation On Host Should Be", tags=["Check"])
+    def pci_allocation_on_host_should_be(
+        self, server: str, host: str, expected: int, message: str | None = None
+    ) -> None:
+        """Fails unless ``server`` holds exactly ``expected`` PCI devices on ``host``.
+
+        Counts the devices the database records as ``allocated`` to the
+        server on that host, as ``PciDeviceList.get_by_instance_uuid`` does
+        in Nova's regression test. Works for deleted servers too.
+
+        | `PCI Allocation On Host Should Be` | vm1 | host2 | 1 |
+        """
+        cluster = self.cluster
+        cluster.check_host(host)
+        found = cluster.pci_allocations(server).get(host, [])
+        if len(found) != expected:
+            raise AssertionError(
+                message
+                or (
+                    f"Server '{server}' should hold {expected} PCI device(s) on '{host}' "
+                    f"but holds {len(found)} at {cluster.clock}: {_addresses(found)}."
+                )
+            )
+        logger.info(
+            f"'{server}' holds {expected} PCI device(s) on '{host}' at {cluster.clock}: "
+            f"{_addresses(found)}."
+        )
+
+    @keyword("PCI Allocations Should Be", tags=["Check"])
+    def pci_allocations_should_be(
+        self, server: str, *, message: str | None = None, **expected: str
+    ) -> None:
+        """Fails unless ``server``'s PCI allocations on every host are exactly ``expected``.
+
+        ``expected`` names hosts; each value is a count (``1``) or a
+        comma-separated list of PCI addresses (``0000:02:00.1``). Hosts not
+        named must hold nothing for the server. The whole mapping is compared
+        at once and every difference is listed.
+
+        | `PCI Allocations Should Be` | vm1 | host1=1 | host2=1 |
+        | `PCI Allocations Should Be` | vm1 | host2=0000:02:00.1 |
+        | `PCI Allocations Should Be` | vm1 | | # holds nothing anywhere |
+        """
+        cluster = self.cluster
+        found = cluster.pci_allocations(server)
+        wanted = {
+            cluster.check_host(host): _expected(host, value) for host, value in expected.items()
+        }
+        problems = []
+        for host in cluster.hosts:
+            want, have = wanted.get(host, 0), found.get(host, [])
+            if isinstance(want, int) and len(have) != want:
+                problems.append(
+                    f"'{host}' should hold {want} but holds {len(have)} ({_addresses(have)})"
+                )
+            elif isinstance(want, list) and sorted(want) != have:
+                problems.append(
+                    f"'{host}' should hold {_addresses(sorted(want))} but holds {_addresses(have)}"
+                )
+        if problems:
+            raise AssertionError(
+                message
+                or (
+                    f"PCI allocations of '{server}' differ at {cluster.clock}: "
+                    f"{'; '.join(problems)}."
+                )
+            )
+        logger.info(f"PCI allocations of '{server}' at {cluster.clock}: {_mapping(found)}.")
+
+    @keyword(tags=["Check"])
+    def server_should_be_on_host(self, server: str, host: str, message: str | None = None) -> None:
+        """Fails unless the database records ``server`` on ``host``."""
+        cluster = self.cluster
+        cluster.check_host(host)
+        found = cluster.server_host(server)
+        if found != host:
+            raise AssertionError(
+                message
+                or (
+                    f"Server '{server}' should be on '{host}' but is on "
+                    f"{repr(found) if found else 'no host'} at {cluster.clock}."
+                )
+            )
+        logger.info(f"'{server}' is on '{host}' at {cluster.clock}.")
+
+    @keyword(tags=["Check"])
+    def migration_status_should_be(
+        self, server: str, expected: str, message: str | None = None
+    ) -> None:
+        """Fails unless the latest migration record of ``server`` has status ``expected``.
+
+        Evacuation records go ``accepted`` → ``pre-migrating`` → ``done``,
+        and ``completed`` once the source host has cleaned up; a failed
+        evacuation ends ``failed`` (the destination gave up) or ``error``
+        (no host was found).
+        """
+        cluster = self.cluster
+        records = cluster.migrations_of(server)
+        found = records[-1]["status"] if records else None
+        if found != expected:
+            what = f"'{found}'" if found else "no migration record"
+            raise AssertionError(
+                message
+                or (
+                    f"Latest migration of '{server}' should be '{expected}' but is {what} "
+                    f"at {cluster.clock}."
+                )
+            )
+        latest = records[-1]
+        logger.info(
+            f"Migration {latest['id']} ({latest['type']} {latest['source']} -> "
+            f"{latest['dest']}) of '{server}' is '{expected}' at {cluster.clock}."
+        )
+
+    @keyword("Free PCI Devices On Host Should Be", tags=["Check"])
+    def free_pci_devices_on_host_should_be(
+        self, host: str, expected: int, message: str | None = None
+    ) -> None:
+        """Fails unless ``host`` has exactly ``expected`` PCI devices ``available``.
+
+        Counts PFs and VFs alike, as the database rows show them; a claimed
+        VF makes its PF unavailable and the other way round.
+        """
+        cluster = self.cluster
+        found = cluster.free_pci_devices(host)
+        if len(found) != expected:
+            raise AssertionError(
+                message
+                or (
+                    f"Host '{host}' should have {expected} free PCI device(s) but has "
+                    f"{len(found)} at {cluster.clock}: {_addresses(found)}."
+                )
+            )
+        logger.info(f"'{host}' has {expected} free PCI device(s) at {cluster.clock}.")
+
+    @keyword(tags=["Check"])
+    def resource_accounting_should_be_consistent(
+        self, host: str | None = None, message: str | None = None
+    ) -> None:
+        """Fails if PCI devices, placement, servers and migrations disagree.
+
+        Checks every host, or only ``host``: each live server holds one
+        allocated device per PCI request on its host, and none on hosts no
+        migration accounts for; no device is allocated to a deleted or
+        unknown server; placement allocations match the hosts that account
+        for the server; PF/VF states agree. Every violation is listed.
+        """
+        cluster = self.cluster
+        problems = cluster.check_invariants(host)
+        scope = f"on '{host}'" if host else "in the cluster"
+        if problems:
+            listed = "\n".join(f"- {problem}" for problem in problems)
+            raise AssertionError(
+                message
+                or (
+                    f"Resource accounting {scope} is inconsistent at {cluster.clock} "
+                    f"({len(problems)} violation(s)):\n{listed}"
+                )
+            )
+        logger.info(f"Resource accounting {scope} is consistent at {cluster.clock}.")
+
+    @keyword("Get PCI Allocations", tags=["Query"])
+    def get_pci_allocations(self, server: str) -> dict[str, list[str]]:
+        """Returns ``server``'s allocated PCI devices: host → sorted addresses.
+
+        Hosts where it holds nothing are left out. Works for deleted servers.
+
+        | ${allocations} = | `Get PCI Allocations` | vm1 |
+        | Should Be Equal | ${allocations}[host2] | ${{['0000:02:00.1']}} |
+        """
+        found = self.cluster.pci_allocations(server)
+        logger.info(f"PCI allocations of '{server}' at {self.clock}: {_mapping(found)}.")
+        return found
+
+
+def _expected(host: str, value: str) -> int | list[str]:
+    text = str(value).strip()
+    if text.isdigit():
+        return int(text)
+    addresses = [part.strip() for part in text.split(",") if part.strip()]
+    if not addresses or not all(_looks_like_address(a) for a in addresses):
+        raise ValueError(
+            f"Expected value for '{host}' must be a count or a comma-separated list of "
+            f"PCI addresses like 0000:02:00.1, got '{value}'."
+        )
+    return addresses
+
+
+def _looks_like_address(text: str) -> bool:
+    parts = text.replace(".", ":").split(":")
+    return len(parts) == 4 and all(
+        part and all(c in "0123456789abcdefABCDEF" for c in part) for part in parts
+    )
+
+
+def _addresses(addresses: list[str]) -> str:
+    return ", ".join(addresses) or "none"
+
+
+def _mapping(found: dict[str, list[str]]) -> str:
+    return "; ".join(f"{host}: {_addresses(a)}" for host, a in found.items()) or "none"

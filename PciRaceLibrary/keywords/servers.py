@@ -1,0 +1,226 @@
+"""ServerKeywords: create, evacuate, delete and rebuild servers; wait for them."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import timedelta
+
+from robot.api import logger
+from robot.api.deco import keyword
+
+from ..errors import ApiRefused
+from ._base import LibraryComponent
+
+_SETTLED = ("ACTIVE", "ERROR")
+
+
+class ServerKeywords(LibraryComponent):
+    @keyword(tags=["Action", "Wait"])
+    def create_server_with_direct_port(
+        self,
+        name: str,
+        host: str | None = None,
+        timeout: timedelta | None = None,
+        **delays: timedelta,
+    ) -> None:
+        """Creates server ``name`` with one SR-IOV direct port and waits until it is ``ACTIVE``.
+
+        The port is on the topology's SR-IOV network, so the build claims one
+        VF on the chosen host. Without ``host`` the scheduler picks one (the
+        host with most free RAM, ties by name). ``delays`` name points of the
+        build (see `Delays and interleaving points`); other tasks progress
+        while it builds.
+
+        Fails if the server ends in ``ERROR`` (for instance no free VF) or is
+        not ``ACTIVE`` within ``timeout`` of virtual time (see `Timeouts`).
+
+        | `Create Server With Direct Port` | vm1 | host=host1 |
+        | `Create Server With Direct Port` | vm2 | ComputeDriver.spawn=2 s |
+        """
+        cluster = self.cluster
+        task = cluster.create_server(name, host, delays=self.delay_seconds(delays))
+        seconds = self.seconds(timeout)
+        cluster.run_until(lambda: task.done or cluster.server_status(name) in _SETTLED, seconds)
+        status = cluster.server_status(name)
+        if status != "ACTIVE":
+            raise AssertionError(
+                f"Server '{name}' should be ACTIVE within {self.timestr(seconds)} "
+                f"but is {status} at {cluster.clock}{self._fault(name)}."
+            )
+        logger.info(
+            f"Server '{name}' is ACTIVE on '{cluster.server_host(name)}' at {cluster.clock}."
+        )
+
+    @keyword(tags=["Action"])
+    def evacuate_server_with_direct_port(
+        self, server: str, target_host: str | None = None, **delays: timedelta
+    ) -> None:
+        """Starts evacuating ``server``, which has a direct port, and returns at once.
+
+        Like `Evacuate Server`, and first checks that ``server`` really has
+        an SR-IOV direct port (a PCI request), so the scenario moves a PCI
+        device. ``delays`` name points of the evacuation, for example
+        ``ComputeDriver.rebuild=0.5 s`` or ``drop_migration_context=1 s``.
+
+        | `Evacuate Server With Direct Port` | vm1 | ComputeDriver.rebuild=0.5 s | drop_migration_context=1 s |
+        """  # noqa: E501
+        if not self.cluster.instance(server).pci_requests:
+            raise ApiRefused(
+                f"Server '{server}' has no direct port to evacuate with; "
+                "use 'Evacuate Server' for servers without one."
+            )
+        self.evacuate_server(server, target_host, **delays)
+
+    @keyword(tags=["Action"])
+    def evacuate_server(
+        self, server: str, target_host: str | None = None, **delays: timedelta
+    ) -> None:
+        """Starts evacuating ``server`` from its failed host and returns at once.
+
+        This is Nova's ``evacuate`` server action: it answers before the work
+        is done, so the evacuation runs while later keywords run the kernel
+        (`Run Periodic Update Available Resource`, `Wait Until Server Has`).
+        Without ``target_host`` the scheduler picks a host other than the
+        source.
+
+        Fails at once, changing nothing, where Nova's API refuses: the source
+        compute service is still up (use `Stop Compute Service` and `Force
+        Down Compute Service` first), ``target_host`` is the server's own
+        host, or the server is deleted or was never placed on a host.
+        """
+        cluster = self.cluster
+        cluster.evacuate(server, target_host, delays=self.delay_seconds(delays))
+        target = f" to '{target_host}'" if target_host else ""
+        logger.info(f"Evacuation of '{server}'{target} requested at {cluster.clock}.")
+
+    @keyword(tags=["Action"])
+    def delete_server(self, server: str, **delays: timedelta) -> None:
+        """Starts deleting ``server`` and returns at once.
+
+        The compute host destroys the guest and frees its PCI devices; if
+        that host's service is down, Nova's API deletes the server locally
+        and what it held there is only freed when the service comes back
+        (`Start Compute Service`). Fails if the server is already deleted.
+        """
+        cluster = self.cluster
+        cluster.delete_server(server, delays=self.delay_seconds(delays))
+        logger.info(f"Deletion of '{server}' requested at {cluster.clock}.")
+
+    @keyword(tags=["Action"])
+    def rebuild_server(self, server: str, **delays: timedelta) -> None:
+        """Starts rebuilding ``server`` in place and returns at once.
+
+        A rebuild keeps the server on its host with the devices it holds.
+        Fails if the server is not ``ACTIVE`` or ``ERROR``, or its host's
+        compute service is down.
+        """
+        cluster = self.cluster
+        cluster.rebuild_server(server, delays=self.delay_seconds(delays))
+        logger.info(f"Rebuild of '{server}' requested at {cluster.clock}.")
+
+    @keyword(tags=["Wait"])
+    def wait_until_server_is_active(self, server: str, timeout: timedelta | None = None) -> None:
+        """Runs the cluster until ``server`` is ``ACTIVE``, at most ``timeout``.
+
+        Returns at once, moving no time, if it already is. Other tasks
+        progress meanwhile. See `Timeouts`.
+        """
+        self.wait_until_server_has(server, status="ACTIVE", timeout=timeout)
+
+    @keyword(tags=["Wait"])
+    def wait_until_server_has(
+        self,
+        server: str,
+        host: str | None = None,
+        status: str | None = None,
+        timeout: timedelta | None = None,
+    ) -> None:
+        """Runs the cluster until ``server`` has the given ``host`` and ``status``.
+
+        ``status`` is Nova's API status: ``ACTIVE``, ``BUILD``, ``REBUILD``,
+        ``ERROR``, ``SHUTOFF`` or ``DELETED`` (case-insensitive). Give at
+        least one of ``host`` and ``status``. Returns at once, moving no time,
+        if the server already has them; fails if it does not within
+        ``timeout`` of virtual time (see `Timeouts`).
+
+        | `Wait Until Server Has` | vm1 | host=host2 | status=ACTIVE | timeout=30 s |
+        """
+        cluster = self.cluster
+        cluster.instance(server)  # an unknown name fails before time moves
+        if host is None and status is None:
+            raise ValueError("Give 'host', 'status' or both to wait for.")
+        if host is not None:
+            cluster.check_host(host)
+        wanted = status.upper() if status else None
+        if wanted is not None and wanted not in _STATUSES:
+            raise ValueError(
+                f"No server status '{status}'. Valid statuses: {', '.join(_STATUSES)}."
+            )
+
+        def has() -> bool:
+            return (host is None or cluster.server_host(server) == host) and (
+                wanted is None or cluster.server_status(server) == wanted
+            )
+
+        goal = ", ".join(
+            part for part in (host and f"host {host}", wanted and f"status {wanted}") if part
+        )
+        self._wait(has, timeout, f"Server '{server}' should have {goal}", server)
+
+    @keyword(tags=["Wait"])
+    def wait_until_migration_status_is(
+        self, server: str, status: str, timeout: timedelta | None = None
+    ) -> None:
+        """Runs the cluster until the latest migration record of ``server`` has ``status``.
+
+        Evacuation records go ``accepted`` → ``pre-migrating`` → ``done``,
+        and ``completed`` once the source host has cleaned up; a failed
+        evacuation ends ``failed`` or ``error``. See `Timeouts`.
+        """
+        cluster = self.cluster
+        cluster.instance(server)
+
+        def latest() -> str | None:
+            records = cluster.migrations_of(server)
+            return records[-1]["status"] if records else None
+
+        self._wait(
+            lambda: latest() == status,
+            timeout,
+            f"Latest migration of '{server}' should be '{status}'",
+            server,
+            found=lambda: f"it is '{latest()}'" if latest() else "it has no migration",
+        )
+
+    # -- helpers ---------------------------------------------------------------------
+
+    def _wait(
+        self,
+        done: Callable[[], bool],
+        timeout: timedelta | None,
+        goal: str,
+        server: str,
+        found: Callable[[], str] | None = None,
+    ) -> None:
+        cluster = self.cluster
+        seconds = self.seconds(timeout)
+        started = cluster.clock
+        if cluster.run_until(done, seconds):
+            logger.info(f"{goal}: true at {cluster.clock} (waited from {started}).")
+            return
+        now = found() if found else self._server_now(server)
+        raise AssertionError(
+            f"{goal} within {self.timestr(seconds)} (from {started}), but at {cluster.clock} {now}."
+        )
+
+    def _server_now(self, server: str) -> str:
+        cluster = self.cluster
+        host = cluster.server_host(server) or "no host"
+        return f"it is {cluster.server_status(server)} on {host}{self._fault(server)}"
+
+    def _fault(self, server: str) -> str:
+        fault = self.cluster.instance(server).fault
+        return f" (fault: {fault})" if fault else ""
+
+
+_STATUSES = ("ACTIVE", "BUILD", "REBUILD", "ERROR", "SHUTOFF", "DELETED")
