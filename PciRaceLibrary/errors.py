@@ -24,6 +24,10 @@ class ApiRefused(PciRaceError):  # noqa: N818
     """An operation Nova's API (or an operator command) would refuse."""
 
 
+class InvalidArgument(PciRaceError, ValueError):  # noqa: N818
+    """A keyword argument outside what the keyword accepts."""
+
+
 class NoCluster(PciRaceError):  # noqa: N818
     """A keyword that needs a cluster ran before ``Start Cluster``."""
 

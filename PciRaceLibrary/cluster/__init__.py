@@ -229,20 +229,26 @@ class Cluster:
             self.check_host(target_host)
         api.check_evacuate(self.context, row, target_host)
         delays = resolve_delays("evacuate", delays or {})
-        coro = api.evacuate(self.context, row.clone(), target_host)
+        instance = row.clone()
+        api.accept_evacuate(self.context, instance, target_host)
+        coro = api.evacuate(self.context, instance, target_host)
         return self._spawn(f"evacuate({server})", coro, delays)
 
     def rebuild_server(self, server: str, *, delays: dict[str, float] | None = None) -> Task:
         row = self._live_instance(server)
         api.check_rebuild(row)
         delays = resolve_delays("rebuild", delays or {})
-        return self._spawn(f"rebuild({server})", api.rebuild(self.context, row.clone()), delays)
+        instance = row.clone()
+        api.accept_rebuild(self.context, instance)
+        return self._spawn(f"rebuild({server})", api.rebuild(self.context, instance), delays)
 
     def delete_server(self, server: str, *, delays: dict[str, float] | None = None) -> Task:
         row = self.instance(server)
         api.check_delete(row)
         delays = resolve_delays("delete", delays or {})
-        return self._spawn(f"delete({server})", api.delete(self.context, row.clone()), delays)
+        instance = row.clone()
+        api.accept_delete(self.context, instance)
+        return self._spawn(f"delete({server})", api.delete(self.context, instance), delays)
 
     def update_available_resource(
         self, host: str, *, delays: dict[str, float] | None = None
@@ -262,7 +268,9 @@ class Cluster:
 
         Raises ApiRefused if an operation is running on that compute now.
         """
-        self._running_compute(host, "stop it")
+        self.check_host(host)
+        if not self.db.services[host].running:
+            raise ApiRefused(f"Cannot stop compute service on '{host}': it is already stopped.")
         busy = [task.name for task in self._tasks_on(host)]
         if busy:
             raise ApiRefused(

@@ -35,7 +35,7 @@ def check_evacuate(context: Context, instance: Instance, target_host: str | None
         why = "" if service.running else " (stopped, but not yet reported down)"
         raise ApiRefused(
             f"Cannot evacuate '{instance.name}': compute service on "
-            f"'{instance.host}' is up{why}."
+            f"'{instance.host}' is up{why}; stop and force it down first."
         )
 
 
@@ -57,14 +57,16 @@ async def create_server(context: Context, instance: Instance, requested_host: st
     await conductor.build_instances(context, instance, requested_host)
 
 
-async def evacuate(context: Context, instance: Instance, target_host: str | None) -> None:
-    """After ``evacuate`` was accepted: task ``rebuilding``, migration
-    ``accepted`` (the tombstone the source uses later), cast to the conductor."""
+def accept_evacuate(context: Context, instance: Instance, target_host: str | None) -> None:
+    """What the API writes before answering 202: task ``rebuilding`` and the
+    migration ``accepted`` (the tombstone the source uses later). Nothing can
+    run between these writes, so they pass no point."""
     db = context.db
     instance.task_state = REBUILDING
-    await db.instance_save(instance, "task_state")
-    assert instance.host is not None and instance.node is not None
-    await db.migration_create(
+    db.write_instance(instance, "task_state")
+    assert instance.host is not None
+    assert instance.node is not None
+    db.write_new_migration(
         Migration(
             id=0,
             uuid=f"{instance.uuid}-evacuation-{len(db.migrations) + 1}",
@@ -76,16 +78,28 @@ async def evacuate(context: Context, instance: Instance, target_host: str | None
             dest_compute=target_host,
         )
     )
-    await conductor.rebuild_instance(
-        context, instance, evacuate=True, requested_host=target_host
-    )
+
+
+async def evacuate(context: Context, instance: Instance, target_host: str | None) -> None:
+    """After the API accepted the evacuation: the cast to the conductor."""
+    await conductor.rebuild_instance(context, instance, evacuate=True, requested_host=target_host)
+
+
+def accept_rebuild(context: Context, instance: Instance) -> None:
+    """The API sets task ``rebuilding`` before it answers."""
+    instance.task_state = REBUILDING
+    context.db.write_instance(instance, "task_state")
 
 
 async def rebuild(context: Context, instance: Instance) -> None:
     """A rebuild on the server's own host: no claim, no migration."""
-    instance.task_state = REBUILDING
-    await context.db.instance_save(instance, "task_state")
     await conductor.rebuild_instance(context, instance, evacuate=False, requested_host=None)
+
+
+def accept_delete(context: Context, instance: Instance) -> None:
+    """The API sets task ``deleting`` before it answers."""
+    instance.task_state = DELETING
+    context.db.write_instance(instance, "task_state")
 
 
 async def delete(context: Context, instance: Instance) -> None:
@@ -94,8 +108,6 @@ async def delete(context: Context, instance: Instance) -> None:
     db = context.db
     host = instance.host
     if host is not None and context.service_is_up(host) and db.services[host].running:
-        instance.task_state = DELETING
-        await db.instance_save(instance, "task_state")
         await point("ComputeAPI.terminate_instance")
         await context.computes[host].terminate_instance(instance)
         return

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 from robot.utils import secs_to_timestr
 
 from ..cluster import Cluster
-from ..errors import NoCluster
+from ..errors import InvalidArgument, NoCluster
 from ..sim import Kernel
 
 if TYPE_CHECKING:
@@ -47,7 +47,7 @@ class LibraryComponent:
             return self.library.default_timeout
         seconds = timeout.total_seconds()
         if seconds < 0:
-            raise ValueError(f"Timeout cannot be negative: {secs_to_timestr(seconds)}.")
+            raise InvalidArgument(f"Timeout cannot be negative: {secs_to_timestr(seconds)}.")
         return seconds
 
     @staticmethod
@@ -57,7 +57,7 @@ class LibraryComponent:
         for name, value in delays.items():
             seconds = value.total_seconds()
             if seconds < 0:
-                raise ValueError(
+                raise InvalidArgument(
                     f"Delay '{name}' cannot be negative: -{secs_to_timestr(-seconds)}."
                 )
             converted[name] = seconds

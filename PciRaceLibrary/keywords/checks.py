@@ -5,6 +5,7 @@ from __future__ import annotations
 from robot.api import logger
 from robot.api.deco import keyword
 
+from ..errors import InvalidArgument
 from ._base import LibraryComponent
 
 
@@ -190,7 +191,7 @@ def _expected(host: str, value: str) -> int | list[str]:
         return int(text)
     addresses = [part.strip() for part in text.split(",") if part.strip()]
     if not addresses or not all(_looks_like_address(a) for a in addresses):
-        raise ValueError(
+        raise InvalidArgument(
             f"Expected value for '{host}' must be a count or a comma-separated list of "
             f"PCI addresses like 0000:02:00.1, got '{value}'."
         )

@@ -91,3 +91,12 @@ class ClusterKeywords(LibraryComponent):
                 f"{' for ' + task.waiting_for if task.waiting_for else ''}."
             )
         logger.info(f"Started compute service on '{host}'; start-up done at {cluster.clock}.")
+
+    @keyword(tags=["Query"])
+    def get_virtual_time(self) -> float:
+        """Returns the cluster's virtual clock, in seconds since `Start Cluster`.
+
+        | ${now} = | `Get Virtual Time` |
+        | Should Be Equal As Numbers | ${now} | 1.5 |
+        """
+        return self.cluster.now

@@ -9,6 +9,7 @@ from robot.api.deco import keyword
 
 from ..cluster import ALL_POINTS
 from ..cluster.points import resolve_point
+from ..errors import InvalidArgument
 from ._base import LibraryComponent
 
 
@@ -29,7 +30,7 @@ class DelayKeywords(LibraryComponent):
         full = resolve_point(point, ALL_POINTS, "the model")
         seconds = self.delay_seconds({point: delay})[point]
         if times is not None and times < 1:
-            raise ValueError(f"Delay count at '{point}' must be at least 1, got {times}.")
+            raise InvalidArgument(f"Delay count at '{point}' must be at least 1, got {times}.")
         self.kernel.inject_delay(full, seconds, times)
         count = "always" if times is None else f"{times} time(s)"
         logger.info(f"Every task waits {self.timestr(seconds)} at {full}, {count}.")
@@ -47,7 +48,7 @@ class DelayKeywords(LibraryComponent):
         | `Inject Failure` | ComputeDriver.rebuild |
         """
         if times < 1:
-            raise ValueError(f"Failure count at '{point}' must be at least 1, got {times}.")
+            raise InvalidArgument(f"Failure count at '{point}' must be at least 1, got {times}.")
         self.cluster.inject_fault(point, times)
         logger.info(f"The next {times} pass(es) of '{point}' fail.")
 

@@ -8,7 +8,7 @@ from datetime import timedelta
 from robot.api import logger
 from robot.api.deco import keyword
 
-from ..errors import ApiRefused
+from ..errors import ApiRefused, InvalidArgument
 from ._base import LibraryComponent
 
 _SETTLED = ("ACTIVE", "ERROR")
@@ -111,8 +111,9 @@ class ServerKeywords(LibraryComponent):
         """Starts rebuilding ``server`` in place and returns at once.
 
         A rebuild keeps the server on its host with the devices it holds.
-        Fails if the server is not ``ACTIVE`` or ``ERROR``, or its host's
-        compute service is down.
+        Fails if the server is deleted or not ``ACTIVE``, ``SHUTOFF`` or
+        ``ERROR``. As in Nova, the API does not check the host: a rebuild
+        sent to a stopped compute is never consumed.
         """
         cluster = self.cluster
         cluster.rebuild_server(server, delays=self.delay_seconds(delays))
@@ -148,12 +149,12 @@ class ServerKeywords(LibraryComponent):
         cluster = self.cluster
         cluster.instance(server)  # an unknown name fails before time moves
         if host is None and status is None:
-            raise ValueError("Give 'host', 'status' or both to wait for.")
+            raise InvalidArgument("Give 'host', 'status' or both to wait for.")
         if host is not None:
             cluster.check_host(host)
         wanted = status.upper() if status else None
         if wanted is not None and wanted not in _STATUSES:
-            raise ValueError(
+            raise InvalidArgument(
                 f"No server status '{status}'. Valid statuses: {', '.join(_STATUSES)}."
             )
 

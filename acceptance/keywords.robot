@@ -1,0 +1,304 @@
+*** Settings ***
+Documentation       Every keyword once as it should be used and once as it should fail, with
+...                 the failure message pinned: what a QA engineer reads in the report.
+
+Library             PciRaceLibrary    timeout=1 min
+
+Test Tags           keywords    variant-fixed
+
+
+*** Test Cases ***
+Keywords Need A Running Cluster
+    [Documentation]    Before `Start Cluster` a keyword says what to do.
+    Run Keyword And Expect Error    No cluster is running. Use 'Start Cluster' first.
+    ...    Log Cluster State
+
+Start Cluster
+    [Documentation]    Variants are bug numbers the model knows.
+    Start Cluster    bugs=1896463, 1713783
+    Run Keyword And Expect Error    No variant for bug '4242'. Known bugs: 1713783, 1896463.
+    ...    Start Cluster    bugs=4242
+    Run Keyword And Expect Error    GLOB:No topology file '*missing.yaml'*
+    ...    Start Cluster    ${CURDIR}/topologies/missing.yaml
+
+Stop Compute Service
+    [Documentation]    Stopping twice, or an unknown host, is refused.
+    Start Cluster
+    Stop Compute Service    host1
+    Run Keyword And Expect Error    Cannot stop compute service on 'host1': it is already stopped.
+    ...    Stop Compute Service    host1
+    Run Keyword And Expect Error    No host 'host9'. Known hosts: host1, host2.
+    ...    Stop Compute Service    host9
+
+Force Down Compute Service
+    [Documentation]    A forced-down service is down for the scheduler at once.
+    Start Cluster
+    Force Down Compute Service    host2
+    Run Keyword And Expect Error    No host 'host3'. Known hosts: host1, host2.
+    ...    Force Down Compute Service    host3
+
+Start Compute Service
+    [Documentation]    Only a stopped service can start.
+    Start Cluster
+    Stop Compute Service    host1
+    Start Compute Service    host1
+    Run Keyword And Expect Error    Cannot start compute service on 'host1': it is running.
+    ...    Start Compute Service    host1
+
+Create Server With Direct Port
+    [Documentation]    host1 has two VFs on physnet2; a third server cannot be built there.
+    Start Cluster
+    Create Server With Direct Port    vm1    host=host1
+    Create Server With Direct Port    vm2    host=host1
+    Run Keyword And Expect Error
+    ...    GLOB:Server 'vm3' should be ACTIVE within 1 minute of virtual time but is ERROR at t=0.000s (fault: claim refused on 'host1': *
+    ...    Create Server With Direct Port    vm3    host=host1
+    Run Keyword And Expect Error    Cannot create 'vm1': a server with that name exists.
+    ...    Create Server With Direct Port    vm1
+
+Evacuate Server With Direct Port
+    [Documentation]    Nova's API refuses to evacuate from a host that is up.
+    Start Cluster
+    Create Server With Direct Port    vm1    host=host1
+    Run Keyword And Expect Error
+    ...    Cannot evacuate 'vm1': compute service on 'host1' is up; stop and force it down first.
+    ...    Evacuate Server With Direct Port    vm1
+    Stop Compute Service    host1
+    Force Down Compute Service    host1
+    Evacuate Server With Direct Port    vm1    target_host=host2
+    Wait Until Server Has    vm1    host=host2    status=ACTIVE
+
+Evacuate Server
+    [Documentation]    Unknown servers are named with the known ones.
+    Start Cluster
+    Create Server With Direct Port    vm1    host=host1
+    Stop Compute Service    host1
+    Force Down Compute Service    host1
+    Run Keyword And Expect Error    No server 'vm9'. Known servers: vm1.
+    ...    Evacuate Server    vm9
+    Run Keyword And Expect Error    Cannot evacuate 'vm1' to 'host1': it is its own host.
+    ...    Evacuate Server    vm1    target_host=host1
+    Evacuate Server    vm1
+    Wait Until Server Is Active    vm1
+    Server Should Be On Host    vm1    host2
+
+Delete Server
+    [Documentation]    A deleted server cannot be deleted again.
+    Start Cluster
+    Create Server With Direct Port    vm1    host=host1
+    Delete Server    vm1
+    Wait Until Server Has    vm1    status=DELETED
+    Run Keyword And Expect Error    Cannot delete 'vm1': it is already deleted.
+    ...    Delete Server    vm1
+
+Rebuild Server
+    [Documentation]    A deleted server cannot be rebuilt.
+    Start Cluster
+    Create Server With Direct Port    vm1    host=host1
+    Rebuild Server    vm1
+    Wait Until Server Is Active    vm1
+    Delete Server    vm1
+    Wait Until Server Has    vm1    status=DELETED
+    Run Keyword And Expect Error    Server 'vm1' is deleted.
+    ...    Rebuild Server    vm1
+
+Wait Until Server Is Active
+    [Documentation]    A timeout moves the clock to its end and says where the server is.
+    Start Cluster
+    Create Server With Direct Port    vm1    host=host1
+    Rebuild Server    vm1    ComputeDriver.rebuild=2 min
+    Run Keyword And Expect Error
+    ...    Server 'vm1' should have status ACTIVE within 30 seconds of virtual time (from t=0.000s), but at t=30.000s it is REBUILD on host1.
+    ...    Wait Until Server Is Active    vm1    timeout=30 s
+    Wait Until Server Is Active    vm1    timeout=2 min
+
+Wait Until Server Has
+    [Documentation]    Host and status are checked by name.
+    Start Cluster
+    Create Server With Direct Port    vm1    host=host1
+    Wait Until Server Has    vm1    host=host1    status=active
+    Run Keyword And Expect Error    Give 'host', 'status' or both to wait for.
+    ...    Wait Until Server Has    vm1
+    Run Keyword And Expect Error
+    ...    No server status 'RUNNING'. Valid statuses: ACTIVE, BUILD, REBUILD, ERROR, SHUTOFF, DELETED.
+    ...    Wait Until Server Has    vm1    status=RUNNING
+    Run Keyword And Expect Error
+    ...    Server 'vm1' should have host host2 within 5 seconds of virtual time (from t=0.000s), but at t=5.000s it is ACTIVE on host1.
+    ...    Wait Until Server Has    vm1    host=host2    timeout=5 s
+
+Wait Until Migration Status Is
+    [Documentation]    The latest migration record of the server is what counts.
+    Start Cluster
+    Create Server With Direct Port    vm1    host=host1
+    Run Keyword And Expect Error
+    ...    Latest migration of 'vm1' should be 'done' within 1 second of virtual time (from t=0.000s), but at t=1.000s it has no migration.
+    ...    Wait Until Migration Status Is    vm1    done    timeout=1 s
+    Stop Compute Service    host1
+    Force Down Compute Service    host1
+    Evacuate Server With Direct Port    vm1
+    Wait Until Migration Status Is    vm1    done
+
+Run Periodic Update Available Resource
+    [Documentation]    A stopped compute runs no audit; a long audit times out.
+    Start Cluster
+    Run Periodic Update Available Resource    host2    get_in_progress_and_error=2 s
+    Run Keyword And Expect Error
+    ...    The audit of 'host2' started at t=2.000s should finish within 1 minute of virtual time, but at t=62.000s it still waits for delay until t=302.000s.
+    ...    Run Periodic Update Available Resource    host2    get_in_progress_and_error=5 min
+    Stop Compute Service    host1
+    Run Keyword And Expect Error
+    ...    Cannot run its periodic audit on 'host1': its compute service is stopped.
+    ...    Run Periodic Update Available Resource    host1
+
+Run Periodics
+    [Documentation]    Every running compute audits; stopped ones are skipped.
+    Start Cluster
+    Stop Compute Service    host1
+    Run Periodics    PciDevTracker.clean_usage=1 s
+    Run Keyword And Expect Error
+    ...    Periodic audits started at t=1.000s should finish within 10 seconds of virtual time, but at t=11.000s audit(host2) still run.
+    ...    Run Periodics    timeout=10 s    clean_usage=1 min
+
+Delays Name Points Of Their Operation
+    [Documentation]    An unknown point lists the valid ones; times are Robot time strings.
+    Start Cluster
+    Create Server With Direct Port    vm1    host=host1
+    Stop Compute Service    host1
+    Force Down Compute Service    host1
+    Run Keyword And Expect Error    GLOB:No point 'spawn' in operation 'evacuate'. Valid points: ComputeTaskAPI.rebuild_instance, *
+    ...    Evacuate Server With Direct Port    vm1    spawn=1 s
+    Run Keyword And Expect Error    Point 'save' is ambiguous in operation 'evacuate'; use one of: *
+    ...    Evacuate Server With Direct Port    vm1    save=1 s
+    Run Keyword And Expect Error
+    ...    ValueError: Argument 'delays' got value 'soon' that cannot be converted to timedelta: Invalid time string 'soon'.
+    ...    Evacuate Server With Direct Port    vm1    rebuild=soon
+    Evacuate Server With Direct Port    vm1    rebuild=1 s
+    Wait Until Server Has    vm1    host=host2    status=ACTIVE
+    Migration Status Should Be    vm1    done
+
+Inject Delay
+    [Documentation]    A global delay holds every task at the point.
+    Start Cluster
+    Inject Delay    ComputeDriver.spawn    3 s    times=1
+    Create Server With Direct Port    vm1    host=host1
+    Create Server With Direct Port    vm2    host=host2
+    ${now} =    Get Virtual Time
+    Should Be Equal As Numbers    ${now}    3
+    Run Keyword And Expect Error    GLOB:No point 'teleport' in the model. Valid points: *
+    ...    Inject Delay    teleport    1 s
+
+Inject Failure
+    [Documentation]    Only points whose failure the model handles can fail.
+    Start Cluster
+    Run Keyword And Expect Error
+    ...    No point 'Instance.save' in the points that can fail. Valid points: ResourceTracker.rebuild_claim, ComputeDriver.rebuild.
+    ...    Inject Failure    Instance.save
+    Inject Failure    ComputeDriver.rebuild
+    Create Server With Direct Port    vm1    host=host1
+    Run Keyword And Expect Error    GLOB:Server 'vm1' should have status ACTIVE * it is ERROR on host1 (fault: rebuild failed on 'host1': *
+    ...    Rebuild And Wait    vm1
+
+Clear Injected Delays
+    [Documentation]    After clearing, operations take no time again.
+    Start Cluster
+    Inject Delay    ComputeDriver.spawn    3 s
+    Clear Injected Delays
+    Create Server With Direct Port    vm1    host=host1
+    ${now} =    Get Virtual Time
+    Should Be Equal As Numbers    ${now}    0
+
+PCI Allocation On Host Should Be
+    [Documentation]    Counts the devices allocated to the server on one host.
+    Start Cluster
+    Create Server With Direct Port    vm1    host=host1
+    PCI Allocation On Host Should Be    vm1    host1    1
+    Run Keyword And Expect Error
+    ...    GLOB:Server 'vm1' should hold 0 PCI device(s) on 'host1' but holds 1 at t=0.000s: 0000:0?:00.1.
+    ...    PCI Allocation On Host Should Be    vm1    host1    0
+    Run Keyword And Expect Error    Custom message
+    ...    PCI Allocation On Host Should Be    vm1    host2    1    message=Custom message
+
+PCI Allocations Should Be
+    [Documentation]    The whole mapping at once; addresses or counts.
+    Start Cluster
+    Create Server With Direct Port    vm1    host=host1
+    ${allocations} =    Get PCI Allocations    vm1
+    PCI Allocations Should Be    vm1    host1=${allocations}[host1][0]
+    PCI Allocations Should Be    vm1    host1=1    host2=0
+    Run Keyword And Expect Error
+    ...    GLOB:PCI allocations of 'vm1' differ at t=0.000s: 'host1' should hold 0 but holds 1 (0000:0?:00.1); 'host2' should hold 1 but holds 0 (none).
+    ...    PCI Allocations Should Be    vm1    host2=1
+    Run Keyword And Expect Error
+    ...    Expected value for 'host1' must be a count or a comma-separated list of PCI addresses like 0000:02:00.1, got 'many'.
+    ...    PCI Allocations Should Be    vm1    host1=many
+
+Server Should Be On Host
+    [Documentation]    Compares the host the database records.
+    Start Cluster
+    Create Server With Direct Port    vm1    host=host2
+    Server Should Be On Host    vm1    host2
+    Run Keyword And Expect Error    Server 'vm1' should be on 'host1' but is on 'host2' at t=0.000s.
+    ...    Server Should Be On Host    vm1    host1
+
+Migration Status Should Be
+    [Documentation]    The latest record counts; none is a failure too.
+    Start Cluster
+    Create Server With Direct Port    vm1    host=host1
+    Run Keyword And Expect Error    Latest migration of 'vm1' should be 'done' but is no migration record at t=0.000s.
+    ...    Migration Status Should Be    vm1    done
+
+Free PCI Devices On Host Should Be
+    [Documentation]    A VF in use makes its PF unavailable too.
+    Start Cluster
+    Free PCI Devices On Host Should Be    host1    6
+    Create Server With Direct Port    vm1    host=host1
+    Free PCI Devices On Host Should Be    host1    4
+    Run Keyword And Expect Error    GLOB:Host 'host1' should have 6 free PCI device(s) but has 4 at t=0.000s: *
+    ...    Free PCI Devices On Host Should Be    host1    6
+
+Resource Accounting Should Be Consistent
+    [Documentation]    The race of bug 1896463 breaks the first invariant.
+    Start Cluster    bugs=1896463
+    Resource Accounting Should Be Consistent
+    Create Server With Direct Port    vm1    host=host1
+    Stop Compute Service    host1
+    Force Down Compute Service    host1
+    Evacuate Server With Direct Port    vm1    ComputeDriver.rebuild=0.5 s    drop_migration_context=1 s
+    Run Periodic Update Available Resource    host2    get_in_progress_and_error=2 s
+    Resource Accounting Should Be Consistent    host=host1
+    Run Keyword And Expect Error
+    ...    Resource accounting on 'host2' is inconsistent at t=2.000s (1 violation(s)):\n- Server 'vm1' on 'host2' should hold 1 allocated PCI device(s) for its port but holds 0: none.
+    ...    Resource Accounting Should Be Consistent    host=host2
+
+Get PCI Allocations
+    [Documentation]    Returns host to addresses; unknown servers fail.
+    Start Cluster
+    Create Server With Direct Port    vm1    host=host1
+    ${allocations} =    Get PCI Allocations    vm1
+    Length Should Be    ${allocations}[host1]    1
+    Run Keyword And Expect Error    No server 'vm2'. Known servers: vm1.
+    ...    Get PCI Allocations    vm2
+
+Get Virtual Time
+    [Documentation]    Returns the cluster's clock in seconds; a timeout moves it.
+    Start Cluster
+    ${start} =    Get Virtual Time
+    Should Be Equal As Numbers    ${start}    0
+    Create Server With Direct Port    vm1    host=host1    ComputeDriver.spawn=1.5 s
+    ${now} =    Get Virtual Time
+    Should Be Equal As Numbers    ${now}    1.5
+
+Log Timeline And Cluster State
+    [Documentation]    Both write HTML into the log.
+    Start Cluster
+    Create Server With Direct Port    vm1    host=host1
+    Log Timeline
+    Log Cluster State
+
+
+*** Keywords ***
+Rebuild And Wait
+    [Documentation]    Rebuilds ``server`` and waits until it is ACTIVE again.
+    [Arguments]    ${server}
+    Rebuild Server    ${server}
+    Wait Until Server Is Active    ${server}
