@@ -1,13 +1,13 @@
 *** Settings ***
-Documentation       Nova bug 1896463: an evacuation that drops its migration context races
-...                 the destination's periodic audit, which has read the instance list but
-...                 not yet the migration list, and so frees the PCI device the evacuation
-...                 just claimed. Fixed in Nova by finishing the evacuation under the host
-...                 lock; ``bugs=1896463`` restores the unlocked finish.
+Documentation    Nova bug 1896463: an evacuation that drops its migration context races
+...              the destination's periodic audit, which has read the instance list but
+...              not yet the migration list, and so frees the PCI device the evacuation
+...              just claimed. Fixed in Nova by finishing the evacuation under the host
+...              lock; ``bugs=1896463`` restores the unlocked finish.
 
-Resource            resources/evacuation.resource
+Resource         resources/evacuation.resource
 
-Test Tags           bug-1896463    evacuation
+Test Tags        bug-1896463    evacuation
 
 
 *** Test Cases ***

@@ -1,9 +1,9 @@
 *** Settings ***
-Documentation       Evacuations that fail leave what Nova leaves (nova-model.md 5.4).
+Documentation    Evacuations that fail leave what Nova leaves (nova-model.md 5.4).
 
-Resource            resources/evacuation.resource
+Resource         resources/evacuation.resource
 
-Test Tags           evacuation    failure
+Test Tags        evacuation    failure
 
 
 *** Test Cases ***

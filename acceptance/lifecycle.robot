@@ -1,12 +1,12 @@
 *** Settings ***
-Documentation       What happens to the PCI devices after an evacuation, as Nova behaves:
-...                 the destination holds one, the down source keeps its own until its
-...                 compute service comes back, delete frees both in their own time, and a
-...                 rebuild changes nothing.
+Documentation    What happens to the PCI devices after an evacuation, as Nova behaves:
+...              the destination holds one, the down source keeps its own until its
+...              compute service comes back, delete frees both in their own time, and a
+...              rebuild changes nothing.
 
-Resource            resources/evacuation.resource
+Resource         resources/evacuation.resource
 
-Test Tags           evacuation    lifecycle    variant-fixed
+Test Tags        evacuation    lifecycle    variant-fixed
 
 
 *** Test Cases ***
