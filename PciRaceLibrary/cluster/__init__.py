@@ -45,7 +45,14 @@ from .snapshot import snapshot
 from .topology import Topology, default_topology
 from .variants import VARIANTS, behaviour_for, parse_bugs
 
-__all__ = ["ALL_POINTS", "FAILURE_POINTS", "OPERATION_POINTS", "Cluster", "default_topology", "points_of"]
+__all__ = [
+    "ALL_POINTS",
+    "FAILURE_POINTS",
+    "OPERATION_POINTS",
+    "Cluster",
+    "default_topology",
+    "points_of",
+]
 
 _NAMESPACE = uuidlib.UUID("6f1f2c4e-1896-4463-8000-000000000000")
 
@@ -194,9 +201,7 @@ class Cluster:
             id=self._uuid("port", name), network=network, vnic_type=vnic_type,
             device_id=instance_uuid,
         )  # fmt: skip
-        request = pci_request_for_port(
-            port, self.db.networks[network], self._uuid("request", name)
-        )
+        request = pci_request_for_port(port, self.db.networks[network], self._uuid("request", name))
         instance = Instance(
             uuid=instance_uuid,
             name=name,
@@ -289,9 +294,7 @@ class Cluster:
         self.db.services[host].forced_down = True
         self.kernel.note("state", f"Service {host} forced down")
 
-    def start_compute_service(
-        self, host: str, *, delays: dict[str, float] | None = None
-    ) -> Task:
+    def start_compute_service(self, host: str, *, delays: dict[str, float] | None = None) -> Task:
         """Starts ``host``'s compute process: ``init_host`` (evacuated guests
         destroyed, their records ``completed``), then the start-up audit, then
         the forced-down flag is cleared (allowed once no record is ``done``).
@@ -328,9 +331,7 @@ class Cluster:
     def _running_compute(self, host: str, purpose: str) -> ComputeManager:
         self.check_host(host)
         if not self.db.services[host].running:
-            raise ApiRefused(
-                f"Cannot {purpose} on '{host}': its compute service is stopped."
-            )
+            raise ApiRefused(f"Cannot {purpose} on '{host}': its compute service is stopped.")
         return self.context.computes[host]
 
     def _tasks_on(self, host: str) -> list[Task]:
@@ -423,4 +424,3 @@ class Cluster:
 def known_bugs() -> dict[str, str]:
     """Bug number -> title of every variant the model can restore."""
     return {bug: variant.title for bug, variant in sorted(VARIANTS.items())}
-

@@ -72,9 +72,7 @@ class ComputeManager:
         for port_id in instance.ports:
             port = self.db.ports[port_id].clone()
             port.binding_host_id = self.host
-            port.binding_profile = binding_profile(
-                device_for_port(requests.get(port_id), devices)
-            )
+            port.binding_profile = binding_profile(device_for_port(requests.get(port_id), devices))
             await self.db.port_update(port)
 
     # -- rebuild and evacuation -------------------------------------------------
@@ -202,4 +200,3 @@ class ComputeManager:
             migration.status = "completed"
             await db.migration_save(migration)
         return evacuated
-

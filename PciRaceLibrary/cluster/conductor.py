@@ -41,9 +41,10 @@ async def select_destination(
             continue
         if not context.service_is_up(host) or not placement.fits(node.uuid, resources):
             continue
-        free_ram = placement.providers[node.uuid].capacity("MEMORY_MB") - placement.usage(
-            node.uuid
-        )["MEMORY_MB"]
+        free_ram = (
+            placement.providers[node.uuid].capacity("MEMORY_MB")
+            - placement.usage(node.uuid)["MEMORY_MB"]
+        )
         candidates.append((-free_ram, host, node.uuid))
     for _, host, rp_uuid in sorted(candidates):
         if await placement.claim_resources(instance.uuid, rp_uuid, resources):

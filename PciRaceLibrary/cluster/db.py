@@ -96,9 +96,7 @@ class Database:
     async def instance_list_by_host(self, host: str) -> list[Instance]:
         await point("InstanceList.get_by_host")
         return [
-            row.clone()
-            for row in self.instances.values()
-            if not row.deleted and row.host == host
+            row.clone() for row in self.instances.values() if not row.deleted and row.host == host
         ]
 
     async def instance_destroy(self, instance: Instance) -> None:
@@ -222,4 +220,3 @@ class Database:
     def _server(self, migration: Migration) -> str:
         row = self.instances.get(migration.instance_uuid)
         return row.name if row else migration.instance_uuid
-

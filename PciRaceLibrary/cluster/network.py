@@ -15,7 +15,9 @@ SRIOV_VNIC_TYPES = frozenset(
 )
 
 
-def pci_request_for_port(port: Port, network: Network, request_id: str) -> InstancePCIRequest | None:
+def pci_request_for_port(
+    port: Port, network: Network, request_id: str
+) -> InstancePCIRequest | None:
     """The PCI request a port needs, or None for a port that needs no device."""
     if port.vnic_type not in SRIOV_VNIC_TYPES:
         return None

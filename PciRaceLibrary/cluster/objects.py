@@ -46,7 +46,7 @@ VDPA = "vdpa"
 STANDALONE = "type-PCI"
 
 
-class PciDeviceInvalidStatus(RuntimeError):
+class PciDeviceInvalidStatus(RuntimeError):  # noqa: N818 - Nova's name
     """A device transition its status does not allow (Nova's exception name)."""
 
 

@@ -96,9 +96,7 @@ class PciDeviceStats:
         trial.pools = [Pool(dict(pool.key), list(pool.devices)) for pool in self.pools]
         return trial.consume_requests(requests) is not None
 
-    def consume_requests(
-        self, requests: Iterable[InstancePCIRequest]
-    ) -> list[PciDevice] | None:
+    def consume_requests(self, requests: Iterable[InstancePCIRequest]) -> list[PciDevice] | None:
         """Takes devices for ``requests`` out of the pools; None if they do not fit.
 
         Nothing is taken unless every request fits.

@@ -110,9 +110,7 @@ class PciDevTracker:
 
     def free_instance(self, instance_uuid: str) -> list[PciDevice]:
         """Frees everything the instance holds here (usage sign -1)."""
-        freed = self.claims.pop(instance_uuid, []) + self.allocations.pop(
-            instance_uuid, []
-        )
+        freed = self.claims.pop(instance_uuid, []) + self.allocations.pop(instance_uuid, [])
         for device in freed:
             self._free_device(device)
         return freed

@@ -55,17 +55,13 @@ class Placement:
     def fits(self, rp_uuid: str, resources: dict[str, int]) -> bool:
         provider = self.providers[rp_uuid]
         used = self.usage(rp_uuid)
-        return all(
-            used[rc] + amount <= provider.capacity(rc) for rc, amount in resources.items()
-        )
+        return all(used[rc] + amount <= provider.capacity(rc) for rc, amount in resources.items())
 
     def providers_of(self, consumer: str) -> list[str]:
         """Names of the providers ``consumer`` holds allocations on, sorted."""
         return sorted(self.providers[rp].name for rp in self.allocations.get(consumer, {}))
 
-    async def claim_resources(
-        self, consumer: str, rp_uuid: str, resources: dict[str, int]
-    ) -> bool:
+    async def claim_resources(self, consumer: str, rp_uuid: str, resources: dict[str, int]) -> bool:
         """Adds an allocation on ``rp_uuid`` to the consumer's existing ones."""
         await point("SchedulerReportClient.claim_resources")
         if not self.fits(rp_uuid, resources):

@@ -101,8 +101,7 @@ def points_of(operation: str) -> tuple[str, ...]:
         points = OPERATION_POINTS[operation]
     except KeyError:
         raise UnknownName(
-            f"No operation '{operation}'. Known operations: "
-            f"{', '.join(sorted(OPERATION_POINTS))}."
+            f"No operation '{operation}'. Known operations: {', '.join(sorted(OPERATION_POINTS))}."
         ) from None
     return tuple(dict.fromkeys(points))
 

@@ -28,7 +28,7 @@ from .pci_tracker import PciDevTracker
 MOVING_TASK_STATES = frozenset({REBUILDING, REBUILD_BLOCK_DEVICE_MAPPING, REBUILD_SPAWNING})
 
 
-class ComputeResourcesUnavailable(Exception):
+class ComputeResourcesUnavailable(Exception):  # noqa: N818 - Nova's name
     """The claim's fit test failed on this host (Nova's exception name)."""
 
 
@@ -154,9 +154,7 @@ class ResourceTracker:
                 self._add_usage(claim_copy, -1)
             await self._update()
 
-    async def finish_evacuation(
-        self, instance: Instance, migration: Migration | None
-    ) -> None:
+    async def finish_evacuation(self, instance: Instance, migration: Migration | None) -> None:
         """Moves the instance here, drops its context and sets the migration
         ``done``: under the lock today, unlocked before the fix of 1896463."""
         if self.context.behaviour.finish_evacuation_locked:
@@ -165,9 +163,7 @@ class ResourceTracker:
         else:
             await self._finish_evacuation(instance, migration)
 
-    async def _finish_evacuation(
-        self, instance: Instance, migration: Migration | None
-    ) -> None:
+    async def _finish_evacuation(self, instance: Instance, migration: Migration | None) -> None:
         db = self.context.db
         instance.apply_migration_context()
         instance.host, instance.node, instance.compute_id = self.host, self.node, self.node_id
@@ -244,9 +240,7 @@ class ResourceTracker:
                 self._add_usage(row, +1)
             self.tracked_migrations[uuid] = migration
 
-    async def _remove_deleted_instances_allocations(
-        self, migrations: list[Migration]
-    ) -> None:
+    async def _remove_deleted_instances_allocations(self, migrations: list[Migration]) -> None:
         """Placement heal: only deleted instances lose their allocation here."""
         assert self.compute_node is not None
         placement = self.context.placement

@@ -12,11 +12,25 @@ never leaves a half-built cluster behind.
 
 from __future__ import annotations
 
+import os
+import re
 from dataclasses import dataclass, field
+from pathlib import Path
+
+import yaml
+
+from ..errors import TopologyError
 
 DEV_TYPES = ("type-PCI", "type-PF", "type-VF", "vdpa")
-VNIC_TYPES = ("direct", "macvtap", "direct-physical", "virtio-forwarder", "vdpa",
-              "remote-managed", "normal")
+VNIC_TYPES = (
+    "direct",
+    "macvtap",
+    "direct-physical",
+    "virtio-forwarder",
+    "vdpa",
+    "remote-managed",
+    "normal",
+)
 
 
 @dataclass(frozen=True)
@@ -108,8 +122,7 @@ def default_topology() -> Topology:
     return Topology(
         name="default",
         hosts=tuple(
-            HostSpec(name=host, devices=fake_driver_devices(host))
-            for host in ("host1", "host2")
+            HostSpec(name=host, devices=fake_driver_devices(host)) for host in ("host1", "host2")
         ),
         networks=(
             NetworkSpec("network_1", "physnet1"),
@@ -117,3 +130,240 @@ def default_topology() -> Topology:
         ),
         sriov_network="network_2",
     )
+
+
+# -- the YAML topology file -------------------------------------------------------
+
+_TOP_KEYS = ("name", "sriov_network", "flavor", "networks", "hosts")
+_HOST_KEYS = ("name", "vcpus", "memory_mb", "disk_gb", "devices")
+_DEVICE_KEYS = ("address", "dev_type", "parent", "vendor_id", "product_id", "physnet",
+                "numa_node", "parent_ifname", "remote_managed")  # fmt: skip
+_NETWORK_KEYS = ("name", "physnet")
+_FLAVOR_KEYS = ("name", "vcpus", "memory_mb", "disk_gb")
+FAKE_DRIVER = "fake-driver"  # shorthand for the six devices of the default hosts
+_ADDRESS = re.compile(r"[0-9a-fA-F]{4}:[0-9a-fA-F]{2}:[0-9a-fA-F]{2}\.[0-7]")
+
+
+def load_topology(path: str | os.PathLike[str]) -> Topology:
+    """Reads and validates a YAML topology file.
+
+    Raises TopologyError naming the file, and the host, device and field
+    where something is wrong, with what would be valid. Nothing is built
+    until the whole file is valid.
+    """
+    path = Path(path)
+    source = f"Topology file '{path}'"
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise TopologyError(f"No topology file '{path}'.") from None
+    except (OSError, UnicodeDecodeError) as error:
+        raise TopologyError(f"{source} cannot be read: {error}.") from None
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as error:
+        mark = getattr(error, "problem_mark", None)
+        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+        problem = getattr(error, "problem", None) or str(error)
+        raise TopologyError(f"{source} is not valid YAML{where}: {problem}.") from None
+    return topology_from_mapping(data, source, default_name=path.stem)
+
+
+def topology_from_mapping(
+    data: object, source: str = "Topology", *, default_name: str = "custom"
+) -> Topology:
+    """Validates a mapping shaped like the YAML file and returns its Topology."""
+    top = _mapping(data, source)
+    _known_keys(top, _TOP_KEYS, source)
+    name = _text(top.get("name", default_name), f"{source}: 'name'")
+    networks = _networks(top.get("networks"), source)
+    physnets = {network.physnet for network in networks}
+    names = [network.name for network in networks]
+    default_sriov = "network_2" if "network_2" in names else names[-1]
+    sriov = _text(top.get("sriov_network", default_sriov), f"{source}: 'sriov_network'")
+    if sriov not in names:
+        raise TopologyError(
+            f"{source}: 'sriov_network' names network '{sriov}', which is not defined; "
+            f"defined networks: {', '.join(names)}."
+        )
+    flavor = _flavor(top.get("flavor"), source)
+    raw_hosts = top.get("hosts")
+    if not isinstance(raw_hosts, list) or not raw_hosts:
+        raise TopologyError(f"{source}: 'hosts' must be a non-empty list of hosts.")
+    hosts: list[HostSpec] = []
+    for index, raw in enumerate(raw_hosts, start=1):
+        host = _host(raw, f"{source}, host #{index}", physnets)
+        if any(seen.name == host.name for seen in hosts):
+            raise TopologyError(f"{source}: host '{host.name}' is defined twice.")
+        hosts.append(host)
+    return Topology(name=name, hosts=tuple(hosts), networks=networks, flavor=flavor,
+                    sriov_network=sriov)  # fmt: skip
+
+
+def _networks(raw: object, source: str) -> tuple[NetworkSpec, ...]:
+    if raw is None:
+        return default_topology().networks
+    if not isinstance(raw, list) or not raw:
+        raise TopologyError(f"{source}: 'networks' must be a non-empty list of networks.")
+    networks: list[NetworkSpec] = []
+    for index, item in enumerate(raw, start=1):
+        where = f"{source}, network #{index}"
+        entry = _mapping(item, where)
+        _known_keys(entry, _NETWORK_KEYS, where)
+        name = _text(_required(entry, "name", where), f"{where}: 'name'")
+        where = f"{source}, network '{name}'"
+        physnet = entry.get("physnet")
+        if physnet is not None:
+            physnet = _text(physnet, f"{where}: 'physnet'")
+        if any(seen.name == name for seen in networks):
+            raise TopologyError(f"{source}: network '{name}' is defined twice.")
+        networks.append(NetworkSpec(name, physnet))
+    return tuple(networks)
+
+
+def _flavor(raw: object, source: str) -> FlavorSpec:
+    if raw is None:
+        return FlavorSpec()
+    where = f"{source}, flavor"
+    entry = _mapping(raw, where)
+    _known_keys(entry, _FLAVOR_KEYS, where)
+    defaults = FlavorSpec()
+    return FlavorSpec(
+        name=_text(entry.get("name", defaults.name), f"{where}: 'name'"),
+        vcpus=_count(entry.get("vcpus", defaults.vcpus), f"{where}: 'vcpus'", minimum=1),
+        memory_mb=_count(entry.get("memory_mb", defaults.memory_mb), f"{where}: 'memory_mb'"),
+        disk_gb=_count(entry.get("disk_gb", defaults.disk_gb), f"{where}: 'disk_gb'"),
+    )
+
+
+def _host(raw: object, where: str, physnets: set[str | None]) -> HostSpec:
+    entry = _mapping(raw, where)
+    name = _text(_required(entry, "name", where), f"{where}: 'name'")
+    where = f"{where.rsplit(', host #', 1)[0]}, host '{name}'"
+    _known_keys(entry, _HOST_KEYS, where)
+    defaults = HostSpec(name)
+    raw_devices = entry.get("devices", [])
+    if raw_devices == FAKE_DRIVER:
+        devices = fake_driver_devices(name)
+    elif isinstance(raw_devices, list):
+        devices = _devices(raw_devices, where)
+    else:
+        raise TopologyError(
+            f"{where}: 'devices' must be a list of devices or '{FAKE_DRIVER}', got {raw_devices!r}."
+        )
+    for device in devices:
+        if device.physnet is not None and device.physnet not in physnets:
+            known = ", ".join(sorted(p for p in physnets if p)) or "none"
+            raise TopologyError(
+                f"{where}, device '{device.address}': physnet '{device.physnet}' belongs to "
+                f"no network; physnets of the networks: {known}."
+            )
+    return HostSpec(
+        name=name,
+        devices=devices,
+        vcpus=_count(entry.get("vcpus", defaults.vcpus), f"{where}: 'vcpus'", minimum=1),
+        memory_mb=_count(entry.get("memory_mb", defaults.memory_mb), f"{where}: 'memory_mb'"),
+        disk_gb=_count(entry.get("disk_gb", defaults.disk_gb), f"{where}: 'disk_gb'"),
+    )
+
+
+def _devices(raw: list[object], host_where: str) -> tuple[DeviceSpec, ...]:
+    devices: list[DeviceSpec] = []
+    for index, item in enumerate(raw, start=1):
+        where = f"{host_where}, device #{index}"
+        entry = _mapping(item, where)
+        address = _text(_required(entry, "address", where), f"{where}: 'address'")
+        where = f"{host_where}, device '{address}'"
+        _known_keys(entry, _DEVICE_KEYS, where)
+        if not _ADDRESS.fullmatch(address):
+            raise TopologyError(
+                f"{where}: 'address' must look like 0000:81:00.1 (domain:bus:slot.function), "
+                f"got '{address}'."
+            )
+        if any(seen.address == address for seen in devices):
+            raise TopologyError(f"{host_where}: device '{address}' is defined twice.")
+        dev_type = _text(_required(entry, "dev_type", where), f"{where}: 'dev_type'")
+        if dev_type not in DEV_TYPES:
+            raise TopologyError(
+                f"{where}: 'dev_type' '{dev_type}' is unknown; valid: {', '.join(DEV_TYPES)}."
+            )
+        optional = {
+            key: _text(entry[key], f"{where}: '{key}'")
+            for key in ("parent", "vendor_id", "product_id", "physnet", "parent_ifname")
+            if entry.get(key) is not None
+        }
+        remote = entry.get("remote_managed", False)
+        if not isinstance(remote, bool):
+            raise TopologyError(f"{where}: 'remote_managed' must be true or false, got {remote!r}.")
+        devices.append(
+            DeviceSpec(
+                address=address,
+                dev_type=dev_type,
+                numa_node=_count(entry.get("numa_node", 0), f"{where}: 'numa_node'"),
+                remote_managed=remote,
+                **optional,
+            )
+        )
+    _check_parents(devices, host_where)
+    return tuple(devices)
+
+
+def _check_parents(devices: list[DeviceSpec], host_where: str) -> None:
+    pfs = [device.address for device in devices if device.dev_type == "type-PF"]
+    for device in devices:
+        where = f"{host_where}, device '{device.address}'"
+        if device.dev_type == "type-VF":
+            if device.parent is None:
+                raise TopologyError(f"{where}: a type-VF needs 'parent', the address of its PF.")
+            if device.parent not in pfs:
+                raise TopologyError(
+                    f"{where}: 'parent' '{device.parent}' is not a type-PF on this host; "
+                    f"PFs here: {', '.join(pfs) or 'none'}."
+                )
+        elif device.parent is not None:
+            raise TopologyError(
+                f"{where}: only a type-VF has a 'parent', but this is a {device.dev_type}."
+            )
+
+
+def _mapping(value: object, where: str) -> dict[str, object]:
+    if not isinstance(value, dict):
+        raise TopologyError(f"{where} must be a mapping of keys to values, got {_kind(value)}.")
+    for key in value:
+        if not isinstance(key, str):
+            raise TopologyError(f"{where}: key {key!r} must be a string.")
+    return value
+
+
+def _known_keys(entry: dict[str, object], valid: tuple[str, ...], where: str) -> None:
+    for key in entry:
+        if key not in valid:
+            raise TopologyError(f"{where}: unknown key '{key}'; valid keys: {', '.join(valid)}.")
+
+
+def _required(entry: dict[str, object], key: str, where: str) -> object:
+    if entry.get(key) is None:
+        raise TopologyError(f"{where}: '{key}' is required.")
+    return entry[key]
+
+
+def _text(value: object, where: str) -> str:
+    if isinstance(value, bool) or not isinstance(value, (str, int)) or str(value).strip() == "":
+        raise TopologyError(f"{where} must be a non-empty string, got {_kind(value)}.")
+    return str(value)
+
+
+def _count(value: object, where: str, minimum: int = 0) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
+        raise TopologyError(f"{where} must be a whole number >= {minimum}, got {value!r}.")
+    return value
+
+
+def _kind(value: object) -> str:
+    if value is None:
+        return "nothing"
+    if isinstance(value, (list, tuple)):
+        return "a list"
+    if isinstance(value, dict):
+        return "a mapping"
+    return repr(value)
