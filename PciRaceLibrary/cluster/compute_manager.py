@@ -85,7 +85,8 @@ class ComputeManager:
         claim_copy: Instance | None = None
         try:
             if evacuate:
-                assert migration is not None
+                if migration is None:  # deleted meanwhile, its records with it
+                    raise InstanceNotFound(f"Instance {instance.name} was deleted.")
                 claim_copy = await self.rt.rebuild_claim(instance, migration)
             await self._do_rebuild_instance(instance, evacuate=evacuate)
         except ComputeResourcesUnavailable as exc:

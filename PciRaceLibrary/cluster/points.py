@@ -14,13 +14,14 @@ from ..errors import UnknownName
 _CLAIM_WRITES = ("PciDevice.claim", "PciDevice.allocate", "ComputeNode.save", "PciDevTracker.save")
 _SCHEDULE = ("SchedulerClient.select_destinations", "SchedulerReportClient.claim_resources")
 
-AUDIT = (
+_AUDIT_START = (
     "ComputeDriver.get_available_resource",
     "ResourceTracker._update_available_resource",
-    "PciDeviceList.get_by_compute_node",
+)
+AUDIT = (
+    *_AUDIT_START,
     "InstanceList.get_by_host_and_node",
     "MigrationList.get_in_progress_and_error",
-    "Migration.save",
     "SchedulerReportClient.delete_allocation_for_instance",
     "PciDevTracker.clean_usage",
     "ComputeNode.save",
@@ -83,7 +84,10 @@ OPERATION_POINTS: dict[str, tuple[str, ...]] = {
         "MigrationList.get_by_filters",
         "ComputeDriver.destroy",
         "SchedulerReportClient.remove_provider_tree_from_instance_allocation",
-        *AUDIT,
+        "Migration.save",
+        *_AUDIT_START,
+        "PciDeviceList.get_by_compute_node",  # a fresh tracker reads the rows
+        *AUDIT[len(_AUDIT_START) :],
     ),
 }
 

@@ -229,6 +229,8 @@ class ResourceTracker:
             if row is None or row.task_state not in MOVING_TASK_STATES:
                 continue  # skipped: no CPU/RAM usage, but still protects PCI
             context = row.migration_context
+            # Not reachable with evacuation alone: its claim sets the context under
+            # the same lock. Kept for the move operations still to be modelled.
             if context is not None and context.migration_id != migration.id:
                 migration.status = "error"  # stale record (bug 1600304)
                 await self.context.db.migration_save(migration)

@@ -116,9 +116,7 @@ class Kernel:
     (exploration), ``None`` keeps the default order.
     """
 
-    def __init__(
-        self, *, guard_seconds: float = 30.0, policy: ChoicePolicy | None = None
-    ) -> None:
+    def __init__(self, *, guard_seconds: float = 30.0, policy: ChoicePolicy | None = None) -> None:
         self.now = 0.0
         self.journal = Journal()
         self.tasks: list[Task] = []
@@ -146,7 +144,11 @@ class Kernel:
         """
         own = {}
         for point_name, seconds in (delays or {}).items():
-            _check_delay(point_name, seconds)
+            try:
+                _check_delay(point_name, seconds)
+            except ValueError:
+                coro.close()  # never started: close it, so Python does not warn
+                raise
             own[point_name] = Injection(delay=float(seconds))
         task = Task(self, coro, name, len(self.tasks), own)
         self.tasks.append(task)
@@ -186,9 +188,7 @@ class Kernel:
 
     # -- running ---------------------------------------------------------------
 
-    def run_until(
-        self, done: Callable[[], bool], timeout: float | None = None
-    ) -> bool:
+    def run_until(self, done: Callable[[], bool], timeout: float | None = None) -> bool:
         """Runs tasks until ``done()`` holds (True), or all are idle or ``timeout``
         seconds of virtual time pass (False; the clock then stands at the
         deadline).
@@ -275,9 +275,7 @@ class Kernel:
         if lock.owner is not self.current:
             holder = lock.owner.name if lock.owner else "nobody"
             who = self.current.name if self.current else "the kernel"
-            raise RuntimeError(
-                f"'{who}' cannot release {lock.name}: it is held by '{holder}'."
-            )
+            raise RuntimeError(f"'{who}' cannot release {lock.name}: it is held by '{holder}'.")
         self.journal.record(self.now, lock.owner.name, "release", lock.name)
         if lock.waiters:
             # Hand over directly, so nobody can take the lock between release
@@ -380,9 +378,7 @@ class Kernel:
         finally:
             self.current = None
 
-    def _pass_point(
-        self, task: Task, name: str
-    ) -> BaseException | tuple[Task, Any] | None:
+    def _pass_point(self, task: Task, name: str) -> BaseException | tuple[Task, Any] | None:
         task.points_passed.add(name)
         self.journal.record(self.now, task.name, "point", name)
         injection = task.delays.get(name)

@@ -1,0 +1,71 @@
+"""The canonical reproducer of bug 1896463 through the cluster's Python API."""
+
+from __future__ import annotations
+
+import pytest
+
+from PciRaceLibrary.cluster import Cluster
+
+DELAYED_EVACUATION = {"ComputeDriver.rebuild": 0.5, "drop_migration_context": 1.0}
+DELAYED_AUDIT = {"get_in_progress_and_error": 2.0}
+
+
+def reproduce(bugs: str | None, *, delays: bool = True) -> Cluster:
+    cluster = Cluster(bugs=bugs)
+    assert cluster.run_task(cluster.create_server("vm1", "host1"), 60)
+    cluster.stop_compute_service("host1")
+    cluster.force_down_compute_service("host1")
+    cluster.evacuate("vm1", delays=DELAYED_EVACUATION if delays else {})
+    audit = cluster.update_available_resource("host2", delays=DELAYED_AUDIT if delays else {})
+    assert cluster.run_task(audit, 60)
+    assert cluster.run_until(
+        lambda: cluster.server_host("vm1") == "host2" and cluster.server_status("vm1") == "ACTIVE",
+        30,
+    )
+    return cluster
+
+
+def counts(cluster: Cluster) -> dict[str, int]:
+    found = cluster.pci_allocations("vm1")
+    return {host: len(found.get(host, [])) for host in ("host1", "host2")}
+
+
+def test_before_the_fix_the_audit_frees_the_destination_device() -> None:
+    cluster = reproduce("1896463")
+    assert counts(cluster) == {"host1": 1, "host2": 0}
+    assert cluster.now == 2.0
+    assert cluster.check_invariants() == [
+        "Server 'vm1' on 'host2' should hold 1 allocated PCI device(s) for its port "
+        "but holds 0: none."
+    ]
+    freed = [e for e in cluster.kernel.journal if "PciDevice host2" in e.detail and
+             e.detail.endswith("allocated -> available (vm1)")]  # fmt: skip
+    assert [(e.time, e.task) for e in freed] == [(2.0, "audit(host2)")]
+
+
+def test_with_the_fix_both_hosts_keep_their_device() -> None:
+    cluster = reproduce(None)
+    assert counts(cluster) == {"host1": 1, "host2": 1}
+    cluster.kernel.run_all()
+    assert cluster.migrations_of("vm1")[-1]["status"] == "done"
+    assert cluster.check_invariants() == []
+    # The audit held the lock from t=0; the finish waited for it until t=2.
+    waits = [(e.time, e.task) for e in cluster.kernel.journal if e.kind == "wait"]
+    assert waits == [(1.5, "evacuate(vm1)")] or waits[0][1] == "evacuate(vm1)"
+
+
+@pytest.mark.parametrize("bugs", ["1896463", None])
+def test_without_delays_there_is_no_race(bugs: str | None) -> None:
+    cluster = reproduce(bugs, delays=False)
+    cluster.kernel.run_all()
+    assert counts(cluster) == {"host1": 1, "host2": 1}
+    assert cluster.check_invariants() == []
+    assert cluster.now == 0.0
+
+
+@pytest.mark.parametrize("bugs", ["1896463", None])
+def test_a_hundred_runs_give_the_same_journal(bugs: str | None) -> None:
+    first = reproduce(bugs).kernel.journal.text()
+    assert len(first.splitlines()) > 50
+    for _ in range(99):
+        assert reproduce(bugs).kernel.journal.text() == first

@@ -1,0 +1,140 @@
+"""After the evacuation (nova-model.md 5), failures (2.7, 5.4) and API refusals."""
+
+from __future__ import annotations
+
+import pytest
+from test_topology import TOPOLOGIES  # type: ignore[import-not-found]
+
+from PciRaceLibrary.cluster import Cluster
+from PciRaceLibrary.cluster.topology import load_topology
+from PciRaceLibrary.errors import ApiRefused, UnknownName
+
+
+def evacuated(bugs: str | None = None) -> Cluster:
+    cluster = Cluster(bugs=bugs)
+    assert cluster.run_task(cluster.create_server("vm1", "host1"))
+    cluster.stop_compute_service("host1")
+    cluster.force_down_compute_service("host1")
+    assert cluster.run_task(cluster.evacuate("vm1"))
+    return cluster
+
+
+def hosts_of(cluster: Cluster, server: str = "vm1") -> dict[str, int]:
+    return {host: len(a) for host, a in cluster.pci_allocations(server).items()}
+
+
+def test_source_frees_its_device_only_when_it_starts() -> None:
+    cluster = evacuated()
+    assert hosts_of(cluster) == {"host1": 1, "host2": 1}
+    assert cluster.placement_hosts("vm1") == ["host1", "host2"]
+    assert cluster.run_task(cluster.update_available_resource("host2"))
+    assert hosts_of(cluster) == {"host1": 1, "host2": 1}
+    assert cluster.run_task(cluster.start_compute_service("host1"))
+    assert hosts_of(cluster) == {"host2": 1}
+    assert cluster.migrations_of("vm1")[-1]["status"] == "completed"
+    assert cluster.placement_hosts("vm1") == ["host2"]
+    assert cluster.service_state("host1") == "up"
+    assert cluster.check_invariants() == []
+
+
+def test_delete_before_an_audit_leaves_the_destination_to_that_audit() -> None:
+    cluster = evacuated()
+    assert cluster.run_task(cluster.delete_server("vm1"))
+    assert cluster.server_status("vm1") == "DELETED"
+    assert hosts_of(cluster) == {"host1": 1, "host2": 1}
+    assert cluster.run_task(cluster.update_available_resource("host2"))
+    assert hosts_of(cluster) == {"host1": 1}
+    assert cluster.run_task(cluster.start_compute_service("host1"))
+    assert hosts_of(cluster) == {}
+    assert cluster.check_invariants() == []
+
+
+def test_delete_after_an_audit_frees_the_destination_at_once() -> None:
+    cluster = evacuated()
+    assert cluster.run_task(cluster.update_available_resource("host2"))
+    assert cluster.run_task(cluster.delete_server("vm1"))
+    assert hosts_of(cluster) == {"host1": 1}
+
+
+def test_rebuild_keeps_one_device_on_the_destination() -> None:
+    cluster = evacuated()
+    assert cluster.run_task(cluster.start_compute_service("host1"))
+    assert cluster.run_task(cluster.rebuild_server("vm1"))
+    assert cluster.server_status("vm1") == "ACTIVE"
+    assert hosts_of(cluster) == {"host2": 1}
+    assert cluster.run_task(cluster.update_available_resource("host2"))
+    assert hosts_of(cluster) == {"host2": 1}
+
+
+def test_no_valid_host_sets_error_and_keeps_the_source() -> None:
+    cluster = Cluster()
+    assert cluster.run_task(cluster.create_server("vm1", "host1"))
+    for host in ("host1", "host2"):
+        cluster.stop_compute_service(host)
+        cluster.force_down_compute_service(host)
+    assert cluster.run_task(cluster.evacuate("vm1"))
+    assert cluster.migrations_of("vm1")[-1]["status"] == "error"
+    assert (cluster.server_status("vm1"), cluster.server_host("vm1")) == ("ERROR", "host1")
+    assert "No valid host" in (cluster.instance("vm1").fault or "")
+    assert hosts_of(cluster) == {"host1": 1}
+
+
+def test_claim_refused_marks_the_migration_failed_and_changes_nothing_else() -> None:
+    cluster = Cluster(load_topology(TOPOLOGIES / "small_host2.yaml"))
+    assert cluster.run_task(cluster.create_server("vm2", "host2"))
+    assert cluster.run_task(cluster.create_server("vm1", "host1"))
+    cluster.stop_compute_service("host1")
+    cluster.force_down_compute_service("host1")
+    assert cluster.run_task(cluster.evacuate("vm1", "host2"))
+    assert cluster.migrations_of("vm1")[-1]["status"] == "failed"
+    assert (cluster.server_status("vm1"), cluster.server_host("vm1")) == ("ACTIVE", "host1")
+    assert cluster.placement_hosts("vm1") == ["host1"]
+    assert hosts_of(cluster) == {"host1": 1}
+    assert hosts_of(cluster, "vm2") == {"host2": 1}
+
+
+def test_rebuild_failing_after_the_claim_leaves_the_device_to_the_next_audit() -> None:
+    cluster = Cluster()
+    assert cluster.run_task(cluster.create_server("vm1", "host1"))
+    cluster.stop_compute_service("host1")
+    cluster.force_down_compute_service("host1")
+    cluster.inject_fault("ComputeDriver.rebuild")
+    assert cluster.run_task(cluster.evacuate("vm1"))
+    assert cluster.migrations_of("vm1")[-1]["status"] == "failed"
+    assert (cluster.server_status("vm1"), cluster.server_host("vm1")) == ("ERROR", "host1")
+    assert cluster.instance("vm1").migration_context is not None  # left in the DB
+    assert hosts_of(cluster) == {"host1": 1, "host2": 1}
+    assert cluster.run_task(cluster.update_available_resource("host2"))
+    assert hosts_of(cluster) == {"host1": 1}
+
+
+def test_refusals_change_nothing() -> None:
+    cluster = Cluster()
+    assert cluster.run_task(cluster.create_server("vm1", "host1"))
+    before = cluster.snapshot()
+    journal = len(cluster.kernel.journal)
+    with pytest.raises(ApiRefused, match="compute service on 'host1' is up"):
+        cluster.evacuate("vm1")
+    with pytest.raises(UnknownName, match=r"No server 'vm7'\. Known servers: vm1\."):
+        cluster.evacuate("vm7")
+    with pytest.raises(UnknownName, match=r"No host 'host5'\. Known hosts: host1, host2\."):
+        cluster.update_available_resource("host5")
+    with pytest.raises(UnknownName, match="Valid points: "):
+        cluster.delete_server("vm1", delays={"nowhere": 1.0})
+    with pytest.raises(UnknownName, match="No variant for bug '1'"):
+        Cluster(bugs="1")
+    with pytest.raises(ApiRefused, match="a server with that name exists"):
+        cluster.create_server("vm1")
+    assert cluster.snapshot() == before
+    assert len(cluster.kernel.journal) == journal
+
+
+def test_stop_is_refused_while_an_operation_runs_on_the_host() -> None:
+    cluster = Cluster()
+    assert cluster.run_task(cluster.create_server("vm1", "host1"))
+    audit = cluster.update_available_resource("host1", delays={"get_in_progress_and_error": 1})
+    cluster.run_until(lambda: cluster.now > 0 or audit.done, 0.5)
+    with pytest.raises(ApiRefused, match=r"while audit\(host1\) runs on it"):
+        cluster.stop_compute_service("host1")
+    assert cluster.run_task(audit)
+    cluster.stop_compute_service("host1")
