@@ -119,6 +119,9 @@ points, the part after the dot, in Robot Framework time format:
 
 | `Evacuate Server With Direct Port` | vm1 | ComputeDriver.rebuild=0.5 s | drop_migration_context=1 s |
 
+A point the operation passes several times (``Instance.save``) can be delayed
+at one pass only: ``Instance.save#2=1 s`` holds the second pass.
+
 `Inject Delay` delays every task at a point instead, and `Clear Injected
 Delays` removes such delays. `Inject Failure` makes a point fail; points
 that can fail: {failure_points}. An unknown or ambiguous point name fails

@@ -3,7 +3,8 @@
 These lists are what delay arguments are checked against: a delay may name a
 point in full (``Instance.drop_migration_context``) or by the part after the
 dot where that part is unique among the operation's points
-(``drop_migration_context``). A test runs every operation and checks that it
+(``drop_migration_context``). ``name#n`` delays only the n-th pass of the
+point by that operation. A test runs every operation and checks that it
 passes no point missing here.
 """
 
@@ -135,7 +136,14 @@ def resolve_delays(operation: str, delays: dict[str, float]) -> dict[str, float]
     for name, seconds in delays.items():
         if seconds < 0:
             raise ValueError(f"Delay at '{name}' cannot be negative: {seconds} seconds.")
-        resolved[resolve_point(name, points, f"operation '{operation}'")] = float(seconds)
+        base, _, nth = name.partition("#")
+        if nth and (not nth.isdigit() or int(nth) < 1):
+            raise UnknownName(
+                f"Delay '{name}' names pass '{nth}'; after '#' give the pass to delay, "
+                f"a whole number from 1, as in '{base}#2'."
+            )
+        full = resolve_point(base, points, f"operation '{operation}'")
+        resolved[f"{full}#{int(nth)}" if nth else full] = float(seconds)
     return resolved
 
 

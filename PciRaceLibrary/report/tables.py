@@ -37,14 +37,11 @@ def render_state(
     """
     parts = [
         f'<div style="font-family:{FONT};font-size:12px;color:#263238">',
-        f'<div style="font-weight:bold;font-size:13px;margin:2px 0 4px">'
-        f"{_esc(title)}</div>",
+        f'<div style="font-weight:bold;font-size:13px;margin:2px 0 4px">{_esc(title)}</div>',
     ]
     for section, rows in state.items():
         count = f" ({len(rows)})" if rows else ""
-        parts.append(
-            f'<div style="font-weight:bold;margin:8px 0 2px">{_esc(section)}{count}</div>'
-        )
+        parts.append(f'<div style="font-weight:bold;margin:8px 0 2px">{_esc(section)}{count}</div>')
         parts.append(_table(rows) if rows else '<div style="color:#607d8b">none</div>')
     parts.append("</div>")
     return "".join(parts)
@@ -53,8 +50,7 @@ def render_state(
 def _table(rows: Sequence[Mapping[str, object]]) -> str:
     columns = list(dict.fromkeys(key for row in rows for key in row))
     head = "".join(
-        f'<th style="{CELL};background:#eceff1">{_esc(str(column))}</th>'
-        for column in columns
+        f'<th style="{CELL};background:#eceff1">{_esc(str(column))}</th>' for column in columns
     )
     body = []
     for row in rows:
@@ -62,9 +58,7 @@ def _table(rows: Sequence[Mapping[str, object]]) -> str:
         for column in columns:
             text = _text(row.get(column))
             style = _highlight(text)
-            cells.append(
-                f'<td style="{CELL}{";" + style if style else ""}">{_esc(text)}</td>'
-            )
+            cells.append(f'<td style="{CELL}{";" + style if style else ""}">{_esc(text)}</td>')
         body.append(f"<tr>{''.join(cells)}</tr>")
     return (
         '<table style="border-collapse:collapse;font-size:12px">'

@@ -116,10 +116,7 @@ def render_timeline(entries: Iterable[Entry], *, title: str = "Timeline") -> str
     :class:`~PciRaceLibrary.sim.Journal` or any sequence of entries.
     """
     entries = list(entries)
-    heading = (
-        f'<div style="font-weight:bold;font-size:13px;margin:2px 0 4px">'
-        f"{_esc(title)}</div>"
-    )
+    heading = f'<div style="font-weight:bold;font-size:13px;margin:2px 0 4px">{_esc(title)}</div>'
     if not entries:
         return (
             f'<div style="font-family:{FONT};font-size:12px;color:{INK}">'
@@ -183,9 +180,7 @@ class _Chart:
                 if entry.kind == "delay" and entry.detail == last.entry.detail:
                     last.bar, last.bar_end = entry, self._bar_ends[index]
                     continue
-                if entry.kind == "switch" and entry.detail.startswith(
-                    last.entry.detail + " -> "
-                ):
+                if entry.kind == "switch" and entry.detail.startswith(last.entry.detail + " -> "):
                     last.switch = entry
                     continue
             mark = _Mark(
@@ -270,8 +265,7 @@ class _Chart:
                     x2,
                     lock,
                     release is None,
-                    f"{lane.name} holds {lock} from "
-                    f"{format_time(mark.entry.time)} to {until}",
+                    f"{lane.name} holds {lock} from {format_time(mark.entry.time)} to {until}",
                 )
             )
         return holds
@@ -340,9 +334,7 @@ class _Chart:
         out = []
         for index, lane in enumerate(self.lanes):
             fill = "#ffffff" if index % 2 == 0 else "#f6f7f9"
-            out.append(
-                _rect(0, lane.top, self.width, lane.height, f"fill:{fill}", "lane-bg")
-            )
+            out.append(_rect(0, lane.top, self.width, lane.height, f"fill:{fill}", "lane-bg"))
         for i, t in enumerate(self.instants):
             x1, x2 = self.col_start[i], self.col_end[i]
             out.append(
@@ -431,7 +423,7 @@ class _Chart:
         for i, mark in enumerate(lane.marks):
             if mark.bar is not None:
                 out.append(self._bar(lane, i, mark))
-        for hold, row in zip(self._holds[index], _rows_of(self._holds[index])):
+        for hold, row in zip(self._holds[index], _rows_of(self._holds[index]), strict=True):
             out.append(self._hold(base, hold, row))
         for mark in lane.marks:
             out.append(self._mark(base, mark))
@@ -780,28 +772,25 @@ def _glyph(mark: _Mark, x: float, y: float, colour: str) -> str:
     if kind == "state":
         size = 7.0 if _frees(mark.entry.detail) else 5.5
         halo = (
-            _circle(x, y, 12, f"fill:{RED};fill-opacity:0.18")
-            if _frees(mark.entry.detail)
-            else ""
+            _circle(x, y, 12, f"fill:{RED};fill-opacity:0.18") if _frees(mark.entry.detail) else ""
         )
-        points = f"{_n(x)},{_n(y - size)} {_n(x + size)},{_n(y)} {_n(x)},{_n(y + size)} {_n(x - size)},{_n(y)}"
+        points = _points((x, y - size), (x + size, y), (x, y + size), (x - size, y))
         return halo + f'<polygon points="{points}" style="fill:{colour};stroke:#ffffff"/>'
     if kind in ("fault", "crash"):
         style = f"stroke:{RED};stroke-width:2.5;stroke-linecap:round"
-        return _line(x - 5, y - 5, x + 5, y + 5, style) + _line(
-            x - 5, y + 5, x + 5, y - 5, style
-        )
+        return _line(x - 5, y - 5, x + 5, y + 5, style) + _line(x - 5, y + 5, x + 5, y - 5, style)
     if kind in ("end", "cancel"):
         ink = INK if kind == "end" else MUTED
         return _line(x, y - 9, x, y + 9, f"stroke:{ink};stroke-width:3")
     if kind == "spawn":
-        return f'<polygon points="{_n(x - 4)},{_n(y - 5)} {_n(x + 5)},{_n(y)} {_n(x - 4)},{_n(y + 5)}" style="fill:#2e7d32"/>'
+        points = _points((x - 4, y - 5), (x + 5, y), (x - 4, y + 5))
+        return f'<polygon points="{points}" style="fill:#2e7d32"/>'
     if kind == "acquire":
         return _rect(x - 4, y - 4, 8, 8, f"fill:{LOCK};stroke:{LOCK_INK}")
     if kind == "release":
         return _rect(x - 4, y - 4, 8, 8, f"fill:#ffffff;stroke:{LOCK_INK};stroke-width:1.5")
     if kind == "wait":
-        points = f"{_n(x - 4)},{_n(y - 5)} {_n(x + 4)},{_n(y - 5)} {_n(x - 4)},{_n(y + 5)} {_n(x + 4)},{_n(y + 5)}"
+        points = _points((x - 4, y - 5), (x + 4, y - 5), (x - 4, y + 5), (x + 4, y + 5))
         return f'<polygon points="{points}" style="fill:{LOCK};stroke:{LOCK_INK}"/>'
     if kind == "fold":
         return "".join(_circle(x + dx, y, 1.8, f"fill:{MUTED}") for dx in (-5, 0, 5))
@@ -884,9 +873,7 @@ def _legend(x: float, y: float) -> tuple[list[str], float]:
     offset = 0.0
     for glyph, text in items:
         out.append(f'<g transform="translate({_n(offset)} 0)">{glyph}')
-        out.append(
-            _text(28, y, text, f"font-size:{SMALL_SIZE}px;fill:{MUTED}") + "</g>"
-        )
+        out.append(_text(28, y, text, f"font-size:{SMALL_SIZE}px;fill:{MUTED}") + "</g>")
         offset += 28 + _text_width(text, SMALL_SIZE) + 18
     out.append("</g>")
     return out, offset
@@ -914,7 +901,7 @@ def _secs(t: float) -> str:
     return f"{round(t, 6):g} s"
 
 
-def _rect(
+def _rect(  # noqa: PLR0917 - SVG's own attribute order
     x: float,
     y: float,
     width: float,
@@ -936,10 +923,7 @@ def _rect(
 
 
 def _line(x1: float, y1: float, x2: float, y2: float, style: str) -> str:
-    return (
-        f'<line x1="{_n(x1)}" y1="{_n(y1)}" x2="{_n(x2)}" y2="{_n(y2)}" '
-        f'style="{style}"/>'
-    )
+    return f'<line x1="{_n(x1)}" y1="{_n(y1)}" x2="{_n(x2)}" y2="{_n(y2)}" style="{style}"/>'
 
 
 def _circle(x: float, y: float, r: float, style: str) -> str:
@@ -990,9 +974,7 @@ def _journal_table(entries: list[Entry], lane_name: Callable[[str], str]) -> str
         detail = entry.detail
         if entry.duration:
             detail += f" (+{entry.duration:.3f}s)"
-        red = entry.kind in ("fault", "crash") or (
-            entry.kind == "state" and _frees(entry.detail)
-        )
+        red = entry.kind in ("fault", "crash") or (entry.kind == "state" and _frees(entry.detail))
         row = f' style="color:{RED};font-weight:bold"' if red else ""
         rows.append(
             f"<tr{row}>"
@@ -1011,3 +993,8 @@ def _journal_table(entries: list[Entry], lane_name: Callable[[str], str]) -> str
         '<table style="border-collapse:collapse;font-family:monospace;font-size:11px;'
         f'margin-top:2px"><tr>{head}</tr>{"".join(rows)}</table></details>'
     )
+
+
+def _points(*xy: tuple[float, float]) -> str:
+    """An SVG ``points`` attribute value."""
+    return " ".join(f"{_n(x)},{_n(y)}" for x, y in xy)

@@ -83,7 +83,7 @@ class Task:
         self.waiting_for = ""
         self.result: Any = None
         self.error: BaseException | None = None
-        self.points_passed: set[str] = set()
+        self.passes: dict[str, int] = {}  # point -> times this task passed it
         self.blocked_on: Lock | Event | None = None
         self._entry: list[Any] | None = None
 
@@ -140,7 +140,8 @@ class Kernel:
         """Creates a task runnable now, after those already runnable now.
 
         ``delays`` maps point names to seconds, applied each time this task
-        passes the point. Raises ValueError for a negative delay.
+        passes the point; ``"Class.method#n"`` applies to the n-th pass only.
+        Raises ValueError for a negative delay.
         """
         own = {}
         for point_name, seconds in (delays or {}).items():
@@ -379,9 +380,10 @@ class Kernel:
             self.current = None
 
     def _pass_point(self, task: Task, name: str) -> BaseException | tuple[Task, Any] | None:
-        task.points_passed.add(name)
+        count = task.passes[name] = task.passes.get(name, 0) + 1
         self.journal.record(self.now, task.name, "point", name)
-        injection = task.delays.get(name)
+        # A task's delay at "Class.method#3" holds only its third pass.
+        injection = task.delays.get(f"{name}#{count}") or task.delays.get(name)
         if injection is None or not injection.take():
             injection = self.injections.get(name)
             if injection is not None and not injection.take():

@@ -1,0 +1,31 @@
+"""Schedule exploration: find races without hand-tuned delays.
+
+Policies plug into the kernel's choice points; ``explore`` runs a scenario
+under many schedules; ``shrink`` minimises a failing one; ``reproducer``
+turns it into plain delays; ``schedule`` writes it as a replay token.
+"""
+
+from .explorer import STRATEGIES, Exploration, Failing, Run, explore
+from .policies import Choice, PCTPolicy, RandomWalkPolicy, RecordingPolicy, ReplayPolicy
+from .reproducer import describe_switches, switch_delays
+from .schedule import decode, encode, preemptions
+from .shrink import shrink
+
+__all__ = [
+    "STRATEGIES",
+    "Choice",
+    "Exploration",
+    "Failing",
+    "PCTPolicy",
+    "RandomWalkPolicy",
+    "RecordingPolicy",
+    "ReplayPolicy",
+    "Run",
+    "decode",
+    "describe_switches",
+    "encode",
+    "explore",
+    "preemptions",
+    "shrink",
+    "switch_delays",
+]

@@ -1,0 +1,126 @@
+"""Choice policies: who runs next at each choice point (see ``schedule``).
+
+Every policy records what it chose and among how many candidates, so any run,
+however it was chosen, can be written down and replayed.
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from ..errors import ReplayError
+from ..sim import Task
+
+
+@dataclass
+class Choice:
+    """One choice point as it happened."""
+
+    point: str
+    candidates: tuple[str, ...]  # task names; [0] is the task passing the point
+    chosen: int
+    nth: int = 1  # which pass of ``point`` by the passing task this was
+
+
+@dataclass
+class RecordingPolicy:
+    """Base: remembers every choice; subclasses decide."""
+
+    choices: list[Choice] = field(default_factory=list)
+    # task name -> its live pass counts, final once the run is over
+    passes: dict[str, dict[str, int]] = field(default_factory=dict)
+
+    def choose(self, point: str, candidates: Sequence[Task]) -> int:
+        pick = self.decide(len(self.choices), point, candidates)
+        task = candidates[0]
+        self.passes[task.name] = task.passes
+        names = tuple(candidate.name for candidate in candidates)
+        self.choices.append(Choice(point, names, pick, task.passes.get(point, 1)))
+        return pick
+
+    def decide(self, position: int, point: str, candidates: Sequence[Task]) -> int:
+        raise NotImplementedError
+
+    @property
+    def schedule(self) -> tuple[int, ...]:
+        return tuple(choice.chosen for choice in self.choices)
+
+    @property
+    def widths(self) -> tuple[int, ...]:
+        return tuple(len(choice.candidates) for choice in self.choices)
+
+
+@dataclass
+class ReplayPolicy(RecordingPolicy):
+    """Follows ``prefix``, then lets the passing task go on (choice 0).
+
+    Raises ReplayError when the prefix asks for a task that is not there: the
+    schedule belongs to another scenario.
+    """
+
+    prefix: tuple[int, ...] = ()
+
+    def decide(self, position: int, point: str, candidates: Sequence[Task]) -> int:
+        if position >= len(self.prefix):
+            return 0
+        pick = self.prefix[position]
+        if pick >= len(candidates):
+            raise ReplayError(
+                f"The schedule switches to candidate {pick} at choice point {position} "
+                f"({point}), but only {len(candidates)} task(s) can run there: it was "
+                "recorded on another scenario."
+            )
+        return pick
+
+
+@dataclass
+class RandomWalkPolicy(RecordingPolicy):
+    """Picks uniformly among the candidates, from a seeded generator."""
+
+    seed: int = 0
+    rng: random.Random = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.rng = random.Random(self.seed)
+
+    def decide(self, position: int, point: str, candidates: Sequence[Task]) -> int:
+        return self.rng.randrange(len(candidates))
+
+
+@dataclass
+class PCTPolicy(RecordingPolicy):
+    """Probabilistic concurrency testing (Burckhardt et al., ASPLOS 2010).
+
+    Tasks get random distinct priorities when first seen; the highest-priority
+    candidate runs. At ``depth - 1`` change points, drawn among the first
+    ``steps`` choice points, the running task drops below every other. A bug
+    that needs ``depth`` ordering constraints is found in one run with
+    probability at least ``1 / (tasks * steps ** (depth - 1))``.
+    """
+
+    seed: int = 0
+    depth: int = 2
+    steps: int = 1
+    rng: random.Random = field(init=False)
+    priorities: dict[str, float] = field(init=False, default_factory=dict)
+    change_points: set[int] = field(init=False, default_factory=set)
+
+    def __post_init__(self) -> None:
+        self.rng = random.Random(self.seed)
+        count = max(0, self.depth - 1)
+        self.change_points = set(self.rng.sample(range(max(self.steps, count)), count))
+        self._lowest = 0.0
+
+    def _priority(self, name: str) -> float:
+        if name not in self.priorities:
+            self.priorities[name] = 1.0 + self.rng.random()
+        return self.priorities[name]
+
+    def decide(self, position: int, point: str, candidates: Sequence[Task]) -> int:
+        if position in self.change_points:
+            self._lowest -= 1.0
+            self.priorities[candidates[0].name] = self._lowest
+        ranks = [self._priority(task.name) for task in candidates]
+        return max(range(len(candidates)), key=lambda index: (ranks[index], -index))
