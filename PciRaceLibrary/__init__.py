@@ -15,6 +15,7 @@ from .keywords import (
     CheckKeywords,
     ClusterKeywords,
     DelayKeywords,
+    ExploreKeywords,
     PeriodicKeywords,
     ReportKeywords,
     ServerKeywords,
@@ -199,6 +200,9 @@ class PciRaceLibrary(DynamicCore):
         self.running_cluster: Cluster | None = None
         self.suite_clusters: set[str] = set()
         self.exploration_policy: ChoicePolicy | None = None
+        self.quiet = False  # exploring: no failure context per schedule
+        self.last_scenario: object | None = None
+        self.suite_explorations: list[str] = []
         self.ROBOT_LIBRARY_LISTENER = self  # to close the cluster when its suite ends
         DynamicCore.__init__(
             self,
@@ -209,6 +213,7 @@ class PciRaceLibrary(DynamicCore):
                 DelayKeywords(self),
                 CheckKeywords(self),
                 ReportKeywords(self),
+                ExploreKeywords(self),
             ],
         )
 
@@ -235,7 +240,7 @@ class PciRaceLibrary(DynamicCore):
 
     def _log_failure_context(self) -> None:
         cluster = self.running_cluster
-        if cluster is None:
+        if cluster is None or self.quiet:
             return
         logger.info(
             render_timeline(cluster.kernel.journal, title=f"Timeline up to {cluster.clock}"),

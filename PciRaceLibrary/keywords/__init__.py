@@ -3,6 +3,7 @@
 from .checks import CheckKeywords
 from .cluster import ClusterKeywords
 from .delays import DelayKeywords
+from .explore import ExploreKeywords
 from .periodics import PeriodicKeywords
 from .report import ReportKeywords
 from .servers import ServerKeywords
@@ -11,6 +12,7 @@ __all__ = [
     "CheckKeywords",
     "ClusterKeywords",
     "DelayKeywords",
+    "ExploreKeywords",
     "PeriodicKeywords",
     "ReportKeywords",
     "ServerKeywords",

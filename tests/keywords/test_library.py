@@ -49,6 +49,9 @@ KEYWORDS = {
     "Get PCI Allocations",
     "Log Timeline",
     "Log Cluster State",
+    "Explore Interleavings",
+    "Replay Schedule",
+    "Run Until Idle",
 }
 
 CANONICAL = """\

@@ -1,0 +1,383 @@
+"""ExploreKeywords: run racing steps under many schedules; replay one."""
+
+from __future__ import annotations
+
+import contextlib
+import html
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import timedelta
+from pathlib import Path
+from typing import Literal
+
+from robot.api import logger
+from robot.api.deco import keyword
+from robot.libraries.BuiltIn import BuiltIn, RobotNotRunningError
+
+from ..cluster import Cluster
+from ..errors import InvalidArgument, ReplayError
+from ..explore import (
+    Exploration,
+    ReplayPolicy,
+    Run,
+    decode,
+    describe_switches,
+    encode,
+    explore,
+    preemptions,
+    shrink,
+    switch_delays,
+)
+from ..explore.policies import RecordingPolicy
+from ..explore.reproducer import robot_arguments, robot_test
+from ..report import render_timeline
+from ._base import LibraryComponent
+
+Strategy = Literal["exhaustive", "pct", "random"]
+
+
+@dataclass
+class Scenario:
+    """What an exploration runs: set-up, the racing steps, the check."""
+
+    setup: str
+    check: str
+    steps: list[list[str]]
+    owners: dict[str, int] = field(default_factory=dict)  # task name -> step index
+
+
+class ExploreKeywords(LibraryComponent):
+    @keyword(tags=["Explore"])
+    def explore_interleavings(
+        self,
+        setup: str,
+        check: str,
+        *steps: str,
+        strategy: Strategy = "exhaustive",
+        bound: int = 2,
+        seed: int = 0,
+        schedules: int = 2000,
+        budget: timedelta = timedelta(minutes=1),
+        expect_race: bool = False,
+        shard: str = "1/1",
+    ) -> None:
+        """Runs ``steps`` together under many schedules and checks each outcome.
+
+        Each schedule runs ``setup`` (a keyword that calls `Start Cluster`
+        and prepares servers), then the ``steps`` (action keywords separated
+        by ``AND``; their tasks race), runs every task to the end, and runs
+        ``check``, any keyword that fails on a bad outcome. A *schedule* is
+        the order in which the racing tasks pass their points; no delays
+        are needed.
+
+        | =Argument= | =Description= |
+        | ``strategy`` | ``exhaustive``: every schedule with at most ``bound`` preemptions (tasks switched at a point while the running task could go on). ``pct``: ``schedules`` runs of probabilistic concurrency testing for bugs of depth ``bound``. ``random``: ``schedules`` random walks. |
+        | ``seed`` | Seed of ``pct`` and ``random``; the same seed gives the same schedules everywhere. |
+        | ``schedules`` | At most this many runs (a safety net for ``exhaustive``). |
+        | ``budget`` | At most this much wall-clock time. |
+        | ``expect_race`` | ``True`` asserts that some schedule fails (the pre-fix variant must show the bug); by default any failing schedule fails this keyword. |
+        | ``shard`` | ``i/n`` runs the i-th of n disjoint parts of the space, so pabot processes can share one exploration. |
+
+        On a failing schedule, the first is shrunk to the fewest preemptions,
+        its replay token goes into the failure message (see `Replay Schedule`),
+        its timeline into the log, and the same interleaving is written as an
+        ordinary test with ``Class.method=...`` delays next to output.xml.
+
+        | `Explore Interleavings` | Server On Failed Host | Resource Accounting Should Be Consistent |
+        | ... | Evacuate Server With Direct Port | vm1 | AND | Run Periodic Update Available Resource | host2 |
+        | ... | bound=2 |
+        """  # noqa: E501
+        scenario = Scenario(setup, check, _split_steps(steps))
+        index, total = _parse_shard(shard)
+        if bound < 0 or schedules < 1:
+            raise InvalidArgument(
+                f"'bound' must be >= 0 and 'schedules' >= 1, got {bound} and {schedules}."
+            )
+        self.library.last_scenario = scenario
+        with self._quiet():
+            result = explore(
+                lambda policy: self._run_once(scenario, policy),
+                strategy,
+                bound=bound,
+                seed=seed,
+                count=schedules,
+                budget=budget.total_seconds(),
+                shard=(index, total),
+            )
+        self.library.suite_explorations.append(result.summary())
+        self._record_metadata()
+        logger.info(_summary_table(result), html=True)
+        failing = result.first_failing
+        if failing is None:
+            if expect_race:
+                raise AssertionError(
+                    f"Expected a race, but no schedule failed '{check}': {result.summary()}"
+                )
+            return
+        shrunk = self._shrink(scenario, failing.schedule)
+        message, path = self._report_failure(scenario, shrunk, result.summary())
+        if expect_race:
+            logger.info(f"Race found as expected. {message}")
+            return
+        raise AssertionError(
+            f"{len(result.failing)} schedule(s) failed '{check}'. {message}"
+            + (f" Reproducer: {path}" if path else "")
+        )
+
+    @keyword(tags=["Explore"])
+    def replay_schedule(
+        self, token: str, setup: str | None = None, check: str | None = None, *steps: str
+    ) -> None:
+        """Runs one schedule again, from a replay token, and runs the check.
+
+        Without ``setup``, ``check`` and ``steps`` it replays the scenario of
+        the last `Explore Interleavings` in this suite. The run is the same,
+        point for point, as the one that produced the token; afterwards the
+        cluster is left as the schedule left it, for checks and `Log Timeline`.
+
+        | `Replay Schedule` | PCR1:12=1,16=1:08c2 |
+        """
+        schedule = decode(token)
+        if setup is None:
+            scenario = getattr(self.library, "last_scenario", None)
+            if scenario is None:
+                raise ReplayError(
+                    "No scenario to replay: give 'setup', 'check' and the steps, or run "
+                    "'Explore Interleavings' first in this suite."
+                )
+        else:
+            scenario = Scenario(setup, check or "No Operation", _split_steps(steps))
+        policy = ReplayPolicy(prefix=schedule)
+        with self._quiet():
+            run = self._run_once(scenario, policy, check=False)
+        self.cluster.kernel.policy = None
+        switches = describe_switches(policy.choices) or ["no preemption"]
+        logger.info(f"Replayed {token}: {'; '.join(switches)}. Outcome: {run.outcome}.")
+        BuiltIn().run_keyword(scenario.check)
+
+    @keyword(tags=["Run"])
+    def run_until_idle(self, timeout: timedelta | None = None) -> None:
+        """Runs every started operation to its end, at most ``timeout``."""
+        cluster = self.cluster
+        seconds = self.seconds(timeout)
+        if not cluster.kernel.run_all(seconds):
+            running = ", ".join(t.name for t in cluster.kernel.tasks if not t.done)
+            raise AssertionError(
+                f"Operations should finish within {self.timestr(seconds)}, but at "
+                f"{cluster.clock} {running} still run."
+            )
+        logger.info(f"Every operation finished at {cluster.clock}.")
+
+    # -- one schedule ----------------------------------------------------------------
+
+    def _run_once(self, scenario: Scenario, policy: RecordingPolicy | None, check: bool = True,
+                  delays: dict[str, dict[str, float]] | None = None) -> Run:  # fmt: skip
+        builtin = BuiltIn()
+        before = self.library.running_cluster
+        builtin.run_keyword(scenario.setup)
+        cluster = self.library.running_cluster
+        if cluster is None or cluster is before:
+            raise InvalidArgument(
+                f"The set-up keyword '{scenario.setup}' must start a fresh cluster with "
+                "'Start Cluster' for every schedule."
+            )
+        cluster.kernel.policy = policy
+        owners: dict[str, int] = {}
+        for number, step in enumerate(scenario.steps):
+            known = len(cluster.kernel.tasks)
+            args = [*step[1:], *_step_delays(step, number, scenario.owners, delays)]
+            builtin.run_keyword(step[0], *args)
+            for task in cluster.kernel.tasks[known:]:
+                owners[task.name] = number
+        scenario.owners = owners
+        settled = cluster.kernel.run_all(self.library.default_timeout)
+        failure = None if settled else f"operations did not finish by {cluster.clock}"
+        if check and failure is None:
+            status, message = builtin.run_keyword_and_ignore_error(scenario.check)
+            failure = str(message) if status == "FAIL" else None
+        return Run(
+            outcome=_outcome(cluster), failure=failure, journal=cluster.kernel.journal.text()
+        )
+
+    def _shrink(self, scenario: Scenario, schedule: tuple[int, ...]) -> tuple[int, ...]:
+        def still_fails(candidate: tuple[int, ...]) -> bool:
+            return self._run_once(scenario, ReplayPolicy(prefix=candidate)).failure is not None
+
+        with self._quiet():
+            return shrink(schedule, still_fails)
+
+    def _report_failure(
+        self, scenario: Scenario, schedule: tuple[int, ...], summary: str
+    ) -> tuple[str, str | None]:
+        policy = ReplayPolicy(prefix=schedule)
+        with self._quiet():
+            run = self._run_once(scenario, policy)
+        token = encode(schedule)
+        switches = describe_switches(policy.choices) or ["no preemption"]
+        logger.info(render_failing(self.cluster, token, switches, run), html=True)
+        delays = switch_delays(policy.choices, policy.passes)
+        with self._quiet():
+            again = self._run_once(scenario, None, delays=delays)
+        path = None
+        if again.failure is not None and again.outcome == run.outcome:
+            path = self._write_reproducer(scenario, delays, token)
+        else:
+            logger.warn(
+                f"The delays {delays} do not reproduce schedule {token} without the "
+                "explorer; use 'Replay Schedule' instead."
+            )
+        message = (
+            f"First failing schedule, shrunk to {preemptions(schedule)} preemption(s): "
+            f"{'; '.join(switches)}. It fails with: {run.failure} Replay token: {token}"
+        )
+        return message, path
+
+    def _write_reproducer(
+        self, scenario: Scenario, delays: dict[str, dict[str, float]], token: str
+    ) -> str:
+        builtin = BuiltIn()
+        test = builtin.get_variable_value("${TEST NAME}", "Exploration")
+        source = Path(builtin.get_variable_value("${SUITE SOURCE}", "") or ".")
+        folder = Path(builtin.get_variable_value("${OUTPUT DIR}", "."))
+        body = [[scenario.setup]]
+        for number, step in enumerate(scenario.steps):
+            body.append([*step, *_step_delays(step, number, scenario.owners, delays)])
+        body.append(["Run Until Idle"])
+        body.append([scenario.check])
+        settings, keywords = _suite_parts(source)
+        text = robot_test(
+            name=f"{test} Reproduced With Delays",
+            documentation=f"Schedule {token} of '{test}' as plain delays.",
+            settings=settings,
+            body=body,
+            keywords_section=keywords,
+        )
+        path = folder / f"reproducer-{re.sub(r'[^A-Za-z0-9]+', '_', test).strip('_')}.robot"
+        path.write_text(text, encoding="utf-8")
+        logger.info(
+            f"Reproducer written to <a href='{path.name}'>{path.name}</a>:<pre>"
+            f"{_escape(text)}</pre>",
+            html=True,
+        )
+        return str(path)
+
+    def _record_metadata(self) -> None:
+        with contextlib.suppress(RobotNotRunningError):  # plain Python: no suite
+            BuiltIn().set_suite_metadata(
+                "Explorations", "\n\n".join(self.library.suite_explorations)
+            )
+
+    def _quiet(self) -> _Quiet:
+        return _Quiet(self.library)
+
+
+class _Quiet:
+    """Silences the log and the failure context while schedules run."""
+
+    def __init__(self, library: object) -> None:
+        self.library = library
+
+    def __enter__(self) -> None:
+        self.level = BuiltIn().set_log_level("NONE")
+        self.library.quiet = True  # type: ignore[attr-defined]
+
+    def __exit__(self, *exc_info: object) -> None:
+        BuiltIn().set_log_level(self.level)
+        self.library.quiet = False  # type: ignore[attr-defined]
+
+
+def render_failing(cluster: Cluster, token: str, switches: list[str], run: Run) -> str:
+    items = "".join(f"<li>{_escape(line)}</li>" for line in switches)
+    return (
+        f"<b>First failing schedule</b> {_escape(token)}<ul>{items}</ul>"
+        f"Outcome: {_escape(run.outcome)}; failure: {_escape(run.failure or '')}"
+        + render_timeline(cluster.kernel.journal, title=f"Timeline of schedule {token}")
+    )
+
+
+def _split_steps(cells: Sequence[str]) -> list[list[str]]:
+    steps: list[list[str]] = [[]]
+    for cell in cells:
+        if cell == "AND":
+            steps.append([])
+        else:
+            steps[-1].append(cell)
+    if any(not step for step in steps):
+        raise InvalidArgument(
+            "Give the racing steps as keyword calls separated by AND, as in "
+            "'Evacuate Server    vm1    AND    Run Periodics'; an empty step was found."
+        )
+    return steps
+
+
+def _parse_shard(text: str) -> tuple[int, int]:
+    match = re.fullmatch(r"\s*(\d+)\s*/\s*(\d+)\s*", text)
+    if not match or not 1 <= int(match[1]) <= int(match[2]):
+        raise InvalidArgument(f"Shard '{text}' must look like 2/4: part 2 of 4, counting from 1.")
+    return int(match[1]) - 1, int(match[2])
+
+
+def _step_delays(
+    step: list[str], number: int, owners: dict[str, int], delays: dict[str, dict[str, float]] | None
+) -> list[str]:
+    if not delays:
+        return []
+    found: dict[str, float] = {}
+    for task, points in delays.items():
+        if owners.get(task) == number:
+            found.update(points)
+    return robot_arguments(found)
+
+
+def _outcome(cluster: Cluster) -> str:
+    parts = []
+    for server in cluster.servers:
+        allocations = cluster.pci_allocations(server)
+        held = ",".join(f"{host}={len(a)}" for host, a in allocations.items()) or "none"
+        records = cluster.migrations_of(server)
+        last = records[-1]["status"] if records else "-"
+        parts.append(f"{server}: {cluster.server_status(server)} on {cluster.server_host(server)}, "
+                     f"PCI {held}, migration {last}")  # fmt: skip
+    return "; ".join(parts)
+
+
+def _suite_parts(source: Path) -> tuple[list[str], str]:
+    """Imports (paths made absolute) and the keywords section of the suite."""
+    settings = ["Library    PciRaceLibrary"]
+    keywords = ""
+    if not source.is_file():
+        return settings, keywords
+    folder = source.parent
+    text = source.read_text(encoding="utf-8")
+    sections = re.split(r"(?m)^(?=\*\*\*)", text)
+    for section in sections:
+        header = section.split("\n", 1)[0].strip("* \t").lower()
+        if header == "settings":
+            for line in section.splitlines():
+                cells = re.split(r"\s{2,}|\t", line.strip())
+                if cells and cells[0] in ("Resource", "Variables") and len(cells) > 1:
+                    path = cells[1].replace("${CURDIR}", str(folder))
+                    if not Path(path).is_absolute():
+                        path = str(folder / path)
+                    settings.append(f"{cells[0]}    {path}")
+        elif header == "keywords":
+            keywords = section.replace("${CURDIR}", str(folder))
+    return settings, keywords
+
+
+def _escape(text: str) -> str:
+    return html.escape(text)
+
+
+def _summary_table(result: Exploration) -> str:
+    rows = "".join(
+        f"<tr><td>{_escape(outcome)}</td><td style='text-align:right'>{count}</td></tr>"
+        for outcome, count in sorted(result.outcomes.items(), key=lambda item: -item[1])
+    )
+    return (
+        f"<b>{_escape(result.summary())}</b><br>Wall time {result.seconds:.2f} s, "
+        f"{result.schedules / max(result.seconds, 1e-9):.0f} schedules/s.<table border='1' "
+        f"style='border-collapse:collapse;margin-top:4px'><tr><th>Outcome</th>"
+        f"<th>Schedules</th></tr>{rows}</table>"
+    )

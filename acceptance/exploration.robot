@@ -1,0 +1,87 @@
+*** Settings ***
+Documentation    Interleavings explored without hand-tuned delays: the evacuation of a
+...              server with a direct port against the destination's periodic audit.
+
+Resource         resources/evacuation.resource
+
+Test Tags        bug-1896463    exploration
+
+
+*** Test Cases ***
+Exploration Finds The Loss Before The Fix
+    [Documentation]    Every schedule with up to two preemptions; some lose the device.
+    [Tags]    variant-pre-fix
+    Explore Interleavings    Pre-fix Server On Failed Host    Destination Should Hold The Device
+    ...    Evacuate Server With Direct Port    vm1
+    ...    AND    Run Periodic Update Available Resource    host2
+    ...    bound=2    expect_race=True
+
+Exhaustive Exploration Finds No Loss With The Fix
+    [Documentation]    The same space on current Nova: no schedule loses the device.
+    [Tags]    variant-fixed
+    Explore Interleavings    Fixed Server On Failed Host    Destination Should Hold The Device
+    ...    Evacuate Server With Direct Port    vm1
+    ...    AND    Run Periodic Update Available Resource    host2
+    ...    bound=2
+
+PCT Exploration With A Seed Finds No Loss With The Fix
+    [Documentation]    Randomized priorities, reproducible by seed.
+    [Tags]    variant-fixed
+    Explore Interleavings    Fixed Server On Failed Host    Destination Should Hold The Device
+    ...    Evacuate Server With Direct Port    vm1
+    ...    AND    Run Periodic Update Available Resource    host2
+    ...    strategy=pct    bound=3    seed=7    schedules=100
+
+Replayed Schedule Loses The Device Again
+    [Documentation]    The token of a failing schedule replays it exactly.
+    [Tags]    variant-pre-fix
+    Replay Schedule    PCR1:16=1,20=1:d564    Pre-fix Server On Failed Host
+    ...    Source Should Keep Its Device
+    ...    Evacuate Server With Direct Port    vm1
+    ...    AND    Run Periodic Update Available Resource    host2
+    PCI Allocations Should Be    vm1    host1=1    host2=0
+
+Two Shards Cover The Space Together
+    [Documentation]    Each pabot process may run one shard.
+    [Tags]    variant-fixed
+    Explore Interleavings    Fixed Server On Failed Host    Destination Should Hold The Device
+    ...    Evacuate Server With Direct Port    vm1
+    ...    AND    Run Periodic Update Available Resource    host2
+    ...    bound=1    shard=1/2
+    Explore Interleavings    Fixed Server On Failed Host    Destination Should Hold The Device
+    ...    Evacuate Server With Direct Port    vm1
+    ...    AND    Run Periodic Update Available Resource    host2
+    ...    bound=1    shard=2/2
+
+An Unexpected Race Fails With A Replay Token
+    [Documentation]    Without ``expect_race`` a failing schedule fails the keyword.
+    [Tags]    variant-pre-fix
+    Run Keyword And Expect Error
+    ...    GLOB:7 schedule(s) failed 'Destination Should Hold The Device'. First failing schedule, shrunk to 2 preemption(s): *Replay token: PCR1:*
+    ...    Explore Interleavings
+    ...    Pre-fix Server On Failed Host
+    ...    Destination Should Hold The Device
+    ...    Evacuate Server With Direct Port
+    ...    vm1
+    ...    AND
+    ...    Run Periodic Update Available Resource
+    ...    host2
+
+
+*** Keywords ***
+Pre-fix Server On Failed Host
+    [Documentation]    vm1 on host1, host1 down, before the fix of bug 1896463.
+    Server On Failed Host    bugs=1896463
+
+Fixed Server On Failed Host
+    [Documentation]    vm1 on host1, host1 down, current Nova.
+    Server On Failed Host
+
+Source Should Keep Its Device
+    [Documentation]    The down source still holds vm1's VF.
+    PCI Allocation On Host Should Be    vm1    host1    1
+
+Destination Should Hold The Device
+    [Documentation]    The evacuated server holds one VF on host2 and nothing disagrees.
+    PCI Allocation On Host Should Be    vm1    host2    1
+    Resource Accounting Should Be Consistent
