@@ -6,7 +6,14 @@ turns it into plain delays; ``schedule`` writes it as a replay token.
 """
 
 from .explorer import STRATEGIES, Exploration, Failing, Run, explore
-from .policies import Choice, PCTPolicy, RandomWalkPolicy, RecordingPolicy, ReplayPolicy
+from .policies import (
+    Choice,
+    PCTPolicy,
+    RandomWalkPolicy,
+    RecordingPolicy,
+    ReplayPolicy,
+    SwitchPolicy,
+)
 from .reproducer import describe_switches, switch_delays
 from .schedule import decode, encode, preemptions
 from .shrink import shrink
@@ -21,6 +28,7 @@ __all__ = [
     "RecordingPolicy",
     "ReplayPolicy",
     "Run",
+    "SwitchPolicy",
     "decode",
     "describe_switches",
     "encode",

@@ -124,3 +124,28 @@ class PCTPolicy(RecordingPolicy):
             self.priorities[candidates[0].name] = self._lowest
         ranks = [self._priority(task.name) for task in candidates]
         return max(range(len(candidates)), key=lambda index: (ranks[index], -index))
+
+
+Switch = tuple[str, str, int, str]  # (task, point, nth pass, task switched to)
+
+
+@dataclass
+class SwitchPolicy(RecordingPolicy):
+    """Preempts at named events instead of choice-point positions, so that
+    dropping one preemption does not shift what the others mean."""
+
+    switches: frozenset[Switch] = frozenset()
+
+    def decide(self, position: int, point: str, candidates: Sequence[Task]) -> int:
+        task = candidates[0]
+        for index, other in enumerate(candidates[1:], start=1):
+            if (task.name, point, task.passes.get(point, 1), other.name) in self.switches:
+                return index
+        return 0
+
+
+def switches_of(choices: Sequence[Choice]) -> frozenset[Switch]:
+    """The preemptions of a run as named events."""
+    return frozenset(
+        (c.candidates[0], c.point, c.nth, c.candidates[c.chosen]) for c in choices if c.chosen
+    )

@@ -2,38 +2,47 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 from ..errors import ReplayError
-from .schedule import preemptions, trimmed
+from .policies import Choice, RecordingPolicy, SwitchPolicy, switches_of
+from .schedule import trimmed
 
 
 def shrink(
-    schedule: tuple[int, ...], still_fails: Callable[[tuple[int, ...]], bool], limit: int = 200
+    choices: Sequence[Choice],
+    fails: Callable[[RecordingPolicy], bool],
+    limit: int = 200,
 ) -> tuple[int, ...]:
-    """Greedily drops preemptions (and lowers switch targets) while the
-    schedule still fails; returns a schedule from which no single preemption
-    can be dropped. ``limit`` caps the runs spent."""
-    best = trimmed(schedule)
-    runs = 0
-    improved = True
+    """Greedily drops preemptions while the run still fails, and returns the
+    schedule (choice-point positions) of the smallest failing run found.
+
+    Preemptions are named by event (task, point, pass, target), so dropping
+    one keeps the others where they were. ``fails(policy)`` runs the
+    scenario under ``policy``; ``limit`` caps the runs spent.
+    """
+    best = switches_of(choices)
+    schedule = trimmed([choice.chosen for choice in choices])
+    runs, improved = 0, True
     while improved and runs < limit:
         improved = False
-        for position in [p for p, choice in enumerate(best) if choice]:
-            for lower in range(best[position]):  # 0 first: drop the preemption
-                candidate = trimmed((*best[:position], lower, *best[position + 1 :]))
-                runs += 1
-                if _fails(still_fails, candidate):
-                    best, improved = candidate, True
-                    break
-            if improved or runs >= limit:
+        for switch in sorted(best):
+            policy = SwitchPolicy(switches=best - {switch})
+            runs += 1
+            if _fails(fails, policy):
+                best, schedule, improved = (
+                    switches_of(policy.choices),
+                    trimmed(policy.schedule),
+                    True,
+                )
                 break
-    assert preemptions(best) <= preemptions(schedule)
-    return best
+            if runs >= limit:
+                break
+    return schedule
 
 
-def _fails(still_fails: Callable[[tuple[int, ...]], bool], candidate: tuple[int, ...]) -> bool:
+def _fails(fails: Callable[[RecordingPolicy], bool], policy: RecordingPolicy) -> bool:
     try:
-        return still_fails(candidate)
+        return fails(policy)
     except ReplayError:
-        return False  # the change made a later choice impossible
+        return False

@@ -48,7 +48,8 @@ class Scenario:
 
 
 class ExploreKeywords(LibraryComponent):
-    @keyword(tags=["Explore"])
+    # robot:flatten keeps thousands of schedule runs out of log.html's tree.
+    @keyword(tags=["Explore", "robot:flatten"])
     def explore_interleavings(
         self,
         setup: str,
@@ -125,7 +126,7 @@ class ExploreKeywords(LibraryComponent):
             + (f" Reproducer: {path}" if path else "")
         )
 
-    @keyword(tags=["Explore"])
+    @keyword(tags=["Explore", "robot:flatten"])
     def replay_schedule(
         self, token: str, setup: str | None = None, check: str | None = None, *steps: str
     ) -> None:
@@ -191,7 +192,11 @@ class ExploreKeywords(LibraryComponent):
             for task in cluster.kernel.tasks[known:]:
                 owners[task.name] = number
         scenario.owners = owners
-        settled = cluster.kernel.run_all(self.library.default_timeout)
+        try:
+            settled = cluster.kernel.run_all(self.library.default_timeout)
+        except BaseException:
+            cluster.kernel.close()  # a refused replay: close the unfinished tasks
+            raise
         failure = None if settled else f"operations did not finish by {cluster.clock}"
         if check and failure is None:
             status, message = builtin.run_keyword_and_ignore_error(scenario.check)
@@ -201,11 +206,13 @@ class ExploreKeywords(LibraryComponent):
         )
 
     def _shrink(self, scenario: Scenario, schedule: tuple[int, ...]) -> tuple[int, ...]:
-        def still_fails(candidate: tuple[int, ...]) -> bool:
-            return self._run_once(scenario, ReplayPolicy(prefix=candidate)).failure is not None
+        def fails(policy: RecordingPolicy) -> bool:
+            return self._run_once(scenario, policy).failure is not None
 
         with self._quiet():
-            return shrink(schedule, still_fails)
+            first = ReplayPolicy(prefix=schedule)
+            self._run_once(scenario, first)
+            return shrink(first.choices, fails)
 
     def _report_failure(
         self, scenario: Scenario, schedule: tuple[int, ...], summary: str
