@@ -65,7 +65,8 @@ class Exploration:
     shard: tuple[int, int] = (0, 1)
     schedules: int = 0
     outcomes: dict[str, int] = field(default_factory=dict)
-    failing: list[Failing] = field(default_factory=list)
+    failing: list[Failing] = field(default_factory=list)  # the first ``keep_failing``
+    failures: int = 0  # every failing schedule
     exhausted: bool = False
     stopped_by: str = ""  # "budget", "count", or "" when the strategy finished
     choice_points: int = 0  # most choice points seen in one run
@@ -102,7 +103,7 @@ class Exploration:
         shard = f" (shard {self.shard[0] + 1}/{self.shard[1]})" if self.shard[1] > 1 else ""
         return (
             f"{self.strategy} exploration{shard}: {self.schedules} schedules, "
-            f"{len(self.outcomes)} distinct outcome(s), {len(self.failing)} failing; "
+            f"{len(self.outcomes)} distinct outcome(s), {self.failures} failing; "
             f"{self.guarantee()}."
         )
 
@@ -152,6 +153,7 @@ def explore(
         result.choice_points = max(result.choice_points, len(policy.choices))
         names = {name for choice in policy.choices for name in choice.candidates}
         result.tasks = max(result.tasks, len(names))
+        result.failures += run.failure is not None
         if run.failure is not None and len(result.failing) < keep_failing:
             schedule = trimmed(policy.schedule)
             result.failing.append(Failing(schedule, run.failure, run.outcome))

@@ -122,7 +122,7 @@ class ExploreKeywords(LibraryComponent):
             logger.info(f"Race found as expected. {message}")
             return
         raise AssertionError(
-            f"{len(result.failing)} schedule(s) failed '{check}'. {message}"
+            f"{result.failures} schedule(s) failed '{check}'. {message}"
             + (f" Reproducer: {path}" if path else "")
         )
 
