@@ -127,6 +127,7 @@ class Kernel:
         self._heap: list[list[Any]] = []
         self._seq = itertools.count()
         self._steps = 0
+        self.unfinished = 0  # tasks not yet done: run_all's test without a scan
 
     # -- spawning and injecting ------------------------------------------------
 
@@ -153,6 +154,7 @@ class Kernel:
             own[point_name] = Injection(delay=float(seconds))
         task = Task(self, coro, name, len(self.tasks), own)
         self.tasks.append(task)
+        self.unfinished += 1
         self.journal.record(self.now, name, "spawn", name)
         self._schedule(task, self.now, None)
         return task
@@ -228,7 +230,7 @@ class Kernel:
 
     def run_all(self, timeout: float | None = None) -> bool:
         """Runs until every task has finished."""
-        return self.run_until(lambda: all(task.done for task in self.tasks), timeout)
+        return self.run_until(lambda: self.unfinished == 0, timeout)
 
     def cancel(self, task: Task) -> None:
         """Stops ``task`` where it waits, running its clean-up (lock releases).
@@ -249,6 +251,7 @@ class Kernel:
         finally:
             self.current = previous
         task.state = CANCELLED
+        self.unfinished -= 1
         task.waiting_for = ""
         self.journal.record(self.now, task.name, "cancel", task.name)
 
@@ -337,10 +340,12 @@ class Kernel:
                         request = task.coro.send(value)
                 except StopIteration as stop:
                     task.state, task.result = DONE, stop.value
+                    self.unfinished -= 1
                     self.journal.record(self.now, task.name, "end", task.name)
                     return None, None
                 except Exception as exc:
                     task.state, task.error = CRASHED, exc
+                    self.unfinished -= 1
                     self.journal.record(
                         self.now, task.name, "crash", f"{type(exc).__name__}: {exc}"
                     )
@@ -370,6 +375,7 @@ class Kernel:
                 else:
                     task.coro.close()
                     task.state = CRASHED
+                    self.unfinished -= 1
                     raise TaskCrashed(
                         f"Task '{task.name}' yielded {request!r}, which the kernel "
                         "does not understand; await only point(), sleep(), "
