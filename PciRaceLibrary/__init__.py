@@ -133,6 +133,25 @@ The points of each operation, in the order it passes them:
 | =Operation= | =Keywords= | =Points= |
 {points_table}
 
+= Exploring interleavings =
+
+Hand-tuned delays find a race only where someone already looked.
+`Explore Interleavings` runs the racing steps under many *schedules*: at
+every point a task passes while another could run, the explorer may switch
+tasks (a *preemption*). ``exhaustive`` tries every schedule with at most
+``bound`` preemptions and says when the space is exhausted; ``pct`` and
+``random`` sample it from a seed. Each schedule starts from a fresh cluster
+made by the set-up keyword.
+
+A failing schedule is shrunk to the fewest preemptions and reported with a
+*replay token* (``PCR1:12=1,16=1:08c2``) for `Replay Schedule`, its timeline
+in the log, and the same interleaving written as an ordinary test that uses
+delays only (``Instance.save#2=0.5 s``), next to output.xml.
+
+| `Explore Interleavings` | Server On Failed Host | Resource Accounting Should Be Consistent |
+| ... | Evacuate Server With Direct Port | vm1 | AND | Run Periodic Update Available Resource | host2 |
+| ... | bound=2 | expect_race=True |
+
 = Bug variants =
 
 `Start Cluster` models current Nova. ``bugs=`` restores the code paths of
