@@ -174,7 +174,7 @@ Run Periodics
     ...    clean_usage=1 min
 
 Delays Name Points Of Their Operation
-    [Documentation]    An unknown point lists the valid ones; times are Robot time strings.
+    [Documentation]    An unknown point lists the valid ones; ``#n`` picks one pass.
     Start Cluster
     Create Server With Direct Port    vm1    host=host1
     Stop Compute Service    host1
@@ -187,13 +187,30 @@ Delays Name Points Of Their Operation
     Run Keyword And Expect Error    Point 'save' is ambiguous in operation 'evacuate'; use one of: *
     ...    Evacuate Server With Direct Port    vm1    save=1 s
     Run Keyword And Expect Error
+    ...    Delay 'Instance.save#x' names pass 'x'; after '#' give the pass to delay, a whole number from 1, as in 'Instance.save#2'.
+    ...    Evacuate Server With Direct Port
+    ...    vm1
+    ...    Instance.save#x=1 s
+    Evacuate Server With Direct Port    vm1    Instance.save#2=1 s
+    Wait Until Migration Status Is    vm1    done
+
+Delays Are Robot Time Strings
+    [Documentation]    A bad time string names the value; a good one moves virtual time.
+    Start Cluster
+    Create Server With Direct Port    vm1    host=host1
+    Stop Compute Service    host1
+    Force Down Compute Service    host1
+    VAR    ${soon} =    soon    # a variable, so that --dryrun does not convert it
+    Run Keyword And Expect Error
     ...    ValueError: Argument 'delays' got value 'soon' that cannot be converted to timedelta: Invalid time string 'soon'.
     ...    Evacuate Server With Direct Port
     ...    vm1
-    ...    rebuild=soon
-    Evacuate Server With Direct Port    vm1    rebuild=1 s
-    Wait Until Server Has    vm1    host=host2    status=ACTIVE
+    ...    rebuild=${soon}
+    Evacuate Server With Direct Port    vm1    rebuild=1 min 30 s
+    Wait Until Server Has    vm1    host=host2    status=ACTIVE    timeout=2 min
     Migration Status Should Be    vm1    done
+    ${now} =    Get Virtual Time
+    Should Be Equal As Numbers    ${now}    90
 
 Inject Delay
     [Documentation]    A global delay holds every task at the point.
