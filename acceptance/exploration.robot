@@ -40,6 +40,8 @@ Replayed Schedule Loses The Device Again
     ...    Evacuate Server With Direct Port    vm1
     ...    AND    Run Periodic Update Available Resource    host2
     PCI Allocations Should Be    vm1    host1=1    host2=0
+    Run Keyword And Expect Error    GLOB:Replay token 'PCR1:oops' is malformed; *
+    ...    Replay Schedule    PCR1:oops
 
 Two Shards Cover The Space Together
     [Documentation]    Each pabot process may run one shard.
@@ -52,6 +54,24 @@ Two Shards Cover The Space Together
     ...    Evacuate Server With Direct Port    vm1
     ...    AND    Run Periodic Update Available Resource    host2
     ...    bound=1    shard=2/2
+
+Deleting A Server Racing Its Host's Audit Leaves The Device Until The Next Audit
+    [Documentation]    The model's prediction: if the delete marks the server deleted after
+    ...    the audit took the host lock but before it read the instances, the audit skips
+    ...    it and the delete's usage update finds it untracked, so its VF stays allocated.
+    [Tags]    variant-fixed    delete
+    Explore Interleavings    Server On Host1    Resource Accounting Should Be Consistent
+    ...    Delete Server    vm1
+    ...    AND    Run Periodic Update Available Resource    host1
+    ...    bound=2    expect_race=True
+
+Deleting A Server Racing Its Host's Audit Is Healed By The Next Audit
+    [Documentation]    Every such schedule is consistent again after one more audit.
+    [Tags]    variant-fixed    delete
+    Explore Interleavings    Server On Host1    Consistent After The Next Audit Of Host1
+    ...    Delete Server    vm1
+    ...    AND    Run Periodic Update Available Resource    host1
+    ...    bound=2
 
 An Unexpected Race Fails With A Replay Token
     [Documentation]    Without ``expect_race`` a failing schedule fails the keyword.
@@ -76,6 +96,16 @@ Pre-fix Server On Failed Host
 Fixed Server On Failed Host
     [Documentation]    vm1 on host1, host1 down, current Nova.
     Server On Failed Host
+
+Server On Host1
+    [Documentation]    A fresh cluster with vm1 built on host1.
+    Start Cluster
+    Create Server With Direct Port    vm1    host=host1
+
+Consistent After The Next Audit Of Host1
+    [Documentation]    Runs host1's audit once more, then checks the accounting.
+    Run Periodic Update Available Resource    host1
+    Resource Accounting Should Be Consistent
 
 Source Should Keep Its Device
     [Documentation]    The down source still holds vm1's VF.

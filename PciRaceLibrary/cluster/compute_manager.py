@@ -104,7 +104,12 @@ class ComputeManager:
                 instance.fault = f"rebuild failed on '{self.host}': {exc}"
                 await self.db.instance_save(instance, "vm_state", "task_state", "fault")
             return
-        await self.rt.finish_evacuation(instance, migration)
+        try:
+            await self.rt.finish_evacuation(instance, migration)
+        except InstanceNotFound as exc:
+            # Outside Nova's try block: the RPC handler logs it and gives up,
+            # leaving the migration as it was (pre-migrating).
+            self.context.kernel.note("note", f"rebuild_instance failed after the rebuild: {exc}")
 
     async def _do_rebuild_instance(self, instance: Instance, *, evacuate: bool) -> None:
         db = self.db

@@ -108,6 +108,8 @@ class ExploreKeywords(LibraryComponent):
             )
         self.library.suite_explorations.append(result.summary())
         self._record_metadata()
+        with contextlib.suppress(RobotNotRunningError):  # report.html shows coverage per test
+            BuiltIn().set_test_message(result.summary(), append=True)
         logger.info(_summary_table(result), html=True)
         failing = result.first_failing
         if failing is None:

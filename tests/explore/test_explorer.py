@@ -7,11 +7,13 @@ from pathlib import Path
 import pytest
 import robot
 
+from PciRaceLibrary.cluster import Cluster
 from PciRaceLibrary.errors import ReplayError
 from PciRaceLibrary.explore import (
     PCTPolicy,
     RandomWalkPolicy,
     ReplayPolicy,
+    Run,
     decode,
     encode,
     explore,
@@ -186,3 +188,27 @@ Check
     assert robot.run(str(reproducer), outputdir=str(tmp_path / "again"), console="none") == 1
     output = (tmp_path / "again" / "output.xml").read_text(encoding="utf-8")
     assert "Server 'vm1' should hold 1 PCI device(s) on 'host2' but holds 0" in output
+
+
+def test_deleting_during_an_evacuation_never_crashes_the_model() -> None:
+    """Found by exploration: a delete that lands after the rebuild made the
+    locked finish raise InstanceNotFound, which Nova's RPC handler logs."""
+
+    def run_once(policy: object) -> Run:
+        cluster = Cluster()
+        cluster.run_task(cluster.create_server("vm1", "host1"))
+        cluster.stop_compute_service("host1")
+        cluster.force_down_compute_service("host1")
+        cluster.kernel.policy = policy  # type: ignore[assignment]
+        cluster.evacuate("vm1")
+        cluster.delete_server("vm1")
+        cluster.kernel.run_all()
+        cluster.kernel.policy = None
+        cluster.run_task(cluster.update_available_resource("host2"))
+        problems = cluster.check_invariants()
+        return Run(outcome=cluster.server_status("vm1"), failure="; ".join(problems) or None)
+
+    result = explore(run_once, bound=2, count=10_000)  # type: ignore[arg-type]
+    assert result.exhausted
+    assert result.failures == 0
+    assert set(result.outcomes) == {"DELETED"}
