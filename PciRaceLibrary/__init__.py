@@ -11,6 +11,7 @@ from robotlibcore import DynamicCore
 from .cluster import OPERATION_POINTS, Cluster
 from .cluster.points import FAILURE_POINTS
 from .cluster.variants import VARIANTS
+from .errors import ApiRefused
 from .keywords import (
     CheckKeywords,
     ClusterKeywords,
@@ -253,6 +254,12 @@ class PciRaceLibrary(DynamicCore):
     def run_keyword(self, name: str, args: tuple, kwargs: dict | None = None) -> Any:
         try:
             return DynamicCore.run_keyword(self, name, args, kwargs)
+        except ApiRefused as error:
+            self._log_failure_context()
+            if self.running_cluster is None:
+                raise
+            # What Nova refuses depends on the state at that moment: say when.
+            raise ApiRefused(f"{error} (refused at {self.running_cluster.clock})") from None
         except Exception:
             self._log_failure_context()
             raise

@@ -12,6 +12,10 @@ Keywords Need A Running Cluster
     [Documentation]    Before `Start Cluster` a keyword says what to do.
     Run Keyword And Expect Error    No cluster is running. Use 'Start Cluster' first.
     ...    Log Cluster State
+    Run Keyword And Expect Error    No cluster is running. Use 'Start Cluster' first.
+    ...    Get Virtual Time
+    Run Keyword And Expect Error    No cluster is running. Use 'Start Cluster' first.
+    ...    Log Timeline
 
 Start Cluster
     [Documentation]    Variants are bug numbers the model knows.
@@ -25,8 +29,10 @@ Stop Compute Service
     [Documentation]    Stopping twice, or an unknown host, is refused.
     Start Cluster
     Stop Compute Service    host1
-    Run Keyword And Expect Error    Cannot stop compute service on 'host1': it is already stopped.
-    ...    Stop Compute Service    host1
+    Run Keyword And Expect Error
+    ...    Cannot stop compute service on 'host1': it is already stopped. (refused at t=0.000s)
+    ...    Stop Compute Service
+    ...    host1
     Run Keyword And Expect Error    No host 'host9'. Known hosts: host1, host2.
     ...    Stop Compute Service    host9
 
@@ -42,7 +48,7 @@ Start Compute Service
     Start Cluster
     Stop Compute Service    host1
     Start Compute Service    host1
-    Run Keyword And Expect Error    Cannot start compute service on 'host1': it is running.
+    Run Keyword And Expect Error    Cannot start compute service on 'host1': it is running. (refused at t=0.000s)
     ...    Start Compute Service    host1
 
 Create Server With Direct Port
@@ -55,7 +61,7 @@ Create Server With Direct Port
     ...    Create Server With Direct Port
     ...    vm3
     ...    host=host1
-    Run Keyword And Expect Error    Cannot create 'vm1': a server with that name exists.
+    Run Keyword And Expect Error    Cannot create 'vm1': a server with that name exists. (refused at t=0.000s)
     ...    Create Server With Direct Port    vm1
 
 Evacuate Server With Direct Port
@@ -63,7 +69,7 @@ Evacuate Server With Direct Port
     Start Cluster
     Create Server With Direct Port    vm1    host=host1
     Run Keyword And Expect Error
-    ...    Cannot evacuate 'vm1': compute service on 'host1' is up; stop and force it down first.
+    ...    Cannot evacuate 'vm1': compute service on 'host1' is up; stop and force it down first. (refused at t=0.000s)
     ...    Evacuate Server With Direct Port    vm1
     Stop Compute Service    host1
     Force Down Compute Service    host1
@@ -78,7 +84,7 @@ Evacuate Server
     Force Down Compute Service    host1
     Run Keyword And Expect Error    No server 'vm9'. Known servers: vm1.
     ...    Evacuate Server    vm9
-    Run Keyword And Expect Error    Cannot evacuate 'vm1' to 'host1': it is its own host.
+    Run Keyword And Expect Error    Cannot evacuate 'vm1' to 'host1': it is its own host. (refused at t=0.000s)
     ...    Evacuate Server    vm1    target_host=host1
     Evacuate Server    vm1
     Wait Until Server Is Active    vm1
@@ -90,7 +96,7 @@ Delete Server
     Create Server With Direct Port    vm1    host=host1
     Delete Server    vm1
     Wait Until Server Has    vm1    status=DELETED
-    Run Keyword And Expect Error    Cannot delete 'vm1': it is already deleted.
+    Run Keyword And Expect Error    Cannot delete 'vm1': it is already deleted. (refused at t=0.000s)
     ...    Delete Server    vm1
 
 Rebuild Server
@@ -101,7 +107,7 @@ Rebuild Server
     Wait Until Server Is Active    vm1
     Delete Server    vm1
     Wait Until Server Has    vm1    status=DELETED
-    Run Keyword And Expect Error    Server 'vm1' is deleted.
+    Run Keyword And Expect Error    Server 'vm1' is deleted. (refused at t=0.000s)
     ...    Rebuild Server    vm1
 
 Wait Until Server Is Active
@@ -159,7 +165,7 @@ Run Periodic Update Available Resource
     ...    get_in_progress_and_error=5 min
     Stop Compute Service    host1
     Run Keyword And Expect Error
-    ...    Cannot run its periodic audit on 'host1': its compute service is stopped.
+    ...    Cannot run the periodic audit of 'host1': its compute service is stopped. (refused at t=62.000s)
     ...    Run Periodic Update Available Resource    host1
 
 Run Periodics
@@ -168,7 +174,7 @@ Run Periodics
     Stop Compute Service    host1
     Run Periodics    PciDevTracker.clean_usage=1 s
     Run Keyword And Expect Error
-    ...    Periodic audits started at t=1.000s should finish within 10 seconds of virtual time, but at t=11.000s audit(host2) still run.
+    ...    Periodic audits started at t=1.000s should finish within 10 seconds of virtual time, but at t=11.000s these still run: audit(host2).
     ...    Run Periodics
     ...    timeout=10 s
     ...    clean_usage=1 min
@@ -333,6 +339,17 @@ Get Virtual Time
     Create Server With Direct Port    vm1    host=host1    ComputeDriver.spawn=1.5 s
     ${now} =    Get Virtual Time
     Should Be Equal As Numbers    ${now}    1.5
+
+Run Until Idle
+    [Documentation]    Runs every started operation to its end, or says which still run.
+    Start Cluster
+    Create Server With Direct Port    vm1    host=host1
+    Rebuild Server    vm1    ComputeDriver.rebuild=2 min
+    Run Keyword And Expect Error
+    ...    Operations should finish within 1 minute of virtual time, but at t=60.000s these still run: rebuild(vm1).
+    ...    Run Until Idle
+    Run Until Idle    timeout=2 min
+    Wait Until Server Is Active    vm1    timeout=0 s
 
 Log Timeline And Cluster State
     [Documentation]    Both write HTML into the log.

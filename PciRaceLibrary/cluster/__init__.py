@@ -262,7 +262,7 @@ class Cluster:
 
         Raises ApiRefused if that service is stopped (no process to run it).
         """
-        self._running_compute(host, "run its periodic audit")
+        self._running_compute(host, "run the periodic audit of")
         delays = resolve_delays("update_available_resource", delays or {})
         compute = self.context.computes[host]
         return self._spawn(f"audit({host})", compute.rt.update_available_resource(), delays)
@@ -331,7 +331,7 @@ class Cluster:
     def _running_compute(self, host: str, purpose: str) -> ComputeManager:
         self.check_host(host)
         if not self.db.services[host].running:
-            raise ApiRefused(f"Cannot {purpose} on '{host}': its compute service is stopped.")
+            raise ApiRefused(f"Cannot {purpose} '{host}': its compute service is stopped.")
         return self.context.computes[host]
 
     def _tasks_on(self, host: str) -> list[Task]:

@@ -168,7 +168,7 @@ class ExploreKeywords(LibraryComponent):
             running = ", ".join(t.name for t in cluster.kernel.tasks if not t.done)
             raise AssertionError(
                 f"Operations should finish within {self.timestr(seconds)}, but at "
-                f"{cluster.clock} {running} still run."
+                f"{cluster.clock} these still run: {running}."
             )
         logger.info(f"Every operation finished at {cluster.clock}.")
 

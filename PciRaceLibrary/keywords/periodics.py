@@ -61,7 +61,7 @@ class PeriodicKeywords(LibraryComponent):
             unfinished = ", ".join(task.name for task in tasks if not task.done)
             raise AssertionError(
                 f"Periodic audits started at {started} should finish within "
-                f"{self.timestr(seconds)}, but at {cluster.clock} {unfinished} still run."
+                f"{self.timestr(seconds)}, but at {cluster.clock} these still run: {unfinished}."
             )
         logger.info(
             f"Audits of {', '.join(hosts) or 'no running compute'} ran from {started} "
