@@ -185,6 +185,16 @@ marked in red.
 """  # noqa: E501
 
 
+_STEP_TAGS = {"Action", "Run", "Wait", "Setup", "Timing"}
+
+
+def _cell(value: object) -> str:
+    """A keyword argument as the suite would write it (``0.5 s``, not a timedelta)."""
+    if isinstance(value, timedelta):
+        return f"{value.total_seconds():g} s"
+    return str(value)
+
+
 def _points_table() -> str:
     rows = []
     for operation, points in OPERATION_POINTS.items():
@@ -252,6 +262,7 @@ class PciRaceLibrary(DynamicCore):
             self.running_cluster.kernel.close()
 
     def run_keyword(self, name: str, args: tuple, kwargs: dict | None = None) -> Any:
+        self._journal_step(name, args, kwargs or {})
         try:
             return DynamicCore.run_keyword(self, name, args, kwargs)
         except ApiRefused as error:
@@ -263,6 +274,20 @@ class PciRaceLibrary(DynamicCore):
         except Exception:
             self._log_failure_context()
             raise
+
+    def _journal_step(self, name: str, args: tuple, kwargs: dict) -> None:
+        """Marks each step that may change the cluster on the timeline, so a
+        reader finds the keyword behind the lanes."""
+        cluster = self.running_cluster
+        if cluster is None or self.quiet or name == "start_cluster":
+            return  # Start Cluster begins a new journal
+        if not _STEP_TAGS & set(self.get_keyword_tags(name)):
+            return
+        title = name if " " in name else name.replace("_", " ").title()
+        cells = [str(arg) for arg in args] + [
+            f"{key}={_cell(value)}" for key, value in kwargs.items()
+        ]
+        cluster.kernel.note("step", "    ".join([title, *cells]))
 
     def _log_failure_context(self) -> None:
         cluster = self.running_cluster

@@ -732,6 +732,8 @@ def _label(mark: _Mark, chart: _Chart) -> str:
         text = "sleep" if entry.detail in ("", "sleep") else f"sleep {entry.detail}"
     elif kind == "switch":
         text = f"switch {entry.detail.replace(' -> ', ' → ')}"
+    elif kind == "step":
+        text = "▶ " + " ".join(entry.detail.split())
     else:
         text = entry.detail
     if mark.switch is not None:
@@ -742,7 +744,7 @@ def _label(mark: _Mark, chart: _Chart) -> str:
 
 
 def _bold(mark: _Mark) -> bool:
-    return mark.kind in ("state", "fault", "crash")
+    return mark.kind in ("state", "fault", "crash", "step")
 
 
 def _frees(detail: str) -> bool:
@@ -800,6 +802,11 @@ def _glyph(mark: _Mark, x: float, y: float, colour: str) -> str:
         return _circle(x, y, 3.5, f"fill:{SLEEP}")
     if kind == "switch":
         return _circle(x, y, 3.5, f"fill:{SWITCH}")
+    if kind == "step":  # a keyword of the suite: a black flag on the cluster lane
+        points = _points((x - 1, y - 9), (x + 7, y - 6), (x - 1, y - 3))
+        return _line(x - 1, y - 9, x - 1, y + 5, f"stroke:{INK};stroke-width:1.5") + (
+            f'<polygon points="{points}" style="fill:{INK}"/>'
+        )
     fill = DELAY if mark.bar is not None else "#546e7a"
     return _circle(x, y, 3.5, f"fill:{fill}")
 
@@ -808,6 +815,14 @@ def _legend(x: float, y: float) -> tuple[list[str], float]:
     """The key to the symbols, on one line; returns its parts and width."""
     items: list[tuple[str, str]] = []
     cy = y - 4
+    flag = _points((3, cy - 7), (11, cy - 4), (3, cy - 1))
+    items.append(
+        (
+            _line(3, cy - 7, 3, cy + 7, f"stroke:{INK};stroke-width:1.5")
+            + f'<polygon points="{flag}" style="fill:{INK}"/>',
+            "keyword step",
+        )
+    )
     items.append((_circle(6, cy, 3.5, "fill:#546e7a"), "point"))
     items.append(
         (

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from xml.etree import ElementTree
 
+from PciRaceLibrary import PciRaceLibrary
 from PciRaceLibrary.cluster import Cluster
 from PciRaceLibrary.report import render_state, render_timeline
 from PciRaceLibrary.sim import Kernel, point
@@ -96,3 +97,15 @@ def test_state_tables_escape_cells() -> None:
     html = render_state({"Servers": [{"server": "<b>vm</b>", "status": "ERROR"}]})
     assert "<b>vm</b>" not in html
     assert "&lt;b&gt;vm&lt;/b&gt;" in html
+
+
+def test_keyword_steps_are_flagged_on_the_cluster_lane() -> None:
+    library = PciRaceLibrary()
+    library.run_keyword("start_cluster", (), {})
+    library.run_keyword("create_server_with_direct_port", ("vm1",), {"host": "host1"})
+    library.run_keyword("PCI Allocation On Host Should Be", ("vm1", "host1", 1), {})
+    steps = [e.detail for e in library.running_cluster.kernel.journal if e.kind == "step"]
+    assert steps == ["Create Server With Direct Port    vm1    host=host1"]  # checks: no step
+    labels = texts(svg_of(render_timeline(library.running_cluster.kernel.journal)))
+    assert "▶ Create Server With Direct Port vm1 host=host1" in labels
+    assert "keyword step" in labels
