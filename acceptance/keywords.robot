@@ -64,6 +64,26 @@ Create Server With Direct Port
     Run Keyword And Expect Error    Cannot create 'vm1': a server with that name exists. (refused at t=0.000s)
     ...    Create Server With Direct Port    vm1
 
+Create Server
+    [Documentation]    Other port types: a normal port takes no device, direct-physical a PF.
+    Start Cluster
+    Create Server    web1    host=host1
+    PCI Allocations Should Be    web1
+    Create Server    pf1    host=host1    vnic_type=direct-physical
+    PCI Allocations Should Be    pf1    host1=0000:02:00.0
+    Run Keyword And Expect Error
+    ...    Server 'web1' has no direct port to evacuate with; use 'Evacuate Server' for servers without one. (refused at t=0.000s)
+    ...    Evacuate Server With Direct Port
+    ...    web1
+    Run Keyword And Expect Error    No network 'net9'. Known networks: network_1, network_2.
+    ...    Create Server    web2    network=net9
+    VAR    ${baremetal} =    baremetal    # a variable, so that --dryrun does not convert it
+    Run Keyword And Expect Error
+    ...    GLOB:ValueError: Argument 'vnic_type' got value 'baremetal' that cannot be converted to *
+    ...    Create Server
+    ...    web3
+    ...    vnic_type=${baremetal}
+
 Evacuate Server With Direct Port
     [Documentation]    Nova's API refuses to evacuate from a host that is up.
     Start Cluster

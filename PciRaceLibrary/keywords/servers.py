@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import timedelta
+from typing import Literal
 
 from robot.api import logger
 from robot.api.deco import keyword
@@ -12,6 +13,7 @@ from ..errors import ApiRefused, InvalidArgument
 from ._base import LibraryComponent
 
 _SETTLED = ("ACTIVE", "ERROR")
+VnicType = Literal["normal", "direct", "macvtap", "direct-physical"]
 
 
 class ServerKeywords(LibraryComponent):
@@ -37,8 +39,21 @@ class ServerKeywords(LibraryComponent):
         | `Create Server With Direct Port` | vm1 | host=host1 |
         | `Create Server With Direct Port` | vm2 | ComputeDriver.spawn=2 s |
         """
+        self._create(name, host, "direct", None, timeout, delays)
+
+    def _create(  # noqa: PLR0917 - the keywords' own arguments, passed through
+        self,
+        name: str,
+        host: str | None,
+        vnic_type: str,
+        network: str | None,
+        timeout: timedelta | None,
+        delays: dict[str, timedelta],
+    ) -> None:
         cluster = self.cluster
-        task = cluster.create_server(name, host, delays=self.delay_seconds(delays))
+        task = cluster.create_server(
+            name, host, network=network, vnic_type=vnic_type, delays=self.delay_seconds(delays)
+        )
         seconds = self.seconds(timeout)
         cluster.run_until(lambda: task.done or cluster.server_status(name) in _SETTLED, seconds)
         status = cluster.server_status(name)
@@ -50,6 +65,29 @@ class ServerKeywords(LibraryComponent):
         logger.info(
             f"Server '{name}' is ACTIVE on '{cluster.server_host(name)}' at {cluster.clock}."
         )
+
+    @keyword(tags=["Action", "Wait"])
+    def create_server(
+        self,
+        name: str,
+        host: str | None = None,
+        vnic_type: VnicType = "normal",
+        network: str | None = None,
+        timeout: timedelta | None = None,
+        **delays: timedelta,
+    ) -> None:
+        """Creates server ``name`` with one port of ``vnic_type`` and waits until it is ``ACTIVE``.
+
+        Like `Create Server With Direct Port`, for the other port types:
+        ``normal`` needs no PCI device, ``direct`` and ``macvtap`` take a VF,
+        ``direct-physical`` a whole PF (its VF becomes unavailable). The port
+        is on ``network``, by default the topology's SR-IOV network; the
+        device must match its physnet.
+
+        | `Create Server` | web1 | host=host2 |
+        | `Create Server` | vm2 | vnic_type=direct-physical | host=host1 |
+        """
+        self._create(name, host, vnic_type, network, timeout, delays)
 
     @keyword(tags=["Action"])
     def evacuate_server_with_direct_port(

@@ -28,6 +28,7 @@ KEYWORDS = {
     "Start Compute Service",
     "Get Virtual Time",
     "Create Server With Direct Port",
+    "Create Server",
     "Evacuate Server With Direct Port",
     "Evacuate Server",
     "Delete Server",
