@@ -372,10 +372,13 @@ Run Until Idle
     Wait Until Server Is Active    vm1    timeout=0 s
 
 Log Timeline And Cluster State
-    [Documentation]    Both write HTML into the log.
+    [Documentation]    Both write HTML into the log; the timeline can keep some lanes only.
     Start Cluster
     Create Server With Direct Port    vm1    host=host1
     Log Timeline
+    Log Timeline    tasks=create(*)
+    Run Keyword And Expect Error    No task matches 'audit(*)'. Tasks: create(vm1).
+    ...    Log Timeline    tasks=audit(*)
     Log Cluster State
 
 
