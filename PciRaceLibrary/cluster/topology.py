@@ -8,6 +8,43 @@ SR-IOV network ``network_2`` on physnet2.
 A topology is plain, validated, immutable data; the cluster builds its
 database from it. Loading checks everything before returning, so a bad file
 never leaves a half-built cluster behind.
+
+= The topology file =
+
+A YAML mapping; only ``hosts`` is required:
+
+| name: three-hosts              # default: the file name without .yaml
+| sriov_network: network_2       # direct ports; default network_2, else the last network
+| flavor: {name: m1.small, vcpus: 1, memory_mb: 512, disk_gb: 1}
+| networks:                      # default: network_1 on physnet1, network_2 on physnet2
+|   - {name: network_1, physnet: physnet1}
+|   - {name: network_2, physnet: physnet2}
+| hosts:
+|   - name: host1
+|     vcpus: 2                   # defaults: 2 vCPU, 8192 MB, 1028 GB
+|     memory_mb: 8192
+|     disk_gb: 1028
+|     devices: fake-driver       # the six devices of the default hosts
+|   - name: host3
+|     devices:
+|       - {address: "0000:81:00.0", dev_type: type-PF, physnet: physnet2, numa_node: 0}
+|       - {address: "0000:81:00.1", dev_type: type-VF, parent: "0000:81:00.0", physnet: physnet2}
+
+| =Device key= | =Meaning= |
+| ``address`` | Required; ``dddd:bb:ss.f`` in hex, unique on the host. |
+| ``dev_type`` | Required; one of ``type-PCI``, ``type-PF``, ``type-VF``, ``vdpa``. |
+| ``parent`` | Required for a ``type-VF``, only there: a ``type-PF`` address on that host. |
+| ``physnet`` | The device_spec ``physical_network`` tag; must be the physnet of a network. |
+| ``numa_node`` | A whole number >= 0; default 0. |
+| ``vendor_id``, ``product_id`` | Default ``fake-vendor_id`` and ``fake-product_id``. |
+| ``parent_ifname`` | The PF's interface name, kept in ``extra_info``; default none. |
+| ``remote_managed`` | ``true`` or ``false``; default ``false``. |
+
+Counts (``vcpus``, ``memory_mb``, ``disk_gb``, ``numa_node``) are whole
+numbers: ``true`` and ``1.5`` are refused. Unquoted addresses such as
+``0000:01:00.0`` read as text (YAML 1.1 would read a base-60 number), and a
+key given twice in one mapping is an error rather than silently overridden.
+Unknown keys, duplicate host names and duplicate addresses are errors too.
 """
 
 from __future__ import annotations
@@ -142,6 +179,38 @@ _NETWORK_KEYS = ("name", "physnet")
 _FLAVOR_KEYS = ("name", "vcpus", "memory_mb", "disk_gb")
 FAKE_DRIVER = "fake-driver"  # shorthand for the six devices of the default hosts
 _ADDRESS = re.compile(r"[0-9a-fA-F]{4}:[0-9a-fA-F]{2}:[0-9a-fA-F]{2}\.[0-7]")
+_NUMBER_TAGS = ("tag:yaml.org,2002:int", "tag:yaml.org,2002:float")
+
+
+class _TopologyLoader(yaml.SafeLoader):
+    """``yaml.SafeLoader`` that refuses duplicate keys and reads ``a:b:c`` as text.
+
+    YAML 1.1 reads an unquoted ``0000:01:00.0`` as the base-60 number 60.0,
+    which would turn a PCI address into a confusing type error.
+    """
+
+    def construct_mapping(self, node: yaml.Node, deep: bool = False) -> dict[object, object]:
+        seen: set[str] = set()
+        for key_node, _ in node.value:  # before merge keys (<<) are flattened in
+            if not isinstance(key_node, yaml.ScalarNode) or key_node.tag.endswith(":merge"):
+                continue
+            if key_node.value in seen:
+                raise yaml.constructor.ConstructorError(
+                    None, None, f"key '{key_node.value}' is given twice", key_node.start_mark
+                )
+            seen.add(key_node.value)
+        return super().construct_mapping(node, deep)
+
+
+_TopologyLoader.yaml_implicit_resolvers = {
+    first: [
+        (tag, re.compile(r"(?!.*:)(?:" + regexp.pattern + ")", regexp.flags))
+        if tag in _NUMBER_TAGS
+        else (tag, regexp)
+        for tag, regexp in resolvers
+    ]
+    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
 
 
 def load_topology(path: str | os.PathLike[str]) -> Topology:
@@ -160,7 +229,7 @@ def load_topology(path: str | os.PathLike[str]) -> Topology:
     except (OSError, UnicodeDecodeError) as error:
         raise TopologyError(f"{source} cannot be read: {error}.") from None
     try:
-        data = yaml.safe_load(text)
+        data = yaml.load(text, Loader=_TopologyLoader)  # a SafeLoader subclass
     except yaml.YAMLError as error:
         mark = getattr(error, "problem_mark", None)
         where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
@@ -170,9 +239,14 @@ def load_topology(path: str | os.PathLike[str]) -> Topology:
 
 
 def topology_from_mapping(
-    data: object, source: str = "Topology", *, default_name: str = "custom"
+    data: object, source: str = "Topology mapping", *, default_name: str = "custom"
 ) -> Topology:
-    """Validates a mapping shaped like the YAML file and returns its Topology."""
+    """Validates a mapping shaped like the YAML file and returns its Topology.
+
+    ``source`` starts every error message (``load_topology`` passes
+    ``Topology file 'x.yaml'``); ``default_name`` is the name when the
+    mapping gives none. Raises TopologyError as ``load_topology`` does.
+    """
     top = _mapping(data, source)
     _known_keys(top, _TOP_KEYS, source)
     name = _text(top.get("name", default_name), f"{source}: 'name'")
@@ -192,7 +266,7 @@ def topology_from_mapping(
         raise TopologyError(f"{source}: 'hosts' must be a non-empty list of hosts.")
     hosts: list[HostSpec] = []
     for index, raw in enumerate(raw_hosts, start=1):
-        host = _host(raw, f"{source}, host #{index}", physnets)
+        host = _host(raw, source, index, physnets)
         if any(seen.name == host.name for seen in hosts):
             raise TopologyError(f"{source}: host '{host.name}' is defined twice.")
         hosts.append(host)
@@ -236,10 +310,11 @@ def _flavor(raw: object, source: str) -> FlavorSpec:
     )
 
 
-def _host(raw: object, where: str, physnets: set[str | None]) -> HostSpec:
+def _host(raw: object, source: str, index: int, physnets: set[str | None]) -> HostSpec:
+    where = f"{source}, host #{index}"
     entry = _mapping(raw, where)
     name = _text(_required(entry, "name", where), f"{where}: 'name'")
-    where = f"{where.rsplit(', host #', 1)[0]}, host '{name}'"
+    where = f"{source}, host '{name}'"
     _known_keys(entry, _HOST_KEYS, where)
     defaults = HostSpec(name)
     raw_devices = entry.get("devices", [])
