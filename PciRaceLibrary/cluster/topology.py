@@ -283,9 +283,9 @@ def _networks(raw: object, source: str) -> tuple[NetworkSpec, ...]:
     for index, item in enumerate(raw, start=1):
         where = f"{source}, network #{index}"
         entry = _mapping(item, where)
-        _known_keys(entry, _NETWORK_KEYS, where)
         name = _text(_required(entry, "name", where), f"{where}: 'name'")
         where = f"{source}, network '{name}'"
+        _known_keys(entry, _NETWORK_KEYS, where)
         physnet = entry.get("physnet")
         if physnet is not None:
             physnet = _text(physnet, f"{where}: 'physnet'")

@@ -52,14 +52,35 @@ def test_default_is_the_regression_test_cluster() -> None:
     assert {n.name: n.physnet for n in topology.networks}["network_2"] == "physnet2"
 
 
-@pytest.mark.parametrize("name", ["three_hosts", "small_host2", "dense"])
+SHIPPED = {  # file -> (hosts, devices per host, the VF a first server takes)
+    "three_hosts": (["host1", "host2", "host3"], [6, 6, 6], "0000:02:00.1"),
+    "small_host2": (["host1", "host2"], [6, 2], "0000:02:00.1"),
+    "dense": (["host1", "host2"], [20, 20], "0000:81:00.4"),
+}
+
+
+@pytest.mark.parametrize("name", sorted(SHIPPED))
 def test_shipped_topologies_build_a_working_cluster(name: str) -> None:
+    hosts, devices, first_vf = SHIPPED[name]
     topology = load_topology(TOPOLOGIES / f"{name}.yaml")
+    assert [h.name for h in topology.hosts] == hosts
+    assert [len(h.devices) for h in topology.hosts] == devices
     cluster = Cluster(topology)
-    assert cluster.hosts == [h.name for h in topology.hosts]
+    assert cluster.hosts == hosts
+    for host_name in hosts:
+        server = f"vm-{host_name}"
+        assert cluster.run_task(cluster.create_server(server, host_name), 60)
+        assert cluster.server_status(server) == "ACTIVE"
+        assert cluster.pci_allocations(server) == {host_name: [first_vf]}
+    assert cluster.check_invariants() == []
+
+
+def test_small_host2_fits_one_server_with_a_direct_port() -> None:
+    cluster = Cluster(load_topology(TOPOLOGIES / "small_host2.yaml"))
     assert cluster.run_task(cluster.create_server("vm1", "host2"), 60)
-    assert cluster.server_status("vm1") == "ACTIVE"
-    assert len(cluster.pci_allocations("vm1")["host2"]) == 1
+    assert cluster.run_task(cluster.create_server("vm2", "host2"), 60)
+    assert (cluster.server_status("vm1"), cluster.server_status("vm2")) == ("ACTIVE", "ERROR")
+    assert cluster.pci_allocations("vm2") == {}
     assert cluster.check_invariants() == []
 
 
@@ -104,6 +125,38 @@ BAD = [
     (lambda d: d["networks"].append({"name": "network_1"}),
      ["network 'network_1' is defined twice"]),
     (lambda d: d["hosts"].__setitem__(0, ["host3"]), ["host #1 must be a mapping", "a list"]),
+    (lambda d: d["hosts"][0]["devices"][1].update(numa=1),
+     ["host 'host3', device '0000:81:00.1'", "unknown key 'numa'", "numa_node"]),
+    (lambda d: d["networks"][0].update(vlan=7),
+     ["network 'network_1'", "unknown key 'vlan'", "valid keys: name, physnet"]),
+    (lambda d: d.update(flavor={"name": "m1.big", "ram": 4}),
+     ["flavor", "unknown key 'ram'", "valid keys: name, vcpus, memory_mb, disk_gb"]),
+    (lambda d: d.update(flavor={"vcpus": 0}), ["flavor: 'vcpus'", ">= 1", "got 0"]),
+    (lambda d: d.update(flavor={"disk_gb": False}), ["flavor: 'disk_gb'", "got False"]),
+    (lambda d: d.update(flavor="m1.small"), ["flavor must be a mapping", "'m1.small'"]),
+    (lambda d: d["hosts"][0].update(disk_gb="1 TB"), ["host 'host3'", "'disk_gb'", "'1 TB'"]),
+    (lambda d: d["hosts"][0].update(vcpus=0), ["host 'host3'", "'vcpus'", ">= 1"]),
+    (lambda d: d["hosts"][0]["devices"][1].update(numa_node=1.5),
+     ["device '0000:81:00.1'", "'numa_node'", "whole number", "1.5"]),
+    (lambda d: d["hosts"][0]["devices"][1].update(numa_node=True),
+     ["device '0000:81:00.1'", "'numa_node'", "True"]),
+    (lambda d: d["hosts"][0]["devices"][1].update(remote_managed="yes"),
+     ["device '0000:81:00.1'", "'remote_managed' must be true or false", "'yes'"]),
+    (lambda d: d["hosts"][0]["devices"][0].update(address="0000:8g:00.0"),
+     ["host 'host3'", "'address' must look like", "'0000:8g:00.0'"]),
+    (lambda d: d["hosts"][0]["devices"][1].pop("address"),
+     ["host 'host3', device #2", "'address' is required"]),
+    (lambda d: d["networks"][1].pop("name"), ["network #2", "'name' is required"]),
+    (lambda d: d["networks"][1].update(physnet=["physnet2"]),
+     ["network 'network_2'", "'physnet' must be a non-empty string", "a list"]),
+    (lambda d: d["networks"][1].update(physnet="physnet7"),
+     ["device '0000:81:00.0'", "physnet 'physnet2' belongs to no network",
+      "physnets of the networks: physnet1, physnet7"]),
+    (lambda d: d.update(networks=[]), ["'networks' must be a non-empty list"]),
+    (lambda d: d.update(hosts={"host3": {}}), ["'hosts' must be a non-empty list"]),
+    (lambda d: d.pop("hosts"), ["'hosts' must be a non-empty list"]),
+    (lambda d: d.update(name=" "), ["'name' must be a non-empty string"]),
+    (lambda d: d["hosts"][0].update(name=None), ["host #1", "'name' is required"]),
 ]  # fmt: skip
 
 
@@ -134,12 +187,79 @@ def test_malformed_yaml_gives_line_and_column(tmp_path: Path) -> None:
         load_topology(path)
 
 
+def test_a_key_given_twice_is_an_error_not_an_override(tmp_path: Path) -> None:
+    path = tmp_path / "twice.yaml"
+    path.write_text("hosts:\n  - name: host1\n    vcpus: 2\n    vcpus: 4\n", encoding="utf-8")
+    with pytest.raises(TopologyError) as error:
+        load_topology(path)
+    assert str(error.value) == (
+        f"Topology file '{path}' is not valid YAML at line 4, column 5: key 'vcpus' is given twice."
+    )
+
+
+def test_unquoted_addresses_read_as_text(tmp_path: Path) -> None:
+    # YAML 1.1 reads 0000:01:00.0 as the base-60 number 60.0.
+    path = tmp_path / "unquoted.yaml"
+    path.write_text(
+        "hosts:\n  - name: host1\n    devices:\n"
+        "      - {address: 0000:01:00.0, dev_type: type-PF, physnet: physnet1}\n"
+        "      - {address: 0000:01:00.1, dev_type: type-VF, parent: 0000:01:00.0}\n",
+        encoding="utf-8",
+    )
+    devices = load_topology(path).hosts[0].devices
+    assert [(d.address, d.parent) for d in devices] == [
+        ("0000:01:00.0", None),
+        ("0000:01:00.1", "0000:01:00.0"),
+    ]
+
+
+def test_merge_keys_still_work(tmp_path: Path) -> None:
+    path = tmp_path / "merge.yaml"
+    path.write_text(
+        "hosts:\n  - &big {name: host1, vcpus: 8, devices: fake-driver}\n"
+        "  - {<<: *big, name: host2}\n",
+        encoding="utf-8",
+    )
+    assert [(h.name, h.vcpus) for h in load_topology(path).hosts] == [("host1", 8), ("host2", 8)]
+
+
+def test_sriov_network_defaults_to_the_last_network_without_network_2() -> None:
+    topology = topology_from_mapping(
+        {"networks": [{"name": "a"}, {"name": "b", "physnet": "p"}],
+         "hosts": [{"name": "h"}]}
+    )  # fmt: skip
+    assert (topology.name, topology.sriov_network) == ("custom", "b")
+    assert topology.hosts[0].devices == ()
+
+
+def test_a_mapping_error_names_its_source() -> None:
+    with pytest.raises(TopologyError, match=r"^Topology mapping, host 'h': unknown key 'cpu'"):
+        topology_from_mapping({"hosts": [{"name": "h", "cpu": 1}]})
+    with pytest.raises(TopologyError, match=r"^Test bed: 'hosts' must be a non-empty list"):
+        topology_from_mapping({}, "Test bed")
+
+
+def test_unreadable_files(tmp_path: Path) -> None:
+    with pytest.raises(TopologyError, match=r"Topology file '.*' cannot be read: "):
+        load_topology(tmp_path)  # a directory
+    path = tmp_path / "latin1.yaml"
+    path.write_bytes("name: caf\xe9\n".encode("latin-1"))
+    with pytest.raises(TopologyError, match=r"latin1\.yaml' cannot be read: .*utf-8"):
+        load_topology(path)
+
+
 def test_missing_file_and_non_mapping(tmp_path: Path) -> None:
     with pytest.raises(TopologyError, match=r"No topology file '.*nowhere\.yaml'"):
         load_topology(tmp_path / "nowhere.yaml")
     path = tmp_path / "list.yaml"
     path.write_text("- host1\n", encoding="utf-8")
     with pytest.raises(TopologyError, match="must be a mapping of keys to values, got a list"):
+        load_topology(path)
+    path.write_text("", encoding="utf-8")
+    with pytest.raises(TopologyError, match=r"list\.yaml' must be a mapping .*, got nothing"):
+        load_topology(path)
+    path.write_text("{1: host1}\n", encoding="utf-8")
+    with pytest.raises(TopologyError, match="key 1 must be a string"):
         load_topology(path)
 
 
@@ -157,3 +277,52 @@ json_values = st.recursive(
 def test_garbage_raises_only_topology_error(data: object) -> None:
     with contextlib.suppress(TopologyError):  # anything else fails the test
         topology_from_mapping(data, "Topology")
+
+
+def valid_mapping() -> dict[str, object]:
+    return {
+        "name": "t",
+        "flavor": {"name": "m1.small", "vcpus": 1},
+        "networks": [{"name": "network_2", "physnet": "physnet2"}],
+        "hosts": [host("host1"), {"name": "host2", "devices": "fake-driver"}],
+    }
+
+
+def paths(value: object, prefix: tuple[object, ...] = ()) -> list[tuple[object, ...]]:
+    """Every place in ``value`` where another value could go."""
+    found = [prefix]
+    if isinstance(value, dict):
+        items = list(value.items())
+    elif isinstance(value, list):
+        items = list(enumerate(value))
+    else:
+        items = []
+    for key, child in items:
+        found += paths(child, (*prefix, key))
+    return found
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.data())
+def test_garbage_anywhere_in_a_valid_topology_raises_only_topology_error(
+    data: st.DataObject,
+) -> None:
+    topology = valid_mapping()
+    place = data.draw(st.sampled_from(paths(topology)[1:]))
+    parent = topology
+    for key in place[:-1]:
+        parent = parent[key]  # type: ignore[index]
+    parent[place[-1]] = data.draw(json_values)  # type: ignore[index]
+    with contextlib.suppress(TopologyError):
+        topology_from_mapping(topology)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.text(alphabet="hostdevic:-_{}[], \n0123456789.'\"&*<>!#?|", max_size=60))
+def test_any_text_file_raises_only_topology_error(
+    tmp_path_factory: pytest.TempPathFactory, text: str
+) -> None:
+    path = tmp_path_factory.mktemp("garbage") / "garbage.yaml"
+    path.write_text(text, encoding="utf-8")
+    with contextlib.suppress(TopologyError):
+        load_topology(path)
