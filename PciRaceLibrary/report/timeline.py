@@ -15,6 +15,11 @@ Event labels rise at an angle from their slots: parallel labels one slot apart
 never overlap, however long the point names. Delays, lock holds and lock waits
 are drawn from the slot where they start to the slot where they end.
 
+Where a task frees PCI devices, a red rule crosses every lane and a sentence
+above them says who freed which devices of whom: that is the moment of bug
+1896463. The lane names stand in their own column; the lanes scroll sideways
+and open at the end of the run, where a race or a failure shows.
+
 Output is deterministic (no ids, no hashing of objects), escaped throughout,
 and uses inline styles only: Robot's log.html embeds it in a table cell.
 """
@@ -38,15 +43,17 @@ ANGLE = 40  # degrees that event labels rise
 SLOT = 18  # px between two events of one instant; with ANGLE, 11.6 px between labels
 COL_PAD = 12  # px before the first and after the last slot of an instant
 GAP_MIN = 70  # px, narrowest gap between two instants
-GAP_MAX = 420  # px, widest; a longer time is drawn shortened
-TIME_WIDTH = 360  # px that the gaps of a whole run aim at
+GAP_MAX = 480  # px, widest; a longer time is drawn shortened
+TIME_WIDTH = 640  # px that the gaps of a whole run aim at: the race is there
 LABEL_CHARS = 72  # longer labels are cut (the tooltip keeps the whole text)
 RUN_LIMIT = 16  # longer runs of plain points on one lane at one instant are folded
 RUN_KEEP = 6  # points kept visible at each end of a folded run
 HEADER = 20  # px above the lanes, for the instants' times
+CALLOUT = 20  # px more above them when a PCI device is freed, for the callout
 BAR_ZONE = 26  # px below a lane's baseline: delay bars and their labels
 LOCK_ROW = 18  # px per row of lock holds
 LANE_PAD = 8
+WIDE = 1000  # px of lanes past which the summary says to scroll for the start
 
 INK = "#263238"
 MUTED = "#607d8b"
@@ -123,10 +130,19 @@ def render_timeline(entries: Iterable[Entry], *, title: str = "Timeline") -> str
             f"{heading}<div>No journal entries.</div></div>"
         )
     chart = _Chart(entries)
+    names, lanes = chart.svgs()
+    legend, legend_width = _legend(4, 16)
+    # The lane names stay put while the lanes scroll sideways. The scroller is
+    # right-to-left so that it opens at the end of the run, where a race
+    # shows and a failure happened; the chart inside reads left to right.
     return (
         f'<div style="font-family:{FONT};font-size:12px;color:{INK}">'
         f"{heading}{chart.summary()}"
-        f'<div style="overflow-x:auto;max-width:100%">{chart.svg()}</div>'
+        '<div style="display:flex;align-items:flex-start;max-width:100%">'
+        f'<div style="flex:none">{names}</div>'
+        f'<div style="overflow-x:auto;direction:rtl;min-width:0">{lanes}</div></div>'
+        f'<div style="overflow-x:auto;max-width:100%">'
+        f"{_svg(legend_width + 8, 24, ''.join(legend), 'Key to the symbols')}</div>"
         f"{_journal_table(entries, chart.lane_name)}</div>"
     )
 
@@ -156,6 +172,8 @@ class _Chart:
             self.lanes[mark.lane].marks.append(mark)
         self._columns()
         self._holds = {i: self._lane_holds(lane) for i, lane in enumerate(self.lanes)}
+        self.frees = _free_groups(self.marks)
+        self.header = HEADER + (CALLOUT if self.frees else 0)
         self._rows()
 
     def lane_name(self, task: str) -> str:
@@ -273,7 +291,7 @@ class _Chart:
     def _rows(self) -> None:
         """Stacks the lanes: label room above each baseline (labels rise), bar
         and lock rows below it."""
-        y = HEADER
+        y = self.header
         for index, lane in enumerate(self.lanes):
             rise = max(
                 (_text_width(_label(m, self), LABEL_SIZE, bold=_bold(m)) for m in lane.marks),
@@ -307,28 +325,31 @@ class _Chart:
                 f' · <span style="color:{RED};font-weight:bold">'
                 f"{len(frees)} PCI device(s) freed (at {_esc(when)})</span>"
             )
+        if self.width - self.left > WIDE:
+            text += " · the chart opens at its end: scroll left for earlier events"
         return f'<div style="color:#455a64;margin-bottom:4px">{text}</div>'
 
-    def svg(self) -> str:
+    def svgs(self) -> tuple[str, str]:
+        """Two SVGs of one height: the lane names, and the lanes with the axis."""
         axis_y = self.lanes_bottom + 14
-        legend_y = axis_y + 40
-        height = legend_y + 16
-        legend, legend_width = _legend(self.left - 60, legend_y)
-        width = max(self.width, self.left - 60 + legend_width + 10)
-        out = [
-            f'<svg xmlns="http://www.w3.org/2000/svg" width="{_n(width)}" '
-            f'height="{_n(height)}" viewBox="0 0 {_n(width)} {_n(height)}" '
-            f'style="display:block;font-family:{FONT};background:#ffffff" '
-            f'role="img" aria-label="{_esc("Lane chart of the journal")}">'
-        ]
-        out += self._backgrounds()
+        height = axis_y + 26
+        names = self._names(axis_y)
+        out = self._backgrounds()
+        out += self._freed_callouts()  # under the marks, so the red rule hides none
         for index, lane in enumerate(self.lanes):
             out += self._lane(index, lane)
         out += self._switches()
         out += self._axis(axis_y)
-        out += legend
-        out.append("</svg>")
-        return "".join(out)
+        return (
+            _svg(self.left, height, "".join(names), "Tasks of the lane chart"),
+            _svg(
+                self.width - self.left,
+                height,
+                "".join(out),
+                "Lane chart of the journal",
+                x=self.left,
+            ),
+        )
 
     def _backgrounds(self) -> list[str]:
         out = []
@@ -340,9 +361,9 @@ class _Chart:
             out.append(
                 _rect(
                     x1,
-                    HEADER - 4,
+                    self.header - 4,
                     x2 - x1,
-                    self.lanes_bottom - HEADER + 4,
+                    self.lanes_bottom - self.header + 4,
                     f"fill:{COLUMN};fill-opacity:0.6",
                     "instant",
                     f"all events in this column happen at {_secs(t)}",
@@ -351,22 +372,21 @@ class _Chart:
             out.append(
                 _text(
                     (x1 + x2) / 2,
-                    HEADER - 8,
+                    self.header - 8,
                     _secs(t),
                     f"font-size:{SMALL_SIZE}px;fill:{MUTED};font-weight:bold",
                     anchor="middle",
                 )
             )
-        for lane in self.lanes:
-            out.append(
-                _line(
-                    4,
-                    lane.base,
-                    self.left - 4,
-                    lane.base,
-                    "stroke:#cfd8dc;stroke-width:1",
-                )
-            )
+        return out
+
+    def _names(self, axis_y: float) -> list[str]:
+        """The column left of the lanes: each lane's task, and the axis's name."""
+        out = []
+        for index, lane in enumerate(self.lanes):
+            fill = "#ffffff" if index % 2 == 0 else "#f6f7f9"
+            out.append(_rect(0, lane.top, self.left, lane.height, f"fill:{fill}"))
+            out.append(_line(4, lane.base, self.left - 4, lane.base, "stroke:#cfd8dc"))
             name = _fit(lane.name, self.left - 14, 12, bold=True)
             out.append(
                 f'<g data-kind="lane" data-lane="{_esc(lane.name)}">'
@@ -380,6 +400,15 @@ class _Chart:
                 )
                 + "</g>"
             )
+        out.append(
+            _text(
+                self.left - 8,
+                axis_y + 4,
+                "virtual time",
+                f"font-size:{SMALL_SIZE}px;fill:{MUTED};font-style:italic",
+                anchor="end",
+            )
+        )
         return out
 
     def _lane(self, index: int, lane: _Lane) -> list[str]:
@@ -403,7 +432,7 @@ class _Chart:
             what = mark.entry.detail
             tip = f"{lane.name} waits for {what} from {format_time(mark.entry.time)} to {until}"
             out.append(
-                f'<g data-kind="wait"><title>{_esc(tip)}</title>'
+                f'<g data-kind="lock-wait"><title>{_esc(tip)}</title>'
                 + _rect(
                     mark.x,
                     base - 9,
@@ -439,8 +468,10 @@ class _Chart:
         else:
             x2 = self.time_x(end)
         colour = DELAY if bar.kind == "delay" else SLEEP
+        minimum = _text_width(f"{bar.kind} {_secs(bar.duration)}", SMALL_SIZE + 1, bold=True) + 2
+        # The duration first: a short bar cuts its label, and keeps that.
         if bar.kind == "delay":
-            label = f"{bar.detail} · delay {_secs(bar.duration)}"
+            label = f"delay {_secs(bar.duration)} · {bar.detail}"
         elif bar.detail in ("", "sleep"):
             label = f"sleep {_secs(bar.duration)}"
         else:
@@ -455,17 +486,17 @@ class _Chart:
             f'<g data-kind="{bar.kind}-bar"><title>{_esc(tip)}</title>'
             + _rect(
                 mark.x,
-                lane.base - 6,
+                lane.base - 7,
                 max(x2 - mark.x, 3),
-                12,
-                f"fill:{colour};fill-opacity:0.28;stroke:{colour};stroke-width:1",
-                rx=2,
+                14,
+                f"fill:{colour};fill-opacity:0.35;stroke:{colour};stroke-width:1.5",
+                rx=3,
             )
             + _text(
                 mark.x + 8,
-                lane.base + 19,
-                _fit(label, x2 - mark.x - 10, SMALL_SIZE),
-                f"font-size:{SMALL_SIZE}px;fill:{colour};font-weight:bold",
+                lane.base + 20,
+                _fit(label, max(x2 - mark.x - 10, minimum), SMALL_SIZE + 1, bold=True),
+                f"font-size:{SMALL_SIZE + 1}px;fill:{colour};font-weight:bold",
             )
             + "</g>"
         )
@@ -556,17 +587,36 @@ class _Chart:
             )
         return out
 
+    def _freed_callouts(self) -> list[str]:
+        """A red rule across every lane where a task frees PCI devices, and a
+        sentence above the lanes saying who freed what: the moment to look at."""
+        out = []
+        for marks in self.frees:
+            x = marks[0].x
+            lane = self.lanes[marks[0].lane]
+            text = _free_sentence(lane.name, [m.entry for m in marks])
+            width = _text_width(text, LABEL_SIZE, bold=True)
+            y = self.header - CALLOUT - 2  # the sentence's baseline; instants' times below
+            if x + 8 + width <= self.width - 4 or x - 8 - width < self.left:
+                anchor, tx = "start", x + 8
+            else:
+                anchor, tx = "end", x - 8
+            out.append(
+                f'<g data-kind="freed-callout"><title>{_esc(text)}</title>'
+                + _line(x, y - 10, x, self.lanes_bottom, f"stroke:{RED};stroke-width:1.5")
+                + _text(
+                    tx,
+                    y,
+                    text,
+                    f"font-size:{LABEL_SIZE}px;fill:{RED};font-weight:bold",
+                    anchor=anchor,
+                )
+                + "</g>"
+            )
+        return out
+
     def _axis(self, y: float) -> list[str]:
-        out = [
-            _text(
-                self.left - 8,
-                y + 4,
-                "virtual time",
-                f"font-size:{SMALL_SIZE}px;fill:{MUTED};font-style:italic",
-                anchor="end",
-            ),
-            _line(self.col_start[0] - 8, y, self.chart_end, y, "stroke:#90a4ae"),
-        ]
+        out = [_line(self.col_start[0] - 8, y, self.chart_end, y, "stroke:#90a4ae")]
         taken: list[tuple[float, float]] = []
         for i, t in enumerate(self.instants):
             x1, x2 = self.col_start[i] + COL_PAD - 6, self.col_end[i] - COL_PAD + 6
@@ -654,6 +704,30 @@ def _fold(marks: list[_Mark]) -> list[_Mark]:
             folded.append(marks[i])
             i += 1
     return folded
+
+
+def _free_groups(marks: list[_Mark]) -> list[list[_Mark]]:
+    """Marks that free PCI devices, grouped by task and instant."""
+    groups: dict[tuple[int, int], list[_Mark]] = {}
+    for mark in marks:
+        if mark.kind == "state" and _frees(mark.entry.detail):
+            groups.setdefault((mark.lane, mark.instant), []).append(mark)
+    return list(groups.values())
+
+
+def _free_sentence(task: str, entries: list[Entry]) -> str:
+    """``audit(host2) frees 0000:02:00.0, 0000:02:00.1 on host2, held by vm1, at 2 s``."""
+    hosts: dict[str, list[str]] = {}
+    owners: list[str] = []
+    for entry in entries:
+        words = entry.detail.split()
+        host, address = (words[1], words[2]) if len(words) > 2 else ("?", entry.detail)
+        hosts.setdefault(host, []).append(address)
+        if entry.detail.endswith(")") and "(" in entry.detail:
+            owners.append(entry.detail.rsplit("(", 1)[1][:-1])
+    where = "; ".join(f"{', '.join(addresses)} on {host}" for host, addresses in hosts.items())
+    held = f", held by {', '.join(dict.fromkeys(owners))}," if owners else ""
+    return f"✖ {task} frees {where}{held} at {_secs(entries[0].time)}"
 
 
 def _bar_ends(entries: list[Entry]) -> dict[int, float]:
@@ -935,6 +1009,16 @@ def _rect(  # noqa: PLR0917 - SVG's own attribute order
     if title:
         return f"<rect {attrs}><title>{_esc(title)}</title></rect>"
     return f"<rect {attrs}/>"
+
+
+def _svg(width: float, height: float, body: str, label: str, x: float = 0) -> str:
+    """An inline SVG showing ``width`` x ``height`` px of ``body`` from ``x`` on."""
+    return (
+        f'<svg xmlns="http://www.w3.org/2000/svg" width="{_n(width)}" height="{_n(height)}" '
+        f'viewBox="{_n(x)} 0 {_n(width)} {_n(height)}" '
+        f'style="display:block;direction:ltr;font-family:{FONT};background:#ffffff" '
+        f'role="img" aria-label="{_esc(label)}">{body}</svg>'
+    )
 
 
 def _line(x1: float, y1: float, x2: float, y2: float, style: str) -> str:
