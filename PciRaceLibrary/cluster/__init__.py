@@ -284,8 +284,7 @@ class Cluster:
             )
         service = self.db.services[host]
         service.running, service.stopped_at = False, self.kernel.now
-        compute = self.context.computes[host]
-        compute.rt = type(compute.rt)(self.context, host)  # memory is lost with the process
+        self.context.computes[host].stopped()  # memory is lost with the process
         self.kernel.note("state", f"Service {host} stopped")
 
     def force_down_compute_service(self, host: str) -> None:
@@ -335,13 +334,20 @@ class Cluster:
         return self.context.computes[host]
 
     def _tasks_on(self, host: str) -> list[Task]:
-        """Unfinished tasks that hold or wait for ``host``'s lock, or audit it."""
-        lock = self.context.computes[host].rt.lock
+        """Unfinished tasks that hold or wait for ``host``'s lock, audit it, or
+        work inside its compute service (between two lock holds, say)."""
+        compute = self.context.computes[host]
+        lock = compute.rt.lock
         return [
             task
             for task in self.kernel.tasks
             if not task.done
-            and (lock.owner is task or task in lock.waiters or task.name == f"audit({host})")
+            and (
+                lock.owner is task
+                or task in lock.waiters
+                or task.name == f"audit({host})"
+                or task in compute.working
+            )
         ]
 
     # -- running --------------------------------------------------------------------

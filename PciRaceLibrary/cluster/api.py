@@ -12,7 +12,17 @@ from ..errors import ApiRefused
 from ..sim import point
 from . import conductor
 from .context import Context
-from .objects import ACTIVE, DELETED, DELETING, ERROR, REBUILDING, STOPPED, Instance, Migration
+from .objects import (
+    ACTIVE,
+    DELETED,
+    DELETING,
+    ERROR,
+    REBUILDING,
+    STOPPED,
+    Instance,
+    InstanceNotFound,
+    Migration,
+)
 
 EVACUABLE_VM_STATES = (ACTIVE, STOPPED, ERROR)
 REBUILDABLE_VM_STATES = (ACTIVE, STOPPED, ERROR)
@@ -25,6 +35,7 @@ def check_evacuate(context: Context, instance: Instance, target_host: str | None
             f"Cannot evacuate '{instance.name}': it is {instance.vm_state}; "
             f"only {', '.join(EVACUABLE_VM_STATES)} servers that have run can be."
         )
+    _check_no_task(instance, "evacuate")
     if target_host is not None and target_host == instance.host:
         raise ApiRefused(
             f"Cannot evacuate '{instance.name}' to '{target_host}': it is its own host."
@@ -40,10 +51,21 @@ def check_evacuate(context: Context, instance: Instance, target_host: str | None
 
 
 def check_rebuild(instance: Instance) -> None:
-    if instance.vm_state not in REBUILDABLE_VM_STATES:
+    if instance.vm_state not in REBUILDABLE_VM_STATES or not instance.launched:
         raise ApiRefused(
-            f"Cannot rebuild '{instance.name}': it is {instance.vm_state}, "
-            f"not {', '.join(REBUILDABLE_VM_STATES)}."
+            f"Cannot rebuild '{instance.name}': it is {instance.vm_state}; "
+            f"only {', '.join(REBUILDABLE_VM_STATES)} servers that have run can be."
+        )
+    _check_no_task(instance, "rebuild")
+
+
+def _check_no_task(instance: Instance, action: str) -> None:
+    """``check_instance_state``'s default: no other operation is under way
+    (task_state None), as ``instance.save(expected_task_state=[None])`` enforces."""
+    if instance.task_state is not None:
+        raise ApiRefused(
+            f"Cannot {action} '{instance.name}' while it is in task state "
+            f"{instance.task_state}; wait for that operation to finish."
         )
 
 
@@ -105,6 +127,15 @@ def accept_delete(context: Context, instance: Instance) -> None:
 async def delete(context: Context, instance: Instance) -> None:
     """Delete on the server's host, or a local delete in the API when that
     host's compute service is down (its PCI rows stay until it starts)."""
+    try:
+        await _delete(context, instance)
+    except InstanceNotFound as exc:
+        # Another delete got there first: Nova answers 404 or the compute logs
+        # "instance disappeared"; either way there is nothing left to do.
+        context.kernel.note("note", f"delete stopped: {exc}")
+
+
+async def _delete(context: Context, instance: Instance) -> None:
     db = context.db
     host = instance.host
     if host is not None and context.service_is_up(host) and db.services[host].running:

@@ -9,7 +9,7 @@ window the periodic audit can fall into.
 
 from __future__ import annotations
 
-from ..sim import point
+from ..sim import Event, Task, point
 from .context import Context
 from .db import Database
 from .network import binding_profile, device_for_port, new_device_ref
@@ -43,6 +43,20 @@ class ComputeManager:
         self.host = host
         self.rt = ResourceTracker(context, host)
         self.guests: set[str] = set()  # instance uuids the hypervisor runs
+        # Set once the service consumes its RPC queue: after init_host and the
+        # start-up audit. A cast that arrives while it starts waits in the queue.
+        self.ready = Event(f"{host} started")
+        self.ready.set()
+        self.working: list[Task] = []  # tasks inside this service now
+
+    def stopped(self) -> None:
+        """The process is gone: its memory with it, and nothing is consumed."""
+        self.rt = ResourceTracker(self.context, self.host)
+        self.ready = Event(f"{self.host} started")
+
+    def serving(self, *, wait: bool = True) -> _Serving:
+        """``async with``: the body runs as an RPC handler of this service."""
+        return _Serving(self, wait)
 
     @property
     def db(self) -> Database:
@@ -51,6 +65,22 @@ class ComputeManager:
     # -- build ----------------------------------------------------------------
 
     async def build_and_run_instance(self, instance: Instance) -> None:
+        async with self.serving():
+            await self._build_and_run_instance(instance)
+
+    async def _build_and_run_instance(self, instance: Instance) -> None:
+        try:
+            await self._build_and_spawn(instance)
+        except InstanceNotFound as exc:
+            # "Instance disappeared during build": the claim is aborted, the
+            # ports unbound, and what the scheduler allocated is given back.
+            self.context.kernel.note("note", f"build stopped: {exc}")
+            self.guests.discard(instance.uuid)
+            await self.rt.abort_instance_claim(instance)
+            await self.unbind_ports(instance)
+            await self.context.placement.delete_consumer(instance.uuid)
+
+    async def _build_and_spawn(self, instance: Instance) -> None:
         try:
             await self.rt.instance_claim(instance)
         except ComputeResourcesUnavailable as exc:
@@ -65,7 +95,9 @@ class ComputeManager:
         await point("ComputeDriver.spawn")
         self.guests.add(instance.uuid)
         instance.vm_state, instance.task_state, instance.launched = ACTIVE, None, True
-        await self.db.instance_save(instance, "vm_state", "task_state", "launched")
+        await self.db.instance_save(
+            instance, "vm_state", "task_state", "launched", expected_task_state=(None,)
+        )
 
     async def _bind_ports(self, instance: Instance, devices: list[PciDevice]) -> None:
         requests = {r.requester_id: r for r in instance.pci_requests}
@@ -81,6 +113,12 @@ class ComputeManager:
         self, instance: Instance, migration: Migration | None, *, evacuate: bool
     ) -> None:
         """Rebuilds ``instance`` here; with ``evacuate`` it arrives from a down host."""
+        async with self.serving():
+            await self._rebuild_instance(instance, migration, evacuate=evacuate)
+
+    async def _rebuild_instance(
+        self, instance: Instance, migration: Migration | None, *, evacuate: bool
+    ) -> None:
         rp_uuid = self.db.compute_nodes[self.host].uuid
         claim_copy: Instance | None = None
         try:
@@ -164,6 +202,10 @@ class ComputeManager:
     # -- delete -------------------------------------------------------------------
 
     async def terminate_instance(self, instance: Instance) -> None:
+        async with self.serving():
+            await self._terminate_instance(instance)
+
+    async def _terminate_instance(self, instance: Instance) -> None:
         await point("ComputeDriver.destroy")
         self.guests.discard(instance.uuid)
         await self.unbind_ports(instance)
@@ -182,10 +224,13 @@ class ComputeManager:
     # -- service start ------------------------------------------------------------
 
     async def init_host(self) -> None:
-        """Start-up: clean up evacuated guests, then the start-up audit."""
-        await self.db.instance_list_by_host(self.host)
-        await self._destroy_evacuated_instances()
-        await self.rt.update_available_resource(startup=True)
+        """Start-up: clean up evacuated guests, then the start-up audit; then
+        the service consumes its queue."""
+        async with self.serving(wait=False):
+            await self.db.instance_list_by_host(self.host)
+            await self._destroy_evacuated_instances()
+            await self.rt.update_available_resource(startup=True)
+        self.ready.set()
 
     async def _destroy_evacuated_instances(self) -> list[str]:
         db, placement = self.db, self.context.placement
@@ -206,3 +251,23 @@ class ComputeManager:
             migration.status = "completed"
             await db.migration_save(migration)
         return evacuated
+
+
+class _Serving:
+    """Waits until the service consumes its queue, then counts the current task
+    as working in it, so that the service cannot be stopped under it."""
+
+    def __init__(self, compute: ComputeManager, wait: bool) -> None:
+        self.compute, self.wait = compute, wait
+        self.task: Task | None = None
+
+    async def __aenter__(self) -> None:
+        if self.wait:
+            await self.compute.ready.wait()
+        self.task = self.compute.context.kernel.current
+        if self.task is not None:
+            self.compute.working.append(self.task)
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        if self.task is not None:
+            self.compute.working.remove(self.task)

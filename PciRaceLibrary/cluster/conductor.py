@@ -10,9 +10,11 @@ the compute host.
 
 from __future__ import annotations
 
+import contextlib
+
 from ..sim import point
 from .context import Context
-from .objects import ERROR, Instance
+from .objects import ERROR, Instance, InstanceNotFound
 from .placement import flavor_resources
 
 
@@ -61,7 +63,9 @@ async def build_instances(context: Context, instance: Instance, requested_host: 
     except NoValidHost as exc:
         context.kernel.note("note", str(exc))
         instance.vm_state, instance.task_state, instance.fault = ERROR, None, str(exc)
-        await context.db.instance_save(instance, "vm_state", "task_state", "fault")
+        # Deleted meanwhile: nothing was claimed, nothing to record.
+        with contextlib.suppress(InstanceNotFound):
+            await context.db.instance_save(instance, "vm_state", "task_state", "fault")
         return
     await point("ComputeAPI.build_and_run_instance")
     if not context.db.services[host].running:

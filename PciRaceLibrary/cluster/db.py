@@ -15,6 +15,7 @@ from collections.abc import Iterable
 
 from ..sim import Kernel, point
 from .objects import (
+    DELETING,
     ComputeNode,
     DeviceRef,
     Instance,
@@ -24,6 +25,7 @@ from .objects import (
     PciDevice,
     Port,
     Service,
+    UnexpectedDeletingTaskStateError,
 )
 
 
@@ -70,12 +72,26 @@ class Database:
         await point("Instance.get_by_uuid")
         return self.instances[uuid].clone()
 
-    async def instance_save(self, instance: Instance, *fields: str) -> None:
+    async def instance_save(
+        self,
+        instance: Instance,
+        *fields: str,
+        expected_task_state: tuple[str | None, ...] | None = None,
+    ) -> None:
         """Writes ``fields`` of ``instance`` (Nova saves only what changed).
 
-        PCI devices are never written by an instance save.
+        PCI devices are never written by an instance save. Raises
+        UnexpectedDeletingTaskStateError when ``expected_task_state`` is given
+        and a delete has set the row ``deleting`` meanwhile.
         """
         await point("Instance.save")
+        row = self.instances[instance.uuid]
+        if (
+            expected_task_state is not None
+            and row.task_state == DELETING
+            and DELETING not in expected_task_state
+        ):
+            raise UnexpectedDeletingTaskStateError(f"Instance {instance.name} is being deleted.")
         self.write_instance(instance, *fields)
 
     def write_instance(self, instance: Instance, *fields: str) -> None:

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections import defaultdict
 
 from .context import Context
-from .objects import ACTIVE, ALLOCATED, CLAIMED, PciDevice
+from .objects import ACTIVE, ALLOCATED, BUILDING, CLAIMED, PciDevice
 
 
 def check_invariants(context: Context, host: str | None = None) -> list[str]:
@@ -121,7 +121,9 @@ def _no_device_bound_twice(context: Context, hosts: list[str]) -> list[str]:
 
 def _placement_matches_hosts(context: Context, hosts: list[str]) -> list[str]:
     """Placement: a consumer's provider is its host's, a move's, or an
-    evacuation source that is still down; deleted servers hold nothing."""
+    evacuation source that is still down; deleted servers hold nothing. A
+    server still building holds the scheduler's allocation before any host
+    claimed it."""
     db, placement, problems = context.db, context.placement, []
     by_uuid = {node.uuid: host for host, node in db.compute_nodes.items()}
     for consumer, parts in sorted(placement.allocations.items()):
@@ -131,6 +133,8 @@ def _placement_matches_hosts(context: Context, hosts: list[str]) -> list[str]:
             host = by_uuid[rp_uuid]
             if host not in hosts:
                 continue
+            if row is not None and row.host is None and row.vm_state == BUILDING:
+                continue  # scheduled, not yet claimed: placement comes first in a build
             if row is None or row.deleted:
                 problems.append(
                     f"Placement holds an allocation on '{host}' for deleted server "

@@ -339,3 +339,8 @@ class InjectedFault(Exception):  # noqa: N818 - Nova-side failure, named for wha
 
 class InstanceNotFound(Exception):  # noqa: N818 - Nova's exception name
     """The instance row was deleted under a task that still works on it."""
+
+
+class UnexpectedDeletingTaskStateError(InstanceNotFound):
+    """A save expected a task state, but a delete set ``deleting`` meanwhile
+    (Nova's name); handled wherever the instance disappearing is."""

@@ -40,6 +40,10 @@ OPERATION_POINTS: dict[str, tuple[str, ...]] = {
         "NeutronAPI.update_port",
         "ComputeDriver.spawn",
         "SchedulerReportClient.delete_allocation_for_instance",
+        "ResourceTracker.abort_instance_claim",  # the server was deleted meanwhile
+        "ComputeNode.save",
+        "PciDevTracker.save",
+        "NeutronAPI.update_port",
     ),
     "evacuate": (
         "ComputeTaskAPI.rebuild_instance",

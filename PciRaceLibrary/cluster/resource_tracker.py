@@ -109,6 +109,16 @@ class ResourceTracker:
             instance.pci_devices = [d.ref for d in self.pci.allocations.get(instance.uuid, [])]
             await self._update()
 
+    async def abort_instance_claim(self, instance: Instance) -> None:
+        """Undoes a build-time claim whose build failed: frees what the
+        instance holds here and stops tracking it (a no-op if nothing)."""
+        async with self.locked("ResourceTracker.abort_instance_claim"):
+            if instance.uuid in self.tracked_instances:
+                self.tracked_instances.discard(instance.uuid)
+                self._add_usage(instance, -1)
+            self.pci.free_instance(instance.uuid)
+            await self._update()
+
     async def rebuild_claim(self, instance: Instance, migration: Migration) -> Instance:
         """Evacuation claim on this (destination) host, under the lock.
 

@@ -62,6 +62,13 @@ def scenarios() -> list[Cluster]:
         full.run_task(full.create_server(name, "host1"))
     assert full.server_status("vm3") == "ERROR"
     out.append(full)
+    building = Cluster()  # deleted while its build spawns: the claim is aborted
+    building.create_server("vm1", "host1", delays={"ComputeDriver.spawn": 1})
+    building.run_until(lambda: False, 0.5)
+    building.run_task(building.delete_server("vm1"))
+    building.kernel.run_all()
+    assert building.pci_allocations("vm1") == {}
+    out.append(building)
     return [*out, deleted_before_scheduling(), deleted_before_scheduling(heal_by_restart=True)]
 
 
