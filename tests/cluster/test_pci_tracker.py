@@ -121,3 +121,37 @@ def test_tracker_rebuilds_claims_and_allocations_from_rows() -> None:
     assert [d.address for d in pci.allocations["vm1"]] == ["0000:02:00.1"]
     assert pci.clean_usage(set()) == ["vm1"]
     assert pci.device("0000:02:00.0").status == "available"
+
+
+def pool_counts(pci: PciDevTracker) -> dict[tuple[str, str], int]:
+    return {(pool.key["address"], pool.key["dev_type"]): pool.count for pool in pci.stats.pools}
+
+
+def test_pools_count_free_devices_and_follow_claims_and_frees() -> None:
+    pci, _ = tracker()
+    assert len(pci.stats.free_devices()) == 6
+    assert sum(pool_counts(pci).values()) == 6
+    claimed = pci.claim_instance("vm1", [vf_request()])
+    assert claimed
+    vf = claimed[0]
+    # The VF and its PF both leave the pools: one VF in use costs two devices.
+    assert len(pci.stats.free_devices()) == 4
+    assert (vf.parent_addr, "type-VF") not in pool_counts(pci)
+    assert (vf.parent_addr, "type-PF") not in pool_counts(pci)
+    pci.allocate_instance("vm1")
+    assert len(pci.free_devices()) == 4
+    pci.free_instance("vm1")
+    assert len(pci.stats.free_devices()) == 6
+    assert len(pci.free_devices()) == 6
+
+
+def test_a_pf_request_takes_the_pf_and_its_vf_out_of_the_pools() -> None:
+    pci, _ = tracker()
+    spec = {"dev_type": "type-PF", "physical_network": "physnet1"}
+    taken = pci.claim_instance("vm1", [InstancePCIRequest(1, [spec], "req-pf")])
+    assert [d.address for d in taken or []] == ["0000:01:00.0"]
+    assert pci.device("0000:01:00.1").status == "unclaimable"
+    assert len(pci.stats.free_devices()) == 4
+    assert pci.claim_instance("vm2", [vf_request("physnet1")]) is None
+    assert not pci.support_requests([vf_request("physnet1")])
+    assert pci.support_requests([vf_request("physnet2")])
