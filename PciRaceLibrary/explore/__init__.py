@@ -14,7 +14,13 @@ from .policies import (
     ReplayPolicy,
     SwitchPolicy,
 )
-from .reproducer import describe_switches, switch_delays
+from .reproducer import (
+    Reproduction,
+    describe_switches,
+    interleaving,
+    reproduce_with_delays,
+    switch_delays,
+)
 from .schedule import decode, encode, preemptions
 from .shrink import shrink
 
@@ -27,13 +33,16 @@ __all__ = [
     "RandomWalkPolicy",
     "RecordingPolicy",
     "ReplayPolicy",
+    "Reproduction",
     "Run",
     "SwitchPolicy",
     "decode",
     "describe_switches",
     "encode",
     "explore",
+    "interleaving",
     "preemptions",
+    "reproduce_with_delays",
     "shrink",
     "switch_delays",
 ]
