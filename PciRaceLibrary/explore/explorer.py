@@ -77,6 +77,12 @@ class Exploration:
     def first_failing(self) -> Failing | None:
         return self.failing[0] if self.failing else None
 
+    @property
+    def smallest_failing(self) -> Failing | None:
+        """The kept failing schedule with the fewest preemptions, then the
+        shortest: the best start for ``shrink``."""
+        return min(self.failing, key=lambda f: (f.preemptions, len(f.schedule)), default=None)
+
     def guarantee(self) -> str:
         """What the runs so far promise, in plain words."""
         if self.strategy == "exhaustive":

@@ -48,6 +48,12 @@ def decode(token: str) -> tuple[int, ...]:
     Raises ReplayError saying what is wrong with a malformed token.
     """
     text = token.strip()
+    version = re.match(r"PCR(\d+):", text)
+    if version and version[1] != PREFIX[3:]:
+        raise ReplayError(
+            f"Replay token '{token}' is of version {version[1]}; this library reads "
+            f"version {PREFIX[3:]} ('{PREFIX}:...'). Run the exploration again to get one."
+        )
     match = _TOKEN.fullmatch(text)
     if match is None:
         raise ReplayError(
@@ -62,8 +68,16 @@ def decode(token: str) -> tuple[int, ...]:
     choices: dict[int, int] = {}
     for pair in filter(None, pairs.split(",")):
         position, choice = (int(part) for part in pair.split("="))
-        if choice == 0 or position in choices:
-            raise ReplayError(f"Replay token '{token}' names position {position} wrongly.")
+        if choice == 0:
+            raise ReplayError(
+                f"Replay token '{token}' gives choice 0 at position {position}; a token "
+                "lists only preemptions (choices from 1)."
+            )
+        if position in choices:
+            raise ReplayError(
+                f"Replay token '{token}' gives position {position} twice; each choice "
+                "point has one choice."
+            )
         choices[position] = choice
     length = max(choices, default=-1) + 1
     return tuple(choices.get(position, 0) for position in range(length))

@@ -1,11 +1,17 @@
-"""Shrinking: the failing schedule with the fewest preemptions that still fails."""
+"""Shrinking: the failing schedule with the fewest preemptions, then the shortest.
+
+Preemptions are named by event (task, point, pass, task switched to), not by
+choice-point position, so dropping or moving one keeps the others where they
+were even when the runs between them change length.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from itertools import combinations
 
 from ..errors import ReplayError
-from .policies import Choice, RecordingPolicy, SwitchPolicy, switches_of
+from .policies import Choice, RecordingPolicy, Switch, SwitchPolicy, switches_of
 from .schedule import trimmed
 
 
@@ -14,35 +20,89 @@ def shrink(
     fails: Callable[[RecordingPolicy], bool],
     limit: int = 200,
 ) -> tuple[int, ...]:
-    """Greedily drops preemptions while the run still fails, and returns the
-    schedule (choice-point positions) of the smallest failing run found.
+    """The schedule (choice-point positions) of the smallest failing run found
+    from the failing run ``choices``.
 
-    Preemptions are named by event (task, point, pass, target), so dropping
-    one keeps the others where they were. ``fails(policy)`` runs the
+    First drops preemptions while the run still fails (all of them, then all
+    but one, ...); then moves each preemption, the last first, to an earlier
+    choice point while that still fails and the schedule gets shorter (then
+    earlier). ``fails(policy)`` runs the
     scenario under ``policy``; ``limit`` caps the runs spent.
     """
-    best = switches_of(choices)
-    schedule = trimmed([choice.chosen for choice in choices])
-    runs, improved = 0, True
-    while improved and runs < limit:
-        improved = False
-        for switch in sorted(best):
-            policy = SwitchPolicy(switches=best - {switch})
-            runs += 1
-            if _fails(fails, policy):
-                best, schedule, improved = (
-                    switches_of(policy.choices),
-                    trimmed(policy.schedule),
-                    True,
-                )
-                break
-            if runs >= limit:
-                break
-    return schedule
+    state = _Shrinking(fails, limit, switches_of(choices), trimmed([c.chosen for c in choices]))
+    state.choices = list(choices)
+    while state.drop_some() or state.move_one_earlier():
+        pass  # a moved preemption may let another one go
+    return state.schedule
 
 
-def _fails(fails: Callable[[RecordingPolicy], bool], policy: RecordingPolicy) -> bool:
-    try:
-        return fails(policy)
-    except ReplayError:
+class _Shrinking:
+    """The best failing run so far and the runs spent finding it."""
+
+    def __init__(
+        self,
+        fails: Callable[[RecordingPolicy], bool],
+        limit: int,
+        switches: frozenset[Switch],
+        schedule: tuple[int, ...],
+    ) -> None:
+        self.fails = fails
+        self.limit = limit
+        self.runs = 0
+        self.switches = switches
+        self.schedule = schedule
+        self.choices: list[Choice] = []
+
+    def _try(self, switches: frozenset[Switch], shorter: bool = False) -> bool:
+        """Runs with ``switches``; keeps the run if it fails with no more
+        preemptions (and, when ``shorter``, a shorter or earlier schedule)."""
+        if self.runs >= self.limit:
+            return False
+        self.runs += 1
+        policy = SwitchPolicy(switches=switches)
+        try:
+            failed = self.fails(policy)
+        except ReplayError:
+            return False
+        schedule = trimmed(policy.schedule)
+        found = switches_of(policy.choices)
+        if not failed or len(found) > len(self.switches):
+            return False
+        if shorter and _size(schedule) >= _size(self.schedule):
+            return False
+        self.switches, self.schedule, self.choices = found, schedule, list(policy.choices)
+        return True
+
+    def drop_some(self) -> bool:
+        """Keeps the smallest subset of the preemptions that still fails."""
+        ordered = sorted(self.switches)
+        for size in range(len(ordered)):
+            for kept in combinations(ordered, size):
+                if self._try(frozenset(kept)):
+                    return True
         return False
+
+    def move_one_earlier(self) -> bool:
+        """Moves one preemption, the last first, to an earlier choice point."""
+        switched = [position for position, c in enumerate(self.choices) if c.chosen]
+        for position in reversed(switched):
+            rest = self.switches - {_switch(self.choices[position])}
+            for earlier in range(position):
+                choice = self.choices[earlier]
+                if choice.chosen:
+                    continue
+                for pick in range(1, len(choice.candidates)):
+                    if self._try(rest | {_switch(choice, pick)}, shorter=True):
+                        return True
+        return False
+
+
+def _switch(choice: Choice, pick: int | None = None) -> Switch:
+    """The named event of switching at ``choice`` to candidate ``pick``."""
+    pick = choice.chosen if pick is None else pick
+    return (choice.candidates[0], choice.point, choice.nth, choice.candidates[pick])
+
+
+def _size(schedule: tuple[int, ...]) -> tuple[int, tuple[int, ...]]:
+    """Shorter first, then preemptions earlier."""
+    return (len(schedule), tuple(p for p, choice in enumerate(schedule) if choice))
