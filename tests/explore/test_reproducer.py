@@ -1,0 +1,141 @@
+"""Delays-only reproducers: a plain run (no policy) interleaves as the schedule did."""
+
+from __future__ import annotations
+
+import pytest
+
+from PciRaceLibrary.explore import (
+    ReplayPolicy,
+    Run,
+    explore,
+    interleaving,
+    reproduce_with_delays,
+    switch_delays,
+)
+from PciRaceLibrary.explore.scenarios import (
+    evacuation_vs_audit,
+    evacuation_vs_audit_and,
+)
+
+BUG = "1896463"
+
+
+def schedules_of(run_once, bound: int) -> list[tuple[ReplayPolicy, Run]]:  # type: ignore[no-untyped-def]
+    """Every schedule of the space with the policy that ran it."""
+    seen: list[tuple[ReplayPolicy, Run]] = []
+
+    def recording(policy: ReplayPolicy) -> Run:
+        run = run_once(policy)
+        seen.append((policy, run))
+        return run
+
+    explore(recording, bound=bound, count=100_000)  # type: ignore[arg-type]
+    return seen
+
+
+def keys(journal: str) -> list[tuple[str, str, str, int]]:
+    return [step.key for step in interleaving(journal)]
+
+
+def test_every_failing_schedule_becomes_delays_that_lose_the_device_the_same_way() -> None:
+    failing = [(p, r) for p, r in schedules_of(evacuation_vs_audit(BUG), 3) if r.failure]
+    assert len(failing) == 49
+    for policy, run in failing:
+        found = reproduce_with_delays(
+            policy.choices, run, lambda delays: evacuation_vs_audit(BUG, delays)(None)
+        )
+        assert found is not None
+        assert found.exact
+        assert found.run.failure == run.failure
+        assert keys(found.run.journal) == keys(run.journal)
+        assert "switch" not in found.run.journal
+        assert all(seconds > 0 for points in found.delays.values() for seconds in points.values())
+
+
+def test_two_tasks_need_no_repair_runs() -> None:
+    for policy, run in schedules_of(evacuation_vs_audit(None), 2):
+        found = reproduce_with_delays(
+            policy.choices, run, lambda delays: evacuation_vs_audit(None, delays)(None)
+        )
+        assert found is not None
+        assert found.exact
+        assert found.runs == 1
+
+
+def test_a_switch_to_the_second_other_task_needs_the_third_task_held_back() -> None:
+    """With three tasks, one delay per preemption lets the never-preempted
+    task start too early; the repair holds it at its first point."""
+    run_once = evacuation_vs_audit_and("create", BUG)
+    policy = ReplayPolicy(prefix=(1, 0, 0, 0, 0, 0, 2))
+    target = run_once(policy)
+    naive = evacuation_vs_audit_and("create", BUG, switch_delays(policy.choices))(None)
+    assert keys(naive.journal) != keys(target.journal)
+    found = reproduce_with_delays(
+        policy.choices, target, lambda d: evacuation_vs_audit_and("create", BUG, d)(None)
+    )
+    assert found is not None
+    assert found.exact
+    assert found.runs > 1
+    assert "create(vm2)" in found.delays
+    assert keys(found.run.journal) == keys(target.journal)
+
+
+@pytest.mark.parametrize("third", ["create", "delete"])
+def test_three_racing_tasks_reproduce_event_for_event(third: str) -> None:
+    run_once = evacuation_vs_audit_and(third, BUG)
+    everything = schedules_of(run_once, 2)
+    assert len(everything) > 500
+    for policy, run in everything[::7]:
+        found = reproduce_with_delays(
+            policy.choices, run, lambda d: evacuation_vs_audit_and(third, BUG, d)(None)
+        )
+        assert found is not None, policy.schedule
+        assert found.exact, policy.schedule
+        assert (found.run.outcome, found.run.failure) == (run.outcome, run.failure)
+
+
+def test_a_point_where_a_task_was_stopped_counts_where_it_went_on() -> None:
+    journal = "\n".join(
+        [
+            "t=0.000s a spawn a",
+            "t=0.000s b spawn b",
+            "t=0.000s a point X.read",
+            "t=0.000s a switch X.read -> b",
+            "t=0.000s b point Y.write",
+            "t=0.000s b state row changed",
+            "t=0.000s b end b",
+            "t=0.000s a state read done",
+            "t=0.000s a end a",
+        ]
+    )
+    delayed = "\n".join(
+        [
+            "t=0.000s a spawn a",
+            "t=0.000s b spawn b",
+            "t=0.000s a point X.read",
+            "t=0.000s a delay X.read +0.500s",
+            "t=0.000s b point Y.write",
+            "t=0.000s b state row changed",
+            "t=0.000s b end b",
+            "t=0.500s a state read done",
+            "t=0.500s a end a",
+        ]
+    )
+    order = [(task, kind, detail) for task, kind, detail, _ in keys(journal)]
+    assert order == [
+        ("b", "point", "Y.write"),
+        ("b", "state", "row changed"),
+        ("b", "end", "b"),
+        ("a", "point", "X.read"),
+        ("a", "state", "read done"),
+        ("a", "end", "a"),
+    ]
+    assert keys(delayed) == keys(journal)
+    assert interleaving(delayed)[3].time == 0.5
+
+
+def test_an_unreachable_outcome_gives_none() -> None:
+    policy = ReplayPolicy()
+    target = evacuation_vs_audit(BUG)(policy)
+    impossible = Run(outcome="never", failure=target.failure, journal=target.journal + "\nbad")
+    assert reproduce_with_delays(policy.choices, impossible, lambda d: target, limit=3) is None
