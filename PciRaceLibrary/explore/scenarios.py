@@ -30,8 +30,10 @@ def evacuation_vs_audit_and(
     third: str, bugs: str | None = None, delays: Delays | None = None
 ) -> RunOnce:
     """As ``evacuation_vs_audit`` with a third racing task: ``create`` (vm2
-    built on host2) or ``delete`` (vm1 deleted). With three tasks a switch
-    may pick either other task, which plain delays must imitate.
+    built on host2) or ``delete`` (vm1 deleted; the check follows one more
+    audit of host2, which frees what a delete racing a move leaves behind).
+    With three tasks a switch may pick either other task, which plain delays
+    must imitate.
 
     Raises ValueError for another ``third``.
     """
@@ -62,6 +64,9 @@ def _race(bugs: str | None, delays: Delays | None, third: str | None) -> RunOnce
         except BaseException:
             cluster.kernel.close()  # a refused replay: close the unfinished tasks
             raise
+        if third == "delete":  # a delete racing a move may leak until the next audit frees it
+            cluster.kernel.policy = None
+            cluster.run_task(cluster.update_available_resource("host2"))
         problems = cluster.check_invariants()
         if third != "delete":
             held = len(cluster.pci_allocations("vm1").get("host2", []))
