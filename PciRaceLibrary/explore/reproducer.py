@@ -6,7 +6,13 @@ until they block, then ``A`` goes on. A delay at that pass of ``P`` for ``A``
 plain virtual time: ``A`` sleeps, the others run until they block, ``A``
 wakes. So each preemption becomes a ``Class.method=<delay>`` argument of the
 step that started ``A``; later preemptions get longer delays, so they happen
-in the same order. The caller verifies the result by running it.
+in the same order (``switch_delays``).
+
+That is enough for two racing tasks. With three, a switch may pick the
+second other task, or a task that was never preempted must wait its turn;
+``reproduce_with_delays`` starts from ``switch_delays``, compares the plain
+run's ``interleaving`` with the schedule's, and repairs the first difference
+with one more measured delay, until they are equal event for event.
 """
 
 from __future__ import annotations
