@@ -184,9 +184,10 @@ def reproduce_with_delays(
     first difference: the task that went on too early is stopped at the point
     it had just passed, long enough (measured on a run) for what the target
     runs before it to happen. A task that was never preempted may need one
-    too: a third task must not start before its turn. Falls back to the same
-    outcome and failure when no exact match is found in ``limit`` runs;
-    returns None when not even that is reached.
+    too: a third task must not start before its turn. Outcomes and failures
+    are compared with their virtual times (``t=2.050s``) masked. Falls back to
+    the same outcome and failure when no exact match is found in ``limit``
+    runs; returns None when not even that is reached.
     """
     search = _Search(target, run_plain, step, limit)
     for stops in (_stops_of(choices, step), {}):
@@ -194,6 +195,14 @@ def reproduce_with_delays(
         if found is not None or search.runs >= limit:
             return found or search.fallback
     return search.fallback
+
+
+_TIME = re.compile(r"t=-?[0-9]+\.[0-9]{3}s")
+
+
+def _untimed(run: Run) -> tuple[str, str | None]:
+    failure = None if run.failure is None else _TIME.sub("t=?", run.failure)
+    return _TIME.sub("t=?", run.outcome), failure
 
 
 def _stops_of(choices: Sequence[Choice], step: float) -> _Stops:
@@ -235,7 +244,9 @@ class _Search:
         }
 
     def same_outcome(self, run: Run) -> bool:
-        return (run.outcome, run.failure) == (self.target.outcome, self.target.failure)
+        """Equal outcome and failure, virtual times aside: a check that says
+        when it failed ran later in the plain run, which spends delays."""
+        return _untimed(run) == _untimed(self.target)
 
     def attempt(self, stops: _Stops) -> tuple[Run, list[Step]]:
         self.runs += 1

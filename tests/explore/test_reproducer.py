@@ -139,3 +139,27 @@ def test_an_unreachable_outcome_gives_none() -> None:
     target = evacuation_vs_audit(BUG)(policy)
     impossible = Run(outcome="never", failure=target.failure, journal=target.journal + "\nbad")
     assert reproduce_with_delays(policy.choices, impossible, lambda d: target, limit=3) is None
+
+
+def test_a_failure_that_says_when_it_failed_still_counts_as_the_same() -> None:
+    """A check names the virtual time; the plain run spends delays, so the
+    time differs while the failure is the same."""
+
+    def timed(delays: dict[str, dict[str, float]] | None):  # type: ignore[no-untyped-def]
+        def run_once(policy: ReplayPolicy | None) -> Run:
+            run = evacuation_vs_audit(BUG, delays)(policy)
+            clock = run.journal.rsplit("\n", 1)[-1].split(" ", 1)[0]
+            failure = run.failure and f"{run.failure} at {clock}"
+            return Run(outcome=run.outcome, failure=failure, journal=run.journal)
+
+        return run_once
+
+    policy = ReplayPolicy(prefix=(0,) * 12 + (1, 0, 0, 0, 1))
+    target = timed(None)(policy)
+    assert target.failure is not None
+    assert target.failure.endswith("at t=0.000s")
+    found = reproduce_with_delays(policy.choices, target, lambda d: timed(d)(None))
+    assert found is not None
+    assert found.exact
+    assert found.run.failure is not None
+    assert not found.run.failure.endswith("at t=0.000s")
