@@ -287,7 +287,7 @@ class PciRaceLibrary(DynamicCore):
         cells = [str(arg) for arg in args] + [
             f"{key}={_cell(value)}" for key, value in kwargs.items()
         ]
-        cluster.kernel.note("step", "    ".join([title, *cells]))
+        cluster.kernel.mark_step("    ".join([title, *cells]))
 
     def _log_failure_context(self) -> None:
         cluster = self.running_cluster

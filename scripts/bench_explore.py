@@ -24,7 +24,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 import robot
 
 from PciRaceLibrary.explore import ReplayPolicy, Run, explore, reproduce_with_delays
-from PciRaceLibrary.explore.scenarios import evacuation_vs_audit, evacuation_vs_audit_and
+from tests.explore.scenarios import evacuation_vs_audit, evacuation_vs_audit_and
 
 Scenario = Callable[[dict[str, dict[str, float]] | None], Callable[[ReplayPolicy | None], Run]]
 

@@ -15,7 +15,7 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 from ..errors import ApiRefused, UnknownName
-from ..sim import Kernel, Task, format_time
+from ..sim import Change, Kernel, Task, format_time
 from . import api
 from .compute_manager import ComputeManager
 from .context import Context
@@ -87,7 +87,7 @@ class Cluster:
             behaviour=behaviour_for(self.bugs),
             topology=self.topology,
         )
-        self.context.placement.note = self.context.note
+        self.context.placement.changed = self.context.changed
         self.context.placement.label = self.context.label
         self._counter = 0
         self._build()
@@ -213,7 +213,7 @@ class Cluster:
         self.db.ports[port.id] = port
         self.db.instances[instance.uuid] = instance.clone()
         self.db.names[name] = instance.uuid
-        self.kernel.note("state", f"Instance {name} created")
+        self.context.changed(Change("Instance", name, new="created"))
         return self._spawn(f"create({name})", api.create_server(self.context, instance, host),
                            delays)  # fmt: skip
 
@@ -285,13 +285,13 @@ class Cluster:
         service = self.db.services[host]
         service.running, service.stopped_at = False, self.kernel.now
         self.context.computes[host].stopped()  # memory is lost with the process
-        self.kernel.note("state", f"Service {host} stopped")
+        self._service_event(host, "stopped")
 
     def force_down_compute_service(self, host: str) -> None:
         """Marks ``host``'s service forced down, as an operator does before evacuating."""
         self.check_host(host)
         self.db.services[host].forced_down = True
-        self.kernel.note("state", f"Service {host} forced down")
+        self._service_event(host, "forced down")
 
     def start_compute_service(self, host: str, *, delays: dict[str, float] | None = None) -> Task:
         """Starts ``host``'s compute process: ``init_host`` (evacuated guests
@@ -306,13 +306,13 @@ class Cluster:
             raise ApiRefused(f"Cannot start compute service on '{host}': it is running.")
         delays = resolve_delays("start", delays or {})
         service.running, service.stopped_at = True, None
-        self.kernel.note("state", f"Service {host} started")
+        self._service_event(host, "started")
         return self._spawn(f"start({host})", self._start(host), delays)
 
     async def _start(self, host: str) -> None:
         await self.context.computes[host].init_host()
         self.db.services[host].forced_down = False
-        self.kernel.note("state", f"Service {host} forced down cleared")
+        self._service_event(host, "forced down cleared")
 
     def inject_fault(self, point: str, times: int | None = 1) -> None:
         """Makes the next ``times`` passes of ``point`` fail (any task).
@@ -323,6 +323,9 @@ class Cluster:
         full = resolve_point(point, FAILURE_POINTS, "the points that can fail")
         self.kernel.inject_fault(full, lambda: InjectedFault(f"injected failure at {full}"),
                                  times)  # fmt: skip
+
+    def _service_event(self, host: str, what: str) -> None:
+        self.context.changed(Change("Service", host, new=what, host=host))
 
     def _spawn(self, name: str, coro: Any, delays: dict[str, float]) -> Task:
         return self.kernel.spawn(coro, name, delays=delays)

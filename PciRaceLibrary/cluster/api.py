@@ -132,7 +132,7 @@ async def delete(context: Context, instance: Instance) -> None:
     except InstanceNotFound as exc:
         # Another delete got there first: Nova answers 404 or the compute logs
         # "instance disappeared"; either way there is nothing left to do.
-        context.kernel.note("note", f"delete stopped: {exc}")
+        context.note(f"delete stopped: {exc}")
 
 
 async def _delete(context: Context, instance: Instance) -> None:

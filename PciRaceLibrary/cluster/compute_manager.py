@@ -74,7 +74,7 @@ class ComputeManager:
         except InstanceNotFound as exc:
             # "Instance disappeared during build": the claim is aborted, the
             # ports unbound, and what the scheduler allocated is given back.
-            self.context.kernel.note("note", f"build stopped: {exc}")
+            self.context.note(f"build stopped: {exc}")
             self.guests.discard(instance.uuid)
             await self.rt.abort_instance_claim(instance)
             await self.unbind_ports(instance)
@@ -85,7 +85,7 @@ class ComputeManager:
             await self.rt.instance_claim(instance)
         except ComputeResourcesUnavailable as exc:
             # Nova would reschedule; with no alternates left the build fails.
-            self.context.kernel.note("note", f"claim refused: {exc}")
+            self.context.note(f"claim refused: {exc}")
             instance.vm_state, instance.task_state = ERROR, None
             instance.fault = f"claim refused on '{self.host}': {exc}"
             await self.db.instance_save(instance, "vm_state", "task_state", "fault")
@@ -128,11 +128,11 @@ class ComputeManager:
                 claim_copy = await self.rt.rebuild_claim(instance, migration)
             await self._do_rebuild_instance(instance, evacuate=evacuate)
         except ComputeResourcesUnavailable as exc:
-            self.context.kernel.note("note", f"rebuild claim refused: {exc}")
+            self.context.note(f"rebuild claim refused: {exc}")
             await self._fail_evacuation(instance, migration, rp_uuid, vm_state=None)
             return
         except REBUILD_FAILURES as exc:
-            self.context.kernel.note("note", f"rebuild failed: {exc}")
+            self.context.note(f"rebuild failed: {exc}")
             if claim_copy is not None:
                 await self.rt.drop_move_claim(claim_copy)  # acts on the copy
             if evacuate:
@@ -147,7 +147,7 @@ class ComputeManager:
         except InstanceNotFound as exc:
             # Outside Nova's try block: the RPC handler logs it and gives up,
             # leaving the migration as it was (pre-migrating).
-            self.context.kernel.note("note", f"rebuild_instance failed after the rebuild: {exc}")
+            self.context.note(f"rebuild_instance failed after the rebuild: {exc}")
 
     async def _do_rebuild_instance(self, instance: Instance, *, evacuate: bool) -> None:
         db = self.db

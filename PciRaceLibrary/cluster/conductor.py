@@ -61,7 +61,7 @@ async def build_instances(context: Context, instance: Instance, requested_host: 
     try:
         host = await select_destination(context, instance, requested_host=requested_host)
     except NoValidHost as exc:
-        context.kernel.note("note", str(exc))
+        context.note(str(exc))
         instance.vm_state, instance.task_state, instance.fault = ERROR, None, str(exc)
         # Deleted meanwhile: nothing was claimed, nothing to record.
         with contextlib.suppress(InstanceNotFound):
@@ -69,7 +69,7 @@ async def build_instances(context: Context, instance: Instance, requested_host: 
         return
     await point("ComputeAPI.build_and_run_instance")
     if not context.db.services[host].running:
-        context.kernel.note("note", f"build cast to stopped compute '{host}' is not consumed")
+        context.note(f"build cast to stopped compute '{host}' is not consumed")
         return
     await context.computes[host].build_and_run_instance(instance)
 
@@ -93,7 +93,7 @@ async def rebuild_instance(
                 requested_host=requested_host,
             )
         except NoValidHost as exc:
-            context.kernel.note("note", str(exc))
+            context.note(str(exc))
             if migration is not None and context.behaviour.failed_schedule_sets_error:
                 migration.status = "error"
                 await db.migration_save(migration)
@@ -104,6 +104,6 @@ async def rebuild_instance(
     assert host is not None
     if not db.services[host].running:
         # The cast sits in a queue nobody reads: the server stays as it is.
-        context.kernel.note("note", f"rebuild cast to stopped compute '{host}' is not consumed")
+        context.note(f"rebuild cast to stopped compute '{host}' is not consumed")
         return
     await context.computes[host].rebuild_instance(instance, migration, evacuate=evacuate)

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from ..sim import Kernel
+from ..sim import Change, Kernel
 from .db import Database
 from .placement import Placement
 from .topology import Topology
@@ -40,7 +40,11 @@ class Context:
         return row.name if row is not None else instance_uuid
 
     def note(self, detail: str) -> None:
-        self.kernel.note("state", detail)
+        """Journals why the model did something."""
+        self.kernel.note(detail)
+
+    def changed(self, change: Change) -> None:
+        self.kernel.record_change(change)
 
     def service_is_up(self, host: str) -> bool:
         return self.db.services[host].is_up(self.kernel.now, SERVICE_DOWN_TIME)

@@ -13,7 +13,7 @@ from __future__ import annotations
 import copy
 from collections.abc import Iterable
 
-from ..sim import Kernel, point
+from ..sim import Change, Kernel, point
 from .objects import (
     DELETING,
     ComputeNode,
@@ -57,8 +57,11 @@ class Database:
         self.networks: dict[str, Network] = {}
         self._migration_ids = 0
 
-    def note(self, detail: str) -> None:
-        self.kernel.note("state", detail)
+    def changed(self, change: Change) -> None:
+        self.kernel.record_change(change)
+
+    def _instance_event(self, instance: Instance, what: str) -> None:
+        self.changed(Change("Instance", instance.name, new=what, host=instance.host))
 
     # -- instances ---------------------------------------------------------
 
@@ -66,7 +69,7 @@ class Database:
         await point("Instance.create")
         self.instances[instance.uuid] = instance.clone()
         self.names[instance.name] = instance.uuid
-        self.note(f"Instance {instance.name} created")
+        self._instance_event(instance, "created")
 
     async def instance_get(self, uuid: str) -> Instance:
         await point("Instance.get_by_uuid")
@@ -105,14 +108,16 @@ class Database:
             if old != new:
                 setattr(row, name, copy.deepcopy(new))
                 if name in ("vm_state", "task_state", "host"):
-                    self.note(f"Instance {instance.name} {name} {old} -> {new}")
+                    self.changed(
+                        Change("Instance", instance.name, name, str(old), str(new), host=row.host)
+                    )
         row.updated_at = self.kernel.now
 
     async def instance_drop_migration_context(self, instance: Instance) -> None:
         await point("Instance.drop_migration_context")
         instance.migration_context = None
         self.instances[instance.uuid].migration_context = None
-        self.note(f"Instance {instance.name} migration context dropped")
+        self._instance_event(instance, "migration context dropped")
 
     async def instance_list_by_host_and_node(self, host: str, node: str) -> list[Instance]:
         await point("InstanceList.get_by_host_and_node")
@@ -137,7 +142,7 @@ class Database:
         for migration in self.migrations.values():
             if migration.instance_uuid == instance.uuid:
                 migration.deleted = True
-        self.note(f"Instance {instance.name} destroyed")
+        self._instance_event(row, "destroyed")
 
     # -- migrations --------------------------------------------------------
 
@@ -151,16 +156,14 @@ class Database:
         migration.id = self._migration_ids
         migration.created_at = migration.updated_at = self.kernel.now
         self.migrations[migration.id] = migration.clone()
-        self.note(f"Migration {self._server(migration)} {migration.migration_type} "
-                  f"{migration.status}")  # fmt: skip
+        self._migration_changed(migration, None)
         return migration
 
     async def migration_save(self, migration: Migration) -> None:
         await point("Migration.save")
         row = self.migrations[migration.id]
         if row.status != migration.status:
-            self.note(f"Migration {self._server(migration)} {migration.migration_type} "
-                      f"{row.status} -> {migration.status}")  # fmt: skip
+            self._migration_changed(migration, row.status)
         deleted = row.deleted
         migration.updated_at = self.kernel.now
         self.migrations[migration.id] = migration.clone()
@@ -243,6 +246,11 @@ class Database:
     def peek_migrations_of(self, instance_uuid: str) -> list[Migration]:
         return [row for row in self.migrations.values() if row.instance_uuid == instance_uuid]
 
-    def _server(self, migration: Migration) -> str:
+    def _migration_changed(self, migration: Migration, old: str | None) -> None:
         row = self.instances.get(migration.instance_uuid)
-        return row.name if row else migration.instance_uuid
+        server = row.name if row else migration.instance_uuid
+        self.changed(
+            Change("Migration", server, "status", old, migration.status,
+                   host=migration.dest_compute, owner=server,
+                   qualifier=migration.migration_type)
+        )  # fmt: skip

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 
+from ..sim import Change
 from .objects import (
     ALLOCATED,
     AVAILABLE,
@@ -20,7 +21,7 @@ from .objects import (
 )
 from .pci_stats import PciDeviceStats
 
-Note = Callable[[str], None]
+Changed = Callable[[Change], None]
 Label = Callable[[str], str]
 
 
@@ -32,12 +33,12 @@ class PciDevTracker:
         host: str,
         compute_node_id: int,
         rows: Iterable[PciDevice],
-        note: Note,
+        changed: Changed,
         label: Label = str,
     ) -> None:
         self.host = host
         self.compute_node_id = compute_node_id
-        self._note = note
+        self._changed = changed
         self._label = label
         self.devices: list[PciDevice] = []
         for row in rows:
@@ -64,10 +65,11 @@ class PciDevTracker:
     def _journal_change(self, device: PciDevice, old: str, new: str) -> None:
         self._dirty.add(device.address)
         owner = device.instance_uuid
-        self._note(
-            f"PciDevice {self.host} {device.address} {old} -> {new}"
-            + (f" ({self._label(owner)})" if owner else "")
-        )
+        self._changed(
+            Change("PciDevice", f"{self.host} {device.address}", "status", old, new,
+                   host=self.host, address=device.address,
+                   owner=self._label(owner) if owner else None)
+        )  # fmt: skip
 
     def device(self, address: str) -> PciDevice:
         for device in self.devices:

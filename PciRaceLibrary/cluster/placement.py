@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from ..sim import point
+from ..sim import Change, point
 from .topology import FlavorSpec
 
 # Nova's default allocation ratios (initial_*_allocation_ratio).
@@ -39,11 +39,14 @@ class Placement:
 
     providers: dict[str, ResourceProvider] = field(default_factory=dict)
     allocations: dict[str, dict[str, dict[str, int]]] = field(default_factory=dict)
-    note: Callable[[str], None] = field(default=lambda detail: None, repr=False)
+    changed: Callable[[Change], None] = field(default=lambda change: None, repr=False)
     label: Callable[[str], str] = field(default=lambda consumer: consumer, repr=False)
 
-    def _journal(self, consumer: str, change: str) -> None:
-        self.note(f"Placement {self.label(consumer)} {change}")
+    def _journal(self, consumer: str, what: str, rp_uuid: str | None = None) -> None:
+        """``+host2``: added on a provider, ``-host2``: removed, ``deleted``: all."""
+        name = self.label(consumer)
+        host = self.providers[rp_uuid].name if rp_uuid else None
+        self.changed(Change("Placement", name, new=what, host=host, owner=name))
 
     def usage(self, rp_uuid: str) -> dict[str, int]:
         used = dict.fromkeys(ALLOCATION_RATIOS, 0)
@@ -67,7 +70,7 @@ class Placement:
         if not self.fits(rp_uuid, resources):
             return False
         self.allocations.setdefault(consumer, {})[rp_uuid] = dict(resources)
-        self._journal(consumer, f"+{self.providers[rp_uuid].name}")
+        self._journal(consumer, f"+{self.providers[rp_uuid].name}", rp_uuid)
         return True
 
     async def remove_provider_from_consumer(self, consumer: str, rp_uuid: str) -> None:
@@ -76,7 +79,7 @@ class Placement:
         parts = self.allocations.get(consumer)
         if parts is not None and rp_uuid in parts:
             del parts[rp_uuid]
-            self._journal(consumer, f"-{self.providers[rp_uuid].name}")
+            self._journal(consumer, f"-{self.providers[rp_uuid].name}", rp_uuid)
             if not parts:
                 del self.allocations[consumer]
 

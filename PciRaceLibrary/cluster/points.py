@@ -11,6 +11,7 @@ passes no point missing here.
 from __future__ import annotations
 
 from ..errors import UnknownName
+from ..sim import PointPass
 
 _CLAIM_WRITES = ("PciDevice.claim", "PciDevice.allocate", "ComputeNode.save", "PciDevTracker.save")
 _SCHEDULE = ("SchedulerClient.select_destinations", "SchedulerReportClient.claim_resources")
@@ -133,10 +134,10 @@ def resolve_point(name: str, points: tuple[str, ...], where: str) -> str:
     raise UnknownName(f"No point '{name}' in {where}. Valid points: {', '.join(points)}.")
 
 
-def resolve_delays(operation: str, delays: dict[str, float]) -> dict[str, float]:
-    """Delays keyed by full point names, checked against ``operation``'s points."""
+def resolve_delays(operation: str, delays: dict[str, float]) -> dict[PointPass, float]:
+    """Delays keyed by point and pass, checked against ``operation``'s points."""
     points = points_of(operation)
-    resolved: dict[str, float] = {}
+    resolved: dict[PointPass, float] = {}
     for name, seconds in delays.items():
         if seconds < 0:
             raise ValueError(f"Delay at '{name}' cannot be negative: {seconds} seconds.")
@@ -147,7 +148,7 @@ def resolve_delays(operation: str, delays: dict[str, float]) -> dict[str, float]
                 f"a whole number from 1, as in '{base}#2'."
             )
         full = resolve_point(base, points, f"operation '{operation}'")
-        resolved[f"{full}#{int(nth)}" if nth else full] = float(seconds)
+        resolved[PointPass(full, int(nth) if nth else None)] = float(seconds)
     return resolved
 
 

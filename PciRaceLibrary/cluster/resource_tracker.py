@@ -73,7 +73,7 @@ class ResourceTracker:
             self.host,
             self.compute_node.id,
             db.peek_pci_devices(self.compute_node.id),
-            self.context.note,
+            self.context.changed,
             self.context.label,
         )
 

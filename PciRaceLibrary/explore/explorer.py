@@ -23,6 +23,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from ..sim import Entry
 from .policies import PCTPolicy, RandomWalkPolicy, RecordingPolicy, ReplayPolicy
 from .schedule import encode, preemptions, trimmed
 
@@ -31,11 +32,17 @@ STRATEGIES = ("exhaustive", "pct", "random")
 
 @dataclass(frozen=True)
 class Run:
-    """What ``run_once`` reports: ``failure`` is None when the check passed."""
+    """What ``run_once`` reports: ``failure`` is None when the check passed;
+    ``journal`` holds the run's journal entries."""
 
     outcome: str
     failure: str | None = None
-    journal: str = ""
+    journal: tuple[Entry, ...] = ()
+
+    @property
+    def text(self) -> str:
+        """The journal as text, one entry per line."""
+        return "\n".join(str(entry) for entry in self.journal)
 
 
 @dataclass

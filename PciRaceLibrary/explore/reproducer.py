@@ -21,6 +21,7 @@ import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 
+from ..sim import Entry
 from .explorer import Run
 from .policies import Choice
 
@@ -88,9 +89,6 @@ def _seconds(seconds: float) -> str:
 
 # -- verified delays: repair the mapping until the interleaving is the same ----------------
 
-_KINDS = "spawn|point|delay|sleep|fault|wait|acquire|release|switch|state|note|end|crash|cancel"
-_LINE = re.compile(rf"t=(-?[0-9.]+)s (.+?) ({_KINDS}) ?(.*?)(?: \+[0-9.]+s)?")
-
 
 @dataclass(frozen=True)
 class Step:
@@ -109,7 +107,7 @@ class Step:
         return (self.task, self.kind, self.detail, self.nth)
 
 
-def interleaving(journal: str) -> list[Step]:
+def interleaving(journal: Iterable[Entry]) -> list[Step]:
     """The order in which the tasks of a run took effect, times aside.
 
     Two runs with equal keys (``Step.key``) interleaved the same way, whether
@@ -119,11 +117,8 @@ def interleaving(journal: str) -> list[Step]:
     steps: list[Step] = []
     held: dict[str, tuple[Step, bool]] = {}  # task -> its last point, stopped there?
     counts: dict[tuple[str, str, str], int] = {}
-    for line in journal.splitlines():
-        match = _LINE.fullmatch(line)
-        if match is None:
-            continue
-        time, task, kind, detail = float(match[1]), match[2], match[3], match[4]
+    for entry in journal:
+        time, task, kind, detail = entry.time, entry.task, entry.kind.value, entry.detail
         if kind == "spawn":
             continue
         if kind in ("delay", "switch"):

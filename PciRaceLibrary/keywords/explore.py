@@ -204,7 +204,7 @@ class ExploreKeywords(LibraryComponent):
             status, message = builtin.run_keyword_and_ignore_error(scenario.check)
             failure = str(message) if status == "FAIL" else None
         return Run(
-            outcome=_outcome(cluster), failure=failure, journal=cluster.kernel.journal.text()
+            outcome=_outcome(cluster), failure=failure, journal=cluster.kernel.journal.entries()
         )
 
     def _shrink(self, scenario: Scenario, schedule: tuple[int, ...]) -> tuple[int, ...]:

@@ -198,7 +198,7 @@ class _Chart:
                 if entry.kind == "delay" and entry.detail == last.entry.detail:
                     last.bar, last.bar_end = entry, self._bar_ends[index]
                     continue
-                if entry.kind == "switch" and entry.detail.startswith(last.entry.detail + " -> "):
+                if entry.kind == "switch" and entry.detail == last.entry.detail:
                     last.switch = entry
                     continue
             mark = _Mark(
@@ -311,7 +311,7 @@ class _Chart:
     # -- drawing ---------------------------------------------------------------
 
     def summary(self) -> str:
-        frees = [e for e in self.entries if e.kind == "state" and _frees(e.detail)]
+        frees = [e for e in self.entries if _frees(e)]
         tasks = sum(lane.name != self.cluster for lane in self.lanes)
         parts = [
             f"{tasks} task(s)",
@@ -536,7 +536,7 @@ class _Chart:
         tip = "\n".join(str(e) for e in (mark.folded or [entry]))
         if mark.switch is not None:
             tip += "\n" + str(mark.switch)
-        data = "freed" if kind == "state" and _frees(entry.detail) else kind
+        data = "freed" if _frees(entry) else kind
         return (
             f'<g data-kind="{_esc(data)}"><title>{_esc(tip)}</title>{glyph}'
             f'<text x="0" y="0" transform="translate({_n(x + 3)} {_n(base - 9)}) '
@@ -553,7 +553,7 @@ class _Chart:
                 (
                     index
                     for index, lane in enumerate(self.lanes)
-                    if switch.detail.endswith(" -> " + lane.name)
+                    if self.lane_name(switch.target or "") == lane.name
                 ),
                 None,
             )
@@ -710,7 +710,7 @@ def _free_groups(marks: list[_Mark]) -> list[list[_Mark]]:
     """Marks that free PCI devices, grouped by task and instant."""
     groups: dict[tuple[int, int], list[_Mark]] = {}
     for mark in marks:
-        if mark.kind == "state" and _frees(mark.entry.detail):
+        if _frees(mark.entry):
             groups.setdefault((mark.lane, mark.instant), []).append(mark)
     return list(groups.values())
 
@@ -720,11 +720,11 @@ def _free_sentence(task: str, entries: list[Entry]) -> str:
     hosts: dict[str, list[str]] = {}
     owners: list[str] = []
     for entry in entries:
-        words = entry.detail.split()
-        host, address = (words[1], words[2]) if len(words) > 2 else ("?", entry.detail)
-        hosts.setdefault(host, []).append(address)
-        if entry.detail.endswith(")") and "(" in entry.detail:
-            owners.append(entry.detail.rsplit("(", 1)[1][:-1])
+        change = entry.change
+        assert change is not None  # _free_groups keeps state changes only
+        hosts.setdefault(change.host or "?", []).append(change.address or change.name)
+        if change.owner:
+            owners.append(change.owner)
     where = "; ".join(f"{', '.join(addresses)} on {host}" for host, addresses in hosts.items())
     held = f", held by {', '.join(dict.fromkeys(owners))}," if owners else ""
     return f"✖ {task} frees {where}{held} at {_secs(entries[0].time)}"
@@ -805,13 +805,13 @@ def _label(mark: _Mark, chart: _Chart) -> str:
     elif kind == "sleep":
         text = "sleep" if entry.detail in ("", "sleep") else f"sleep {entry.detail}"
     elif kind == "switch":
-        text = f"switch {entry.detail.replace(' -> ', ' → ')}"
+        text = f"switch {entry.detail} → {entry.target}"
     elif kind == "step":
         text = "▶ " + " ".join(entry.detail.split())
     else:
         text = entry.detail
     if mark.switch is not None:
-        text += " ⇢ " + chart.lane_name(mark.switch.detail.rsplit(" -> ", 1)[-1])
+        text += " ⇢ " + chart.lane_name(mark.switch.target or "")
     if len(text) > LABEL_CHARS:
         text = text[: LABEL_CHARS - 1] + "…"
     return text
@@ -821,17 +821,18 @@ def _bold(mark: _Mark) -> bool:
     return mark.kind in ("state", "fault", "crash", "step")
 
 
-def _frees(detail: str) -> bool:
+def _frees(entry: Entry) -> bool:
     """A PCI device state change that makes the device free again."""
-    return detail.startswith("PciDevice ") and "-> available" in detail
+    change = entry.change
+    return change is not None and change.object == "PciDevice" and change.new == "available"
 
 
 def _colour(mark: _Mark) -> str:
-    kind, detail = mark.kind, mark.entry.detail
+    kind, change = mark.kind, mark.entry.change
     if kind == "state":
-        if _frees(detail):
+        if _frees(mark.entry):
             return RED
-        return STATE_COLOURS.get(detail.split(" ", 1)[0], STATE_OTHER)
+        return STATE_COLOURS.get(change.object if change else "", STATE_OTHER)
     if kind in ("fault", "crash"):
         return RED
     if kind in ("acquire", "release", "wait"):
@@ -846,10 +847,8 @@ def _colour(mark: _Mark) -> str:
 def _glyph(mark: _Mark, x: float, y: float, colour: str) -> str:
     kind = mark.kind
     if kind == "state":
-        size = 7.0 if _frees(mark.entry.detail) else 5.5
-        halo = (
-            _circle(x, y, 12, f"fill:{RED};fill-opacity:0.18") if _frees(mark.entry.detail) else ""
-        )
+        size = 7.0 if _frees(mark.entry) else 5.5
+        halo = _circle(x, y, 12, f"fill:{RED};fill-opacity:0.18") if _frees(mark.entry) else ""
         points = _points((x, y - size), (x + size, y), (x, y + size), (x - size, y))
         return halo + f'<polygon points="{points}" style="fill:{colour};stroke:#ffffff"/>'
     if kind in ("fault", "crash"):
@@ -1070,10 +1069,10 @@ def _journal_table(entries: list[Entry], lane_name: Callable[[str], str]) -> str
     cell = "padding:1px 8px 1px 0;vertical-align:top;text-align:left"
     rows = []
     for entry in entries:
-        detail = entry.detail
+        detail = entry.detail if entry.target is None else f"{entry.detail} → {entry.target}"
         if entry.duration:
             detail += f" (+{entry.duration:.3f}s)"
-        red = entry.kind in ("fault", "crash") or (entry.kind == "state" and _frees(entry.detail))
+        red = entry.kind in ("fault", "crash") or _frees(entry)
         row = f' style="color:{RED};font-weight:bold"' if red else ""
         rows.append(
             f"<tr{row}>"

@@ -4,20 +4,22 @@ Knows nothing of Nova or Robot Framework; the cluster and the explorer build on
 these names only.
 """
 
-from .journal import Entry, Journal, format_time
-from .kernel import ChoicePolicy, Injection, Kernel, Statistics, Task
+from .journal import Change, Entry, Journal, Kind, format_time
+from .kernel import ChoicePolicy, Injection, Kernel, PointPass, Task
 from .locks import Event, Lock
 from .traps import point, sleep
 
 __all__ = [
+    "Change",
     "ChoicePolicy",
     "Entry",
     "Event",
     "Injection",
     "Journal",
     "Kernel",
+    "Kind",
     "Lock",
-    "Statistics",
+    "PointPass",
     "Task",
     "format_time",
     "point",

@@ -1,14 +1,19 @@
 """The append-only journal: every kernel and model event with its virtual time.
 
 The journal is the single source for timelines, failure explanations and
-replay, so its text form must be byte-identical for identical runs: entries
-hold only strings and floats, never object ids or set orderings.
+replay. Entries are typed: a :class:`Kind`, the task's name, and fields for
+what the kind needs (the point passed, the task switched to, the state that
+changed). Consumers read those fields; the text form is rendered from them
+for people and for byte-for-byte comparison, and nothing parses it back.
+Entries hold only strings and floats, never object ids or set orderings, so
+equal runs give equal journals.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
+from enum import Enum
 
 
 def format_time(seconds: float) -> str:
@@ -16,25 +21,105 @@ def format_time(seconds: float) -> str:
     return f"t={seconds:.3f}s"
 
 
-@dataclass(frozen=True)
-class Entry:
-    """One journal line: at ``time`` the task ``task`` did ``kind``.
+class Kind(str, Enum):
+    """What a journal entry records.
 
-    ``kind`` is one of ``spawn``, ``point``, ``delay``, ``fault``, ``wait``,
-    ``acquire``, ``release``, ``switch``, ``state``, ``note``, ``end``,
-    ``crash`` and ``cancel``. ``detail`` names the point, lock or change;
-    ``duration`` is set for delays (seconds of virtual time).
+    | =Kind= | =Recorded when= | =Fields= |
+    | spawn, end, cancel | a task starts, finishes, is cancelled | |
+    | crash | a task raises an exception nobody handles | ``detail``: the error |
+    | point | a task passes a named point | ``detail``: the point |
+    | delay, sleep | a task waits virtual time at a point, or sleeps | ``detail``, ``duration`` |
+    | fault | an injected failure is raised at a point | ``detail``: point and error |
+    | wait, acquire, release | a task queues for, takes or hands back a lock | ``detail``: lock |
+    | switch | a choice policy preempts the task at a point | ``detail``, ``target`` |
+    | state | the model changed an object | ``change`` |
+    | note | the model explains a decision | ``detail`` |
+    | step | a keyword of the suite started | ``detail``: the call as written |
+    """
+
+    SPAWN = "spawn"
+    POINT = "point"
+    DELAY = "delay"
+    SLEEP = "sleep"
+    FAULT = "fault"
+    WAIT = "wait"
+    ACQUIRE = "acquire"
+    RELEASE = "release"
+    SWITCH = "switch"
+    STATE = "state"
+    NOTE = "note"
+    STEP = "step"
+    END = "end"
+    CRASH = "crash"
+    CANCEL = "cancel"
+
+    def __str__(self) -> str:
+        return self.value
+
+
+# The field every record has as its primary state; a sentence leaves its name out.
+STATUS = "status"
+
+
+@dataclass(frozen=True, slots=True)
+class Change:
+    """A change of one object's state, as fields; its sentence is rendered from them.
+
+    ``object`` is the kind of object (``PciDevice``, ``Instance``), ``name``
+    how a reader names it, ``field`` what changed (empty for an event such as
+    creation, whose ``new`` says what happened), ``old`` and ``new`` the
+    values as text. ``host``, ``address`` and ``owner`` locate it: the host
+    it lives on, a device's address, and whose it is. ``qualifier`` says what
+    sort of it this is (a migration's type).
+    """
+
+    object: str
+    name: str
+    field: str = ""
+    old: str | None = None
+    new: str | None = None
+    host: str | None = None
+    address: str | None = None
+    owner: str | None = None
+    qualifier: str | None = None
+
+    def sentence(self) -> str:
+        """``PciDevice host2 0000:02:00.1 allocated -> available (vm1)`` and the like."""
+        words = [self.object, self.name]
+        if self.qualifier:
+            words.append(self.qualifier)
+        if self.field and self.field != STATUS:
+            words.append(self.field)
+        if self.old is not None or (self.field and self.field != STATUS):
+            words.append(f"{self.old} -> {self.new}")
+        elif self.new is not None:
+            words.append(self.new)
+        if self.owner and self.owner != self.name:
+            words.append(f"({self.owner})")
+        return " ".join(words)
+
+
+@dataclass(frozen=True, slots=True)
+class Entry:
+    """One journal entry: at ``time`` the task ``task`` did ``kind``.
+
+    ``detail`` names the point, lock or event, or is the rendered sentence
+    of ``change``; ``duration`` is set for delays and sleeps (seconds of
+    virtual time); ``target`` for switches.
     """
 
     time: float
     task: str
-    kind: str
-    detail: str
+    kind: Kind
+    detail: str = ""
     duration: float = 0.0
+    target: str | None = None
+    change: Change | None = None
 
     def __str__(self) -> str:
         extra = f" +{self.duration:.3f}s" if self.duration else ""
-        return f"{format_time(self.time)} {self.task} {self.kind} {self.detail}{extra}"
+        detail = f"{self.detail} -> {self.target}" if self.target is not None else self.detail
+        return f"{format_time(self.time)} {self.task} {self.kind.value} {detail}{extra}"
 
 
 class Journal:
@@ -44,9 +129,19 @@ class Journal:
         self._entries: list[Entry] = []
 
     def record(
-        self, time: float, task: str, kind: str, detail: str, duration: float = 0.0
+        self,
+        time: float,
+        task: str,
+        kind: Kind,
+        detail: str = "",
+        duration: float = 0.0,
+        *,
+        target: str | None = None,
+        change: Change | None = None,
     ) -> Entry:
-        entry = Entry(time, task, kind, detail, duration)
+        if change is not None:
+            detail = change.sentence()
+        entry = Entry(time, task, kind, detail, duration, target, change)
         self._entries.append(entry)
         return entry
 
@@ -59,11 +154,15 @@ class Journal:
     def __getitem__(self, index: int) -> Entry:
         return self._entries[index]
 
+    def entries(self) -> tuple[Entry, ...]:
+        """Every entry so far, as an immutable sequence."""
+        return tuple(self._entries)
+
     def since(self, start: int) -> list[Entry]:
         """Entries recorded from position ``start`` on."""
         return self._entries[start:]
 
-    def of_kind(self, *kinds: str) -> list[Entry]:
+    def of_kind(self, *kinds: Kind) -> list[Entry]:
         return [entry for entry in self._entries if entry.kind in kinds]
 
     def text(self) -> str:

@@ -19,10 +19,10 @@ import itertools
 import time
 from collections.abc import Callable, Coroutine, Sequence
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any, NamedTuple, Protocol
 
 from ..errors import Deadlock, RunawayError, TaskCrashed
-from .journal import Journal, format_time
+from .journal import Change, Journal, Kind, format_time
 from .locks import Event, Lock
 from .traps import AcquireTrap, PointTrap, SleepTrap, WaitTrap
 
@@ -52,6 +52,17 @@ class Injection:
         return True
 
 
+class PointPass(NamedTuple):
+    """Where a task-own delay applies: every pass of ``point`` (``nth`` None)
+    or only its ``nth`` pass by that task."""
+
+    point: str
+    nth: int | None = None
+
+    def __str__(self) -> str:
+        return self.point if self.nth is None else f"{self.point}#{self.nth}"
+
+
 class ChoicePolicy(Protocol):
     """Chooses which task runs at a choice point.
 
@@ -64,19 +75,25 @@ class ChoicePolicy(Protocol):
 
 
 class Task:
-    """A coroutine the kernel runs, with its own delays and journal name."""
+    """A coroutine the kernel runs, with its own delays and journal name.
 
-    def __init__(
+    ``tag`` is whatever the spawner wants to know the task by (the cluster
+    keeps its operation and subject there); the kernel never looks at it.
+    """
+
+    def __init__(  # noqa: PLR0917 - the kernel's own constructor call
         self,
         kernel: Kernel,
         coro: Coroutine[Any, Any, Any],
         name: str,
         index: int,
-        delays: dict[str, Injection],
+        delays: dict[PointPass, Injection],
+        tag: object = None,
     ) -> None:
         self.kernel = kernel
         self.coro = coro
         self.name = name
+        self.tag = tag
         self.index = index
         self.delays = delays
         self.state = RUNNABLE
@@ -94,18 +111,6 @@ class Task:
     @property
     def done(self) -> bool:
         return self.state in (DONE, CRASHED, CANCELLED)
-
-
-@dataclass(frozen=True)
-class Statistics:
-    """A snapshot of the kernel, like Trio's ``RunStatistics``."""
-
-    now: float
-    runnable: int
-    sleeping: int
-    blocked: int
-    finished: int
-    next_wakeup: float | None
 
 
 class Kernel:
@@ -136,26 +141,26 @@ class Kernel:
         coro: Coroutine[Any, Any, Any],
         name: str,
         *,
-        delays: dict[str, float] | None = None,
+        delays: dict[PointPass, float] | None = None,
+        tag: object = None,
     ) -> Task:
         """Creates a task runnable now, after those already runnable now.
 
-        ``delays`` maps point names to seconds, applied each time this task
-        passes the point; ``"Class.method#n"`` applies to the n-th pass only.
-        Raises ValueError for a negative delay.
+        ``delays`` maps points (every pass, or the n-th pass only) to seconds
+        this task waits there. Raises ValueError for a negative delay.
         """
         own = {}
-        for point_name, seconds in (delays or {}).items():
+        for where, seconds in (delays or {}).items():
             try:
-                _check_delay(point_name, seconds)
+                _check_delay(str(where), seconds)
             except ValueError:
                 coro.close()  # never started: close it, so Python does not warn
                 raise
-            own[point_name] = Injection(delay=float(seconds))
-        task = Task(self, coro, name, len(self.tasks), own)
+            own[where] = Injection(delay=float(seconds))
+        task = Task(self, coro, name, len(self.tasks), own, tag)
         self.tasks.append(task)
         self.unfinished += 1
-        self.journal.record(self.now, name, "spawn", name)
+        self.journal.record(self.now, name, Kind.SPAWN, name)
         self._schedule(task, self.now, None)
         return task
 
@@ -184,10 +189,20 @@ class Kernel:
         """Removes every global delay and fault (task-own delays stay)."""
         self.injections.clear()
 
-    def note(self, kind: str, detail: str) -> None:
-        """Journals a model event (``state`` change, ``note``) for the current task."""
-        who = self.current.name if self.current else "-"
-        self.journal.record(self.now, who, kind, detail)
+    def note(self, detail: str) -> None:
+        """Journals why the model did something, for the current task."""
+        self.journal.record(self.now, self._who(), Kind.NOTE, detail)
+
+    def mark_step(self, detail: str) -> None:
+        """Journals a step of whoever drives the kernel (a keyword call)."""
+        self.journal.record(self.now, self._who(), Kind.STEP, detail)
+
+    def record_change(self, change: Change) -> None:
+        """Journals a state change of the model, for the current task."""
+        self.journal.record(self.now, self._who(), Kind.STATE, change=change)
+
+    def _who(self) -> str:
+        return self.current.name if self.current else "-"
 
     # -- running ---------------------------------------------------------------
 
@@ -253,23 +268,12 @@ class Kernel:
         task.state = CANCELLED
         self.unfinished -= 1
         task.waiting_for = ""
-        self.journal.record(self.now, task.name, "cancel", task.name)
+        self.journal.record(self.now, task.name, Kind.CANCEL, task.name)
 
     def close(self) -> None:
         """Cancels every unfinished task, as when a cluster is replaced."""
         for task in self.tasks:
             self.cancel(task)
-
-    def statistics(self) -> Statistics:
-        entry = self._peek()
-        return Statistics(
-            now=self.now,
-            runnable=len(self._names(RUNNABLE)),
-            sleeping=len(self._names(SLEEPING)),
-            blocked=len(self._names(BLOCKED)),
-            finished=sum(task.done for task in self.tasks),
-            next_wakeup=None if entry is None else entry[0],
-        )
 
     # -- used by Lock and Event ------------------------------------------------
 
@@ -280,13 +284,13 @@ class Kernel:
             holder = lock.owner.name if lock.owner else "nobody"
             who = self.current.name if self.current else "the kernel"
             raise RuntimeError(f"'{who}' cannot release {lock.name}: it is held by '{holder}'.")
-        self.journal.record(self.now, lock.owner.name, "release", lock.name)
+        self.journal.record(self.now, lock.owner.name, Kind.RELEASE, lock.name)
         if lock.waiters:
             # Hand over directly, so nobody can take the lock between release
             # and the waiter's wake-up: that is what makes the lock fair.
             waiter = lock.waiters.popleft()
             lock.owner = waiter
-            self.journal.record(self.now, waiter.name, "acquire", lock.name)
+            self.journal.record(self.now, waiter.name, Kind.ACQUIRE, lock.name)
             self._schedule(waiter, self.now, None)
         else:
             lock.owner = None
@@ -341,13 +345,13 @@ class Kernel:
                 except StopIteration as stop:
                     task.state, task.result = DONE, stop.value
                     self.unfinished -= 1
-                    self.journal.record(self.now, task.name, "end", task.name)
+                    self.journal.record(self.now, task.name, Kind.END, task.name)
                     return None, None
                 except Exception as exc:
                     task.state, task.error = CRASHED, exc
                     self.unfinished -= 1
                     self.journal.record(
-                        self.now, task.name, "crash", f"{type(exc).__name__}: {exc}"
+                        self.now, task.name, Kind.CRASH, f"{type(exc).__name__}: {exc}"
                     )
                     raise TaskCrashed(
                         f"Task '{task.name}' crashed at {format_time(self.now)}: "
@@ -387,19 +391,19 @@ class Kernel:
 
     def _pass_point(self, task: Task, name: str) -> BaseException | tuple[Task, Any] | None:
         count = task.passes[name] = task.passes.get(name, 0) + 1
-        self.journal.record(self.now, task.name, "point", name)
+        self.journal.record(self.now, task.name, Kind.POINT, name)
         # A task's delay at "Class.method#3" holds only its third pass.
-        injection = task.delays.get(f"{name}#{count}") or task.delays.get(name)
+        injection = task.delays.get(PointPass(name, count)) or task.delays.get(PointPass(name))
         if injection is None or not injection.take():
             injection = self.injections.get(name)
             if injection is not None and not injection.take():
                 injection = None
         if injection is not None and injection.fault is not None:
             fault = injection.fault()
-            self.journal.record(self.now, task.name, "fault", f"{name}: {fault}")
+            self.journal.record(self.now, task.name, Kind.FAULT, f"{name}: {fault}")
             return fault
         if injection is not None and injection.delay > 0:
-            self._sleep(task, injection.delay, name, kind="delay")
+            self._sleep(task, injection.delay, name, kind=Kind.DELAY)
             return None
         if self.policy is not None:
             return self._choose(task, name)
@@ -419,11 +423,11 @@ class Kernel:
         chosen_entry = ready[pick - 1]
         chosen, value = chosen_entry[2], chosen_entry[3]
         self._unschedule(chosen)
-        self.journal.record(self.now, task.name, "switch", f"{name} -> {chosen.name}")
+        self.journal.record(self.now, task.name, Kind.SWITCH, name, target=chosen.name)
         self._schedule(task, self.now, None)
         return chosen, value
 
-    def _sleep(self, task: Task, seconds: float, reason: str, kind: str = "sleep") -> None:
+    def _sleep(self, task: Task, seconds: float, reason: str, kind: Kind = Kind.SLEEP) -> None:
         self.journal.record(self.now, task.name, kind, reason, seconds)
         task.waiting_for = f"{kind} until {format_time(self.now + seconds)}"
         self._schedule(task, self.now + seconds, None)
@@ -432,7 +436,7 @@ class Kernel:
         lock._kernel = self
         if lock.owner is None:
             lock.owner = task
-            self.journal.record(self.now, task.name, "acquire", lock.name)
+            self.journal.record(self.now, task.name, Kind.ACQUIRE, lock.name)
             return True
         if lock.owner is task:
             raise RuntimeError(f"Task '{task.name}' already holds {lock.name}.")
@@ -440,7 +444,7 @@ class Kernel:
         task.blocked_on = lock
         task.state = BLOCKED
         task.waiting_for = f"{lock.name} held by '{lock.owner.name}'"
-        self.journal.record(self.now, task.name, "wait", lock.name)
+        self.journal.record(self.now, task.name, Kind.WAIT, lock.name)
         return False
 
     def _wait(self, task: Task, event: Event) -> bool:
@@ -451,7 +455,7 @@ class Kernel:
         task.blocked_on = event
         task.state = BLOCKED
         task.waiting_for = f"event {event.name}"
-        self.journal.record(self.now, task.name, "wait", event.name)
+        self.journal.record(self.now, task.name, Kind.WAIT, event.name)
         return False
 
     def _names(self, state: str) -> list[str]:

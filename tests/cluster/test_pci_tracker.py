@@ -30,7 +30,7 @@ def rows(host: str = "host1") -> list[PciDevice]:
 
 def tracker() -> tuple[PciDevTracker, list[str]]:
     notes: list[str] = []
-    return PciDevTracker("host1", 1, rows(), notes.append), notes
+    return PciDevTracker("host1", 1, rows(), lambda change: notes.append(change.sentence())), notes
 
 
 def statuses(pci: PciDevTracker) -> dict[str, str]:

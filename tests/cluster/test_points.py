@@ -7,6 +7,7 @@ import pytest
 from PciRaceLibrary.cluster import OPERATION_POINTS, Cluster, points_of
 from PciRaceLibrary.cluster.points import resolve_delays
 from PciRaceLibrary.errors import UnknownName
+from PciRaceLibrary.sim import PointPass
 
 OPERATION = {
     "create": "create",
@@ -106,8 +107,9 @@ def test_operations_pass_only_listed_points_and_every_listed_point_is_passed() -
 
 
 def test_short_names_resolve_when_unique_and_fail_listing_the_valid_ones() -> None:
-    assert resolve_delays("evacuate", {"drop_migration_context": 1}) == {
-        "Instance.drop_migration_context": 1.0
+    assert resolve_delays("evacuate", {"drop_migration_context": 1, "Instance.save#2": 2}) == {
+        PointPass("Instance.drop_migration_context"): 1.0,
+        PointPass("Instance.save", 2): 2.0,
     }
     with pytest.raises(UnknownName, match=r"'save' is ambiguous in operation 'evacuate'"):
         resolve_delays("evacuate", {"save": 1})

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import pytest
 
 from PciRaceLibrary.explore import (
@@ -12,7 +14,9 @@ from PciRaceLibrary.explore import (
     reproduce_with_delays,
     switch_delays,
 )
-from PciRaceLibrary.explore.scenarios import (
+from PciRaceLibrary.sim import Entry, Kind, format_time
+
+from .scenarios import (
     evacuation_vs_audit,
     evacuation_vs_audit_and,
 )
@@ -33,7 +37,7 @@ def schedules_of(run_once, bound: int) -> list[tuple[ReplayPolicy, Run]]:  # typ
     return seen
 
 
-def keys(journal: str) -> list[tuple[str, str, str, int]]:
+def keys(journal: Sequence[Entry]) -> list[tuple[str, str, str, int]]:
     return [step.key for step in interleaving(journal)]
 
 
@@ -48,7 +52,7 @@ def test_every_failing_schedule_becomes_delays_that_lose_the_device_the_same_way
         assert found.exact
         assert found.run.failure == run.failure
         assert keys(found.run.journal) == keys(run.journal)
-        assert "switch" not in found.run.journal
+        assert all(entry.kind != "switch" for entry in found.run.journal)
         assert all(seconds > 0 for points in found.delays.values() for seconds in points.values())
 
 
@@ -95,32 +99,20 @@ def test_three_racing_tasks_reproduce_event_for_event(third: str) -> None:
 
 
 def test_a_point_where_a_task_was_stopped_counts_where_it_went_on() -> None:
-    journal = "\n".join(
-        [
-            "t=0.000s a spawn a",
-            "t=0.000s b spawn b",
-            "t=0.000s a point X.read",
-            "t=0.000s a switch X.read -> b",
-            "t=0.000s b point Y.write",
-            "t=0.000s b state row changed",
-            "t=0.000s b end b",
-            "t=0.000s a state read done",
-            "t=0.000s a end a",
-        ]
-    )
-    delayed = "\n".join(
-        [
-            "t=0.000s a spawn a",
-            "t=0.000s b spawn b",
-            "t=0.000s a point X.read",
-            "t=0.000s a delay X.read +0.500s",
-            "t=0.000s b point Y.write",
-            "t=0.000s b state row changed",
-            "t=0.000s b end b",
-            "t=0.500s a state read done",
-            "t=0.500s a end a",
-        ]
-    )
+    def entry(time: float, task: str, kind: str, detail: str, **fields: object) -> Entry:
+        return Entry(time, task, Kind(kind), detail, **fields)  # type: ignore[arg-type]
+
+    start = [
+        entry(0, "a", "spawn", "a"),
+        entry(0, "b", "spawn", "b"),
+        entry(0, "a", "point", "X.read"),
+    ]
+    others = [entry(0, "b", "point", "Y.write"), entry(0, "b", "state", "row changed"),
+              entry(0, "b", "end", "b")]  # fmt: skip
+    journal = [*start, entry(0, "a", "switch", "X.read", target="b"), *others,
+               entry(0, "a", "state", "read done"), entry(0, "a", "end", "a")]  # fmt: skip
+    delayed = [*start, entry(0, "a", "delay", "X.read", duration=0.5), *others,
+               entry(0.5, "a", "state", "read done"), entry(0.5, "a", "end", "a")]  # fmt: skip
     order = [(task, kind, detail) for task, kind, detail, _ in keys(journal)]
     assert order == [
         ("b", "point", "Y.write"),
@@ -137,7 +129,11 @@ def test_a_point_where_a_task_was_stopped_counts_where_it_went_on() -> None:
 def test_an_unreachable_outcome_gives_none() -> None:
     policy = ReplayPolicy()
     target = evacuation_vs_audit(BUG)(policy)
-    impossible = Run(outcome="never", failure=target.failure, journal=target.journal + "\nbad")
+    impossible = Run(
+        outcome="never",
+        failure=target.failure,
+        journal=(*target.journal, Entry(9.0, "bad", Kind.NOTE, "bad")),
+    )
     assert reproduce_with_delays(policy.choices, impossible, lambda d: target, limit=3) is None
 
 
@@ -148,7 +144,7 @@ def test_a_failure_that_says_when_it_failed_still_counts_as_the_same() -> None:
     def timed(delays: dict[str, dict[str, float]] | None):  # type: ignore[no-untyped-def]
         def run_once(policy: ReplayPolicy | None) -> Run:
             run = evacuation_vs_audit(BUG, delays)(policy)
-            clock = run.journal.rsplit("\n", 1)[-1].split(" ", 1)[0]
+            clock = format_time(run.journal[-1].time)
             failure = run.failure and f"{run.failure} at {clock}"
             return Run(outcome=run.outcome, failure=failure, journal=run.journal)
 

@@ -6,8 +6,9 @@ import pytest
 
 from PciRaceLibrary.errors import ReplayError
 from PciRaceLibrary.explore import ReplayPolicy, Run, decode, encode, explore, preemptions, shrink
-from PciRaceLibrary.explore.scenarios import evacuation_vs_audit
 from PciRaceLibrary.explore.schedule import _checksum
+
+from .scenarios import evacuation_vs_audit
 
 BUG = "1896463"
 

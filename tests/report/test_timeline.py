@@ -11,7 +11,7 @@ from PciRaceLibrary import PciRaceLibrary
 from PciRaceLibrary.cluster import Cluster
 from PciRaceLibrary.errors import TaskCrashed
 from PciRaceLibrary.report import render_timeline
-from PciRaceLibrary.sim import Entry, Kernel, Lock, point, sleep
+from PciRaceLibrary.sim import Entry, Kernel, Kind, Lock, point, sleep
 
 SVG = "{http://www.w3.org/2000/svg}"
 
@@ -66,7 +66,7 @@ def test_every_task_gets_a_lane_in_order_of_appearance() -> None:
 
 
 def test_a_lane_is_drawn_for_a_task_that_only_spawned() -> None:
-    entries = [Entry(0.0, "a", "spawn", "a"), Entry(0.0, "b", "spawn", "b")]
+    entries = [Entry(0.0, "a", Kind.SPAWN, "a"), Entry(0.0, "b", Kind.SPAWN, "b")]
     lanes = [node.get("data-lane") for node in groups(render_timeline(entries), "lane")]
     assert lanes == ["a", "b"]
 

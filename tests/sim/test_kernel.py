@@ -7,7 +7,7 @@ from collections.abc import Sequence
 import pytest
 
 from PciRaceLibrary.errors import Deadlock, RunawayError, TaskCrashed
-from PciRaceLibrary.sim import Event, Kernel, Lock, Task, point, sleep
+from PciRaceLibrary.sim import Event, Kernel, Lock, PointPass, Task, point, sleep
 
 
 def trace(kernel: Kernel) -> list[tuple[float, str, str, str]]:
@@ -36,8 +36,8 @@ def test_points_cost_no_time_and_do_not_yield() -> None:
 
 def test_delays_move_virtual_time_and_order_wakeups() -> None:
     kernel = Kernel()
-    kernel.spawn(walk("A.one", "A.two"), "a", delays={"A.one": 2.0})
-    kernel.spawn(walk("B.one", "B.two"), "b", delays={"B.two": 0.5})
+    kernel.spawn(walk("A.one", "A.two"), "a", delays={PointPass("A.one"): 2.0})
+    kernel.spawn(walk("B.one", "B.two"), "b", delays={PointPass("B.two"): 0.5})
     assert kernel.run_all()
     assert kernel.now == 2.0
     assert [(t, task, p) for t, task, p in points(kernel)] == [
@@ -83,7 +83,7 @@ def test_negative_delays_are_refused() -> None:
     with pytest.raises(ValueError, match="cannot be negative"):
         kernel.inject_delay("X.call", -1)
     with pytest.raises(ValueError, match="cannot be negative"):
-        kernel.spawn(walk("X.call"), "t", delays={"X.call": -0.1})
+        kernel.spawn(walk("X.call"), "t", delays={PointPass("X.call"): -0.1})
 
 
 def test_injected_fault_raises_in_the_task() -> None:
@@ -171,7 +171,7 @@ def test_event_wakes_every_waiter() -> None:
 
 def test_run_until_timeout_leaves_the_clock_at_the_deadline() -> None:
     kernel = Kernel()
-    kernel.spawn(walk("X.call"), "slow", delays={"X.call": 10.0})
+    kernel.spawn(walk("X.call"), "slow", delays={PointPass("X.call"): 10.0})
     assert kernel.run_until(lambda: False, timeout=3.0) is False
     assert kernel.now == 3.0
     assert kernel.run_until(lambda: kernel.tasks[0].done, timeout=30.0)
@@ -255,13 +255,13 @@ def test_policy_is_asked_only_when_another_task_is_runnable_now() -> None:
     policy = FirstOther()
     kernel = Kernel(policy=policy)
     kernel.spawn(walk("A.one", "A.two"), "a")
-    kernel.spawn(walk("B.one"), "b", delays={"B.one": 1.0})
+    kernel.spawn(walk("B.one"), "b", delays={PointPass("B.one"): 1.0})
     kernel.run_all()
     # a passes A.one while b is runnable (not yet started): a switch; after b
     # sleeps, a runs alone and is never asked again.
     assert policy.calls == [("A.one", ["a", "b"])]
-    switches = [e.detail for e in kernel.journal if e.kind == "switch"]
-    assert switches == ["A.one -> b"]
+    switches = [(e.detail, e.target) for e in kernel.journal if e.kind == "switch"]
+    assert switches == [("A.one", "b")]
 
 
 def test_same_program_gives_the_same_journal() -> None:

@@ -9,9 +9,9 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from ..cluster import Cluster
-from ..sim import ChoicePolicy, Kernel
-from .explorer import Run
+from PciRaceLibrary.cluster import Cluster
+from PciRaceLibrary.explore import Run
+from PciRaceLibrary.sim import ChoicePolicy, Kernel
 
 Delays = dict[str, dict[str, float]]
 RunOnce = Callable[[ChoicePolicy | None], Run]
@@ -75,7 +75,7 @@ def _race(bugs: str | None, delays: Delays | None, third: str | None) -> RunOnce
                                    f"but holds {held}.")  # fmt: skip
         failure = "; ".join(problems) or None
         return Run(
-            outcome=_outcome(cluster), failure=failure, journal=cluster.kernel.journal.text()
+            outcome=_outcome(cluster), failure=failure, journal=cluster.kernel.journal.entries()
         )
 
     return run_once
