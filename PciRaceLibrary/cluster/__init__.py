@@ -20,12 +20,12 @@ from . import api
 from .compute_manager import ComputeManager
 from .context import Context
 from .db import Database
+from .exception import InjectedFault
 from .invariants import check_invariants
 from .network import pci_request_for_port
 from .objects import (
     ALLOCATED,
     ComputeNode,
-    InjectedFault,
     Instance,
     Network,
     PciDevice,

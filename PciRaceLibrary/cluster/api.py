@@ -12,6 +12,7 @@ from ..errors import ApiRefused
 from ..sim import point
 from . import conductor
 from .context import Context
+from .exception import InstanceNotFound
 from .objects import (
     ACTIVE,
     DELETED,
@@ -20,7 +21,6 @@ from .objects import (
     REBUILDING,
     STOPPED,
     Instance,
-    InstanceNotFound,
     Migration,
 )
 

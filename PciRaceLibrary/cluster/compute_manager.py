@@ -12,6 +12,7 @@ from __future__ import annotations
 from ..sim import Event, Task, point
 from .context import Context
 from .db import Database
+from .exception import ComputeResourcesUnavailable, InjectedFault, InstanceNotFound
 from .network import binding_profile, device_for_port, new_device_ref
 from .objects import (
     ACTIVE,
@@ -20,13 +21,11 @@ from .objects import (
     REBUILD_BLOCK_DEVICE_MAPPING,
     REBUILD_SPAWNING,
     REBUILDING,
-    InjectedFault,
     Instance,
-    InstanceNotFound,
     Migration,
     PciDevice,
 )
-from .resource_tracker import ComputeResourcesUnavailable, ResourceTracker
+from .resource_tracker import ResourceTracker
 
 EVACUATION_STATUSES_TO_CLEAN = ("accepted", "pre-migrating", "done")
 

@@ -14,18 +14,17 @@ import copy
 from collections.abc import Iterable
 
 from ..sim import Change, Kernel, point
+from .exception import InstanceNotFound, UnexpectedDeletingTaskStateError
 from .objects import (
     DELETING,
     ComputeNode,
     DeviceRef,
     Instance,
-    InstanceNotFound,
     Migration,
     Network,
     PciDevice,
     Port,
     Service,
-    UnexpectedDeletingTaskStateError,
 )
 
 

@@ -12,6 +12,7 @@ import copy
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from .exception import PciDeviceInvalidStatus
 from .topology import FlavorSpec
 
 # vm_state values (nova/compute/vm_states.py)
@@ -44,10 +45,6 @@ PF = "type-PF"
 VF = "type-VF"
 VDPA = "vdpa"
 STANDALONE = "type-PCI"
-
-
-class PciDeviceInvalidStatus(RuntimeError):  # noqa: N818 - Nova's name
-    """A device transition its status does not allow (Nova's exception name)."""
 
 
 @dataclass
@@ -331,16 +328,3 @@ class PciDevice:
         self.instance_uuid = None
         self.request_id = None
         return freed
-
-
-class InjectedFault(Exception):  # noqa: N818 - Nova-side failure, named for what it is
-    """A failure injected at a point (a driver call that raises, say)."""
-
-
-class InstanceNotFound(Exception):  # noqa: N818 - Nova's exception name
-    """The instance row was deleted under a task that still works on it."""
-
-
-class UnexpectedDeletingTaskStateError(InstanceNotFound):
-    """A save expected a task state, but a delete set ``deleting`` meanwhile
-    (Nova's name); handled wherever the instance disappearing is."""

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from ..sim import Lock, point
 from .context import Context
+from .exception import ComputeResourcesUnavailable
 from .objects import (
     DELETED,
     REBUILD_BLOCK_DEVICE_MAPPING,
@@ -26,10 +27,6 @@ from .pci_tracker import PciDevTracker
 
 # Task states in which an instance's migration counts for usage (bug 1791075).
 MOVING_TASK_STATES = frozenset({REBUILDING, REBUILD_BLOCK_DEVICE_MAPPING, REBUILD_SPAWNING})
-
-
-class ComputeResourcesUnavailable(Exception):  # noqa: N818 - Nova's name
-    """The claim's fit test failed on this host (Nova's exception name)."""
 
 
 class _Locked:

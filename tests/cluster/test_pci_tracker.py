@@ -4,7 +4,11 @@ from __future__ import annotations
 
 import pytest
 
-from PciRaceLibrary.cluster.objects import InstancePCIRequest, PciDevice, PciDeviceInvalidStatus
+from PciRaceLibrary.cluster.exception import PciDeviceInvalidStatus
+from PciRaceLibrary.cluster.objects import (
+    InstancePCIRequest,
+    PciDevice,
+)
 from PciRaceLibrary.cluster.pci_tracker import PciDevTracker
 from PciRaceLibrary.cluster.topology import fake_driver_devices
 

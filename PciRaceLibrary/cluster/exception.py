@@ -1,0 +1,38 @@
+"""Nova's exceptions, in one module as in ``nova/exception.py``.
+
+These are raised and handled inside the model, where Nova raises and handles
+them; none reaches a suite as the message of a failing keyword. What a suite
+sees is in ``PciRaceLibrary.errors``.
+"""
+
+from __future__ import annotations
+
+
+class NovaException(Exception):  # noqa: N818 - Nova's names, not ours
+    """Base of the exceptions the model raises where Nova would."""
+
+
+class InstanceNotFound(NovaException):
+    """The instance row was deleted under a task that still works on it."""
+
+
+class UnexpectedDeletingTaskStateError(InstanceNotFound):
+    """A save expected a task state, but a delete set ``deleting`` meanwhile;
+    handled wherever the instance disappearing is."""
+
+
+class ComputeResourcesUnavailable(NovaException):
+    """A claim's fit test failed on this host."""
+
+
+class NoValidHost(NovaException):
+    """No host passed the filters, or placement refused every claim."""
+
+
+class PciDeviceInvalidStatus(NovaException):
+    """A device transition its status does not allow."""
+
+
+class InjectedFault(NovaException):
+    """A failure injected at a point (a driver call that raises, say); named
+    for what it is, not after a Nova exception."""
