@@ -8,8 +8,7 @@ from typing import Any
 from robot.api import logger
 from robotlibcore import DynamicCore
 
-from .cluster import OPERATION_POINTS, Cluster
-from .cluster.points import FAILURE_POINTS
+from .cluster import Cluster, operations
 from .cluster.variants import VARIANTS
 from .errors import ApiRefused
 from .keywords import (
@@ -22,18 +21,9 @@ from .keywords import (
     ServerKeywords,
 )
 from .report import render_state, render_timeline
-from .sim import ChoicePolicy, Kernel
+from .sim import Kernel
 
 __version__ = "0.1.0"
-
-_OPERATION_KEYWORDS = {
-    "create": "`Create Server With Direct Port`",
-    "evacuate": "`Evacuate Server With Direct Port`, `Evacuate Server`",
-    "rebuild": "`Rebuild Server`",
-    "delete": "`Delete Server`",
-    "update_available_resource": "`Run Periodic Update Available Resource`, `Run Periodics`",
-    "start": "`Start Compute Service`",
-}
 
 _INTRO = """\
 PciRaceLibrary reproduces race conditions of OpenStack Nova's PCI device
@@ -196,10 +186,12 @@ def _cell(value: object) -> str:
 
 
 def _points_table() -> str:
+    """One row per operation record: its keywords and points, in order."""
     rows = []
-    for operation, points in OPERATION_POINTS.items():
-        names = ", ".join(f"``{name}``" for name in dict.fromkeys(points))
-        rows.append(f"| {operation} | {_OPERATION_KEYWORDS[operation]} | {names} |")
+    for operation in operations.all_operations():
+        keywords = ", ".join(f"`{name}`" for name in operation.keywords) or "-"
+        names = ", ".join(f"``{name}``" for name in operation.unique_points)
+        rows.append(f"| {operation.name} | {keywords} | {names} |")
     return "\n".join(rows)
 
 
@@ -229,7 +221,6 @@ class PciRaceLibrary(DynamicCore):
         self.guard_seconds = guard.total_seconds()
         self.running_cluster: Cluster | None = None
         self.suite_clusters: set[str] = set()
-        self.exploration_policy: ChoicePolicy | None = None
         self.quiet = False  # exploring: no failure context per schedule
         self.last_scenario: object | None = None
         self.suite_explorations: list[str] = []
@@ -248,8 +239,8 @@ class PciRaceLibrary(DynamicCore):
         )
 
     def new_kernel(self) -> Kernel:
-        """A kernel for a new cluster, with the guard and any exploration policy."""
-        return Kernel(guard_seconds=self.guard_seconds, policy=self.exploration_policy)
+        """A kernel for a new cluster, with the library's wall-clock guard."""
+        return Kernel(guard_seconds=self.guard_seconds)
 
     def replace_cluster(self, cluster: Cluster) -> None:
         """Makes ``cluster`` the running one; the old one's tasks are cancelled."""
@@ -260,6 +251,11 @@ class PciRaceLibrary(DynamicCore):
     def _end_suite(self, data: Any, result: Any) -> None:
         if self.running_cluster is not None:
             self.running_cluster.kernel.close()
+
+    def get_keyword_documentation(self, name: str) -> str:
+        if name == "__intro__":  # generated now, from the operations registered now
+            return library_documentation()
+        return DynamicCore.get_keyword_documentation(self, name)
 
     def run_keyword(self, name: str, args: tuple, kwargs: dict | None = None) -> Any:
         self._journal_step(name, args, kwargs or {})
@@ -303,10 +299,17 @@ class PciRaceLibrary(DynamicCore):
         )
 
 
-PciRaceLibrary.__doc__ = (
-    _INTRO.replace("{points_table}", _points_table())
-    .replace("{variants_table}", _variants_table())
-    .replace("{failure_points}", ", ".join(f"``{name}``" for name in FAILURE_POINTS))
-)
+def library_documentation() -> str:
+    """The library's introduction, with the tables generated from the
+    operation records and the variants as they are registered now."""
+    failing = ", ".join(f"``{name}``" for name in operations.failure_points())
+    return (
+        _INTRO.replace("{points_table}", _points_table())
+        .replace("{variants_table}", _variants_table())
+        .replace("{failure_points}", failing)
+    )
 
-__all__ = ["PciRaceLibrary", "__version__"]
+
+PciRaceLibrary.__doc__ = library_documentation()
+
+__all__ = ["PciRaceLibrary", "__version__", "library_documentation"]

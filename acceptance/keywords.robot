@@ -127,7 +127,7 @@ Rebuild Server
     Wait Until Server Is Active    vm1
     Delete Server    vm1
     Wait Until Server Has    vm1    status=DELETED
-    Run Keyword And Expect Error    Server 'vm1' is deleted. (refused at t=0.000s)
+    Run Keyword And Expect Error    Cannot rebuild 'vm1': it is already deleted. (refused at t=0.000s)
     ...    Rebuild Server    vm1
 
 Wait Until Server Is Active

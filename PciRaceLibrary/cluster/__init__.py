@@ -10,51 +10,28 @@ and return plain data.
 
 from __future__ import annotations
 
-import uuid as uuidlib
 from collections.abc import Callable, Iterable
-from typing import Any
 
-from ..errors import ApiRefused, UnknownName
+from ..errors import ApiRefused, InvalidArgument, UnknownName
 from ..sim import Change, Kernel, Task, format_time
-from . import api
+from . import operations
+from .api import check_host
 from .compute_manager import ComputeManager
+from .conductor import ComputeTaskManager
 from .context import Context
 from .db import Database
 from .exception import InjectedFault
 from .invariants import check_invariants
-from .network import pci_request_for_port
-from .objects import (
-    ALLOCATED,
-    ComputeNode,
-    Instance,
-    Network,
-    PciDevice,
-    Port,
-    Service,
-)
+from .objects import ALLOCATED, DELETED, ComputeNode, Instance, Network, PciDevice, Service
+from .operations import HOST, Operation, TaskTag, check_delay, resolve_point
 from .placement import Placement, ResourceProvider
-from .points import (
-    ALL_POINTS,
-    FAILURE_POINTS,
-    OPERATION_POINTS,
-    points_of,
-    resolve_delays,
-    resolve_point,
-)
+from .rpcapi import ComputeAPI
+from .services import Services
 from .snapshot import snapshot
 from .topology import Topology, default_topology
-from .variants import VARIANTS, behaviour_for, parse_bugs
+from .variants import behaviour_for, parse_bugs
 
-__all__ = [
-    "ALL_POINTS",
-    "FAILURE_POINTS",
-    "OPERATION_POINTS",
-    "Cluster",
-    "default_topology",
-    "points_of",
-]
-
-_NAMESPACE = uuidlib.UUID("6f1f2c4e-1896-4463-8000-000000000000")
+__all__ = ["Cluster", "Operation", "default_topology"]
 
 # Nova's API status of a server, from vm_state and task_state.
 _STATUS = {"active": "ACTIVE", "building": "BUILD", "stopped": "SHUTOFF", "error": "ERROR",
@@ -79,33 +56,35 @@ class Cluster:
         self.topology = topology or default_topology()
         self.bugs = parse_bugs(bugs)
         self.kernel = kernel or Kernel()
-        db = Database(self.kernel)
         self.context = Context(
             kernel=self.kernel,
-            db=db,
+            db=Database(self.kernel),
             placement=Placement(),
             behaviour=behaviour_for(self.bugs),
             topology=self.topology,
         )
         self.context.placement.changed = self.context.changed
         self.context.placement.label = self.context.label
-        self._counter = 0
+        rpc = ComputeAPI(self.context)
+        self.services = Services(
+            context=self.context,
+            compute_rpcapi=rpc,
+            compute_task_api=ComputeTaskManager(self.context, rpc),
+            computes={},
+        )
         self._build()
 
     # -- construction -----------------------------------------------------------
 
-    def _uuid(self, kind: str, name: str) -> str:
-        self._counter += 1
-        return str(uuidlib.uuid5(_NAMESPACE, f"{kind}:{name}:{self._counter}"))
-
     def _build(self) -> None:
-        db, placement = self.context.db, self.context.placement
+        context = self.context
+        db, placement = context.db, context.placement
         for network in self.topology.networks:
             db.networks[network.name] = Network(network.name, network.physnet)
         for index, host in enumerate(self.topology.hosts, start=1):
             node = ComputeNode(
                 id=index,
-                uuid=self._uuid("compute_node", host.name),
+                uuid=context.new_uuid("compute_node", host.name),
                 host=host.name,
                 vcpus=host.vcpus,
                 memory_mb=host.memory_mb,
@@ -132,9 +111,10 @@ class Cluster:
                     parent_ifname=spec.parent_ifname,
                     remote_managed=spec.remote_managed,
                 )
-            compute = ComputeManager(self.context, host.name)
+            compute = ComputeManager(context, host.name)
             compute.rt.load_from_db()  # as the first start-up audit would
-            self.context.computes[host.name] = compute
+            self.services.computes[host.name] = compute
+            self.services.compute_rpcapi.serve(host.name, compute)
 
     # -- names ---------------------------------------------------------------------
 
@@ -152,9 +132,8 @@ class Cluster:
         return sorted(self.db.names)
 
     def check_host(self, host: str) -> str:
-        if host not in self.db.services:
-            raise UnknownName(f"No host '{host}'. Known hosts: {', '.join(self.hosts)}.")
-        return host
+        """Raises UnknownName listing the known hosts unless ``host`` is one."""
+        return check_host(self.services, host)
 
     def instance(self, server: str) -> Instance:
         """The database row of ``server`` (deleted ones too). Do not mutate."""
@@ -164,16 +143,53 @@ class Cluster:
             raise UnknownName(f"No server '{server}'. Known servers: {known}.")
         return self.db.instances[uuid]
 
-    def _live_instance(self, server: str) -> Instance:
-        row = self.instance(server)
-        if row.deleted:
-            raise ApiRefused(f"Server '{server}' is deleted.")
-        return row
-
     def points_of(self, operation: str) -> tuple[str, ...]:
-        return points_of(operation)
+        """The points ``operation`` passes, without duplicates, in order.
+        Raises UnknownName for an unknown operation."""
+        return operations.get(operation).unique_points
 
     # -- actions: validate now, spawn a task, return it --------------------------
+
+    def start(
+        self,
+        operation: str | Operation,
+        subject: str,
+        *,
+        delays: dict[str, float] | None = None,
+        **arguments: object,
+    ) -> Task:
+        """Starts ``operation`` on ``subject`` (a server or a host name) and
+        returns its task: the one path every operation takes.
+
+        Checks Nova's preconditions and the operation's own, resolves the
+        delays, then lets the API write what it writes before answering, and
+        spawns the work. Raises ApiRefused or UnknownName, with nothing
+        changed, where Nova's API would refuse.
+        """
+        op = operation if isinstance(operation, Operation) else operations.get(operation)
+        target: object = subject
+        if op.subject == HOST:
+            self.check_host(subject)
+        elif not op.creates:
+            target = self._server_target(op, subject)
+        if op.check is not None:
+            op.check(self.services, target, **arguments)
+        resolved = op.resolve_delays(delays or {})
+        if op.accept is not None:
+            accepted = op.accept(self.services, target, **arguments)
+            target = target if accepted is None else accepted
+        coro = op.run(self.services, target, **arguments)
+        return self.kernel.spawn(
+            coro, op.task_name(subject), delays=resolved, tag=TaskTag(op.name, subject)
+        )
+
+    def _server_target(self, op: Operation, server: str) -> Instance:
+        """A copy of the server's row, once it passes the state preconditions."""
+        row = self.instance(server)
+        if row.deleted or row.vm_state == DELETED:
+            raise ApiRefused(f"Cannot {op.verb or op.name} '{server}': it is already deleted.")
+        op.refuse_state(row)
+        return row.clone()
 
     def create_server(
         self,
@@ -186,36 +202,9 @@ class Cluster:
     ) -> Task:
         """Creates server ``name`` with one port on ``network`` (the SR-IOV
         network by default) and starts building it, on ``host`` if given."""
-        if name in self.db.names and not self.instance(name).deleted:
-            raise ApiRefused(f"Cannot create '{name}': a server with that name exists.")
-        if host is not None:
-            self.check_host(host)
-        network = network or self.topology.sriov_network
-        if network not in self.db.networks:
-            raise UnknownName(
-                f"No network '{network}'. Known networks: {', '.join(sorted(self.db.networks))}."
-            )
-        delays = resolve_delays("create", delays or {})
-        instance_uuid = self._uuid("instance", name)
-        port = Port(
-            id=self._uuid("port", name), network=network, vnic_type=vnic_type,
-            device_id=instance_uuid,
-        )  # fmt: skip
-        request = pci_request_for_port(port, self.db.networks[network], self._uuid("request", name))
-        instance = Instance(
-            uuid=instance_uuid,
-            name=name,
-            flavor=self.topology.flavor,
-            pci_requests=[request] if request else [],
-            ports=[port.id],
+        return self.start(
+            "create", name, delays=delays, host=host, network=network, vnic_type=vnic_type
         )
-        # POST /servers records the server before answering, so it is listed at once.
-        self.db.ports[port.id] = port
-        self.db.instances[instance.uuid] = instance.clone()
-        self.db.names[name] = instance.uuid
-        self.context.changed(Change("Instance", name, new="created"))
-        return self._spawn(f"create({name})", api.create_server(self.context, instance, host),
-                           delays)  # fmt: skip
 
     def evacuate(
         self,
@@ -229,31 +218,13 @@ class Cluster:
         Raises ApiRefused when Nova's API would refuse: source service up, own
         host as target, a server that never ran or is deleted.
         """
-        row = self._live_instance(server)
-        if target_host is not None:
-            self.check_host(target_host)
-        api.check_evacuate(self.context, row, target_host)
-        delays = resolve_delays("evacuate", delays or {})
-        instance = row.clone()
-        api.accept_evacuate(self.context, instance, target_host)
-        coro = api.evacuate(self.context, instance, target_host)
-        return self._spawn(f"evacuate({server})", coro, delays)
+        return self.start("evacuate", server, delays=delays, target_host=target_host)
 
     def rebuild_server(self, server: str, *, delays: dict[str, float] | None = None) -> Task:
-        row = self._live_instance(server)
-        api.check_rebuild(row)
-        delays = resolve_delays("rebuild", delays or {})
-        instance = row.clone()
-        api.accept_rebuild(self.context, instance)
-        return self._spawn(f"rebuild({server})", api.rebuild(self.context, instance), delays)
+        return self.start("rebuild", server, delays=delays)
 
     def delete_server(self, server: str, *, delays: dict[str, float] | None = None) -> Task:
-        row = self.instance(server)
-        api.check_delete(row)
-        delays = resolve_delays("delete", delays or {})
-        instance = row.clone()
-        api.accept_delete(self.context, instance)
-        return self._spawn(f"delete({server})", api.delete(self.context, instance), delays)
+        return self.start("delete", server, delays=delays)
 
     def update_available_resource(
         self, host: str, *, delays: dict[str, float] | None = None
@@ -262,10 +233,16 @@ class Cluster:
 
         Raises ApiRefused if that service is stopped (no process to run it).
         """
-        self._running_compute(host, "run the periodic audit of")
-        delays = resolve_delays("update_available_resource", delays or {})
-        compute = self.context.computes[host]
-        return self._spawn(f"audit({host})", compute.rt.update_available_resource(), delays)
+        return self.start("update_available_resource", host, delays=delays)
+
+    def start_compute_service(self, host: str, *, delays: dict[str, float] | None = None) -> Task:
+        """Starts ``host``'s compute process: ``init_host`` (evacuated guests
+        destroyed, their records ``completed``), then the start-up audit, then
+        the forced-down flag is cleared.
+
+        Raises ApiRefused if the service already runs.
+        """
+        return self.start("start", host, delays=delays)
 
     def stop_compute_service(self, host: str) -> None:
         """Stops ``host``'s compute process: its in-memory tracker is gone; the
@@ -284,63 +261,47 @@ class Cluster:
             )
         service = self.db.services[host]
         service.running, service.stopped_at = False, self.kernel.now
-        self.context.computes[host].stopped()  # memory is lost with the process
-        self._service_event(host, "stopped")
+        self.services.computes[host].stopped()  # memory is lost with the process
+        self.context.changed(Change("Service", host, new="stopped", host=host))
 
     def force_down_compute_service(self, host: str) -> None:
         """Marks ``host``'s service forced down, as an operator does before evacuating."""
         self.check_host(host)
         self.db.services[host].forced_down = True
-        self._service_event(host, "forced down")
-
-    def start_compute_service(self, host: str, *, delays: dict[str, float] | None = None) -> Task:
-        """Starts ``host``'s compute process: ``init_host`` (evacuated guests
-        destroyed, their records ``completed``), then the start-up audit, then
-        the forced-down flag is cleared (allowed once no record is ``done``).
-
-        Raises ApiRefused if the service already runs.
-        """
-        self.check_host(host)
-        service = self.db.services[host]
-        if service.running:
-            raise ApiRefused(f"Cannot start compute service on '{host}': it is running.")
-        delays = resolve_delays("start", delays or {})
-        service.running, service.stopped_at = True, None
-        self._service_event(host, "started")
-        return self._spawn(f"start({host})", self._start(host), delays)
-
-    async def _start(self, host: str) -> None:
-        await self.context.computes[host].init_host()
-        self.db.services[host].forced_down = False
-        self._service_event(host, "forced down cleared")
+        self.context.changed(Change("Service", host, new="forced down", host=host))
 
     def inject_fault(self, point: str, times: int | None = 1) -> None:
         """Makes the next ``times`` passes of ``point`` fail (any task).
 
-        Only points in FAILURE_POINTS, where the model handles the error as
-        Nova does; raises UnknownName listing them otherwise.
+        Only points some operation declares as failure points, where the model
+        handles the error as Nova does; raises UnknownName listing them
+        otherwise.
         """
-        full = resolve_point(point, FAILURE_POINTS, "the points that can fail")
+        full = resolve_point(point, operations.failure_points(), "the points that can fail")
         self.kernel.inject_fault(full, lambda: InjectedFault(f"injected failure at {full}"),
                                  times)  # fmt: skip
 
-    def _service_event(self, host: str, what: str) -> None:
-        self.context.changed(Change("Service", host, new=what, host=host))
+    def inject_delay(self, point: str, seconds: float, times: int | None = None) -> str:
+        """Delays every task at ``point`` (a full or unique short name among all
+        points of the model) by ``seconds``, ``times`` times or always; returns
+        the full point name. Raises UnknownName or InvalidArgument."""
+        full = resolve_point(point, operations.all_points(), "the model")
+        seconds = check_delay(point, seconds)
+        if times is not None and times < 1:
+            raise InvalidArgument(f"Delay count at '{point}' must be at least 1, got {times}.")
+        self.kernel.inject_delay(full, seconds, times)
+        return full
 
-    def _spawn(self, name: str, coro: Any, delays: dict[str, float]) -> Task:
-        return self.kernel.spawn(coro, name, delays=delays)
-
-    def _running_compute(self, host: str, purpose: str) -> ComputeManager:
-        self.check_host(host)
-        if not self.db.services[host].running:
-            raise ApiRefused(f"Cannot {purpose} '{host}': its compute service is stopped.")
-        return self.context.computes[host]
+    def clear_injections(self) -> None:
+        """Removes every delay and failure injected for all tasks."""
+        self.kernel.clear_injections()
 
     def _tasks_on(self, host: str) -> list[Task]:
         """Unfinished tasks that hold or wait for ``host``'s lock, audit it, or
         work inside its compute service (between two lock holds, say)."""
-        compute = self.context.computes[host]
+        compute = self.services.computes[host]
         lock = compute.rt.lock
+        audit = TaskTag("update_available_resource", host)
         return [
             task
             for task in self.kernel.tasks
@@ -348,7 +309,7 @@ class Cluster:
             and (
                 lock.owner is task
                 or task in lock.waiters
-                or task.name == f"audit({host})"
+                or task.tag == audit
                 or task in compute.working
             )
         ]
@@ -380,6 +341,14 @@ class Cluster:
 
     def server_host(self, server: str) -> str | None:
         return self.instance(server).host
+
+    def server_fault(self, server: str) -> str | None:
+        """Why the server went to ERROR (Nova's instance fault), if it did."""
+        return self.instance(server).fault
+
+    def server_requests_pci(self, server: str) -> bool:
+        """Whether the server asked for PCI devices (an SR-IOV port, say)."""
+        return bool(self.instance(server).pci_requests)
 
     def pci_allocations(self, server: str) -> dict[str, list[str]]:
         """Host -> addresses of devices allocated to ``server`` in the database
@@ -428,8 +397,3 @@ class Cluster:
     def describe(self) -> str:
         bugs = ", ".join(f"bug {bug}" for bug in self.bugs) or "current Nova"
         return f"{self.topology.describe()}; variant: {bugs}"
-
-
-def known_bugs() -> dict[str, str]:
-    """Bug number -> title of every variant the model can restore."""
-    return {bug: variant.title for bug, variant in sorted(VARIANTS.items())}

@@ -1,46 +1,111 @@
-"""Nova's API: what it refuses at once, and the operations it accepts.
+"""Nova's API: what it refuses at once, what it writes before answering, and
+what runs after it answered.
 
-Each ``check_*`` function validates a request against the current state and
-raises ``ApiRefused`` or ``UnknownName`` with one sentence, changing nothing.
-The ``async`` operations are what runs after the API answered: the API's own
-saves, the cast to the conductor, and everything downstream, in one task.
+The preconditions Nova declares with ``@check_instance_state`` are data on the
+operation records (``operations.py``); the ``check_*`` functions here are the
+further refusals of one action, raising ``ApiRefused`` or ``UnknownName`` with
+one sentence and changing nothing. The ``accept_*`` functions are the writes
+the API makes before its 202: nothing can run between them, so they pass no
+point. The ``async`` functions are what runs after the answer: the cast to the
+conductor and everything downstream, in one task.
 """
 
 from __future__ import annotations
 
-from ..errors import ApiRefused
-from ..sim import point
-from . import conductor
-from .context import Context
+from ..errors import ApiRefused, UnknownName
+from ..sim import Change, point
 from .exception import InstanceNotFound
-from .objects import (
-    ACTIVE,
-    DELETED,
-    DELETING,
-    ERROR,
-    REBUILDING,
-    STOPPED,
-    Instance,
-    Migration,
-)
-
-EVACUABLE_VM_STATES = (ACTIVE, STOPPED, ERROR)
-REBUILDABLE_VM_STATES = (ACTIVE, STOPPED, ERROR)
+from .network import pci_request_for_port, unbind_ports
+from .objects import DELETED, DELETING, REBUILDING, Flavor, Instance, Migration, Port
+from .services import Services
 
 
-def check_evacuate(context: Context, instance: Instance, target_host: str | None) -> None:
-    """Refuses what ``POST /servers/{id}/action {evacuate}`` refuses."""
-    if instance.vm_state not in EVACUABLE_VM_STATES or not instance.launched:
-        raise ApiRefused(
-            f"Cannot evacuate '{instance.name}': it is {instance.vm_state}; "
-            f"only {', '.join(EVACUABLE_VM_STATES)} servers that have run can be."
+def check_host(services: Services, host: str) -> str:
+    """Raises UnknownName unless ``host`` is a compute host of the cluster."""
+    known = services.context.db.services
+    if host not in known:
+        raise UnknownName(f"No host '{host}'. Known hosts: {', '.join(known)}.")
+    return host
+
+
+# -- create -----------------------------------------------------------------------------
+
+
+def check_create(
+    services: Services,
+    name: str,
+    host: str | None = None,
+    network: str | None = None,
+    vnic_type: str = "direct",
+) -> None:
+    """Refuses what ``POST /servers`` refuses: a taken name, an unknown host
+    or network."""
+    db = services.context.db
+    uuid = db.names.get(name)
+    if uuid is not None and not db.instances[uuid].deleted:
+        raise ApiRefused(f"Cannot create '{name}': a server with that name exists.")
+    if host is not None:
+        check_host(services, host)
+    network = network or services.context.topology.sriov_network
+    if network not in db.networks:
+        raise UnknownName(
+            f"No network '{network}'. Known networks: {', '.join(sorted(db.networks))}."
         )
-    _check_no_task(instance, "evacuate")
-    if target_host is not None and target_host == instance.host:
-        raise ApiRefused(
-            f"Cannot evacuate '{instance.name}' to '{target_host}': it is its own host."
-        )
-    assert instance.host is not None
+
+
+def accept_create(
+    services: Services,
+    name: str,
+    host: str | None = None,
+    network: str | None = None,
+    vnic_type: str = "direct",
+) -> Instance:
+    """``POST /servers`` records the server and its port before answering, so
+    it is listed at once; returns the instance the build works on."""
+    context = services.context
+    db = context.db
+    network = network or context.topology.sriov_network
+    instance_uuid = context.new_uuid("instance", name)
+    port = Port(
+        id=context.new_uuid("port", name), network=network, vnic_type=vnic_type,
+        device_id=instance_uuid,
+    )  # fmt: skip
+    request = pci_request_for_port(port, db.networks[network], context.new_uuid("request", name))
+    instance = Instance(
+        uuid=instance_uuid,
+        name=name,
+        flavor=Flavor.from_spec(context.topology.flavor),
+        pci_requests=[request] if request else [],
+        ports=[port.id],
+    )
+    db.ports[port.id] = port
+    db.instances[instance.uuid] = instance.clone()
+    db.names[name] = instance.uuid
+    context.changed(Change("Instance", name, new="created"))
+    return instance
+
+
+async def create_server(
+    services: Services, instance: Instance, host: str | None = None, **_: object
+) -> None:
+    """After ``POST /servers``: schedule and build."""
+    await services.compute_task_api.build_instances(instance, host)
+
+
+# -- evacuate and rebuild ----------------------------------------------------------------
+
+
+def check_evacuate(services: Services, instance: Instance, target_host: str | None = None) -> None:
+    """Refuses what ``POST /servers/{id}/action {evacuate}`` refuses beyond the
+    instance state: an unknown or own host as target, a source still up."""
+    context = services.context
+    if target_host is not None:
+        check_host(services, target_host)
+        if target_host == instance.host:
+            raise ApiRefused(
+                f"Cannot evacuate '{instance.name}' to '{target_host}': it is its own host."
+            )
+    assert instance.host is not None  # launched, so placed
     if context.service_is_up(instance.host):
         service = context.db.services[instance.host]
         why = "" if service.running else " (stopped, but not yet reported down)"
@@ -50,40 +115,10 @@ def check_evacuate(context: Context, instance: Instance, target_host: str | None
         )
 
 
-def check_rebuild(instance: Instance) -> None:
-    if instance.vm_state not in REBUILDABLE_VM_STATES or not instance.launched:
-        raise ApiRefused(
-            f"Cannot rebuild '{instance.name}': it is {instance.vm_state}; "
-            f"only {', '.join(REBUILDABLE_VM_STATES)} servers that have run can be."
-        )
-    _check_no_task(instance, "rebuild")
-
-
-def _check_no_task(instance: Instance, action: str) -> None:
-    """``check_instance_state``'s default: no other operation is under way
-    (task_state None), as ``instance.save(expected_task_state=[None])`` enforces."""
-    if instance.task_state is not None:
-        raise ApiRefused(
-            f"Cannot {action} '{instance.name}' while it is in task state "
-            f"{instance.task_state}; wait for that operation to finish."
-        )
-
-
-def check_delete(instance: Instance) -> None:
-    if instance.deleted or instance.vm_state == DELETED:
-        raise ApiRefused(f"Cannot delete '{instance.name}': it is already deleted.")
-
-
-async def create_server(context: Context, instance: Instance, requested_host: str | None) -> None:
-    """After ``POST /servers``: the instance row exists; schedule and build."""
-    await conductor.build_instances(context, instance, requested_host)
-
-
-def accept_evacuate(context: Context, instance: Instance, target_host: str | None) -> None:
-    """What the API writes before answering 202: task ``rebuilding`` and the
-    migration ``accepted`` (the tombstone the source uses later). Nothing can
-    run between these writes, so they pass no point."""
-    db = context.db
+def accept_evacuate(services: Services, instance: Instance, target_host: str | None = None) -> None:
+    """Task ``rebuilding`` and the migration ``accepted`` (the tombstone the
+    source uses later)."""
+    db = services.context.db
     instance.task_state = REBUILDING
     db.write_instance(instance, "task_state")
     assert instance.host is not None
@@ -102,49 +137,53 @@ def accept_evacuate(context: Context, instance: Instance, target_host: str | Non
     )
 
 
-async def evacuate(context: Context, instance: Instance, target_host: str | None) -> None:
+async def evacuate(services: Services, instance: Instance, target_host: str | None = None) -> None:
     """After the API accepted the evacuation: the cast to the conductor."""
-    await conductor.rebuild_instance(context, instance, evacuate=True, requested_host=target_host)
+    await services.compute_task_api.rebuild_instance(
+        instance, evacuate=True, requested_host=target_host
+    )
 
 
-def accept_rebuild(context: Context, instance: Instance) -> None:
+def accept_rebuild(services: Services, instance: Instance) -> None:
     """The API sets task ``rebuilding`` before it answers."""
     instance.task_state = REBUILDING
-    context.db.write_instance(instance, "task_state")
+    services.context.db.write_instance(instance, "task_state")
 
 
-async def rebuild(context: Context, instance: Instance) -> None:
+async def rebuild(services: Services, instance: Instance) -> None:
     """A rebuild on the server's own host: no claim, no migration."""
-    await conductor.rebuild_instance(context, instance, evacuate=False, requested_host=None)
+    await services.compute_task_api.rebuild_instance(instance, evacuate=False, requested_host=None)
 
 
-def accept_delete(context: Context, instance: Instance) -> None:
+# -- delete -------------------------------------------------------------------------------
+
+
+def accept_delete(services: Services, instance: Instance) -> None:
     """The API sets task ``deleting`` before it answers."""
     instance.task_state = DELETING
-    context.db.write_instance(instance, "task_state")
+    services.context.db.write_instance(instance, "task_state")
 
 
-async def delete(context: Context, instance: Instance) -> None:
+async def delete(services: Services, instance: Instance) -> None:
     """Delete on the server's host, or a local delete in the API when that
     host's compute service is down (its PCI rows stay until it starts)."""
     try:
-        await _delete(context, instance)
+        await _delete(services, instance)
     except InstanceNotFound as exc:
         # Another delete got there first: Nova answers 404 or the compute logs
         # "instance disappeared"; either way there is nothing left to do.
-        context.note(f"delete stopped: {exc}")
+        services.context.note(f"delete stopped: {exc}")
 
 
-async def _delete(context: Context, instance: Instance) -> None:
-    db = context.db
-    host = instance.host
+async def _delete(services: Services, instance: Instance) -> None:
+    context = services.context
+    db, host = context.db, instance.host
     if host is not None and context.service_is_up(host) and db.services[host].running:
-        await point("ComputeAPI.terminate_instance")
-        await context.computes[host].terminate_instance(instance)
+        await services.compute_rpcapi.terminate_instance(host, instance)
         return
     await point("API._local_delete")
     if host is not None:
-        await context.computes[host].unbind_ports(instance)
+        await unbind_ports(db, instance)
     instance.vm_state, instance.task_state = DELETED, None
     await db.instance_save(instance, "vm_state", "task_state")
     await context.placement.delete_consumer(instance.uuid)

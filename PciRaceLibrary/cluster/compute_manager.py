@@ -13,7 +13,7 @@ from ..sim import Event, Task, point
 from .context import Context
 from .db import Database
 from .exception import ComputeResourcesUnavailable, InjectedFault, InstanceNotFound
-from .network import binding_profile, device_for_port, new_device_ref
+from .network import binding_profile, device_for_port, new_device_ref, unbind_ports
 from .objects import (
     ACTIVE,
     DELETED,
@@ -53,9 +53,10 @@ class ComputeManager:
         self.rt = ResourceTracker(self.context, self.host)
         self.ready = Event(f"{self.host} started")
 
-    def serving(self, *, wait: bool = True) -> _Serving:
-        """``async with``: the body runs as an RPC handler of this service."""
-        return _Serving(self, wait)
+    def handling(self, *, wait: bool = True) -> _Handling:
+        """``async with``: the body runs inside this service (an RPC handler,
+        or with ``wait=False`` the start-up itself)."""
+        return _Handling(self, wait)
 
     @property
     def db(self) -> Database:
@@ -64,10 +65,6 @@ class ComputeManager:
     # -- build ----------------------------------------------------------------
 
     async def build_and_run_instance(self, instance: Instance) -> None:
-        async with self.serving():
-            await self._build_and_run_instance(instance)
-
-    async def _build_and_run_instance(self, instance: Instance) -> None:
         try:
             await self._build_and_spawn(instance)
         except InstanceNotFound as exc:
@@ -76,7 +73,7 @@ class ComputeManager:
             self.context.note(f"build stopped: {exc}")
             self.guests.discard(instance.uuid)
             await self.rt.abort_instance_claim(instance)
-            await self.unbind_ports(instance)
+            await unbind_ports(self.db, instance)
             await self.context.placement.delete_consumer(instance.uuid)
 
     async def _build_and_spawn(self, instance: Instance) -> None:
@@ -112,12 +109,6 @@ class ComputeManager:
         self, instance: Instance, migration: Migration | None, *, evacuate: bool
     ) -> None:
         """Rebuilds ``instance`` here; with ``evacuate`` it arrives from a down host."""
-        async with self.serving():
-            await self._rebuild_instance(instance, migration, evacuate=evacuate)
-
-    async def _rebuild_instance(
-        self, instance: Instance, migration: Migration | None, *, evacuate: bool
-    ) -> None:
         rp_uuid = self.db.compute_nodes[self.host].uuid
         claim_copy: Instance | None = None
         try:
@@ -201,35 +192,29 @@ class ComputeManager:
     # -- delete -------------------------------------------------------------------
 
     async def terminate_instance(self, instance: Instance) -> None:
-        async with self.serving():
-            await self._terminate_instance(instance)
-
-    async def _terminate_instance(self, instance: Instance) -> None:
         await point("ComputeDriver.destroy")
         self.guests.discard(instance.uuid)
-        await self.unbind_ports(instance)
+        await unbind_ports(self.db, instance)
         instance.vm_state, instance.task_state = DELETED, None
         await self.db.instance_save(instance, "vm_state", "task_state")
         await self.rt.update_usage(instance)
         await self.context.placement.delete_consumer(instance.uuid)
         await self.db.instance_destroy(instance)
 
-    async def unbind_ports(self, instance: Instance) -> None:
-        for port_id in instance.ports:
-            port = self.db.ports[port_id].clone()
-            port.binding_host_id, port.binding_profile = None, {}
-            await self.db.port_update(port)
-
     # -- service start ------------------------------------------------------------
 
     async def init_host(self) -> None:
         """Start-up: clean up evacuated guests, then the start-up audit; then
         the service consumes its queue."""
-        async with self.serving(wait=False):
+        async with self.handling(wait=False):
             await self.db.instance_list_by_host(self.host)
             await self._destroy_evacuated_instances()
-            await self.rt.update_available_resource(startup=True)
+            await self.update_available_resource(startup=True)
         self.ready.set()
+
+    async def update_available_resource(self, *, startup: bool = False) -> None:
+        """The periodic task (and the start-up one): the resource audit."""
+        await self.rt.update_available_resource(startup=startup)
 
     async def _destroy_evacuated_instances(self) -> list[str]:
         db, placement = self.db, self.context.placement
@@ -252,7 +237,7 @@ class ComputeManager:
         return evacuated
 
 
-class _Serving:
+class _Handling:
     """Waits until the service consumes its queue, then counts the current task
     as working in it, so that the service cannot be stopped under it."""
 

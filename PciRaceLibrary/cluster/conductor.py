@@ -1,5 +1,5 @@
-"""The conductor: schedule a build or a move through the scheduler, then cast
-it to the chosen compute."""
+"""``ComputeTaskManager``: the conductor schedules a build or a move through the
+scheduler, then casts it to the chosen compute (``nova/conductor/manager.py``)."""
 
 from __future__ import annotations
 
@@ -9,58 +9,58 @@ from ..sim import point
 from .context import Context
 from .exception import InstanceNotFound, NoValidHost
 from .objects import ERROR, Instance
+from .rpcapi import ComputeAPI
 from .scheduler import select_destination
 
 
-async def build_instances(context: Context, instance: Instance, requested_host: str | None) -> None:
-    """Schedules a new server and casts the build to the chosen compute."""
-    await point("ComputeTaskAPI.build_instances")
-    try:
-        host = await select_destination(context, instance, requested_host=requested_host)
-    except NoValidHost as exc:
-        context.note(str(exc))
-        instance.vm_state, instance.task_state, instance.fault = ERROR, None, str(exc)
-        # Deleted meanwhile: nothing was claimed, nothing to record.
-        with contextlib.suppress(InstanceNotFound):
-            await context.db.instance_save(instance, "vm_state", "task_state", "fault")
-        return
-    await point("ComputeAPI.build_and_run_instance")
-    if not context.db.services[host].running:
-        context.note(f"build cast to stopped compute '{host}' is not consumed")
-        return
-    await context.computes[host].build_and_run_instance(instance)
+class ComputeTaskManager:
+    """The conductor's compute tasks, with its RPC client to the computes."""
 
+    def __init__(self, context: Context, compute_rpcapi: ComputeAPI) -> None:
+        self.context = context
+        self.compute_rpcapi = compute_rpcapi
 
-async def rebuild_instance(
-    context: Context, instance: Instance, *, evacuate: bool, requested_host: str | None
-) -> None:
-    """Conductor's ``rebuild_instance``: for an evacuation, schedule away from
-    the source (migration ``error`` on NoValidHost); then cast to the host."""
-    db = context.db
-    await point("ComputeTaskAPI.rebuild_instance")
-    migration = None
-    host = instance.host
-    if evacuate:
-        migration = await db.migration_get_by_instance_and_status(instance.uuid, "accepted")
+    async def build_instances(self, instance: Instance, requested_host: str | None) -> None:
+        """Schedules a new server and casts the build to the chosen compute."""
+        context = self.context
+        await point("ComputeTaskAPI.build_instances")
         try:
-            host = await select_destination(
-                context,
-                instance,
-                ignore_hosts=(instance.host or "",),
-                requested_host=requested_host,
-            )
+            host = await select_destination(context, instance, requested_host=requested_host)
         except NoValidHost as exc:
             context.note(str(exc))
-            if migration is not None and context.behaviour.failed_schedule_sets_error:
-                migration.status = "error"
-                await db.migration_save(migration)
             instance.vm_state, instance.task_state, instance.fault = ERROR, None, str(exc)
-            await db.instance_save(instance, "vm_state", "task_state", "fault")
+            # Deleted meanwhile: nothing was claimed, nothing to record.
+            with contextlib.suppress(InstanceNotFound):
+                await context.db.instance_save(instance, "vm_state", "task_state", "fault")
             return
-    await point("ComputeAPI.rebuild_instance")
-    assert host is not None
-    if not db.services[host].running:
-        # The cast sits in a queue nobody reads: the server stays as it is.
-        context.note(f"rebuild cast to stopped compute '{host}' is not consumed")
-        return
-    await context.computes[host].rebuild_instance(instance, migration, evacuate=evacuate)
+        await self.compute_rpcapi.build_and_run_instance(host, instance)
+
+    async def rebuild_instance(
+        self, instance: Instance, *, evacuate: bool, requested_host: str | None
+    ) -> None:
+        """For an evacuation, schedule away from the source (migration ``error``
+        on NoValidHost, bug 1713783); then cast the rebuild to the host."""
+        context = self.context
+        db = context.db
+        await point("ComputeTaskAPI.rebuild_instance")
+        migration = None
+        host = instance.host
+        if evacuate:
+            migration = await db.migration_get_by_instance_and_status(instance.uuid, "accepted")
+            try:
+                host = await select_destination(
+                    context,
+                    instance,
+                    ignore_hosts=(instance.host or "",),
+                    requested_host=requested_host,
+                )
+            except NoValidHost as exc:
+                context.note(str(exc))
+                if migration is not None and context.behaviour.failed_schedule_sets_error:
+                    migration.status = "error"
+                    await db.migration_save(migration)
+                instance.vm_state, instance.task_state, instance.fault = ERROR, None, str(exc)
+                await db.instance_save(instance, "vm_state", "task_state", "fault")
+                return
+        assert host is not None
+        await self.compute_rpcapi.rebuild_instance(host, instance, migration, evacuate=evacuate)

@@ -1,14 +1,16 @@
 """What every service of the fake cluster shares: kernel, database, placement.
 
-Nova passes a request context and reaches shared services through it; our
-services hold one :class:`Context`. It also names consumers for the journal,
-so that timelines say ``vm1`` rather than a uuid.
+Nova passes a request context and reaches shared state through it; our
+services hold one :class:`Context`. It is state, not a registry of services:
+services reach each other through the RPC layer (``rpcapi``). It also names
+consumers for the journal, so that timelines say ``vm1`` rather than a uuid,
+and hands out the deterministic uuids of new records.
 """
 
 from __future__ import annotations
 
+import uuid as uuidlib
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
 
 from ..sim import Change, Kernel
 from .db import Database
@@ -16,11 +18,10 @@ from .placement import Placement
 from .topology import Topology
 from .variants import Behaviour
 
-if TYPE_CHECKING:
-    from .compute_manager import ComputeManager
-
 # Nova's [DEFAULT] service_down_time: a stopped service looks up this long.
 SERVICE_DOWN_TIME = 60.0
+
+_NAMESPACE = uuidlib.UUID("6f1f2c4e-1896-4463-8000-000000000000")
 
 
 @dataclass
@@ -30,7 +31,12 @@ class Context:
     placement: Placement
     behaviour: Behaviour
     topology: Topology
-    computes: dict[str, ComputeManager] = field(default_factory=dict)
+    _uuids: int = field(default=0, repr=False)
+
+    def new_uuid(self, kind: str, name: str) -> str:
+        """A uuid for a new record; the same cluster history gives the same uuids."""
+        self._uuids += 1
+        return str(uuidlib.uuid5(_NAMESPACE, f"{kind}:{name}:{self._uuids}"))
 
     def label(self, instance_uuid: str | None) -> str:
         """The server name of ``instance_uuid``, for journal lines."""

@@ -8,7 +8,8 @@ how a move pairs the old device with the new one.
 
 from __future__ import annotations
 
-from .objects import PF, VDPA, DeviceRef, InstancePCIRequest, Network, PciDevice, Port
+from .db import Database
+from .objects import PF, VDPA, DeviceRef, Instance, InstancePCIRequest, Network, PciDevice, Port
 
 SRIOV_VNIC_TYPES = frozenset(
     {"direct", "macvtap", "direct-physical", "virtio-forwarder", "vdpa", "remote-managed"}
@@ -62,3 +63,11 @@ def new_device_ref(old_slot: str, old: list[DeviceRef], new: list[DeviceRef]) ->
                 if after.request_id == before.request_id:
                     return after
     return None
+
+
+async def unbind_ports(db: Database, instance: Instance) -> None:
+    """Clears the binding of every port of ``instance`` (host and profile)."""
+    for port_id in instance.ports:
+        port = db.ports[port_id].clone()
+        port.binding_host_id, port.binding_profile = None, {}
+        await db.port_update(port)

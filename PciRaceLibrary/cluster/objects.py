@@ -47,6 +47,23 @@ VDPA = "vdpa"
 STANDALONE = "type-PCI"
 
 
+@dataclass(frozen=True)
+class Flavor:
+    """A flavor: the size of a server. Each instance carries its own copy, and
+    a resize its old and new ones, as Nova's ``instance.flavor``,
+    ``old_flavor`` and ``new_flavor``."""
+
+    name: str
+    vcpus: int
+    memory_mb: int
+    disk_gb: int
+    extra_specs: tuple[tuple[str, str], ...] = ()
+
+    @classmethod
+    def from_spec(cls, spec: FlavorSpec) -> Flavor:
+        return cls(spec.name, spec.vcpus, spec.memory_mb, spec.disk_gb)
+
+
 @dataclass
 class InstancePCIRequest:
     """One PCI request: from a neutron port (``requester_id``) or a flavor alias."""
@@ -85,7 +102,7 @@ class Instance:
 
     uuid: str
     name: str
-    flavor: FlavorSpec
+    flavor: Flavor
     vm_state: str = BUILDING
     task_state: str | None = None
     host: str | None = None
@@ -100,6 +117,8 @@ class Instance:
     deleted: bool = False
     updated_at: float = 0.0
     fault: str | None = None  # Nova's instance fault: why it went to ERROR
+    old_flavor: Flavor | None = None  # set while a resize is under way
+    new_flavor: Flavor | None = None
 
     def clone(self) -> Instance:
         return copy.deepcopy(self)

@@ -7,8 +7,6 @@ from datetime import timedelta
 from robot.api import logger
 from robot.api.deco import keyword
 
-from ..cluster import ALL_POINTS
-from ..cluster.points import resolve_point
 from ..errors import InvalidArgument
 from ._base import LibraryComponent
 
@@ -27,11 +25,8 @@ class DelayKeywords(LibraryComponent):
         | `Inject Delay` | ComputeDriver.rebuild | 500 ms |
         | `Inject Delay` | Instance.save | 1 s | times=2 |
         """
-        full = resolve_point(point, ALL_POINTS, "the model")
-        seconds = self.delay_seconds({point: delay})[point]
-        if times is not None and times < 1:
-            raise InvalidArgument(f"Delay count at '{point}' must be at least 1, got {times}.")
-        self.kernel.inject_delay(full, seconds, times)
+        seconds = delay.total_seconds()
+        full = self.cluster.inject_delay(point, seconds, times)
         count = "always" if times is None else f"{times} time(s)"
         logger.info(f"Every task waits {self.timestr(seconds)} at {full}, {count}.")
 
@@ -43,7 +38,8 @@ class DelayKeywords(LibraryComponent):
         raised; the operation handles it as Nova does (an evacuation whose
         rebuild fails ends with its migration ``failed`` and the server in
         ``ERROR``). Points that can fail: ``ResourceTracker.rebuild_claim``
-        and ``ComputeDriver.rebuild``; another name fails and lists them.
+        and ``ComputeDriver.rebuild`` (see `Delays and interleaving
+        points`); another name fails and lists them.
 
         | `Inject Failure` | ComputeDriver.rebuild |
         """
@@ -58,5 +54,5 @@ class DelayKeywords(LibraryComponent):
 
         Delays given to operation keywords stay with their operations.
         """
-        self.kernel.clear_injections()
+        self.cluster.clear_injections()
         logger.info(f"Injected delays cleared at {self.clock}.")

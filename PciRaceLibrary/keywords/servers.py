@@ -102,7 +102,7 @@ class ServerKeywords(LibraryComponent):
 
         | `Evacuate Server With Direct Port` | vm1 | ComputeDriver.rebuild=0.5 s | drop_migration_context=1 s |
         """  # noqa: E501
-        if not self.cluster.instance(server).pci_requests:
+        if not self.cluster.server_requests_pci(server):
             raise ApiRefused(
                 f"Server '{server}' has no direct port to evacuate with; "
                 "use 'Evacuate Server' for servers without one."
@@ -185,7 +185,7 @@ class ServerKeywords(LibraryComponent):
         | `Wait Until Server Has` | vm1 | host=host2 | status=ACTIVE | timeout=30 s |
         """
         cluster = self.cluster
-        cluster.instance(server)  # an unknown name fails before time moves
+        cluster.server_status(server)  # an unknown name fails before time moves
         if host is None and status is None:
             raise InvalidArgument("Give 'host', 'status' or both to wait for.")
         if host is not None:
@@ -217,7 +217,7 @@ class ServerKeywords(LibraryComponent):
         evacuation ends ``failed`` or ``error``. See `Timeouts`.
         """
         cluster = self.cluster
-        cluster.instance(server)
+        cluster.server_status(server)  # an unknown name fails before time moves
 
         def latest() -> str | None:
             records = cluster.migrations_of(server)
@@ -258,7 +258,7 @@ class ServerKeywords(LibraryComponent):
         return f"it is {cluster.server_status(server)} on {host}{self._fault(server)}"
 
     def _fault(self, server: str) -> str:
-        fault = self.cluster.instance(server).fault
+        fault = self.cluster.server_fault(server)
         return f" (fault: {fault})" if fault else ""
 
 

@@ -30,7 +30,7 @@ from dataclasses import dataclass
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from PciRaceLibrary.cluster import Cluster, points_of
+from PciRaceLibrary.cluster import Cluster, operations
 from PciRaceLibrary.errors import ApiRefused
 
 SERVERS = ("vm1", "vm2", "vm3")
@@ -62,7 +62,7 @@ class Step:
 def delays_for(action: str) -> st.SearchStrategy[tuple[tuple[str, float], ...]]:
     if action not in OPERATIONS:
         return st.just(())
-    points = points_of(OPERATIONS[action])
+    points = operations.get(OPERATIONS[action]).unique_points
     pairs = st.tuples(st.sampled_from(points), st.sampled_from((0.5, 1.0, 2.0)))
     return st.lists(pairs, max_size=2, unique_by=lambda pair: pair[0]).map(tuple)
 

@@ -4,28 +4,18 @@ from __future__ import annotations
 
 import pytest
 
-from PciRaceLibrary.cluster import OPERATION_POINTS, Cluster, points_of
-from PciRaceLibrary.cluster.points import resolve_delays
-from PciRaceLibrary.errors import UnknownName
+from PciRaceLibrary.cluster import Cluster, operations
+from PciRaceLibrary.errors import InvalidArgument, UnknownName
 from PciRaceLibrary.sim import PointPass
-
-OPERATION = {
-    "create": "create",
-    "evacuate": "evacuate",
-    "rebuild": "rebuild",
-    "delete": "delete",
-    "audit": "update_available_resource",
-    "start": "start",
-}
 
 
 def passed(cluster: Cluster) -> dict[str, set[str]]:
-    """Operation -> points its tasks passed, from the journal."""
+    """Operation -> points its tasks passed, from the journal and the tasks' tags."""
+    operation_of = {task.name: task.tag.operation for task in cluster.kernel.tasks}
     found: dict[str, set[str]] = {}
     for entry in cluster.kernel.journal:
         if entry.kind == "point":
-            operation = OPERATION[entry.task.split("(")[0]]
-            found.setdefault(operation, set()).add(entry.detail)
+            found.setdefault(operation_of[entry.task], set()).add(entry.detail)
     return found
 
 
@@ -98,23 +88,49 @@ def test_operations_pass_only_listed_points_and_every_listed_point_is_passed() -
     seen: dict[str, set[str]] = {}
     for cluster in scenarios():
         for operation, names in passed(cluster).items():
-            unlisted = names - set(OPERATION_POINTS[operation])
+            unlisted = names - set(operations.get(operation).points)
             assert not unlisted, f"{operation} passes unlisted points {unlisted}"
             seen.setdefault(operation, set()).update(names)
-    for operation, listed in OPERATION_POINTS.items():
+    for record in operations.all_operations():
+        operation, listed = record.name, record.points
         never = set(listed) - seen.get(operation, set())
         assert not never, f"{operation} lists points no scenario passes: {never}"
 
 
 def test_short_names_resolve_when_unique_and_fail_listing_the_valid_ones() -> None:
-    assert resolve_delays("evacuate", {"drop_migration_context": 1, "Instance.save#2": 2}) == {
+    evacuate = operations.get("evacuate")
+    assert evacuate.resolve_delays({"drop_migration_context": 1, "Instance.save#2": 2}) == {
         PointPass("Instance.drop_migration_context"): 1.0,
         PointPass("Instance.save", 2): 2.0,
     }
     with pytest.raises(UnknownName, match=r"'save' is ambiguous in operation 'evacuate'"):
-        resolve_delays("evacuate", {"save": 1})
+        evacuate.resolve_delays({"save": 1})
+    audit = operations.get("update_available_resource")
     with pytest.raises(UnknownName) as error:
-        resolve_delays("update_available_resource", {"spawn": 1})
-    assert ", ".join(points_of("update_available_resource")) in str(error.value)
+        audit.resolve_delays({"spawn": 1})
+    assert ", ".join(audit.unique_points) in str(error.value)
     with pytest.raises(UnknownName, match="Known operations: "):
-        points_of("teleport")
+        operations.get("teleport")
+
+
+@pytest.mark.parametrize("bad", ["Instance.save#0", "Instance.save#x", "Instance.save#²"])
+def test_a_pass_must_be_a_whole_number_from_one(bad: str) -> None:
+    with pytest.raises(UnknownName, match="after '#' give the pass to delay"):
+        operations.get("evacuate").resolve_delays({bad: 1})
+
+
+@pytest.mark.parametrize("seconds", [-0.5, float("inf"), float("nan")])
+def test_a_delay_must_be_a_finite_time_from_zero(seconds: float) -> None:
+    with pytest.raises(InvalidArgument, match="Delay 'drop_migration_context' "):
+        operations.get("evacuate").resolve_delays({"drop_migration_context": seconds})
+
+
+def test_every_task_carries_its_operation_and_subject() -> None:
+    cluster = Cluster()
+    cluster.run_task(cluster.create_server("web end (1)", "host1"))
+    cluster.run_task(cluster.update_available_resource("host1"))
+    tags = [(task.name, task.tag.operation, task.tag.subject) for task in cluster.kernel.tasks]
+    assert tags == [
+        ("create(web end (1))", "create", "web end (1)"),
+        ("audit(host1)", "update_available_resource", "host1"),
+    ]

@@ -156,7 +156,7 @@ def test_refused_and_unknown_leave_the_cluster_usable(library: PciRaceLibrary) -
     with pytest.raises(UnknownName, match="Valid points: "):
         call(library, "Delete Server", "vm1", teleport=timedelta(seconds=1))
     with pytest.raises(InvalidArgument, match="cannot be negative"):
-        call(library, "Delete Server", "vm1", destroy=timedelta(seconds=-1))
+        call(library, "Delete Server", "vm1", **{"Instance.destroy": timedelta(seconds=-1)})
     assert library.running_cluster.snapshot() == snapshot
     call(library, "Stop Compute Service", "host1")
     call(library, "Force Down Compute Service", "host1")

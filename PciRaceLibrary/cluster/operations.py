@@ -1,0 +1,352 @@
+"""Operations as records: one declaration says everything about an operation.
+
+An :class:`Operation` holds its name and task label, the named points it
+passes in order, the points where an injected failure is handled as Nova
+handles an error there, the keywords that start it (for the libdoc table),
+Nova's API preconditions as data (the ``vm_state`` and ``task_state`` values
+``@check_instance_state`` allows in ``nova/compute/api.py``), and three
+callables: ``check`` (further refusals), ``accept`` (what the API writes
+before it answers 202) and ``run`` (the coroutine that does the work).
+
+:meth:`Cluster.start` is the one path that starts any operation: look the
+subject up, check the preconditions, resolve the delays, accept, spawn.
+Adding an operation means declaring a record and calling :func:`register`;
+nothing else lists operations. A delay may name a point in full
+(``Instance.drop_migration_context``) or by the part after the dot where that
+part is unique among the operation's points (``drop_migration_context``);
+``name#n`` delays only the n-th pass.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Coroutine, Iterable
+from dataclasses import dataclass
+from typing import Any, Literal, NamedTuple
+
+from ..errors import ApiRefused, InvalidArgument, UnknownName
+from ..sim import PointPass
+from . import api, service
+from .objects import ACTIVE, ERROR, STOPPED, Instance
+
+SERVER = "server"
+HOST = "host"
+Subject = Literal["server", "host"]
+Target = Any  # an Instance (a copy of the row) for server operations, a host name otherwise
+Step = Callable[..., Any]
+
+
+class TaskTag(NamedTuple):
+    """What a task of an operation is: kept on the kernel's task, so nothing
+    has to read a task's name back."""
+
+    operation: str
+    subject: str
+
+
+@dataclass(frozen=True)
+class Operation:
+    """One operation of the model, declared once."""
+
+    name: str
+    subject: Subject
+    points: tuple[str, ...]  # in the order passed; a point passed twice is listed twice
+    run: Callable[..., Coroutine[Any, Any, None]]  # (services, target, **arguments)
+    label: str = ""  # task label prefix; the name when empty
+    verb: str = ""  # for refusals ("Cannot evacuate 'vm1': ..."); the name when empty
+    failure_points: tuple[str, ...] = ()
+    keywords: tuple[str, ...] = ()
+    # @check_instance_state: None allows any value; task_states (None,) means
+    # "no other operation under way", Nova's default.
+    vm_states: tuple[str, ...] | None = None
+    task_states: tuple[str | None, ...] | None = (None,)
+    must_have_launched: bool = False
+    creates: bool = False  # the subject names a new server, not an existing one
+    check: Step | None = None  # (services, target, **arguments), raises ApiRefused
+    accept: Step | None = None  # (services, target, **arguments) -> target or None
+
+    @property
+    def unique_points(self) -> tuple[str, ...]:
+        """The points without duplicates, in the order first passed."""
+        return tuple(dict.fromkeys(self.points))
+
+    def task_name(self, subject: str) -> str:
+        return f"{self.label or self.name}({subject})"
+
+    def refuse_state(self, instance: Instance) -> None:
+        """Refuses what ``@check_instance_state`` refuses, naming the state."""
+        verb, name = self.verb or self.name, instance.name
+        if self.vm_states is not None and (
+            instance.vm_state not in self.vm_states
+            or (self.must_have_launched and not instance.launched)
+        ):
+            ran = " that have run" if self.must_have_launched else ""
+            raise ApiRefused(
+                f"Cannot {verb} '{name}': it is {instance.vm_state}; "
+                f"only {', '.join(self.vm_states)} servers{ran} can be."
+            )
+        if self.task_states is not None and instance.task_state not in self.task_states:
+            raise ApiRefused(
+                f"Cannot {verb} '{name}' while it is in task state "
+                f"{instance.task_state}; wait for that operation to finish."
+            )
+
+    def resolve_delays(self, delays: dict[str, float]) -> dict[PointPass, float]:
+        """Delays keyed by point and pass, checked against this operation's points.
+
+        Raises UnknownName for a point the operation does not pass (listing the
+        valid ones) and InvalidArgument for a negative or infinite delay.
+        """
+        resolved: dict[PointPass, float] = {}
+        for name, seconds in delays.items():
+            where = parse_point_pass(name, self.unique_points, f"operation '{self.name}'")
+            resolved[where] = check_delay(name, seconds)
+        return resolved
+
+
+_REGISTRY: dict[str, Operation] = {}
+
+
+def register(operation: Operation) -> Operation:
+    """Adds ``operation`` to the model; returns it. Raises ValueError for a
+    name already taken, so two records never fight over one name."""
+    if operation.name in _REGISTRY:
+        raise ValueError(f"An operation named '{operation.name}' is already registered.")
+    _REGISTRY[operation.name] = operation
+    return operation
+
+
+def unregister(name: str) -> None:
+    """Removes an operation (tests that declare their own use this)."""
+    _REGISTRY.pop(name, None)
+
+
+def get(name: str) -> Operation:
+    """The operation ``name``. Raises UnknownName listing the known ones."""
+    try:
+        return _REGISTRY[name]
+    except KeyError:
+        raise UnknownName(
+            f"No operation '{name}'. Known operations: {', '.join(sorted(_REGISTRY))}."
+        ) from None
+
+
+def all_operations() -> tuple[Operation, ...]:
+    """Every registered operation, in the order declared."""
+    return tuple(_REGISTRY.values())
+
+
+def all_points() -> tuple[str, ...]:
+    """Every point of every operation, sorted."""
+    return tuple(sorted({name for op in _REGISTRY.values() for name in op.points}))
+
+
+def failure_points() -> tuple[str, ...]:
+    """Points where some operation handles an injected failure, in declaration order."""
+    return tuple(dict.fromkeys(name for op in _REGISTRY.values() for name in op.failure_points))
+
+
+# -- point names ----------------------------------------------------------------------
+
+
+def resolve_point(name: str, points: Iterable[str], where: str) -> str:
+    """The full point name for ``name`` among ``points``.
+
+    Raises UnknownName naming ``where`` and listing the valid names when
+    ``name`` is neither a full name nor a unique short one.
+    """
+    points = tuple(points)
+    if name in points:
+        return name
+    matches = [full for full in points if full.split(".", 1)[-1] == name]
+    if len(matches) == 1:
+        return matches[0]
+    if matches:
+        raise UnknownName(
+            f"Point '{name}' is ambiguous in {where}; use one of: {', '.join(matches)}."
+        )
+    raise UnknownName(f"No point '{name}' in {where}. Valid points: {', '.join(points)}.")
+
+
+def parse_point_pass(name: str, points: Iterable[str], where: str) -> PointPass:
+    """``Class.method`` or ``Class.method#n`` (short names allowed) as a PointPass.
+
+    This is the one place that reads the ``#n`` form; ``str(PointPass)``
+    writes it. Raises UnknownName for a bad pass or an unknown point.
+    """
+    base, _, nth = name.partition("#")
+    if nth and (not (nth.isascii() and nth.isdigit()) or int(nth) < 1):
+        raise UnknownName(
+            f"Delay '{name}' names pass '{nth}'; after '#' give the pass to delay, "
+            f"a whole number from 1, as in '{base}#2'."
+        )
+    return PointPass(resolve_point(base, points, where), int(nth) if nth else None)
+
+
+def check_delay(name: str, seconds: float) -> float:
+    """``seconds`` as a delay at ``name``. Raises InvalidArgument if it is
+    negative or not a finite number."""
+    if not math.isfinite(seconds):
+        raise InvalidArgument(f"Delay '{name}' must be a finite time, got {seconds}.")
+    if seconds < 0:
+        raise InvalidArgument(f"Delay '{name}' cannot be negative: {seconds:g} seconds.")
+    return float(seconds)
+
+
+# -- the operations of the model -------------------------------------------------------
+
+_CLAIM_WRITES = ("PciDevice.claim", "PciDevice.allocate", "ComputeNode.save", "PciDevTracker.save")
+_SCHEDULE = ("SchedulerClient.select_destinations", "SchedulerReportClient.claim_resources")
+_AUDIT_START = (
+    "ComputeDriver.get_available_resource",
+    "ResourceTracker._update_available_resource",
+)
+_AUDIT_REST = (
+    "InstanceList.get_by_host_and_node",
+    "MigrationList.get_in_progress_and_error",
+    "SchedulerReportClient.delete_allocation_for_instance",
+    "PciDevTracker.clean_usage",
+    "ComputeNode.save",
+    "PciDevTracker.save",
+)
+_EVACUABLE = (ACTIVE, STOPPED, ERROR)
+
+CREATE = register(
+    Operation(
+        name="create",
+        subject=SERVER,
+        points=(
+            "ComputeTaskAPI.build_instances",
+            *_SCHEDULE,
+            "ComputeAPI.build_and_run_instance",
+            "ResourceTracker.instance_claim",
+            "Instance.save",
+            *_CLAIM_WRITES,
+            "NeutronAPI.update_port",
+            "ComputeDriver.spawn",
+            "SchedulerReportClient.delete_allocation_for_instance",
+            "ResourceTracker.abort_instance_claim",  # the server was deleted meanwhile
+            "ComputeNode.save",
+            "PciDevTracker.save",
+            "NeutronAPI.update_port",
+        ),
+        keywords=("Create Server With Direct Port", "Create Server"),
+        creates=True,
+        check=api.check_create,
+        accept=api.accept_create,
+        run=api.create_server,
+    )
+)
+
+EVACUATE = register(
+    Operation(
+        name="evacuate",
+        subject=SERVER,
+        points=(
+            "ComputeTaskAPI.rebuild_instance",
+            "Migration.get_by_instance_and_status",
+            *_SCHEDULE,
+            "ComputeAPI.rebuild_instance",
+            "ResourceTracker.rebuild_claim",
+            "Migration.save",
+            "PciDevice.claim",
+            "Instance.save",
+            "PciDevice.allocate",
+            "ComputeNode.save",
+            "PciDevTracker.save",
+            "NeutronAPI.update_port",
+            "ComputeDriver.rebuild",
+            "ResourceTracker.finish_evacuation",
+            "Instance.drop_migration_context",
+            "ResourceTracker.drop_move_claim",
+            "SchedulerReportClient.remove_provider_tree_from_instance_allocation",
+        ),
+        failure_points=("ResourceTracker.rebuild_claim", "ComputeDriver.rebuild"),
+        keywords=("Evacuate Server With Direct Port", "Evacuate Server"),
+        # Nova declares task_state=None (any) for evacuate since bug 1978983;
+        # the model still refuses a second operation under way.
+        vm_states=_EVACUABLE,
+        must_have_launched=True,
+        check=api.check_evacuate,
+        accept=api.accept_evacuate,
+        run=api.evacuate,
+    )
+)
+
+REBUILD = register(
+    Operation(
+        name="rebuild",
+        subject=SERVER,
+        points=(
+            "ComputeTaskAPI.rebuild_instance",
+            "ComputeAPI.rebuild_instance",
+            "Instance.save",
+            "ComputeDriver.rebuild",
+            "ResourceTracker.finish_evacuation",
+        ),
+        keywords=("Rebuild Server",),
+        vm_states=_EVACUABLE,
+        must_have_launched=True,
+        accept=api.accept_rebuild,
+        run=api.rebuild,
+    )
+)
+
+DELETE = register(
+    Operation(
+        name="delete",
+        subject=SERVER,
+        points=(
+            "ComputeAPI.terminate_instance",
+            "ComputeDriver.destroy",
+            "NeutronAPI.update_port",
+            "Instance.save",
+            "ResourceTracker.update_usage",
+            "ComputeNode.save",
+            "PciDevTracker.save",
+            "SchedulerReportClient.delete_allocation_for_instance",
+            "Instance.destroy",
+            "API._local_delete",
+        ),
+        keywords=("Delete Server",),
+        vm_states=None,  # Nova: vm_state=None, task_state=None, must_have_launched=False
+        task_states=None,
+        accept=api.accept_delete,
+        run=api.delete,
+    )
+)
+
+UPDATE_AVAILABLE_RESOURCE = register(
+    Operation(
+        name="update_available_resource",
+        label="audit",
+        verb="run the periodic audit of",
+        subject=HOST,
+        points=(*_AUDIT_START, *_AUDIT_REST),
+        keywords=("Run Periodic Update Available Resource", "Run Periodics"),
+        check=service.check_audit,
+        run=service.update_available_resource,
+    )
+)
+
+START = register(
+    Operation(
+        name="start",
+        verb="start compute service on",
+        subject=HOST,
+        points=(
+            "InstanceList.get_by_host",
+            "MigrationList.get_by_filters",
+            "ComputeDriver.destroy",
+            "SchedulerReportClient.remove_provider_tree_from_instance_allocation",
+            "Migration.save",
+            *_AUDIT_START,
+            "PciDeviceList.get_by_compute_node",  # a fresh tracker reads the rows
+            *_AUDIT_REST,
+        ),
+        keywords=("Start Compute Service",),
+        check=service.check_start,
+        accept=service.accept_start,
+        run=service.start,
+    )
+)

@@ -1,0 +1,79 @@
+"""``ComputeAPI``: the casts to a compute service, as ``nova/compute/rpcapi.py``.
+
+One method per cast. Each passes its ``ComputeAPI.<method>`` point (an RPC is
+where a green thread loses the processor), then delivers the message to the
+compute of ``host``:
+
+- a stopped compute consumes nothing: the message sits in a queue nobody
+  reads and the operation goes no further;
+- a compute that is starting consumes its queue only once ``init_host`` and
+  the start-up audit are done, so the cast waits until then;
+- while the handler runs, the task counts as working in that service, which
+  is why a compute cannot be stopped under it.
+
+The model runs one task per operation, so a cast runs its handler in the
+caller's task rather than in a new one.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import Any, Protocol
+
+from ..sim import point
+from .context import Context
+from .objects import Instance, Migration
+
+
+class ComputeEndpoint(Protocol):
+    """What a compute service offers to the RPC layer (``ComputeManager``)."""
+
+    def handling(self, *, wait: bool = True) -> Any: ...
+
+    async def build_and_run_instance(self, instance: Instance) -> None: ...
+
+    async def rebuild_instance(
+        self, instance: Instance, migration: Migration | None, *, evacuate: bool
+    ) -> None: ...
+
+    async def terminate_instance(self, instance: Instance) -> None: ...
+
+
+class ComputeAPI:
+    """Client side of the compute services' RPC interface."""
+
+    def __init__(self, context: Context) -> None:
+        self.context = context
+        self._endpoints: dict[str, ComputeEndpoint] = {}
+
+    def serve(self, host: str, endpoint: ComputeEndpoint) -> None:
+        """Makes ``endpoint`` the consumer of ``host``'s queue."""
+        self._endpoints[host] = endpoint
+
+    async def build_and_run_instance(self, host: str, instance: Instance) -> None:
+        await self._cast(
+            host, "build_and_run_instance", lambda c: c.build_and_run_instance(instance)
+        )
+
+    async def rebuild_instance(
+        self, host: str, instance: Instance, migration: Migration | None, *, evacuate: bool
+    ) -> None:
+        await self._cast(
+            host,
+            "rebuild_instance",
+            lambda c: c.rebuild_instance(instance, migration, evacuate=evacuate),
+        )
+
+    async def terminate_instance(self, host: str, instance: Instance) -> None:
+        await self._cast(host, "terminate_instance", lambda c: c.terminate_instance(instance))
+
+    async def _cast(
+        self, host: str, method: str, handler: Callable[[ComputeEndpoint], Awaitable[None]]
+    ) -> None:
+        await point(f"ComputeAPI.{method}")
+        if not self.context.db.services[host].running:
+            self.context.note(f"{method} cast to stopped compute '{host}' is not consumed")
+            return
+        endpoint = self._endpoints[host]
+        async with endpoint.handling():
+            await handler(endpoint)

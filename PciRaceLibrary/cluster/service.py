@@ -1,0 +1,43 @@
+"""A compute service's own life: its start-up, and the periodic audit it runs.
+
+These are the host operations: their subject is a host, and they run inside
+that host's compute process, not through the API.
+"""
+
+from __future__ import annotations
+
+from ..errors import ApiRefused
+from ..sim import Change
+from .services import Services
+
+
+def check_audit(services: Services, host: str) -> None:
+    """The periodic task runs in the compute process: none while it is stopped."""
+    if not services.context.db.services[host].running:
+        raise ApiRefused(
+            f"Cannot run the periodic audit of '{host}': its compute service is stopped."
+        )
+
+
+async def update_available_resource(services: Services, host: str) -> None:
+    await services.computes[host].update_available_resource()
+
+
+def check_start(services: Services, host: str) -> None:
+    if services.context.db.services[host].running:
+        raise ApiRefused(f"Cannot start compute service on '{host}': it is running.")
+
+
+def accept_start(services: Services, host: str) -> None:
+    """The process is up at once; it consumes its queue after ``init_host``."""
+    service = services.context.db.services[host]
+    service.running, service.stopped_at = True, None
+    services.context.changed(Change("Service", host, new="started", host=host))
+
+
+async def start(services: Services, host: str) -> None:
+    """``init_host`` and the start-up audit, then the forced-down flag is
+    cleared (allowed once no evacuation record from this host is ``done``)."""
+    await services.computes[host].init_host()
+    services.context.db.services[host].forced_down = False
+    services.context.changed(Change("Service", host, new="forced down cleared", host=host))
