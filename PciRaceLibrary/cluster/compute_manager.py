@@ -10,6 +10,7 @@ window the periodic audit can fall into.
 from __future__ import annotations
 
 from ..sim import Event, Task, point
+from .claims import MoveClaim
 from .context import Context
 from .db import Database
 from .exception import ComputeResourcesUnavailable, InjectedFault, InstanceNotFound
@@ -110,12 +111,12 @@ class ComputeManager:
     ) -> None:
         """Rebuilds ``instance`` here; with ``evacuate`` it arrives from a down host."""
         rp_uuid = self.db.compute_nodes[self.host].uuid
-        claim_copy: Instance | None = None
+        claim: MoveClaim | None = None
         try:
             if evacuate:
                 if migration is None:  # deleted meanwhile, its records with it
                     raise InstanceNotFound(f"Instance {instance.name} was deleted.")
-                claim_copy = await self.rt.rebuild_claim(instance, migration)
+                claim = await self.rt.rebuild_claim(instance, migration)
             await self._do_rebuild_instance(instance, evacuate=evacuate)
         except ComputeResourcesUnavailable as exc:
             self.context.note(f"rebuild claim refused: {exc}")
@@ -123,8 +124,8 @@ class ComputeManager:
             return
         except REBUILD_FAILURES as exc:
             self.context.note(f"rebuild failed: {exc}")
-            if claim_copy is not None:
-                await self.rt.drop_move_claim(claim_copy)  # acts on the copy
+            if claim is not None:
+                await claim.abort()  # on the claim's copy: no PCI freed (bug 1860555)
             if evacuate:
                 await self._fail_evacuation(instance, migration, rp_uuid, vm_state=ERROR)
             elif not isinstance(exc, InstanceNotFound):

@@ -21,6 +21,8 @@ STOPPED = "stopped"
 ERROR = "error"
 DELETED = "deleted"
 BUILDING = "building"
+RESIZED = "resized"
+PAUSED = "paused"
 
 # task_state values (nova/compute/task_states.py)
 REBUILDING = "rebuilding"
@@ -28,6 +30,15 @@ REBUILD_BLOCK_DEVICE_MAPPING = "rebuild_block_device_mapping"
 REBUILD_SPAWNING = "rebuild_spawning"
 SPAWNING = "spawning"
 DELETING = "deleting"
+RESIZE_PREP = "resize_prep"
+RESIZE_MIGRATING = "resize_migrating"
+RESIZE_MIGRATED = "resize_migrated"
+RESIZE_FINISH = "resize_finish"
+MIGRATING = "migrating"
+
+# task_states.rebuild_states and resizing_states: an instance moving through a host.
+REBUILD_STATES = (REBUILDING, REBUILD_BLOCK_DEVICE_MAPPING, REBUILD_SPAWNING)
+RESIZING_STATES = (RESIZE_PREP, RESIZE_MIGRATING, RESIZE_MIGRATED, RESIZE_FINISH)
 
 # Migration statuses that are over for the audit (today). 2020 also had "error".
 FINISHED_MIGRATION_STATUSES = frozenset(

@@ -16,6 +16,7 @@ from .objects import (
     ALLOCATED,
     AVAILABLE,
     CLAIMED,
+    DeviceRef,
     InstancePCIRequest,
     PciDevice,
 )
@@ -110,8 +111,24 @@ class PciDevTracker:
             self.allocations.setdefault(instance_uuid, []).extend(devices)
         return devices
 
+    def free_named_devices(self, refs: Iterable[DeviceRef], instance_uuid: str) -> list[PciDevice]:
+        """Frees the devices ``refs`` names that ``instance_uuid`` holds here,
+        as Nova's ``free_device`` does for each device of a migration context."""
+        wanted = {ref.address for ref in refs if ref.compute_node_id == self.compute_node_id}
+        freed = []
+        for table in (self.allocations, self.claims):
+            held = table.get(instance_uuid, [])
+            for device in [d for d in held if d.address in wanted]:
+                held.remove(device)
+                self._free_device(device)
+                freed.append(device)
+            if not held:
+                table.pop(instance_uuid, None)
+        return freed
+
     def free_instance(self, instance_uuid: str) -> list[PciDevice]:
-        """Frees everything the instance holds here (usage sign -1)."""
+        """Frees everything the instance holds here (usage sign -1), as Nova's
+        ``free_instance`` does when a server is deleted or its build aborted."""
         freed = self.claims.pop(instance_uuid, []) + self.allocations.pop(instance_uuid, [])
         for device in freed:
             self._free_device(device)

@@ -11,22 +11,41 @@ to the migration status made between the two reads, without the lock, makes
 from __future__ import annotations
 
 from ..sim import Lock, point
+from .claims import MoveClaim
 from .context import Context
 from .exception import ComputeResourcesUnavailable
 from .objects import (
+    ACTIVE,
     DELETED,
-    REBUILD_BLOCK_DEVICE_MAPPING,
-    REBUILD_SPAWNING,
-    REBUILDING,
+    MIGRATING,
+    PAUSED,
+    REBUILD_STATES,
+    RESIZED,
+    RESIZING_STATES,
+    STOPPED,
     ComputeNode,
+    Flavor,
     Instance,
     Migration,
     MigrationContext,
+    PciDevice,
 )
 from .pci_tracker import PciDevTracker
 
-# Task states in which an instance's migration counts for usage (bug 1791075).
-MOVING_TASK_STATES = frozenset({REBUILDING, REBUILD_BLOCK_DEVICE_MAPPING, REBUILD_SPAWNING})
+EVACUATION = "evacuation"
+LIVE_MIGRATION = "live-migration"
+
+
+def _moving(instance: Instance) -> bool:
+    """Whether the audit counts an instance's migration: resizing, rebuilding
+    (every rebuild state since bug 1791075) or live migrating, as Nova's
+    ``_instance_in_resize_state`` and ``_is_trackable_migration`` decide."""
+    vm, task = instance.vm_state, instance.task_state
+    if vm == RESIZED:
+        return True
+    if vm in (ACTIVE, STOPPED) and task in (*RESIZING_STATES, *REBUILD_STATES):
+        return True
+    return task == MIGRATING and vm in (ACTIVE, PAUSED)
 
 
 class _Locked:
@@ -112,54 +131,88 @@ class ResourceTracker:
         async with self.locked("ResourceTracker.abort_instance_claim"):
             if instance.uuid in self.tracked_instances:
                 self.tracked_instances.discard(instance.uuid)
-                self._add_usage(instance, -1)
+                self._add_usage(instance.flavor, -1)
             self.pci.free_instance(instance.uuid)
             await self._update()
 
-    async def rebuild_claim(self, instance: Instance, migration: Migration) -> Instance:
+    async def rebuild_claim(self, instance: Instance, migration: Migration) -> MoveClaim:
         """Evacuation claim on this (destination) host, under the lock.
 
-        Sets the migration ``pre-migrating``, claims and allocates the PCI
-        devices, stores the migration context. Returns the copy of the
-        instance the claim keeps (taken before the context existed), which a
-        failed rebuild's abort acts on. Raises ComputeResourcesUnavailable
-        when the requests do not fit; the migration is then already
-        ``pre-migrating``.
+        Raises ComputeResourcesUnavailable when the requests do not fit; the
+        migration is then already ``pre-migrating``.
         """
         async with self.locked("ResourceTracker.rebuild_claim"):
-            migration.dest_compute, migration.dest_node = self.host, self.node
-            migration.dest_compute_id = self.node_id
+            return await self._move_claim(instance, instance.flavor, migration, EVACUATION)
+
+    async def _move_claim(
+        self, instance: Instance, new_flavor: Flavor, migration: Migration, move_type: str
+    ) -> MoveClaim:
+        """Resources for a move to this host, the lock held: every move claims so.
+
+        Marks the migration ``pre-migrating`` (not for a live migration),
+        tests that the new PCI requests fit, claims them (a live migration
+        claims its VFs elsewhere, as Nova does), stores the migration context
+        with the old and new devices, and counts the incoming migration:
+        usage of ``new_flavor`` and PCI sign +1 (claimed -> allocated).
+        """
+        migration.dest_compute, migration.dest_node = self.host, self.node
+        migration.dest_compute_id = self.node_id
+        if move_type != LIVE_MIGRATION:
             migration.status = "pre-migrating"
-            await self.context.db.migration_save(migration)
-            requests = instance.pci_requests  # port requests keep their request_id
-            if not self.pci.support_requests(requests):
-                raise ComputeResourcesUnavailable(self._no_fit(instance))
-            claim_copy = instance.clone()
+        await self.context.db.migration_save(migration)
+        # Nova makes the flavor's alias requests anew and keeps the ports'
+        # requests (their request_id pairs old and new devices); flavors ask
+        # for no devices yet, so the ports' requests are all there is.
+        requests = [r for r in instance.pci_requests if r.requester_id is not None]
+        if not self.pci.support_requests(requests):
+            raise ComputeResourcesUnavailable(self._no_fit(instance))
+        claim = MoveClaim(self, instance.clone(), migration, new_flavor)
+        claimed: list[PciDevice] = []
+        if move_type != LIVE_MIGRATION:
             await point("PciDevice.claim")
             claimed = self.pci.claim_instance(instance.uuid, requests) or []
-            instance.migration_context = MigrationContext(
-                migration_id=migration.id,
-                old_pci_devices=self.context.db.pci_devices_of(instance),
-                new_pci_devices=[device.ref for device in claimed],
-                old_pci_requests=list(instance.pci_requests),
-                new_pci_requests=list(requests),
-            )
-            await self.context.db.instance_save(instance, "migration_context")
-            # _update_usage_from_migration: incoming, not yet tracked -> sign +1.
-            await point("PciDevice.allocate")
-            self._add_usage(instance, +1)
-            self.pci.allocate_instance(instance.uuid)
-            self.tracked_migrations[instance.uuid] = migration
-            await self._update()
-            return claim_copy
+        instance.migration_context = MigrationContext(
+            migration_id=migration.id,
+            old_pci_devices=self.context.db.pci_devices_of(instance),
+            new_pci_devices=[device.ref for device in claimed],
+            old_pci_requests=list(instance.pci_requests),
+            new_pci_requests=list(requests),
+        )
+        await self.context.db.instance_save(instance, "migration_context")
+        await point("PciDevice.allocate")
+        self._update_usage_from_migration(instance, migration, new_flavor)
+        await self._update()
+        return claim
 
-    async def drop_move_claim(self, claim_copy: Instance) -> None:
-        """Aborts a move claim -- on the claim's copy of the instance, which has
-        no migration context, so no PCI device is freed (nova-model 2.7 B)."""
+    def _update_usage_from_migration(
+        self, instance: Instance, migration: Migration, flavor: Flavor
+    ) -> None:
+        """An incoming move not yet tracked here: its flavor's usage and PCI sign +1."""
+        if migration.dest_compute == self.host and instance.uuid not in self.tracked_instances:
+            self._add_usage(flavor, +1)
+            self.pci.allocate_instance(instance.uuid)
+        self.tracked_migrations[instance.uuid] = migration
+
+    async def drop_move_claim(
+        self, instance: Instance, *, flavor: Flavor | None = None, prefix: str = "new"
+    ) -> None:
+        """Drops a move claim here: the usage of ``flavor`` (or the tracked
+        migration's), and the PCI devices the instance's migration context
+        names on the ``prefix`` side (``new`` at the destination, ``old`` at
+        the source). An instance without a context frees no device."""
         async with self.locked("ResourceTracker.drop_move_claim"):
-            if self.tracked_migrations.pop(claim_copy.uuid, None) is not None:
-                self._add_usage(claim_copy, -1)
-            await self._update()
+            if flavor is None and instance.uuid in self.tracked_migrations:
+                flavor = instance.new_flavor if prefix == "new" else instance.old_flavor
+                flavor = flavor or instance.flavor
+            if flavor is not None:
+                context = instance.migration_context
+                refs = (context.new_pci_devices if prefix == "new" else context.old_pci_devices
+                        ) if context is not None else []  # fmt: skip
+                self.pci.free_named_devices(refs, instance.uuid)
+                self._add_usage(flavor, -1)
+                await self._update()
+            self.tracked_migrations.pop(instance.uuid, None)
+            self.tracked_instances.discard(instance.uuid)
 
     async def finish_evacuation(self, instance: Instance, migration: Migration | None) -> None:
         """Moves the instance here, drops its context and sets the migration
@@ -186,7 +239,7 @@ class ResourceTracker:
         async with self.locked("ResourceTracker.update_usage"):
             if instance.uuid in self.tracked_instances:
                 self.tracked_instances.discard(instance.uuid)
-                self._add_usage(instance, -1)
+                self._add_usage(instance.flavor, -1)
                 self.pci.free_instance(instance.uuid)
             await self._update()
 
@@ -233,7 +286,7 @@ class ResourceTracker:
         for uuid in sorted(latest):
             migration = latest[uuid]
             row = self.context.db.instances.get(uuid)
-            if row is None or row.task_state not in MOVING_TASK_STATES:
+            if row is None or not _moving(row):
                 continue  # skipped: no CPU/RAM usage, but still protects PCI
             context = row.migration_context
             # Not reachable with evacuation alone: its claim sets the context under
@@ -243,10 +296,10 @@ class ResourceTracker:
                 await self.context.db.migration_save(migration)
                 continue
             if migration.dest_compute == self.host and uuid not in self.tracked_instances:
-                self._add_usage(row, +1)
+                self._add_usage(row.new_flavor or row.flavor, +1)
                 self.pci.allocate_instance(uuid)
             elif migration.source_compute == self.host and uuid not in self.tracked_instances:
-                self._add_usage(row, +1)
+                self._add_usage(row.old_flavor or row.flavor, +1)
             self.tracked_migrations[uuid] = migration
 
     async def _remove_deleted_instances_allocations(self, migrations: list[Migration]) -> None:
@@ -254,8 +307,11 @@ class ResourceTracker:
         assert self.compute_node is not None
         placement = self.context.placement
         keep = self.tracked_instances | {m.uuid for m in migrations}
-        for consumer in sorted(placement.allocations):
-            if consumer in keep or self.compute_node.uuid not in placement.allocations[consumer]:
+        rp_uuid = self.compute_node.uuid
+        # This provider's consumers only, sorted; each is checked again when its
+        # turn comes, as a delete before it may have changed placement.
+        for consumer in placement.consumers_of(rp_uuid):
+            if consumer in keep or rp_uuid not in placement.allocations.get(consumer, {}):
                 continue
             row = self.context.db.instances.get(consumer)
             if row is not None and row.deleted:
@@ -269,12 +325,12 @@ class ResourceTracker:
         if instance.uuid in self.tracked_instances:
             return
         self.tracked_instances.add(instance.uuid)
-        self._add_usage(instance, +1)
+        self._add_usage(instance.flavor, +1)
         self.pci.allocate_instance(instance.uuid)
 
-    def _add_usage(self, instance: Instance, sign: int) -> None:
+    def _add_usage(self, flavor: Flavor, sign: int) -> None:
         assert self.compute_node is not None
-        node, flavor = self.compute_node, instance.flavor
+        node = self.compute_node
         node.vcpus_used += sign * flavor.vcpus
         node.memory_mb_used += sign * flavor.memory_mb
         node.local_gb_used += sign * flavor.disk_gb
