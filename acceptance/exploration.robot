@@ -77,7 +77,7 @@ An Unexpected Race Fails With A Replay Token
     [Documentation]    Without ``expect_race`` a failing schedule fails the keyword.
     [Tags]    variant-pre-fix
     Run Keyword And Expect Error
-    ...    GLOB:7 schedule(s) failed 'Destination Should Hold The Device'. First failing schedule, shrunk to 2 preemption(s): *Replay token: PCR1:*
+    ...    GLOB:7 schedule(s) failed 'Destination Should Hold The Device'. Smallest failing schedule, shrunk to 2 preemption(s): *Replay token: PCR1:*
     ...    Explore Interleavings
     ...    Pre-fix Server On Failed Host
     ...    Destination Should Hold The Device

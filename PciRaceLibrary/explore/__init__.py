@@ -6,6 +6,7 @@ turns it into plain delays; ``schedule`` writes it as a replay token.
 """
 
 from .explorer import STRATEGIES, Exploration, Failing, Run, explore
+from .pipeline import Failure, Finding, investigate
 from .policies import (
     Choice,
     PCTPolicy,
@@ -29,6 +30,8 @@ __all__ = [
     "Choice",
     "Exploration",
     "Failing",
+    "Failure",
+    "Finding",
     "PCTPolicy",
     "RandomWalkPolicy",
     "RecordingPolicy",
@@ -41,6 +44,7 @@ __all__ = [
     "encode",
     "explore",
     "interleaving",
+    "investigate",
     "preemptions",
     "reproduce_with_delays",
     "shrink",

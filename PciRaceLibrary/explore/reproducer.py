@@ -21,7 +21,7 @@ import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 
-from ..sim import Entry
+from ..sim import Entry, PointPass
 from .explorer import Run
 from .policies import Choice
 
@@ -44,8 +44,8 @@ def switch_delays(
     for number, choice in enumerate(switches, start=1):
         task = choice.candidates[0]
         total = passes.get(task, {}).get(choice.point, choice.nth)
-        name = choice.point if total <= 1 else f"{choice.point}#{choice.nth}"
-        delays.setdefault(task, {}).setdefault(name, round(step * number, 3))
+        where = PointPass(choice.point, None if total <= 1 else choice.nth)
+        delays.setdefault(task, {}).setdefault(str(where), round(step * number, 3))
     return delays
 
 
@@ -231,7 +231,9 @@ class _Search:
         """Stops as delay arguments: ``#n`` only where the task passes the point again."""
         return {
             task: {
-                (point if self.counts.get((task, point), nth) <= 1 else f"{point}#{nth}"): seconds
+                str(
+                    PointPass(point, None if self.counts.get((task, point), nth) <= 1 else nth)
+                ): seconds
                 for (point, nth), seconds in sorted(points.items())
             }
             for task, points in sorted(stops.items())

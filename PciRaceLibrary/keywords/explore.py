@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import contextlib
-import html
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -17,22 +16,12 @@ from robot.libraries.BuiltIn import BuiltIn, RobotNotRunningError
 
 from ..cluster import Cluster
 from ..errors import InvalidArgument, ReplayError
-from ..explore import (
-    Exploration,
-    ReplayPolicy,
-    Run,
-    decode,
-    describe_switches,
-    encode,
-    explore,
-    preemptions,
-    shrink,
-    switch_delays,
-)
+from ..explore import Failure, ReplayPolicy, Run, decode, describe_switches, investigate
 from ..explore.policies import RecordingPolicy
-from ..explore.reproducer import robot_arguments, robot_test
-from ..report import render_timeline
+from ..explore.reproducer import robot_arguments
+from ..report.exploration import render_failure, render_reproducer, render_summary
 from ._base import LibraryComponent
+from .reproducer_file import write_reproducer
 
 Strategy = Literal["exhaustive", "pct", "random"]
 
@@ -80,10 +69,11 @@ class ExploreKeywords(LibraryComponent):
         | ``expect_race`` | ``True`` asserts that some schedule fails (the pre-fix variant must show the bug); by default any failing schedule fails this keyword. |
         | ``shard`` | ``i/n`` runs the i-th of n disjoint parts of the space, so pabot processes can share one exploration. |
 
-        On a failing schedule, the first is shrunk to the fewest preemptions,
-        its replay token goes into the failure message (see `Replay Schedule`),
-        its timeline into the log, and the same interleaving is written as an
-        ordinary test with ``Class.method=...`` delays next to output.xml.
+        On failing schedules, the one with the fewest preemptions is shrunk
+        further, its replay token goes into the failure message (see `Replay
+        Schedule`), its timeline into the log, and the same interleaving,
+        found again with ``Class.method=...`` delays and verified by running
+        them, is written as an ordinary test next to output.xml.
 
         | `Explore Interleavings` | Server On Failed Host | Resource Accounting Should Be Consistent |
         | ... | Evacuate Server With Direct Port | vm1 | AND | Run Periodic Update Available Resource | host2 |
@@ -97,8 +87,8 @@ class ExploreKeywords(LibraryComponent):
             )
         self.library.last_scenario = scenario
         with self._quiet():
-            result = explore(
-                lambda policy: self._run_once(scenario, policy),
+            finding = investigate(
+                lambda policy, delays: self._run_once(scenario, policy, delays=delays),
                 strategy,
                 bound=bound,
                 seed=seed,
@@ -106,26 +96,32 @@ class ExploreKeywords(LibraryComponent):
                 budget=budget.total_seconds(),
                 shard=(index, total),
             )
+        result = finding.exploration
         self.library.suite_explorations.append(result.summary())
         self._record_metadata()
         with contextlib.suppress(RobotNotRunningError):  # report.html shows coverage per test
             BuiltIn().set_test_message(result.summary(), append=True)
-        logger.info(_summary_table(result), html=True)
-        failing = result.first_failing
-        if failing is None:
+        logger.info(render_summary(result), html=True)
+        failure = finding.failure
+        if failure is None:
             if expect_race:
                 raise AssertionError(
                     f"Expected a race, but no schedule failed '{check}': {result.summary()}"
                 )
             return
-        shrunk = self._shrink(scenario, failing.schedule)
-        message, path = self._report_failure(scenario, shrunk, result.summary())
+        logger.info(render_failure(failure), html=True)
+        path = self._write_reproducer(scenario, failure)
+        message = (
+            f"Smallest failing schedule, shrunk to {failure.preemptions} preemption(s): "
+            f"{'; '.join(failure.switches)}. It fails with: {failure.run.failure} "
+            f"Replay token: {failure.token}"
+        )
         if expect_race:
             logger.info(f"Race found as expected. {message}")
             return
         raise AssertionError(
             f"{result.failures} schedule(s) failed '{check}'. {message}"
-            + (f" Reproducer: {path}" if path else "")
+            + (f" Reproducer: {path.name}" if path else "")
         )
 
     @keyword(tags=["Explore", "robot:flatten"])
@@ -189,7 +185,7 @@ class ExploreKeywords(LibraryComponent):
         owners: dict[str, int] = {}
         for number, step in enumerate(scenario.steps):
             known = len(cluster.kernel.tasks)
-            args = [*step[1:], *_step_delays(step, number, scenario.owners, delays)]
+            args = [*step[1:], *_step_delays(number, scenario.owners, delays)]
             builtin.run_keyword(step[0], *args)
             for task in cluster.kernel.tasks[known:]:
                 owners[task.name] = number
@@ -207,69 +203,32 @@ class ExploreKeywords(LibraryComponent):
             outcome=_outcome(cluster), failure=failure, journal=cluster.kernel.journal.entries()
         )
 
-    def _shrink(self, scenario: Scenario, schedule: tuple[int, ...]) -> tuple[int, ...]:
-        def fails(policy: RecordingPolicy) -> bool:
-            return self._run_once(scenario, policy).failure is not None
-
-        with self._quiet():
-            first = ReplayPolicy(prefix=schedule)
-            self._run_once(scenario, first)
-            return shrink(first.choices, fails)
-
-    def _report_failure(
-        self, scenario: Scenario, schedule: tuple[int, ...], summary: str
-    ) -> tuple[str, str | None]:
-        policy = ReplayPolicy(prefix=schedule)
-        with self._quiet():
-            run = self._run_once(scenario, policy)
-        token = encode(schedule)
-        switches = describe_switches(policy.choices) or ["no preemption"]
-        logger.info(render_failing(self.cluster, token, switches, run), html=True)
-        delays = switch_delays(policy.choices, policy.passes)
-        with self._quiet():
-            again = self._run_once(scenario, None, delays=delays)
-        path = None
-        if again.failure is not None and again.outcome == run.outcome:
-            path = self._write_reproducer(scenario, delays, token)
-        else:
+    def _write_reproducer(self, scenario: Scenario, failure: Failure) -> Path | None:
+        """The failing schedule as an ordinary test with delays, written next
+        to output.xml, when delays were found that give the same run."""
+        reproduction = failure.reproduction
+        if reproduction is None:
             logger.warn(
-                f"The delays {delays} do not reproduce schedule {token} without the "
-                "explorer; use 'Replay Schedule' instead."
+                f"No delays reproduce schedule {failure.token} without the explorer; "
+                "use 'Replay Schedule' instead."
             )
-        message = (
-            f"First failing schedule, shrunk to {preemptions(schedule)} preemption(s): "
-            f"{'; '.join(switches)}. It fails with: {run.failure} Replay token: {token}"
-        )
-        return message, path
-
-    def _write_reproducer(
-        self, scenario: Scenario, delays: dict[str, dict[str, float]], token: str
-    ) -> str:
+            return None
         builtin = BuiltIn()
         test = builtin.get_variable_value("${TEST NAME}", "Exploration")
-        source = Path(builtin.get_variable_value("${SUITE SOURCE}", "") or ".")
-        folder = Path(builtin.get_variable_value("${OUTPUT DIR}", "."))
         body = [[scenario.setup]]
         for number, step in enumerate(scenario.steps):
-            body.append([*step, *_step_delays(step, number, scenario.owners, delays)])
-        body.append(["Run Until Idle"])
-        body.append([scenario.check])
-        settings, keywords = _suite_parts(source)
-        text = robot_test(
-            name=f"{test} Reproduced With Delays",
-            documentation=f"Schedule {token} of '{test}' as plain delays.",
-            settings=settings,
+            body.append([*step, *_step_delays(number, scenario.owners, reproduction.delays)])
+        body += [["Run Until Idle"], [scenario.check]]
+        exact = "event for event" if reproduction.exact else "with the same outcome"
+        path, text = write_reproducer(
+            Path(builtin.get_variable_value("${OUTPUT DIR}", ".")),
+            Path(builtin.get_variable_value("${SUITE SOURCE}", "") or "."),
+            test=test,
+            documentation=f"Schedule {failure.token} of '{test}' as plain delays ({exact}).",
             body=body,
-            keywords_section=keywords,
         )
-        path = folder / f"reproducer-{re.sub(r'[^A-Za-z0-9]+', '_', test).strip('_')}.robot"
-        path.write_text(text, encoding="utf-8")
-        logger.info(
-            f"Reproducer written to <a href='{path.name}'>{path.name}</a>:<pre>"
-            f"{_escape(text)}</pre>",
-            html=True,
-        )
-        return str(path)
+        logger.info(render_reproducer(path.name, text), html=True)
+        return path
 
     def _record_metadata(self) -> None:
         with contextlib.suppress(RobotNotRunningError):  # plain Python: no suite
@@ -296,15 +255,6 @@ class _Quiet:
         self.library.quiet = False  # type: ignore[attr-defined]
 
 
-def render_failing(cluster: Cluster, token: str, switches: list[str], run: Run) -> str:
-    items = "".join(f"<li>{_escape(line)}</li>" for line in switches)
-    return (
-        f"<b>First failing schedule</b> {_escape(token)}<ul>{items}</ul>"
-        f"Outcome: {_escape(run.outcome)}; failure: {_escape(run.failure or '')}"
-        + render_timeline(cluster.kernel.journal, title=f"Timeline of schedule {token}")
-    )
-
-
 def _split_steps(cells: Sequence[str]) -> list[list[str]]:
     steps: list[list[str]] = [[]]
     for cell in cells:
@@ -328,8 +278,9 @@ def _parse_shard(text: str) -> tuple[int, int]:
 
 
 def _step_delays(
-    step: list[str], number: int, owners: dict[str, int], delays: dict[str, dict[str, float]] | None
+    number: int, owners: dict[str, int], delays: dict[str, dict[str, float]] | None
 ) -> list[str]:
+    """The delay arguments, for the tasks the step ``number`` started."""
     if not delays:
         return []
     found: dict[str, float] = {}
@@ -349,44 +300,3 @@ def _outcome(cluster: Cluster) -> str:
         parts.append(f"{server}: {cluster.server_status(server)} on {cluster.server_host(server)}, "
                      f"PCI {held}, migration {last}")  # fmt: skip
     return "; ".join(parts)
-
-
-def _suite_parts(source: Path) -> tuple[list[str], str]:
-    """Imports (paths made absolute) and the keywords section of the suite."""
-    settings = ["Library    PciRaceLibrary"]
-    keywords = ""
-    if not source.is_file():
-        return settings, keywords
-    folder = source.parent
-    text = source.read_text(encoding="utf-8")
-    sections = re.split(r"(?m)^(?=\*\*\*)", text)
-    for section in sections:
-        header = section.split("\n", 1)[0].strip("* \t").lower()
-        if header == "settings":
-            for line in section.splitlines():
-                cells = re.split(r"\s{2,}|\t", line.strip())
-                if cells and cells[0] in ("Resource", "Variables") and len(cells) > 1:
-                    path = cells[1].replace("${CURDIR}", str(folder))
-                    if not Path(path).is_absolute():
-                        path = str(folder / path)
-                    settings.append(f"{cells[0]}    {path}")
-        elif header == "keywords":
-            keywords = section.replace("${CURDIR}", str(folder))
-    return settings, keywords
-
-
-def _escape(text: str) -> str:
-    return html.escape(text)
-
-
-def _summary_table(result: Exploration) -> str:
-    rows = "".join(
-        f"<tr><td>{_escape(outcome)}</td><td style='text-align:right'>{count}</td></tr>"
-        for outcome, count in sorted(result.outcomes.items(), key=lambda item: -item[1])
-    )
-    return (
-        f"<b>{_escape(result.summary())}</b><br>Wall time {result.seconds:.2f} s, "
-        f"{result.schedules / max(result.seconds, 1e-9):.0f} schedules/s.<table border='1' "
-        f"style='border-collapse:collapse;margin-top:4px'><tr><th>Outcome</th>"
-        f"<th>Schedules</th></tr>{rows}</table>"
-    )
