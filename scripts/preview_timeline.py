@@ -1,14 +1,20 @@
-"""Writes the report package's output to an HTML page, to look at in a browser.
+"""Writes the report package's output to HTML pages, to look at in a browser.
 
 Usage: python scripts/preview_timeline.py OUTPUT.html
 
 Both variants of bug 1896463's canonical reproducer run on the real cluster
 (evacuation of vm1 from host1 against the audit on host2, with the delays of
 Nova's regression test); the page shows the timeline and state tables that
-``Log Timeline`` and ``Log Cluster State`` put into log.html for each. A last
-timeline comes from the bare kernel and holds every other kind of journal
-entry (lock waits, a policy switch, a fault, a crash, a cancel, a sleep, a
-folded run of points), so each symbol can be checked without Robot Framework.
+``Log Timeline`` and ``Log Cluster State`` put into log.html for each. Then
+come three tasks (a creation of vm2 on host2 joins the race): once with the
+same delays, and once as the explorer's failing schedule, where everything
+happens at t=0 and only the order tells. A last timeline comes from the bare
+kernel and holds every other kind of journal entry (lock waits, a policy
+switch, a fault, a crash, a cancel, a sleep, a folded run of points), so each
+symbol can be checked without Robot Framework.
+
+Besides OUTPUT.html (everything), each fragment gets a page of its own,
+OUTPUT-<name>.html, for screenshots. Keep the output out of the repository.
 """
 
 from __future__ import annotations
@@ -22,10 +28,18 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from PciRaceLibrary.cluster import Cluster
 from PciRaceLibrary.errors import TaskCrashed
+from PciRaceLibrary.explore import ReplayPolicy, decode
 from PciRaceLibrary.report import render_state, render_timeline
 from PciRaceLibrary.sim import Entry, Kernel, Lock, Task, point, sleep
+from tests.explore.scenarios import evacuation_vs_audit_and
 
 VARIANTS = (("1896463", "before", "Bug 1896463 restored"), (None, "fixed", "Current Nova"))
+CANONICAL_DELAYS = {
+    "evacuate(vm1)": {"ComputeDriver.rebuild": 0.5, "drop_migration_context": 1.0},
+    "audit(host2)": {"get_in_progress_and_error": 2.0},
+}
+# A failing schedule the exhaustive explorer finds for three tasks (bound 2).
+EXPLORED = "PCR1:12=1,16=1:08c2"
 
 
 def canonical(bugs: str | None) -> Cluster:
@@ -109,8 +123,27 @@ def fragments() -> list[tuple[str, str]]:
                 render_state(cluster.snapshot(), title=f"{title}: state at {cluster.clock}"),
             )
         )
+    three = evacuation_vs_audit_and("create", "1896463", CANONICAL_DELAYS)(None)
+    parts.append(
+        ("timeline_three", render_timeline(three.journal, title="Three tasks, with delays"))
+    )
+    explored = evacuation_vs_audit_and("create", "1896463")(ReplayPolicy(prefix=decode(EXPLORED)))
+    parts.append(
+        (
+            "timeline_explored",
+            render_timeline(explored.journal, title=f"Three tasks, explored schedule {EXPLORED}"),
+        )
+    )
     parts.append(("timeline_every_kind", render_timeline(every_kind(), title="Every kind")))
     return parts
+
+
+def page(body: str) -> str:
+    return (
+        '<!DOCTYPE html><html><head><meta charset="utf-8">'
+        "<title>PciRaceLibrary report preview</title></head>"
+        f'<body style="margin:12px">{body}</body></html>'
+    )
 
 
 def main(argv: list[str]) -> int:
@@ -119,13 +152,11 @@ def main(argv: list[str]) -> int:
         return 2
     target = Path(argv[1])
     target.parent.mkdir(parents=True, exist_ok=True)
-    body = '<div style="height:16px"></div>'.join(html for _, html in fragments())
-    target.write_text(
-        '<!DOCTYPE html><html><head><meta charset="utf-8">'
-        "<title>PciRaceLibrary report preview</title></head>"
-        f'<body style="margin:12px">{body}</body></html>',
-        encoding="utf-8",
-    )
+    parts = fragments()
+    body = '<div style="height:16px"></div>'.join(html for _, html in parts)
+    target.write_text(page(body), encoding="utf-8")
+    for name, html in parts:
+        target.with_name(f"{target.stem}-{name}.html").write_text(page(html), encoding="utf-8")
     return 0
 
 
