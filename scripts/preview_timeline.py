@@ -83,7 +83,7 @@ def every_kind() -> list[Entry]:
             try:
                 await point("NeutronAPI.update_port")
             except RuntimeError:
-                kernel.note("note", "port update failed; retried")
+                kernel.note("port update failed; retried")
             await point("NeutronAPI.update_port")
 
     async def waiter() -> None:
