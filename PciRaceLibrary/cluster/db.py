@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import copy
 from collections.abc import Iterable
+from typing import Any
 
 from ..sim import Change, Kernel, point
 from .exception import InstanceNotFound, UnexpectedDeletingTaskStateError
@@ -28,17 +29,132 @@ from .objects import (
 )
 
 
+class InstanceTable(dict[str, Instance]):
+    """Instance rows keyed by uuid, indexed by host and by (host, node), so that
+    a host's instances cost the same with twenty thousand servers as with two.
+
+    A row changes host or node only through ``Database.write_instance``, which
+    calls ``moved``. Lists come in creation order, the order of the table.
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.created: dict[str, int] = {}  # uuid -> creation order
+        self.by_host: dict[str, dict[str, Instance]] = {}
+        self.by_node: dict[tuple[str, str], dict[str, Instance]] = {}
+
+    def __setitem__(self, uuid: str, row: Instance) -> None:
+        old = self.get(uuid)
+        if old is None:
+            self.created[uuid] = len(self.created)
+        else:
+            self._unindex(old, old.host, old.node)
+        super().__setitem__(uuid, row)
+        self._index(row)
+
+    def moved(self, row: Instance, host: str | None, node: str | None) -> None:
+        """Re-indexes ``row``, which was on ``host``/``node`` before a write."""
+        self._unindex(row, host, node)
+        self._index(row)
+
+    def on_host(self, host: str) -> list[Instance]:
+        return self._in_creation_order(self.by_host.get(host, {}))
+
+    def on_node(self, host: str, node: str) -> list[Instance]:
+        return self._in_creation_order(self.by_node.get((host, node), {}))
+
+    def _in_creation_order(self, rows: dict[str, Instance]) -> list[Instance]:
+        return sorted(rows.values(), key=lambda row: self.created[row.uuid])
+
+    def _index(self, row: Instance) -> None:
+        if row.host is not None:
+            self.by_host.setdefault(row.host, {})[row.uuid] = row
+            if row.node is not None:
+                self.by_node.setdefault((row.host, row.node), {})[row.uuid] = row
+
+    def _unindex(self, row: Instance, host: str | None, node: str | None) -> None:
+        _discard(self.by_host, host, row.uuid)
+        _discard(self.by_node, (host, node), row.uuid)
+
+
+class MigrationTable(dict[int, Migration]):
+    """Migration rows keyed by id, indexed by instance and by host (source and
+    destination). ``migration_save`` replaces the row, which re-indexes it: the
+    claim sets the destination. Lists come in id order, the order of the table."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.by_instance: dict[str, dict[int, Migration]] = {}
+        self.by_host: dict[str, dict[int, Migration]] = {}
+
+    def __setitem__(self, id_: int, row: Migration) -> None:
+        old = self.get(id_)
+        if old is not None:
+            _discard(self.by_instance, old.instance_uuid, id_)
+            for host in _hosts_of(old):
+                _discard(self.by_host, host, id_)
+        super().__setitem__(id_, row)
+        self.by_instance.setdefault(row.instance_uuid, {})[id_] = row
+        for host in _hosts_of(row):
+            self.by_host.setdefault(host, {})[id_] = row
+
+    def of_instance(self, instance_uuid: str) -> list[Migration]:
+        rows = self.by_instance.get(instance_uuid, {})
+        return [rows[id_] for id_ in sorted(rows)]
+
+    def touching(self, host: str) -> list[Migration]:
+        rows = self.by_host.get(host, {})
+        return [rows[id_] for id_ in sorted(rows)]
+
+
 class PciDeviceTable(dict[tuple[int, str], PciDevice]):
-    """PCI device rows keyed (compute node id, address), indexed by node too,
-    so that a host's rows cost the same with a thousand hosts as with two."""
+    """PCI device rows keyed (compute node id, address), indexed by node and by
+    owning instance, so that a host's or a server's rows cost the same with a
+    thousand hosts as with two. Rows are replaced on save, never changed."""
 
     def __init__(self) -> None:
         super().__init__()
         self.by_node: dict[int, dict[str, PciDevice]] = {}
+        self.by_instance: dict[str, dict[tuple[int, str], PciDevice]] = {}
 
     def __setitem__(self, key: tuple[int, str], row: PciDevice) -> None:
+        old = self.get(key)
+        if old is not None and old.instance_uuid is not None:
+            _discard(self.by_instance, old.instance_uuid, key)
         super().__setitem__(key, row)
         self.by_node.setdefault(key[0], {})[key[1]] = row
+        if row.instance_uuid is not None:
+            self.by_instance.setdefault(row.instance_uuid, {})[key] = row
+
+
+class PortTable(dict[str, Port]):
+    """Ports keyed by id, indexed by binding host. Rows are replaced on update."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.by_host: dict[str, dict[str, Port]] = {}
+
+    def __setitem__(self, port_id: str, row: Port) -> None:
+        old = self.get(port_id)
+        if old is not None and old.binding_host_id is not None:
+            _discard(self.by_host, old.binding_host_id, port_id)
+        super().__setitem__(port_id, row)
+        if row.binding_host_id is not None:
+            self.by_host.setdefault(row.binding_host_id, {})[port_id] = row
+
+
+def _hosts_of(migration: Migration) -> list[str]:
+    hosts = {migration.source_compute, migration.dest_compute}
+    return sorted(host for host in hosts if host is not None)
+
+
+def _discard(index: dict[Any, dict[Any, Any]], key: object, member: object) -> None:
+    """Removes ``member`` from ``index[key]``, and the key once it is empty."""
+    rows = index.get(key)
+    if rows is not None:
+        rows.pop(member, None)
+        if not rows:
+            del index[key]
 
 
 class Database:
@@ -46,13 +162,13 @@ class Database:
 
     def __init__(self, kernel: Kernel) -> None:
         self.kernel = kernel
-        self.instances: dict[str, Instance] = {}
+        self.instances = InstanceTable()
         self.names: dict[str, str] = {}  # server name -> uuid, deleted ones too
-        self.migrations: dict[int, Migration] = {}
+        self.migrations = MigrationTable()
         self.compute_nodes: dict[str, ComputeNode] = {}
         self.services: dict[str, Service] = {}
         self.pci_devices = PciDeviceTable()
-        self.ports: dict[str, Port] = {}
+        self.ports = PortTable()
         self.networks: dict[str, Network] = {}
         self._migration_ids = 0
 
@@ -102,6 +218,7 @@ class Database:
         row = self.instances[instance.uuid]
         if row.deleted:
             raise InstanceNotFound(f"Instance {instance.name} was deleted.")
+        host, node = row.host, row.node
         for name in fields:
             old, new = getattr(row, name), getattr(instance, name)
             if old != new:
@@ -110,6 +227,8 @@ class Database:
                     self.changed(
                         Change("Instance", instance.name, name, str(old), str(new), host=row.host)
                     )
+        if (row.host, row.node) != (host, node):
+            self.instances.moved(row, host, node)
         row.updated_at = self.kernel.now
 
     async def instance_drop_migration_context(self, instance: Instance) -> None:
@@ -120,17 +239,11 @@ class Database:
 
     async def instance_list_by_host_and_node(self, host: str, node: str) -> list[Instance]:
         await point("InstanceList.get_by_host_and_node")
-        return [
-            row.clone()
-            for row in self.instances.values()
-            if not row.deleted and row.host == host and row.node == node
-        ]
+        return [row.clone() for row in self.instances.on_node(host, node) if not row.deleted]
 
     async def instance_list_by_host(self, host: str) -> list[Instance]:
         await point("InstanceList.get_by_host")
-        return [
-            row.clone() for row in self.instances.values() if not row.deleted and row.host == host
-        ]
+        return [row.clone() for row in self.instances.on_host(host) if not row.deleted]
 
     async def instance_destroy(self, instance: Instance) -> None:
         """Soft-deletes the row and its migrations, as ``instance_destroy`` does."""
@@ -138,9 +251,8 @@ class Database:
         row = self.instances[instance.uuid]
         row.deleted = True
         row.vm_state = instance.vm_state
-        for migration in self.migrations.values():
-            if migration.instance_uuid == instance.uuid:
-                migration.deleted = True
+        for migration in self.migrations.of_instance(instance.uuid):
+            migration.deleted = True
         self._instance_event(row, "destroyed")
 
     # -- migrations --------------------------------------------------------
@@ -172,8 +284,8 @@ class Database:
         self, instance_uuid: str, status: str
     ) -> Migration | None:
         await point("Migration.get_by_instance_and_status")
-        for row in self.migrations.values():
-            if row.instance_uuid == instance_uuid and row.status == status and not row.deleted:
+        for row in self.migrations.of_instance(instance_uuid):
+            if row.status == status and not row.deleted:
                 return row.clone()
         return None
 
@@ -184,7 +296,7 @@ class Database:
         await point("MigrationList.get_in_progress_and_error")
         return [
             row.clone()
-            for row in self.migrations.values()
+            for row in self.migrations.touching(host)
             if not row.deleted
             and (
                 (row.source_compute == host and row.source_node == node)
@@ -202,7 +314,7 @@ class Database:
         wanted = set(statuses)
         return [
             row.clone()
-            for row in self.migrations.values()
+            for row in self.migrations.touching(host)
             if row.source_compute == host
             and row.migration_type == "evacuation"
             and row.status in wanted
@@ -233,17 +345,34 @@ class Database:
         rows = self.pci_devices.by_node.get(compute_node_id, {})
         return [rows[address].row() for address in sorted(rows)]
 
+    def peek_pci_devices_of_instance(self, instance_uuid: str) -> list[PciDevice]:
+        """Copies of the rows that name ``instance_uuid``, any status, on any
+        node, sorted by (compute node id, address)."""
+        rows = self.pci_devices.by_instance.get(instance_uuid, {})
+        return [rows[key].row() for key in sorted(rows)]
+
     def pci_devices_of(self, instance: Instance) -> list[DeviceRef]:
         """The instance's allocated devices on its current node (the lazy-load
-        of ``instance.pci_devices``)."""
+        of ``instance.pci_devices``), by address."""
+        node = instance.compute_id or -1
+        rows = self.pci_devices.by_instance.get(instance.uuid, {})
         return [
-            row.ref
-            for row in self.peek_pci_devices(instance.compute_id or -1)
-            if row.instance_uuid == instance.uuid and row.status == "allocated"
+            rows[key].ref
+            for key in sorted(rows)
+            if key[0] == node and rows[key].status == "allocated"
         ]
 
+    def peek_instances_on(self, host: str) -> list[Instance]:
+        """Rows of the instances whose host is ``host``, deleted ones too, in
+        creation order. Do not mutate."""
+        return self.instances.on_host(host)
+
+    def peek_ports_bound_to(self, host: str) -> list[Port]:
+        """Ports whose binding host is ``host``. Do not mutate."""
+        return list(self.ports.by_host.get(host, {}).values())
+
     def peek_migrations_of(self, instance_uuid: str) -> list[Migration]:
-        return [row for row in self.migrations.values() if row.instance_uuid == instance_uuid]
+        return self.migrations.of_instance(instance_uuid)
 
     def _migration_changed(self, migration: Migration, old: str | None) -> None:
         row = self.instances.get(migration.instance_uuid)

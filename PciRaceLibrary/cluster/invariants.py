@@ -73,18 +73,20 @@ def _running_servers_hold_their_devices(context: Context, hosts: list[str]) -> l
     """2. A running server holds one allocated device per SR-IOV port on its
     host, with the port's request id, and the port's pci_slot names it."""
     db, problems = context.db, []
-    for uuid, row in sorted(db.instances.items(), key=lambda item: item[1].name):
+    rows = [row for host in hosts for row in db.peek_instances_on(host)]
+    # By name, then creation (a name is reused after a delete), as the table sorts.
+    for row in sorted(rows, key=lambda row: (row.name, db.instances.created[row.uuid])):
         if (
             row.deleted
             or row.vm_state != ACTIVE
             or row.task_state is not None
             or row.migration_context is not None
-            or row.host not in hosts
         ):
             continue
+        node_id = db.compute_nodes[row.host].id if row.host in db.compute_nodes else None
         held = [
-            d for d in _devices(context, row.host)
-            if d.instance_uuid == uuid and d.status == ALLOCATED
+            d for d in db.peek_pci_devices_of_instance(row.uuid)
+            if d.compute_node_id == node_id and d.status == ALLOCATED
         ]  # fmt: skip
         for request in row.pci_requests:
             mine = [d for d in held if d.request_id == request.request_id]
@@ -108,10 +110,11 @@ def _running_servers_hold_their_devices(context: Context, hosts: list[str]) -> l
 def _no_device_bound_twice(context: Context, hosts: list[str]) -> list[str]:
     """3. No device is referenced by two servers' port bindings."""
     bound: dict[tuple[str, str], list[str]] = defaultdict(list)
-    for port in context.db.ports.values():
-        slot = port.binding_profile.get("pci_slot")
-        if slot and port.binding_host_id in hosts:
-            bound[(port.binding_host_id, slot)].append(context.label(port.device_id))
+    for host in hosts:
+        for port in context.db.peek_ports_bound_to(host):
+            slot = port.binding_profile.get("pci_slot")
+            if slot:
+                bound[(host, slot)].append(context.label(port.device_id))
     return [
         f"PCI device {slot} on '{host}' is bound to the ports of {' and '.join(sorted(owners))}."
         for (host, slot), owners in sorted(bound.items())
@@ -125,14 +128,15 @@ def _placement_matches_hosts(context: Context, hosts: list[str]) -> list[str]:
     server still building holds the scheduler's allocation before any host
     claimed it."""
     db, placement, problems = context.db, context.placement, []
-    by_uuid = {node.uuid: host for host, node in db.compute_nodes.items()}
-    for consumer, parts in sorted(placement.allocations.items()):
+    by_uuid = {db.compute_nodes[host].uuid: host for host in hosts}
+    consumers = {c for rp_uuid in by_uuid for c in placement.consumers_of(rp_uuid)}
+    for consumer in sorted(consumers):
         row = db.instances.get(consumer)
         migrations = db.peek_migrations_of(consumer)
-        for rp_uuid in sorted(parts):
-            host = by_uuid[rp_uuid]
-            if host not in hosts:
-                continue
+        for rp_uuid in sorted(placement.allocations[consumer]):
+            host = by_uuid.get(rp_uuid)
+            if host is None:
+                continue  # another host's: not checked here
             if row is not None and row.host is None and row.vm_state == BUILDING:
                 continue  # scheduled, not yet claimed: placement comes first in a build
             if row is None or row.deleted:

@@ -9,7 +9,9 @@ are HTTP requests where a green thread can lose the processor.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import heapq
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 from ..sim import Change, point
@@ -33,14 +35,44 @@ class ResourceProvider:
         return self.inventory[resource_class] * ALLOCATION_RATIOS[resource_class]
 
 
+class UsageSnapshot:
+    """Every provider's usage as it was when the snapshot opened, readable
+    while placement keeps changing: placement saves a provider's totals here
+    before their first change (an undo log, so opening one costs nothing)."""
+
+    def __init__(self, placement: Placement) -> None:
+        self._placement = placement
+        self.before: dict[str, dict[str, int]] = {}
+
+    def usage(self, rp_uuid: str) -> dict[str, int]:
+        if rp_uuid in self.before:
+            return self.before[rp_uuid]
+        return self._placement.used(rp_uuid)
+
+
 @dataclass
 class Placement:
-    """Providers and each consumer's allocations: ``{consumer: {rp: {rc: n}}}``."""
+    """Providers and each consumer's allocations: ``{consumer: {rp: {rc: n}}}``.
+
+    Indexed, so that per-provider work is per-provider: each provider's
+    consumers and usage totals, and a heap of providers by free RAM for the
+    scheduler's weigher, all kept on every change. Allocations change only
+    through the methods below; providers are registered once, before use.
+    """
 
     providers: dict[str, ResourceProvider] = field(default_factory=dict)
     allocations: dict[str, dict[str, dict[str, int]]] = field(default_factory=dict)
     changed: Callable[[Change], None] = field(default=lambda change: None, repr=False)
     label: Callable[[str], str] = field(default=lambda consumer: consumer, repr=False)
+    _consumers: dict[str, dict[str, None]] = field(default_factory=dict, init=False, repr=False)
+    _used: dict[str, dict[str, int]] = field(default_factory=dict, init=False, repr=False)
+    # Each change bumps the provider's generation and pushes a fresh heap
+    # entry (-free RAM, name, generation, uuid); older entries are stale.
+    _generations: dict[str, int] = field(default_factory=dict, init=False, repr=False)
+    _by_free_ram: list[tuple[float, str, int, str]] = field(
+        default_factory=list, init=False, repr=False
+    )
+    _snapshots: list[UsageSnapshot] = field(default_factory=list, init=False, repr=False)
 
     def _journal(self, consumer: str, what: str, rp_uuid: str | None = None) -> None:
         """``+host2``: added on a provider, ``-host2``: removed, ``deleted``: all."""
@@ -48,28 +80,79 @@ class Placement:
         host = self.providers[rp_uuid].name if rp_uuid else None
         self.changed(Change("Placement", name, new=what, host=host, owner=name))
 
-    def usage(self, rp_uuid: str) -> dict[str, int]:
-        used = dict.fromkeys(ALLOCATION_RATIOS, 0)
-        for parts in self.allocations.values():
-            for resource_class, amount in parts.get(rp_uuid, {}).items():
-                used[resource_class] += amount
-        return used
+    # -- reads ----------------------------------------------------------------
 
-    def fits(self, rp_uuid: str, resources: dict[str, int]) -> bool:
+    def used(self, rp_uuid: str) -> dict[str, int]:
+        """The provider's usage totals, kept as allocations change. Do not mutate."""
+        return self._used.get(rp_uuid) or _NOTHING_USED
+
+    def usage(self, rp_uuid: str) -> dict[str, int]:
+        return dict(self.used(rp_uuid))
+
+    def fits(
+        self, rp_uuid: str, resources: dict[str, int], used: dict[str, int] | None = None
+    ) -> bool:
+        """Whether ``resources`` fit beside ``used`` (the provider's usage now)."""
         provider = self.providers[rp_uuid]
-        used = self.usage(rp_uuid)
+        used = self.used(rp_uuid) if used is None else used
         return all(used[rc] + amount <= provider.capacity(rc) for rc, amount in resources.items())
+
+    def free_ram(self, rp_uuid: str, used: dict[str, int] | None = None) -> float:
+        used = self.used(rp_uuid) if used is None else used
+        return self.providers[rp_uuid].capacity("MEMORY_MB") - used["MEMORY_MB"]
 
     def providers_of(self, consumer: str) -> list[str]:
         """Names of the providers ``consumer`` holds allocations on, sorted."""
         return sorted(self.providers[rp].name for rp in self.allocations.get(consumer, {}))
+
+    def consumers_of(self, rp_uuid: str) -> list[str]:
+        """Consumers holding an allocation on ``rp_uuid``, sorted."""
+        return sorted(self._consumers.get(rp_uuid, {}))
+
+    def first_by_free_ram(self, accept: Callable[[str], bool]) -> str | None:
+        """The accepted provider with the most free RAM, ties by name, or None.
+
+        Pops the heap until ``accept`` (which must not change placement) takes
+        a provider, then pushes back what it popped that is still current, so
+        a request costs the providers it passes over, not a sort of them all.
+        """
+        self._weigh_new_providers()
+        heap, passed = self._by_free_ram, []
+        chosen = None
+        while heap and chosen is None:
+            entry = heapq.heappop(heap)
+            if entry[2] != self._generations[entry[3]]:
+                continue  # stale: the provider changed since this entry
+            passed.append(entry)
+            if accept(entry[3]):
+                chosen = entry[3]
+        for entry in passed:
+            heapq.heappush(heap, entry)
+        return chosen
+
+    @contextmanager
+    def usage_snapshot(self) -> Iterator[UsageSnapshot]:
+        """Keeps the usage of now readable until the ``with`` block ends."""
+        snapshot = UsageSnapshot(self)
+        self._snapshots.append(snapshot)
+        try:
+            yield snapshot
+        finally:
+            self._snapshots = [s for s in self._snapshots if s is not snapshot]
+
+    # -- the report client's calls ---------------------------------------------
 
     async def claim_resources(self, consumer: str, rp_uuid: str, resources: dict[str, int]) -> bool:
         """Adds an allocation on ``rp_uuid`` to the consumer's existing ones."""
         await point("SchedulerReportClient.claim_resources")
         if not self.fits(rp_uuid, resources):
             return False
-        self.allocations.setdefault(consumer, {})[rp_uuid] = dict(resources)
+        parts = self.allocations.setdefault(consumer, {})
+        if rp_uuid in parts:
+            self._count(rp_uuid, parts[rp_uuid], -1)
+        parts[rp_uuid] = dict(resources)
+        self._consumers.setdefault(rp_uuid, {})[consumer] = None
+        self._count(rp_uuid, resources, +1)
         self._journal(consumer, f"+{self.providers[rp_uuid].name}", rp_uuid)
         return True
 
@@ -78,12 +161,52 @@ class Placement:
         await point("SchedulerReportClient.remove_provider_tree_from_instance_allocation")
         parts = self.allocations.get(consumer)
         if parts is not None and rp_uuid in parts:
-            del parts[rp_uuid]
+            self._release(consumer, rp_uuid, parts.pop(rp_uuid))
             self._journal(consumer, f"-{self.providers[rp_uuid].name}", rp_uuid)
             if not parts:
                 del self.allocations[consumer]
 
     async def delete_consumer(self, consumer: str) -> None:
         await point("SchedulerReportClient.delete_allocation_for_instance")
-        if self.allocations.pop(consumer, None) is not None:
+        parts = self.allocations.pop(consumer, None)
+        if parts is not None:
+            for rp_uuid, resources in parts.items():
+                self._release(consumer, rp_uuid, resources)
             self._journal(consumer, "deleted")
+
+    # -- the indexes -------------------------------------------------------------
+
+    def _release(self, consumer: str, rp_uuid: str, resources: dict[str, int]) -> None:
+        consumers = self._consumers[rp_uuid]
+        del consumers[consumer]
+        if not consumers:
+            del self._consumers[rp_uuid]
+        self._count(rp_uuid, resources, -1)
+
+    def _count(self, rp_uuid: str, resources: dict[str, int], sign: int) -> None:
+        """Adds ``sign`` x ``resources`` to the provider's totals and re-weighs it."""
+        for snapshot in self._snapshots:
+            snapshot.before.setdefault(rp_uuid, dict(self.used(rp_uuid)))
+        used = self._used.setdefault(rp_uuid, dict(_NOTHING_USED))
+        for resource_class, amount in resources.items():
+            used[resource_class] += sign * amount
+        self._weigh(rp_uuid)
+
+    def _weigh(self, rp_uuid: str) -> None:
+        generation = self._generations[rp_uuid] = self._generations.get(rp_uuid, -1) + 1
+        entry = (-self.free_ram(rp_uuid), self.providers[rp_uuid].name, generation, rp_uuid)
+        heapq.heappush(self._by_free_ram, entry)
+        if len(self._by_free_ram) > 2 * len(self._generations) + 64:
+            # Mostly stale entries: keep the current one of each provider.
+            self._by_free_ram = [e for e in self._by_free_ram if e[2] == self._generations[e[3]]]
+            heapq.heapify(self._by_free_ram)
+
+    def _weigh_new_providers(self) -> None:
+        if len(self._generations) != len(self.providers):
+            for rp_uuid in sorted(self.providers):
+                if rp_uuid not in self._generations:
+                    self._weigh(rp_uuid)
+
+
+# The usage of a provider without allocations. Never mutated.
+_NOTHING_USED = dict.fromkeys(ALLOCATION_RATIOS, 0)

@@ -6,15 +6,20 @@ placement whether the flavor fits. It weighs by free RAM, most first, then by
 host name, so the choice is deterministic. The PCI filter is off, as in Nova's
 default and its regression test: PCI fit is only tested by the claim on the
 compute host.
+
+The order is that of a sort of every host at the moment of the request, but
+the sort is never made: placement keeps its providers in a heap by free RAM,
+and the first claim usually succeeds. Only when a claim loses a race does the
+rest of the order get computed, from the usage as it was at the request.
 """
 
 from __future__ import annotations
 
 from ..sim import point
-from .context import Context
+from .context import SERVICE_DOWN_TIME, Context
 from .exception import NoValidHost
 from .objects import Instance
-from .placement import flavor_resources
+from .placement import UsageSnapshot, flavor_resources
 
 
 async def select_destination(
@@ -30,21 +35,72 @@ async def select_destination(
     then holds the doubled allocation. Raises NoValidHost.
     """
     await point("SchedulerClient.select_destinations")
-    placement = context.placement
+    placement, db = context.placement, context.db
     resources = flavor_resources(instance.flavor)
+    requested_at = context.kernel.now
+
+    def passes(host: str, rp_uuid: str) -> bool:
+        node = db.compute_nodes.get(host)
+        return (
+            node is not None
+            and node.uuid == rp_uuid
+            and host not in ignore_hosts
+            and (not requested_host or host == requested_host)
+            and context.service_is_up(host)
+            and placement.fits(rp_uuid, resources)
+        )
+
+    with placement.usage_snapshot() as snapshot:
+        if requested_host:
+            node = db.compute_nodes.get(requested_host)
+            first = node.uuid if node and passes(requested_host, node.uuid) else None
+        else:
+            first = placement.first_by_free_ram(
+                lambda rp_uuid: passes(placement.providers[rp_uuid].name, rp_uuid)
+            )
+        if first is not None:
+            chosen = (placement.providers[first].name, first)
+            if await placement.claim_resources(instance.uuid, first, resources):
+                return chosen[0]
+            # Lost a race for that host: the others, weighed as at the request.
+            weighed = weighed_hosts(
+                context,
+                resources,
+                ignore_hosts=ignore_hosts,
+                requested_host=requested_host,
+                now=requested_at,
+                snapshot=snapshot,
+            )
+            for host, rp_uuid in weighed:
+                if (host, rp_uuid) != chosen and await placement.claim_resources(
+                    instance.uuid, rp_uuid, resources
+                ):
+                    return host
+    wanted = f" on '{requested_host}'" if requested_host else ""
+    raise NoValidHost(f"No valid host was found for '{instance.name}'{wanted}.")
+
+
+def weighed_hosts(
+    context: Context,
+    resources: dict[str, int],
+    *,
+    ignore_hosts: tuple[str, ...] = (),
+    requested_host: str | None = None,
+    now: float,
+    snapshot: UsageSnapshot | None = None,
+) -> list[tuple[str, str]]:
+    """Every host that passes the filters at ``now``, with its provider, in
+    weighed order: the sort of all hosts, for a lost race and for tests.
+    ``snapshot`` gives placement usage as it was; by default it is now."""
+    placement = context.placement
     candidates = []
     for host, node in sorted(context.db.compute_nodes.items()):
         if host in ignore_hosts or (requested_host and host != requested_host):
             continue
-        if not context.service_is_up(host) or not placement.fits(node.uuid, resources):
+        if not context.db.services[host].is_up(now, SERVICE_DOWN_TIME):
             continue
-        free_ram = (
-            placement.providers[node.uuid].capacity("MEMORY_MB")
-            - placement.usage(node.uuid)["MEMORY_MB"]
-        )
-        candidates.append((-free_ram, host, node.uuid))
-    for _, host, rp_uuid in sorted(candidates):
-        if await placement.claim_resources(instance.uuid, rp_uuid, resources):
-            return host
-    wanted = f" on '{requested_host}'" if requested_host else ""
-    raise NoValidHost(f"No valid host was found for '{instance.name}'{wanted}.")
+        used = snapshot.usage(node.uuid) if snapshot else placement.used(node.uuid)
+        if not placement.fits(node.uuid, resources, used):
+            continue
+        candidates.append((-placement.free_ram(node.uuid, used), host, node.uuid))
+    return [(host, rp_uuid) for _, host, rp_uuid in sorted(candidates)]
