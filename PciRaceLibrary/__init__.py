@@ -20,7 +20,8 @@ from .keywords import (
     ReportKeywords,
     ServerKeywords,
 )
-from .report import render_state, render_timeline
+from .report import bounded_state, render_state, render_timeline
+from .scopes import ClusterScopes
 from .sim import Kernel
 
 __version__ = "0.1.0"
@@ -154,17 +155,33 @@ Nova before the fix of the bugs named, comma-separated:
 = Timeouts =
 
 Every run and wait keyword takes ``timeout``, in virtual time (``30 s``,
-``1 min``); it defaults to the library's ``timeout`` import argument, one
-minute of virtual time. A timeout that passes moves the clock to its end,
-as real waiting would. The ``guard`` import argument is different: it is
-wall-clock time, a safety net against a model that loops forever.
+``1 min``). Without it, a wait keyword waits the library's ``timeout``
+import argument, one minute of virtual time by default; a run keyword waits
+that plus the sum of the delays given to it, so
+`Run Periodic Update Available Resource` with
+``get_in_progress_and_error=300 s`` waits up to six minutes. A timeout that
+passes moves the clock to its end, as real waiting would. The ``guard``
+import argument is different: it is wall-clock time, a safety net against a
+model that loops forever.
 
 = Reading failures =
 
 Every failure message says what was expected, what was found and at which
 virtual time (``t=2.000s``). When a keyword fails the library also logs the
-timeline of the whole scenario (`Log Timeline`) and the state of the
-cluster (`Log Cluster State`) under the failing keyword in log.html.
+timeline of the whole scenario (`Log Timeline`) and the state of the hosts
+and servers the scenario touched (`Log Cluster State` shows everything)
+under the failing keyword in log.html. A failure the suite expects, inside
+``Run Keyword And Expect Error``, ``Run Keyword And Ignore Error``,
+``Run Keyword And Return Status``, ``Wait Until Keyword Succeeds`` or a
+``TRY`` block, logs only its message.
+
+= Clusters per test =
+
+A cluster started in a test belongs to that test and is gone when the test
+ends. A cluster started in a suite set-up belongs to the suite: its tests
+work on it as long as they start none of their own. A test that runs a
+cluster keyword with neither fails with "No cluster is running". So tests
+give the same verdicts in any order (``--randomize all``, pabot).
 
 On the timeline, read across the lanes at one instant: the order of the
 marks is the order in which the tasks ran. For bug 1896463 the audit lane
@@ -176,6 +193,19 @@ marked in red.
 
 
 _STEP_TAGS = {"Action", "Run", "Wait", "Setup", "Timing"}
+
+# Keywords that run another one expecting that it may fail: a failure inside
+# them is part of a passing test, so it logs no timeline.
+_CATCHING = frozenset(
+    f"BuiltIn.{name}"
+    for name in (
+        "Run Keyword And Expect Error",
+        "Run Keyword And Ignore Error",
+        "Run Keyword And Return Status",
+        "Run Keyword And Warn On Failure",
+        "Wait Until Keyword Succeeds",
+    )
+)
 
 
 def _cell(value: object) -> str:
@@ -219,12 +249,13 @@ class PciRaceLibrary(DynamicCore):
             raise ValueError("Library arguments 'timeout' and 'guard' must be positive.")
         self.default_timeout = timeout.total_seconds()
         self.guard_seconds = guard.total_seconds()
-        self.running_cluster: Cluster | None = None
+        self.scopes = ClusterScopes()
         self.suite_clusters: set[str] = set()
         self.quiet = False  # exploring: no failure context per schedule
-        self.last_scenario: object | None = None
+        self.catching = 0  # keywords and TRY blocks around us that expect failures
+        self.last_scenario: object | None = None  # of this test, for Replay Schedule
         self.suite_explorations: list[str] = []
-        self.ROBOT_LIBRARY_LISTENER = self  # to close the cluster when its suite ends
+        self.ROBOT_LIBRARY_LISTENER = self  # scopes clusters to tests and suites
         DynamicCore.__init__(
             self,
             [
@@ -242,15 +273,42 @@ class PciRaceLibrary(DynamicCore):
         """A kernel for a new cluster, with the library's wall-clock guard."""
         return Kernel(guard_seconds=self.guard_seconds)
 
+    @property
+    def running_cluster(self) -> Cluster | None:
+        """The test's cluster, else the suite's, else None."""
+        return self.scopes.running
+
     def replace_cluster(self, cluster: Cluster) -> None:
-        """Makes ``cluster`` the running one; the old one's tasks are cancelled."""
-        old, self.running_cluster = self.running_cluster, cluster
-        if old is not None:
-            old.kernel.close()
+        """Makes ``cluster`` the running one of the current test (or suite,
+        in a suite set-up); the one it replaces has its tasks cancelled."""
+        self.scopes.replace(cluster)
+
+    # -- listener: clusters and exploration memory per test ---------------------------
+
+    def _start_test(self, data: Any, result: Any) -> None:
+        self.scopes.start_test()
+        self.last_scenario = None
+
+    def _end_test(self, data: Any, result: Any) -> None:
+        self.scopes.end_test()
+        self.last_scenario = None
 
     def _end_suite(self, data: Any, result: Any) -> None:
-        if self.running_cluster is not None:
-            self.running_cluster.kernel.close()
+        self.scopes.end_suite()
+
+    def _start_keyword(self, data: Any, result: Any) -> None:
+        if result.full_name in _CATCHING:
+            self.catching += 1
+
+    def _end_keyword(self, data: Any, result: Any) -> None:
+        if result.full_name in _CATCHING:
+            self.catching -= 1
+
+    def _start_try(self, data: Any, result: Any) -> None:
+        self.catching += 1
+
+    def _end_try(self, data: Any, result: Any) -> None:
+        self.catching -= 1
 
     def get_keyword_documentation(self, name: str) -> str:
         if name == "__intro__":  # generated now, from the operations registered now
@@ -286,17 +344,19 @@ class PciRaceLibrary(DynamicCore):
         cluster.kernel.mark_step("    ".join([title, *cells]))
 
     def _log_failure_context(self) -> None:
+        """A real failure logs the timeline and the state of what the scenario
+        touched; an expected one (inside ``Run Keyword And Expect Error``, a
+        TRY, ...) only its message, which Robot logs anyway."""
         cluster = self.running_cluster
-        if cluster is None or self.quiet:
+        if cluster is None or self.quiet or self.catching:
             return
         logger.info(
             render_timeline(cluster.kernel.journal, title=f"Timeline up to {cluster.clock}"),
             html=True,
         )
-        logger.info(
-            render_state(cluster.snapshot(), title=f"Cluster state at {cluster.clock}"),
-            html=True,
-        )
+        hosts, servers = cluster.touched()
+        state = bounded_state(cluster.snapshot(), hosts=hosts, servers=servers)
+        logger.info(render_state(state, title=f"Cluster state at {cluster.clock}"), html=True)
 
 
 def library_documentation() -> str:

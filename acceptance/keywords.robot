@@ -175,7 +175,8 @@ Wait Until Migration Status Is
     Wait Until Migration Status Is    vm1    done
 
 Run Periodic Update Available Resource
-    [Documentation]    A stopped compute runs no audit; a long audit times out.
+    [Documentation]    A stopped compute runs no audit; an audit longer than its timeout times out;
+    ...    by default the timeout allows for the delays given.
     Start Cluster
     Run Periodic Update Available Resource    host2    get_in_progress_and_error=2 s
     Run Keyword And Expect Error
@@ -183,10 +184,18 @@ Run Periodic Update Available Resource
     ...    Run Periodic Update Available Resource
     ...    host2
     ...    get_in_progress_and_error=5 min
+    ...    timeout=1 min
     Stop Compute Service    host1
     Run Keyword And Expect Error
     ...    Cannot run the periodic audit of 'host1': its compute service is stopped. (refused at t=62.000s)
     ...    Run Periodic Update Available Resource    host1
+
+Run Periodic Update Available Resource Allows For Its Delays
+    [Documentation]    Without a timeout, a run keyword waits the library's minute plus the delays given to it.
+    Start Cluster
+    Run Periodic Update Available Resource    host2    get_in_progress_and_error=5 min
+    ${now} =    Get Virtual Time
+    Should Be Equal As Numbers    ${now}    300
 
 Run Periodics
     [Documentation]    Every running compute audits; stopped ones are skipped.

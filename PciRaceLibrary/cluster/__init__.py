@@ -390,6 +390,29 @@ class Cluster:
             self.check_host(host)
         return check_invariants(self.context, host)
 
+    def touched(self) -> tuple[set[str], set[str]]:
+        """The hosts and servers the scenario so far touched: subjects of its
+        tasks, and whatever its state changes name, with each server's host."""
+        hosts, servers = set(), set()
+        for task in self.kernel.tasks:
+            if isinstance(task.tag, TaskTag):
+                (hosts if operations.get(task.tag.operation).subject == HOST else servers).add(
+                    task.tag.subject
+                )
+        for entry in self.kernel.journal:
+            change = entry.change
+            if change is None:
+                continue
+            if change.host is not None:
+                hosts.add(change.host)
+            if change.owner is not None:
+                servers.add(change.owner)
+            if change.object == "Instance":
+                servers.add(change.name)
+        servers &= set(self.db.names)
+        hosts |= {host for server in servers if (host := self.instance(server).host)}
+        return hosts & set(self.db.services), servers
+
     def snapshot(self) -> dict[str, list[dict[str, str]]]:
         """Tables of hosts, servers, migrations, PCI devices and placement."""
         return snapshot(self.context)

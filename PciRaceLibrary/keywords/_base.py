@@ -7,6 +7,7 @@ delay names against an operation's points.
 
 from __future__ import annotations
 
+import math
 from datetime import timedelta
 from typing import TYPE_CHECKING
 
@@ -41,10 +42,13 @@ class LibraryComponent:
     def clock(self) -> str:
         return self.cluster.clock
 
-    def seconds(self, timeout: timedelta | None) -> float:
-        """Virtual seconds of ``timeout``, or the library default for None."""
+    def seconds(self, timeout: timedelta | None, delays: dict[str, float] | None = None) -> float:
+        """Virtual seconds of ``timeout``; for None the library default plus
+        every delay given to the keyword, so a keyword never times out on the
+        delays it was asked to wait (see `Timeouts`)."""
         if timeout is None:
-            return self.library.default_timeout
+            extra = sum(s for s in (delays or {}).values() if s > 0 and math.isfinite(s))
+            return self.library.default_timeout + extra
         seconds = timeout.total_seconds()
         if seconds < 0:
             raise InvalidArgument(f"Timeout cannot be negative: {secs_to_timestr(seconds)}.")

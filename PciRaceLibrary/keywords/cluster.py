@@ -82,8 +82,9 @@ class ClusterKeywords(LibraryComponent):
         ``timeout`` (see `Timeouts`).
         """
         cluster = self.cluster
-        task = cluster.start_compute_service(host, delays=self.delay_seconds(delays))
-        seconds = self.seconds(timeout)
+        converted = self.delay_seconds(delays)
+        seconds = self.seconds(timeout, converted)  # refused before anything starts
+        task = cluster.start_compute_service(host, delays=converted)
         if not cluster.run_task(task, seconds):
             raise AssertionError(
                 f"Compute service on '{host}' should finish starting within "

@@ -131,7 +131,7 @@ class ExploreKeywords(LibraryComponent):
         """Runs one schedule again, from a replay token, and runs the check.
 
         Without ``setup``, ``check`` and ``steps`` it replays the scenario of
-        the last `Explore Interleavings` in this suite. The run is the same,
+        the last `Explore Interleavings` in this test. The run is the same,
         point for point, as the one that produced the token; afterwards the
         cluster is left as the schedule left it, for checks and `Log Timeline`.
 
@@ -143,7 +143,7 @@ class ExploreKeywords(LibraryComponent):
             if scenario is None:
                 raise ReplayError(
                     "No scenario to replay: give 'setup', 'check' and the steps, or run "
-                    "'Explore Interleavings' first in this suite."
+                    "'Explore Interleavings' first in this test."
                 )
         else:
             scenario = Scenario(setup, check or "No Operation", _split_steps(steps))

@@ -31,9 +31,10 @@ class PeriodicKeywords(LibraryComponent):
         | `Run Periodic Update Available Resource` | host2 | get_in_progress_and_error=2 s |
         """
         cluster = self.cluster
-        task = cluster.update_available_resource(host, delays=self.delay_seconds(delays))
+        converted = self.delay_seconds(delays)
+        seconds = self.seconds(timeout, converted)  # refused before anything starts
+        task = cluster.update_available_resource(host, delays=converted)
         started = cluster.clock
-        seconds = self.seconds(timeout)
         if not cluster.run_task(task, seconds):
             raise AssertionError(
                 f"The audit of '{host}' started at {started} should finish within "
@@ -52,8 +53,8 @@ class PeriodicKeywords(LibraryComponent):
         ``timeout`` of virtual time (see `Timeouts`).
         """
         cluster = self.cluster
-        seconds = self.seconds(timeout)
         converted = self.delay_seconds(delays)
+        seconds = self.seconds(timeout, converted)
         hosts = [host for host in cluster.hosts if cluster.service_running(host)]
         tasks = [cluster.update_available_resource(host, delays=converted) for host in hosts]
         started = cluster.clock

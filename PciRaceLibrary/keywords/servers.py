@@ -51,10 +51,11 @@ class ServerKeywords(LibraryComponent):
         delays: dict[str, timedelta],
     ) -> None:
         cluster = self.cluster
+        converted = self.delay_seconds(delays)
+        seconds = self.seconds(timeout, converted)  # refused before anything starts
         task = cluster.create_server(
-            name, host, network=network, vnic_type=vnic_type, delays=self.delay_seconds(delays)
+            name, host, network=network, vnic_type=vnic_type, delays=converted
         )
-        seconds = self.seconds(timeout)
         cluster.run_until(lambda: task.done or cluster.server_status(name) in _SETTLED, seconds)
         status = cluster.server_status(name)
         if status != "ACTIVE":

@@ -47,6 +47,38 @@ def render_state(
     return "".join(parts)
 
 
+def bounded_state(
+    state: Mapping[str, Sequence[Mapping[str, object]]],
+    *,
+    hosts: set[str],
+    servers: set[str],
+    limit: int = 40,
+) -> dict[str, list[Mapping[str, object]]]:
+    """The rows of ``state`` about ``hosts`` and ``servers`` (by their
+    ``host``, ``server`` and ``owner`` cells), at most ``limit`` per section;
+    a section's heading says how many rows of how many are shown, so a
+    failure on a cluster of thousands of hosts stays kilobytes."""
+    bounded: dict[str, list[Mapping[str, object]]] = {}
+    for section, rows in state.items():
+        kept = [row for row in rows if _about(row, hosts, servers)]
+        shown = kept[:limit]
+        title = section if len(shown) == len(rows) else f"{section}, {len(shown)} of {len(rows)}"
+        bounded[title] = shown
+    return bounded
+
+
+def _about(row: Mapping[str, object], hosts: set[str], servers: set[str]) -> bool:
+    """Whether a row names one of ``hosts`` or ``servers``; rows naming
+    neither kind of thing always stay."""
+    named = False
+    for column, wanted in (("host", hosts), ("server", servers), ("owner", servers)):
+        if column in row:
+            named = True
+            if str(row[column]) in wanted:
+                return True
+    return not named
+
+
 def _table(rows: Sequence[Mapping[str, object]]) -> str:
     columns = list(dict.fromkeys(key for row in rows for key in row))
     head = "".join(
