@@ -97,12 +97,9 @@ class ExploreKeywords(LibraryComponent):
                 shard=(index, total),
             )
         result = finding.exploration
-        self.library.suite_explorations.append(result.summary())
-        self._record_metadata()
-        with contextlib.suppress(RobotNotRunningError):  # report.html shows coverage per test
-            BuiltIn().set_test_message(result.summary(), append=True)
-        logger.info(render_summary(result), html=True)
         failure = finding.failure
+        self._sign_off(check, expect_race, failure is not None, result.summary())
+        logger.info(render_summary(result), html=True)
         if failure is None:
             if expect_race:
                 raise AssertionError(
@@ -230,9 +227,27 @@ class ExploreKeywords(LibraryComponent):
         logger.info(render_reproducer(path.name, text), html=True)
         return path
 
-    def _record_metadata(self) -> None:
+    def _sign_off(self, check: str, expect_race: bool, found: bool, summary: str) -> None:
+        """Says what was explored where a release manager reads it: the test's
+        message and tags (they survive pabot and rebot merges) and the suite
+        metadata, each naming the test, check, variant and verdict."""
+        cluster = self.library.running_cluster
+        variant = cluster.describe() if cluster is not None else "no cluster"
+        verdict = {
+            (True, True): "race expected and found",
+            (True, False): "race expected but not found",
+            (False, True): "race found",
+            (False, False): "no race found",
+        }[(expect_race, found)]
+        line = f"Exploration of '{check}' on {variant}: {verdict}. {summary}"
         with contextlib.suppress(RobotNotRunningError):  # plain Python: no suite
-            BuiltIn().set_suite_metadata(
+            builtin = BuiltIn()
+            builtin.set_test_message(line, append=True)
+            tags = ["exploration", "race-found" if found else "no-race"]
+            builtin.set_tags(*tags, *(["race-expected"] if expect_race else []))
+            test = builtin.get_variable_value("${TEST NAME}", "")
+            self.library.suite_explorations.append(f"{test}: {line}" if test else line)
+            builtin.set_suite_metadata(
                 "Explorations", "\n\n".join(self.library.suite_explorations)
             )
 
