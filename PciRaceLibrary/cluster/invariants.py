@@ -83,7 +83,7 @@ def _running_servers_hold_their_devices(context: Context, hosts: list[str]) -> l
             or row.migration_context is not None
         ):
             continue
-        node_id = db.compute_nodes[row.host].id if row.host in db.compute_nodes else None
+        node_id = db.compute_nodes[row.host].id
         held = [
             d for d in db.peek_pci_devices_of_instance(row.uuid)
             if d.compute_node_id == node_id and d.status == ALLOCATED
