@@ -41,18 +41,27 @@ A YAML mapping; only ``hosts`` is required:
 | ``remote_managed`` | ``true`` or ``false``; default ``false``. |
 
 Counts (``vcpus``, ``memory_mb``, ``disk_gb``, ``numa_node``) are whole
-numbers: ``true`` and ``1.5`` are refused. Unquoted addresses such as
-``0000:01:00.0`` read as text (YAML 1.1 would read a base-60 number), and a
-key given twice in one mapping is an error rather than silently overridden.
-Unknown keys, duplicate host names and duplicate addresses are errors too.
+numbers: ``true`` and ``1.5`` are refused. Names and addresses read as the
+text typed (``name: 0x1f`` is the host '0x1f', and ``0000:01:00.0`` is not a
+YAML 1.1 base-60 number), and a key given twice in one mapping is an error
+rather than silently overridden. Unknown keys, duplicate host names and
+duplicate addresses are errors too. Hostile input (tags, alias bombs, deep
+nesting, huge files, control characters) is refused by bounded work; every
+refusal is catalogued, with its message, in docs/bad-input.md.
 """
 
 from __future__ import annotations
 
+import datetime
+import math
 import os
 import re
+import stat
+import unicodedata
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import BinaryIO, NoReturn
 
 import yaml
 
@@ -179,38 +188,318 @@ _NETWORK_KEYS = ("name", "physnet")
 _FLAVOR_KEYS = ("name", "vcpus", "memory_mb", "disk_gb")
 FAKE_DRIVER = "fake-driver"  # shorthand for the six devices of the default hosts
 _ADDRESS = re.compile(r"[0-9a-fA-F]{4}:[0-9a-fA-F]{2}:[0-9a-fA-F]{2}\.[0-7]")
-_NUMBER_TAGS = ("tag:yaml.org,2002:int", "tag:yaml.org,2002:float")
 
+# Limits: what a race test could need, many times over, and small enough that
+# a hostile file is refused in well under a second and a few hundred MB.
+_MAX_FILE_BYTES = 10 * 1024 * 1024
+_MAX_DEPTH = 20  # a valid file nests 6 deep (file, hosts, host, devices, device, value)
+_MAX_VALUES = 2_000_000  # YAML values after alias expansion; 100,000 devices need ~1,000,000
+_MAX_HOSTS = 10_000
+_MAX_NETWORKS = 1_000
+_MAX_DEVICES = 100_000  # in the whole file
+_MAX_NAME = 255  # Nova's services.host and Neutron's network name columns
+_MAX_COUNT = 2_147_483_647  # Nova's Integer columns and flavor API bound (db.MAX_INT)
+_MAX_NUMA_NODE = 1023  # Linux has at most 1024 NUMA nodes (NODES_SHIFT 10)
+_MAX_DIGITS = 100  # longer numbers stay unconverted: Python refuses ints over 4,300 digits
 
-class _TopologyLoader(yaml.SafeLoader):
-    """``yaml.SafeLoader`` that refuses duplicate keys and reads ``a:b:c`` as text.
+# Values of these keys are read as the text the user typed: a host named 0x1f
+# stays '0x1f' rather than becoming the number 31, and 'yes' stays 'yes'.
+_TEXT_KEYS = frozenset(("name", "sriov_network", "physnet", "parent", "vendor_id",
+                        "product_id", "parent_ifname", "address", "dev_type"))  # fmt: skip
+_NULLS = frozenset(("", "~", "null", "Null", "NULL"))
+_NAME_CHARACTER = re.compile(r"[^A-Za-z0-9._-]")
+# What YAML 1.1 allows in a stream at all (its c-printable production).
+_UNPRINTABLE = re.compile("[^\t\n\r\x20-\x7e\x85\xa0-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
 
-    YAML 1.1 reads an unquoted ``0000:01:00.0`` as the base-60 number 60.0,
-    which would turn a PCI address into a confusing type error.
-    """
-
-    def construct_mapping(self, node: yaml.Node, deep: bool = False) -> dict[object, object]:
-        seen: set[str] = set()
-        for key_node, _ in node.value:  # before merge keys (<<) are flattened in
-            if not isinstance(key_node, yaml.ScalarNode) or key_node.tag.endswith(":merge"):
-                continue
-            if key_node.value in seen:
-                raise yaml.constructor.ConstructorError(
-                    None, None, f"key '{key_node.value}' is given twice", key_node.start_mark
-                )
-            seen.add(key_node.value)
-        return super().construct_mapping(node, deep)
-
-
-_TopologyLoader.yaml_implicit_resolvers = {
-    first: [
+_YAML = "tag:yaml.org,2002:"
+_STR, _NULL, _BOOL, _INT, _FLOAT, _TIMESTAMP = (
+    _YAML + name for name in ("str", "null", "bool", "int", "float", "timestamp")
+)
+# SafeLoader's implicit resolvers, except that numbers never contain ':': YAML
+# 1.1 would read an unquoted 0000:01:00.0 as the base-60 number 60.0.
+_RESOLVERS = {
+    first: tuple(
         (tag, re.compile(r"(?!.*:)(?:" + regexp.pattern + ")", regexp.flags))
-        if tag in _NUMBER_TAGS
+        if tag in (_INT, _FLOAT)
         else (tag, regexp)
         for tag, regexp in resolvers
-    ]
+    )
     for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
 }
+# libyaml parses ~20 times faster than PyYAML's pure-Python scanner; both give
+# the same events.
+_Parser = getattr(getattr(yaml, "_yaml", None), "CParser", yaml.SafeLoader)
+
+
+class _LongNumber:
+    """A number with more digits than any field allows, kept unconverted."""
+
+    def __init__(self, text: str) -> None:
+        self.digits = sum(character.isdigit() for character in text)
+
+
+_NO_KEY = object()  # a mapping waits for its next key
+_MERGE = object()  # the plain key '<<'
+
+
+class _Collection:
+    """A sequence or mapping being read, with what it needs to finish."""
+
+    __slots__ = ("anchor", "is_list", "items", "key", "key_mark", "mark", "merges", "size")
+
+    def __init__(self, is_list: bool, anchor: str | None, mark: yaml.Mark) -> None:
+        self.is_list = is_list
+        self.mark = mark  # where it starts, for a message about it as a key
+        self.items: list[object] | dict[str, object] = [] if is_list else {}
+        self.anchor = anchor
+        self.key: object = _NO_KEY
+        self.key_mark: yaml.Mark | None = None
+        self.merges: list[object] = []
+        self.size = 1  # values inside, after alias expansion, itself included
+
+    def finish(self) -> object:
+        if not self.merges:
+            return self.items
+        merged: dict[str, object] = {}
+        for mapping in reversed(self.merges):  # the first merged mapping wins
+            merged.update(mapping)
+        merged.update(self.items)  # and the mapping's own keys win over all
+        return merged
+
+
+class _YamlReader:
+    """Builds plain values from YAML parser events, one event at a time.
+
+    PyYAML's composer keeps a ~1 KB node per value and recurses once per
+    nesting level; reading events keeps only the result, and lets depth,
+    alias expansion, tags and keys be refused before anything large is built.
+    Aliases share the value they name, as PyYAML's do.
+    """
+
+    def __init__(self, text: str, source: str) -> None:
+        self.text = text
+        self.source = source
+        self.constructor = yaml.constructor.SafeConstructor()
+        self.anchors: dict[str, tuple[object, int]] = {}
+        self.open_anchors: set[str] = set()
+        self.values = 0
+
+    def read(self) -> object:
+        parser = _Parser(self.text)
+        try:
+            parser.get_event()  # stream start
+            if isinstance(parser.get_event(), yaml.StreamEndEvent):
+                return None
+            value = self.document(parser.get_event)
+            parser.get_event()  # document end
+            event = parser.get_event()
+            if not isinstance(event, yaml.StreamEndEvent):
+                self.refuse(
+                    event.start_mark,
+                    "a second YAML document starts here; a topology file holds one document",
+                )
+            return value
+        except yaml.MarkedYAMLError as error:
+            mark = error.problem_mark or error.context_mark
+            if mark and "nesting depth" in (error.problem or ""):  # libyaml's own bound, 1000
+                self.refuse(mark, _DEPTH_PROBLEM)
+            problem = (error.problem or error.context or "unreadable YAML").rstrip(".")
+            problem = _TOKEN.sub(lambda token: _TOKENS.get(token.group(), token.group()), problem)
+            if mark and _character_at(self.text, mark) == "\t":  # libyaml: "cannot start any token"
+                problem = "a tab cannot indent YAML; indent with spaces"
+            raise TopologyError(
+                f"{self.source} is not valid YAML{_at(mark)}: {_escaped(problem)}."
+            ) from None
+        except yaml.YAMLError:  # a reader error: _UNPRINTABLE should have caught it first
+            raise TopologyError(
+                f"{self.source} is not valid YAML: it holds a character YAML does not allow."
+            ) from None
+        finally:
+            parser.dispose()
+
+    def refuse(self, mark: yaml.Mark, problem: str) -> NoReturn:
+        raise TopologyError(
+            f"{self.source}, line {mark.line + 1}, column {mark.column + 1}: {problem}."
+        )
+
+    def document(self, next_event: Callable[[], yaml.Event]) -> object:
+        """Reads one value, iteratively: depth costs a list entry, not recursion.
+
+        One loop with the common cases inline: it runs once per YAML event,
+        about a million times for 100,000 devices.
+        """
+        stack: list[_Collection] = []
+        top: _Collection | None = None  # stack[-1]
+        while True:
+            event = next_event()
+            kind = type(event)
+            mark = event.start_mark  # where the value starts
+            if kind is yaml.ScalarEvent:
+                value, size = self.scalar(event, top), 1
+                self.values += 1
+                if event.anchor is not None:
+                    self.open_anchor(event)
+                    self.close_anchor(event.anchor, value, size)
+            elif kind is yaml.AliasEvent:
+                value, size = self.alias(event)
+                self.values += size
+            elif kind is yaml.MappingStartEvent or kind is yaml.SequenceStartEvent:
+                self.start(event, len(stack))
+                top = _Collection(kind is yaml.SequenceStartEvent, event.anchor, event.start_mark)
+                stack.append(top)
+                self.values += 1
+                continue
+            else:  # the end of a mapping or sequence
+                done = stack.pop()
+                value, size, mark = done.finish(), done.size, done.mark
+                if done.anchor is not None:
+                    self.close_anchor(done.anchor, value, size)
+                top = stack[-1] if stack else None
+            if self.values > _MAX_VALUES:
+                # Each alias counts as everything it names, so "billion laughs"
+                # stops here, long before its expansion could be walked.
+                self.refuse(
+                    mark,
+                    f"the file holds more than {_MAX_VALUES} values, "
+                    "counting each alias as all it names",
+                )
+            if top is None:
+                return value
+            top.size += size
+            if top.is_list:
+                top.items.append(value)  # type: ignore[union-attr]
+            elif top.key is _NO_KEY:
+                self.key(top, value, mark)
+            elif top.key is _MERGE:
+                self.merge(top, value)
+            else:
+                top.items[top.key] = value  # type: ignore[index]
+                top.key = _NO_KEY
+
+    def start(self, event: yaml.CollectionStartEvent, depth: int) -> None:
+        if event.tag is not None and event.tag != "!":
+            self.refuse(event.start_mark, _tag_problem(event.tag))
+        if depth == _MAX_DEPTH:
+            self.refuse(event.start_mark, _DEPTH_PROBLEM)
+        if event.anchor is not None:
+            self.open_anchor(event)
+
+    def key(self, parent: _Collection, key: object, mark: yaml.Mark) -> None:
+        if key is not _MERGE and not isinstance(key, str):
+            self.refuse(mark, f"a key must be plain text, not {_kind(key)}")
+        if key in parent.items:
+            raise TopologyError(
+                f"{self.source} is not valid YAML{_at(mark)}: key {_quoted(key)} is given twice."
+            )
+        parent.key, parent.key_mark = key, mark
+
+    def merge(self, parent: _Collection, value: object) -> None:
+        merged = value if isinstance(value, list) else [value]
+        if not all(isinstance(mapping, dict) for mapping in merged):
+            self.refuse(
+                parent.key_mark,
+                f"the merge key '<<' takes a mapping or a list of mappings, not {_kind(value)}",
+            )
+        parent.merges.extend(merged)
+        parent.key = _NO_KEY
+
+    def scalar(self, event: yaml.ScalarEvent, parent: _Collection | None) -> object:
+        text = event.value
+        if event.tag is not None or not event.implicit[0]:
+            if event.tag not in (None, "!", _STR):
+                self.refuse(event.start_mark, _tag_problem(event.tag))
+            return text  # quoted, block, or tagged !!str: text
+        if parent is None or parent.is_list:
+            return self.resolve(text)
+        if parent.key is _NO_KEY:  # keys are names of fields: always text
+            return _MERGE if text == "<<" else text
+        if parent.key in _TEXT_KEYS:
+            return None if text in _NULLS else text
+        return self.resolve(text)
+
+    def resolve(self, text: str) -> object:
+        resolvers = _RESOLVERS.get(text[:1], ())
+        tag = next((tag for tag, regexp in resolvers if regexp.match(text)), None)
+        if tag is None:
+            return text
+        node = yaml.ScalarNode(tag, text)
+        if tag == _NULL:
+            return None
+        if tag == _BOOL:
+            return self.constructor.construct_yaml_bool(node)
+        if tag == _INT:
+            if len(text) > _MAX_DIGITS:
+                return _LongNumber(text)
+            return self.constructor.construct_yaml_int(node)
+        if tag == _FLOAT:
+            return self.constructor.construct_yaml_float(node)
+        if tag == _TIMESTAMP:
+            try:
+                return self.constructor.construct_yaml_timestamp(node)
+            except ValueError:  # shaped like a date but not one (2001-13-45): the text
+                return text
+        return text  # '<<' or '=' where a value goes: the text
+
+    def alias(self, event: yaml.AliasEvent) -> tuple[object, int]:
+        name = event.anchor
+        if name in self.open_anchors:
+            self.refuse(
+                event.start_mark,
+                f"the alias '*{_escaped(name)}' is inside the value it "
+                "names; a value cannot contain itself",
+            )
+        if name not in self.anchors:
+            self.refuse(
+                event.start_mark,
+                f"the alias '*{_escaped(name)}' names no anchor "
+                f"'&{_escaped(name)}' given before it",
+            )
+        return self.anchors[name]
+
+    def open_anchor(self, event: yaml.NodeEvent) -> None:
+        name = event.anchor
+        if name in self.anchors or name in self.open_anchors:
+            self.refuse(
+                event.start_mark,
+                f"the anchor '&{_escaped(name)}' is given twice; give each anchor a new name",
+            )
+        self.open_anchors.add(name)
+
+    def close_anchor(self, name: str, value: object, size: int) -> None:
+        self.open_anchors.discard(name)
+        self.anchors[name] = (value, size)
+
+
+# libyaml names tokens as <block end>; a person reads what they look like.
+_TOKENS = {
+    "<document start>": "'---' (the start of a document)",
+    "<document end>": "'...' (the end of a document)",
+    "<stream end>": "the end of the file",
+    "<block end>": "the end of an indented block",
+    "<block mapping start>": "an indented mapping",
+    "<block sequence start>": "an indented list",
+    "<scalar>": "a value",
+}
+_TOKEN = re.compile(r"<[a-z ]+>")
+_DEPTH_PROBLEM = f"values nest more than {_MAX_DEPTH} levels deep; a topology needs 6"
+
+
+def _character_at(text: str, mark: yaml.Mark) -> str:
+    lines = text.split("\n", mark.line + 1)
+    line = lines[mark.line] if mark.line < len(lines) else ""
+    return line[mark.column : mark.column + 1]
+
+
+def _at(mark: yaml.Mark | None) -> str:
+    return f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+
+
+def _tag_problem(tag: str) -> str:
+    shown = "!!" + tag[len(_YAML) :] if tag.startswith(_YAML) else tag
+    return (
+        f"the YAML tag {_quoted(shown)} is not allowed; a topology needs only plain values, "
+        "quoted where they must be text"
+    )
 
 
 def load_topology(path: str | os.PathLike[str]) -> Topology:
@@ -218,24 +507,80 @@ def load_topology(path: str | os.PathLike[str]) -> Topology:
 
     Raises TopologyError naming the file, and the host, device and field
     where something is wrong, with what would be valid. Nothing is built
-    until the whole file is valid.
+    until the whole file is valid. The catalogue of refused input is
+    docs/bad-input.md.
     """
     path = Path(path)
-    source = f"Topology file '{path}'"
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise TopologyError(f"No topology file '{path}'.") from None
-    except (OSError, UnicodeDecodeError) as error:
-        raise TopologyError(f"{source} cannot be read: {error}.") from None
-    try:
-        data = yaml.load(text, Loader=_TopologyLoader)  # a SafeLoader subclass
-    except yaml.YAMLError as error:
-        mark = getattr(error, "problem_mark", None)
-        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
-        problem = getattr(error, "problem", None) or str(error)
-        raise TopologyError(f"{source} is not valid YAML{where}: {problem}.") from None
+    source = f"Topology file {_quoted(str(path), limit=1000)}"
+    text = _read_text(path, source)
+    if not text.strip():
+        raise TopologyError(
+            f"{source} is empty; a topology is a YAML mapping with at least 'hosts'."
+        )
+    bad = _UNPRINTABLE.search(text)
+    if bad:
+        line = text.count("\n", 0, bad.start()) + 1
+        column = bad.start() - text.rfind("\n", 0, bad.start())
+        raise TopologyError(
+            f"{source}, line {line}, column {column}: {_character(bad.group())} "
+            "is not allowed in a YAML file, even quoted; write it as an escape "
+            "in double quotes if it is meant."
+        )
+    data = _YamlReader(text, source).read()
     return topology_from_mapping(data, source, default_name=path.stem)
+
+
+def _read_text(path: Path, source: str) -> str:
+    """The file's text, refusing what is not a small regular UTF-8 file before reading it."""
+    try:
+        info = path.stat()
+        if stat.S_ISDIR(info.st_mode):
+            raise TopologyError(f"{source} is a directory; give the path of a YAML file.")
+        if not stat.S_ISREG(info.st_mode):  # a FIFO or device could block or never end
+            raise TopologyError(f"{source} is not a regular file; give the path of a YAML file.")
+        if info.st_size > _MAX_FILE_BYTES:
+            raise TopologyError(
+                f"{source} is {info.st_size} bytes; a topology file may be at "
+                f"most {_MAX_FILE_BYTES} bytes (10 MiB)."
+            )
+        with path.open("rb") as stream:
+            data = _read_at_most(stream, _MAX_FILE_BYTES + 1)  # it may grow after stat()
+    except FileNotFoundError:
+        raise TopologyError(f"No topology file {_quoted(str(path), limit=1000)}.") from None
+    except OSError as error:  # permissions, a path through a file, an I/O error
+        reason = (error.strerror or "the operating system refused").lower()
+        raise TopologyError(f"{source} cannot be read: {reason}.") from None
+    if len(data) > _MAX_FILE_BYTES:
+        raise TopologyError(
+            f"{source} is more than {_MAX_FILE_BYTES} bytes; a topology file "
+            f"may be at most {_MAX_FILE_BYTES} bytes (10 MiB)."
+        )
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as error:
+        line = data.count(b"\n", 0, error.start) + 1
+        raise TopologyError(
+            f"{source} is not UTF-8 text: the byte 0x{data[error.start]:02X} at byte offset "
+            f"{error.start} (line {line}) {_DECODE_PROBLEMS.get(error.reason, 'is misplaced')}; "
+            "save the file as UTF-8."
+        ) from None
+
+
+def _read_at_most(stream: BinaryIO, limit: int) -> bytes:
+    # In 1 MiB chunks: read(limit) would allocate all 10 MiB even for a small file.
+    chunks: list[bytes] = []
+    size = 0
+    while size < limit and (chunk := stream.read(min(1 << 20, limit - size))):
+        chunks.append(chunk)
+        size += len(chunk)
+    return b"".join(chunks)
+
+
+_DECODE_PROBLEMS = {
+    "invalid start byte": "cannot start a character",
+    "invalid continuation byte": "starts a character the bytes after it do not continue",
+    "unexpected end of data": "starts a character the file cuts short",
+}
 
 
 def topology_from_mapping(
@@ -246,51 +591,109 @@ def topology_from_mapping(
     ``source`` starts every error message (``load_topology`` passes
     ``Topology file 'x.yaml'``); ``default_name`` is the name when the
     mapping gives none. Raises TopologyError as ``load_topology`` does.
+    Work is linear in the size of the mapping, and bounded by the limits in
+    docs/bad-input.md however the mapping shares its values.
     """
     top = _mapping(data, source)
     _known_keys(top, _TOP_KEYS, source)
-    name = _text(top.get("name", default_name), f"{source}: 'name'")
+    name = _label(top["name"], f"{source}: 'name'") if "name" in top else default_name
     networks = _networks(top.get("networks"), source)
     physnets = {network.physnet for network in networks}
     names = [network.name for network in networks]
     default_sriov = "network_2" if "network_2" in names else names[-1]
-    sriov = _text(top.get("sriov_network", default_sriov), f"{source}: 'sriov_network'")
+    sriov = _name(top.get("sriov_network", default_sriov), f"{source}: 'sriov_network'")
     if sriov not in names:
         raise TopologyError(
             f"{source}: 'sriov_network' names network '{sriov}', which is not defined; "
-            f"defined networks: {', '.join(names)}."
+            f"defined networks: {_listing(names)}."
         )
     flavor = _flavor(top.get("flavor"), source)
     raw_hosts = top.get("hosts")
-    if not isinstance(raw_hosts, list) or not raw_hosts:
-        raise TopologyError(f"{source}: 'hosts' must be a non-empty list of hosts.")
+    if not isinstance(raw_hosts, (list, tuple)) or not raw_hosts:
+        raise TopologyError(
+            f"{source}: 'hosts' must be a non-empty list of hosts, got {_kind(raw_hosts)}."
+        )
+    if len(raw_hosts) > _MAX_HOSTS:
+        raise TopologyError(
+            f"{source}: 'hosts' lists {len(raw_hosts)} hosts; at most "
+            f"{_MAX_HOSTS} are allowed in one topology."
+        )
     hosts: list[HostSpec] = []
+    seen: dict[str, int] = {}  # lower-cased name -> index: one dict lookup per host
+    devices = 0
     for index, raw in enumerate(raw_hosts, start=1):
-        host = _host(raw, source, index, physnets)
-        if any(seen.name == host.name for seen in hosts):
-            raise TopologyError(f"{source}: host '{host.name}' is defined twice.")
+        host = _host(raw, source, index, physnets, devices)
+        devices += len(host.devices)
+        first = seen.setdefault(host.name.lower(), index)
+        if first != index:
+            raise TopologyError(
+                _twice(
+                    source,
+                    "host",
+                    host.name,
+                    first=first,
+                    first_name=hosts[first - 1].name,
+                    index=index,
+                    rule=_HOSTS_IGNORE_CASE,
+                )
+            )
         hosts.append(host)
     return Topology(name=name, hosts=tuple(hosts), networks=networks, flavor=flavor,
                     sriov_network=sriov)  # fmt: skip
 
 
+_HOSTS_IGNORE_CASE = "host names ignore case, as DNS and Nova's database compare them"
+_NETWORKS_IGNORE_CASE = "network names ignore case, so that no two look alike in messages"
+_ADDRESSES_IGNORE_CASE = "addresses are hexadecimal, so case does not matter"
+
+
+def _twice(
+    where: str, what: str, name: str, *, first: int, first_name: str, index: int, rule: str
+) -> str:
+    if first_name == name:
+        return f"{where}: {what} '{name}' is defined twice, as {what}s #{first} and #{index}."
+    return (
+        f"{where}: {what} '{name}' is defined twice, as {what}s #{first} ('{first_name}') "
+        f"and #{index}; {rule}."
+    )
+
+
 def _networks(raw: object, source: str) -> tuple[NetworkSpec, ...]:
     if raw is None:
         return default_topology().networks
-    if not isinstance(raw, list) or not raw:
-        raise TopologyError(f"{source}: 'networks' must be a non-empty list of networks.")
+    if not isinstance(raw, (list, tuple)) or not raw:
+        raise TopologyError(
+            f"{source}: 'networks' must be a non-empty list of networks, got {_kind(raw)}."
+        )
+    if len(raw) > _MAX_NETWORKS:
+        raise TopologyError(
+            f"{source}: 'networks' lists {len(raw)} networks; at most "
+            f"{_MAX_NETWORKS} are allowed in one topology."
+        )
     networks: list[NetworkSpec] = []
+    seen: dict[str, int] = {}
     for index, item in enumerate(raw, start=1):
         where = f"{source}, network #{index}"
         entry = _mapping(item, where)
-        name = _text(_required(entry, "name", where), f"{where}: 'name'")
+        name = _name(_required(entry, "name", where), f"{where}: 'name'")
         where = f"{source}, network '{name}'"
         _known_keys(entry, _NETWORK_KEYS, where)
         physnet = entry.get("physnet")
         if physnet is not None:
-            physnet = _text(physnet, f"{where}: 'physnet'")
-        if any(seen.name == name for seen in networks):
-            raise TopologyError(f"{source}: network '{name}' is defined twice.")
+            physnet = _name(physnet, f"{where}: 'physnet'")
+        first = seen.setdefault(name.lower(), index)
+        if first != index:
+            raise TopologyError(
+                _twice(
+                    source,
+                    "network",
+                    name,
+                    first=first,
+                    first_name=networks[first - 1].name,
+                    index=index,
+                    rule=_NETWORKS_IGNORE_CASE,
+                )
+            )
         networks.append(NetworkSpec(name, physnet))
     return tuple(networks)
 
@@ -303,97 +706,124 @@ def _flavor(raw: object, source: str) -> FlavorSpec:
     _known_keys(entry, _FLAVOR_KEYS, where)
     defaults = FlavorSpec()
     return FlavorSpec(
-        name=_text(entry.get("name", defaults.name), f"{where}: 'name'"),
+        name=_label(entry.get("name", defaults.name), f"{where}: 'name'"),
         vcpus=_count(entry.get("vcpus", defaults.vcpus), f"{where}: 'vcpus'", minimum=1),
         memory_mb=_count(entry.get("memory_mb", defaults.memory_mb), f"{where}: 'memory_mb'"),
         disk_gb=_count(entry.get("disk_gb", defaults.disk_gb), f"{where}: 'disk_gb'"),
     )
 
 
-def _host(raw: object, source: str, index: int, physnets: set[str | None]) -> HostSpec:
+def _host(
+    raw: object, source: str, index: int, physnets: set[str | None], devices_before: int
+) -> HostSpec:
     where = f"{source}, host #{index}"
     entry = _mapping(raw, where)
-    name = _text(_required(entry, "name", where), f"{where}: 'name'")
+    name = _name(_required(entry, "name", where), f"{where}: 'name'")
     where = f"{source}, host '{name}'"
     _known_keys(entry, _HOST_KEYS, where)
     defaults = HostSpec(name)
+    vcpus = _count(entry.get("vcpus", defaults.vcpus), f"{where}: 'vcpus'", minimum=1)
+    memory_mb = _count(entry.get("memory_mb", defaults.memory_mb), f"{where}: 'memory_mb'")
+    disk_gb = _count(entry.get("disk_gb", defaults.disk_gb), f"{where}: 'disk_gb'")
     raw_devices = entry.get("devices", [])
     if raw_devices == FAKE_DRIVER:
         devices = fake_driver_devices(name)
-    elif isinstance(raw_devices, list):
+    elif isinstance(raw_devices, (list, tuple)):
+        # Checked before the devices are read, so that a list shared by
+        # aliases across many hosts costs nothing to refuse.
+        if devices_before + len(raw_devices) > _MAX_DEVICES:
+            raise TopologyError(
+                f"{where}: 'devices' brings the topology to "
+                f"{devices_before + len(raw_devices)} devices; at most "
+                f"{_MAX_DEVICES} are allowed in one topology."
+            )
         devices = _devices(raw_devices, where)
     else:
         raise TopologyError(
-            f"{where}: 'devices' must be a list of devices or '{FAKE_DRIVER}', got {raw_devices!r}."
+            f"{where}: 'devices' must be a list of devices or "
+            f"'{FAKE_DRIVER}', got {_kind(raw_devices)}."
         )
     for device in devices:
         if device.physnet is not None and device.physnet not in physnets:
-            known = ", ".join(sorted(p for p in physnets if p)) or "none"
+            known = _listing(sorted(p for p in physnets if p))
             raise TopologyError(
                 f"{where}, device '{device.address}': physnet '{device.physnet}' belongs to "
                 f"no network; physnets of the networks: {known}."
             )
-    return HostSpec(
-        name=name,
-        devices=devices,
-        vcpus=_count(entry.get("vcpus", defaults.vcpus), f"{where}: 'vcpus'", minimum=1),
-        memory_mb=_count(entry.get("memory_mb", defaults.memory_mb), f"{where}: 'memory_mb'"),
-        disk_gb=_count(entry.get("disk_gb", defaults.disk_gb), f"{where}: 'disk_gb'"),
-    )
+    return HostSpec(name=name, devices=devices, vcpus=vcpus, memory_mb=memory_mb, disk_gb=disk_gb)
 
 
-def _devices(raw: list[object], host_where: str) -> tuple[DeviceSpec, ...]:
+def _devices(raw: list[object] | tuple[object, ...], host_where: str) -> tuple[DeviceSpec, ...]:
     devices: list[DeviceSpec] = []
+    written: list[str] = []  # addresses as the file writes them, for messages
+    seen: dict[str, int] = {}  # lower-cased address -> index: linear, not quadratic
     for index, item in enumerate(raw, start=1):
         where = f"{host_where}, device #{index}"
         entry = _mapping(item, where)
-        address = _text(_required(entry, "address", where), f"{where}: 'address'")
+        address = _address(_required(entry, "address", where), f"{where}: 'address'")
         where = f"{host_where}, device '{address}'"
         _known_keys(entry, _DEVICE_KEYS, where)
-        if not _ADDRESS.fullmatch(address):
+        first = seen.setdefault(address.lower(), index)
+        if first != index:
             raise TopologyError(
-                f"{where}: 'address' must look like 0000:81:00.1 (domain:bus:slot.function), "
-                f"got '{address}'."
+                _twice(
+                    host_where,
+                    "device",
+                    address,
+                    first=first,
+                    first_name=written[first - 1],
+                    index=index,
+                    rule=_ADDRESSES_IGNORE_CASE,
+                )
             )
-        if any(seen.address == address for seen in devices):
-            raise TopologyError(f"{host_where}: device '{address}' is defined twice.")
-        dev_type = _text(_required(entry, "dev_type", where), f"{where}: 'dev_type'")
-        if dev_type not in DEV_TYPES:
+        dev_type = _required(entry, "dev_type", where)
+        if not isinstance(dev_type, str) or dev_type not in DEV_TYPES:
+            got = _quoted(dev_type) if isinstance(dev_type, str) else _kind(dev_type)
             raise TopologyError(
-                f"{where}: 'dev_type' '{dev_type}' is unknown; valid: {', '.join(DEV_TYPES)}."
+                f"{where}: 'dev_type' {got} is unknown; valid: {', '.join(DEV_TYPES)}."
             )
+        parent = entry.get("parent")
         optional = {
-            key: _text(entry[key], f"{where}: '{key}'")
-            for key in ("parent", "vendor_id", "product_id", "physnet", "parent_ifname")
+            key: _label(entry[key], f"{where}: '{key}'")
+            for key in ("vendor_id", "product_id", "parent_ifname")
             if entry.get(key) is not None
         }
+        physnet = entry.get("physnet")
         remote = entry.get("remote_managed", False)
         if not isinstance(remote, bool):
-            raise TopologyError(f"{where}: 'remote_managed' must be true or false, got {remote!r}.")
+            raise TopologyError(
+                f"{where}: 'remote_managed' must be true or false, got {_kind(remote)}."
+            )
+        written.append(address)
         devices.append(
             DeviceSpec(
-                address=address,
+                address=address.lower(),  # as Nova stores what libvirt reports
                 dev_type=dev_type,
-                numa_node=_count(entry.get("numa_node", 0), f"{where}: 'numa_node'"),
+                parent=None if parent is None else _address(parent, f"{where}: 'parent'").lower(),
+                physnet=None if physnet is None else _name(physnet, f"{where}: 'physnet'"),
+                numa_node=_count(
+                    entry.get("numa_node", 0), f"{where}: 'numa_node'", maximum=_MAX_NUMA_NODE
+                ),
                 remote_managed=remote,
                 **optional,
             )
         )
-    _check_parents(devices, host_where)
+    _check_parents(devices, written, host_where)
     return tuple(devices)
 
 
-def _check_parents(devices: list[DeviceSpec], host_where: str) -> None:
-    pfs = [device.address for device in devices if device.dev_type == "type-PF"]
-    for device in devices:
-        where = f"{host_where}, device '{device.address}'"
+def _check_parents(devices: list[DeviceSpec], written: list[str], host_where: str) -> None:
+    pfs = {device.address for device in devices if device.dev_type == "type-PF"}
+    for device, address in zip(devices, written, strict=True):
+        where = f"{host_where}, device '{address}'"
         if device.dev_type == "type-VF":
             if device.parent is None:
                 raise TopologyError(f"{where}: a type-VF needs 'parent', the address of its PF.")
             if device.parent not in pfs:
+                shown = [d.address for d in devices if d.dev_type == "type-PF"]
                 raise TopologyError(
                     f"{where}: 'parent' '{device.parent}' is not a type-PF on this host; "
-                    f"PFs here: {', '.join(pfs) or 'none'}."
+                    f"PFs here: {_listing(shown)}."
                 )
         elif device.parent is not None:
             raise TopologyError(
@@ -401,19 +831,24 @@ def _check_parents(devices: list[DeviceSpec], host_where: str) -> None:
             )
 
 
+# -- checks of one value, and how values are named in messages ---------------------
+
+
 def _mapping(value: object, where: str) -> dict[str, object]:
     if not isinstance(value, dict):
         raise TopologyError(f"{where} must be a mapping of keys to values, got {_kind(value)}.")
     for key in value:
         if not isinstance(key, str):
-            raise TopologyError(f"{where}: key {key!r} must be a string.")
+            raise TopologyError(f"{where}: keys must be strings, got {_kind(key)} as a key.")
     return value
 
 
 def _known_keys(entry: dict[str, object], valid: tuple[str, ...], where: str) -> None:
     for key in entry:
         if key not in valid:
-            raise TopologyError(f"{where}: unknown key '{key}'; valid keys: {', '.join(valid)}.")
+            raise TopologyError(
+                f"{where}: unknown key {_quoted(key)}; valid keys: {', '.join(valid)}."
+            )
 
 
 def _required(entry: dict[str, object], key: str, where: str) -> object:
@@ -423,22 +858,162 @@ def _required(entry: dict[str, object], key: str, where: str) -> object:
 
 
 def _text(value: object, where: str) -> str:
-    if isinstance(value, bool) or not isinstance(value, (str, int)) or str(value).strip() == "":
+    if not isinstance(value, str) or not value.strip():
         raise TopologyError(f"{where} must be a non-empty string, got {_kind(value)}.")
-    return str(value)
+    if len(value) > _MAX_NAME:
+        raise TopologyError(
+            f"{where} is {len(value)} characters long; at most {_MAX_NAME} are allowed."
+        )
+    return value
 
 
-def _count(value: object, where: str, minimum: int = 0) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
-        raise TopologyError(f"{where} must be a whole number >= {minimum}, got {value!r}.")
+def _name(value: object, where: str) -> str:
+    """A host, network or physnet name: ASCII letters, digits, '.', '-' and '_'.
+
+    These names go into Nova's and Neutron's records, Robot keyword arguments
+    (``host1=1``) and comma-separated lists in messages, so nothing that could
+    split or hide them is allowed. Being ASCII, no two can be equal under
+    Unicode normalisation (NFC/NFKC) without being equal already.
+    """
+    text = _text(value, where)
+    bad = _NAME_CHARACTER.search(text)
+    if bad:
+        raise TopologyError(
+            f"{where} contains {_character(bad.group())} at character "
+            f"{bad.start() + 1}; names use only ASCII letters, digits, "
+            "'.', '-' and '_'."
+        )
+    if not text[0].isalnum():
+        raise TopologyError(
+            f"{where} starts with '{text[0]}'; a name starts with an ASCII letter or digit."
+        )
+    return text
+
+
+def _label(value: object, where: str) -> str:
+    """A name for people (topology, flavor) or a driver field: printable text, as Nova's
+    flavor names are, without spaces at either end."""
+    text = _text(value, where)
+    if not text.isprintable():
+        bad = next(index for index, character in enumerate(text) if not character.isprintable())
+        raise TopologyError(
+            f"{where} contains {_character(text[bad])} at character "
+            f"{bad + 1}; use printable characters only."
+        )
+    if text != text.strip():
+        raise TopologyError(f"{where} starts or ends with a space, got {_kind(text)}.")
+    return text
+
+
+def _address(value: object, where: str) -> str:
+    if not isinstance(value, str) or not _ADDRESS.fullmatch(value):
+        raise TopologyError(
+            f"{where} must look like 0000:81:00.1 (domain:bus:slot.function, "
+            f"hexadecimal), got {_kind(value)}."
+        )
+    return value
+
+
+def _count(value: object, where: str, minimum: int = 0, maximum: int = _MAX_COUNT) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or not minimum <= value <= maximum:
+        raise TopologyError(
+            f"{where} must be a whole number from {minimum} to {maximum}, got {_kind(value)}."
+        )
     return value
 
 
 def _kind(value: object) -> str:
+    """The value in words for a message: never a Python repr or type name."""
     if value is None:
         return "nothing"
+    if isinstance(value, bool):
+        return "true" if value else "false"  # as YAML writes them
+    if isinstance(value, _LongNumber):
+        return f"a number with {value.digits} digits"
+    if isinstance(value, int):  # str() of a 5,000-digit int would raise: compare first
+        return str(value) if abs(value) < 10**40 else "a number with more than 40 digits"
+    if isinstance(value, float):
+        if math.isnan(value):
+            return "not-a-number (.nan)"
+        if math.isinf(value):
+            return "infinity (.inf)" if value > 0 else "minus infinity (-.inf)"
+        return str(value)
+    if isinstance(value, str):
+        if not value:
+            return "empty text"
+        if not value.strip():
+            return f"only whitespace ({len(value)} characters)"
+        return f"the text {_quoted(value)}"
+    if isinstance(value, (bytes, bytearray, memoryview)):
+        return "binary data"
+    if isinstance(value, datetime.datetime):
+        return "a date and time"
+    if isinstance(value, datetime.date):
+        return "a date"
     if isinstance(value, (list, tuple)):
         return "a list"
     if isinstance(value, dict):
         return "a mapping"
-    return repr(value)
+    if isinstance(value, (set, frozenset)):
+        return "a set"
+    return "a value that is not text, a number, a list or a mapping"
+
+
+_CHARACTERS = {
+    "\0": "a NUL character",
+    "\n": "a newline",
+    "\r": "a carriage return",
+    "\t": "a tab",
+    " ": "a space",
+    ",": "a comma",
+    "'": "a quote (')",
+    '"': 'a double quote (")',
+    "=": "an equals sign (=)",
+}
+
+
+def _character(character: str) -> str:
+    """One character in words: 'a newline', 'the character U+0007'."""
+    if character in _CHARACTERS:
+        return _CHARACTERS[character]
+    category = unicodedata.category(character)
+    if category == "Cc":
+        return f"the control character U+{ord(character):04X}"
+    if not character.isprintable():
+        return f"the invisible character U+{ord(character):04X}"
+    if category.startswith("M"):  # a combining accent: shown alone it would sit on the quote
+        return f"the combining character U+{ord(character):04X}"
+    if not character.isascii():
+        return f"the non-ASCII character '{character}' (U+{ord(character):04X})"
+    return f"the character '{character}'"
+
+
+_ESCAPES = {"\0": "\\0", "\t": "\\t", "\n": "\\n", "\r": "\\r"}
+
+
+def _escaped(text: str) -> str:
+    """``text`` with unprintable characters as YAML double-quoted escapes (\\n, \\u2028)."""
+    if text.isprintable():
+        return text
+    return "".join(
+        character
+        if character.isprintable()
+        else _ESCAPES.get(character)
+        or (f"\\u{ord(character):04x}" if ord(character) < 0x10000 else f"\\U{ord(character):08x}")
+        for character in text
+    )
+
+
+def _quoted(text: str, limit: int = 60) -> str:
+    """``text`` in single quotes, escaped and cut to ``limit`` characters."""
+    if len(text) <= limit:
+        return f"'{_escaped(text)}'"
+    return f"'{_escaped(text[:limit])}...' ({len(text)} characters)"
+
+
+def _listing(names: list[str], limit: int = 10) -> str:
+    """Names for a message, at most ``limit`` of them, or 'none'."""
+    if not names:
+        return "none"
+    shown = ", ".join(names[:limit])
+    return shown if len(names) <= limit else f"{shown} and {len(names) - limit} more"

@@ -1,0 +1,862 @@
+"""The catalogue of bad topology input: every row of docs/bad-input.md, tested.
+
+Each case is a file (or a Python mapping) and the one sentence it must give.
+Nothing here measures wall-clock time: bounds are by design (limits checked
+before work), and the test of a case is that it completes at all.
+
+Run this file as a script to rewrite the table in docs/bad-input.md after
+changing a case: ``python tests/cluster/test_topology_bad_input.py``.
+"""
+
+from __future__ import annotations
+
+import datetime
+import os
+import re
+import sys
+import tracemalloc
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from PciRaceLibrary.cluster.topology import Topology, load_topology, topology_from_mapping
+from PciRaceLibrary.errors import TopologyError
+
+DOC = Path(__file__).resolve().parents[2] / "docs" / "bad-input.md"
+BEGIN, END = "<!-- cases: begin -->", "<!-- cases: end -->"
+
+
+@dataclass(frozen=True)
+class Case:
+    category: str
+    shown: str  # the input as the docs show it (Markdown)
+    field: str
+    message: str  # the exact sentence; {path} is the file, as the docs show it
+    text: str | bytes | None = None  # the file's content
+    make: Callable[[Path], Path] | None = None  # builds an unusual path instead
+    data: object = None  # a Python mapping for topology_from_mapping instead of a file
+    loads: Callable[[Topology], object] | None = None  # accepted input: what it reads as
+    name: str = "bad.yaml"
+
+    def id(self, number: int) -> str:
+        words = re.sub(r"[^a-z0-9]+", "-", f"{self.field} {self.shown}".lower()).strip("-")
+        return f"{number:03d}-{words[:70]}"
+
+
+PF = "{address: '0000:81:00.0', dev_type: type-PF, physnet: physnet2}"
+
+
+def top(text: str) -> str:
+    return text
+
+
+def host(fragment: str) -> str:
+    return f"hosts:\n  - {fragment}\n"
+
+
+def device(fragment: str) -> str:
+    return f"hosts:\n  - name: host1\n    devices:\n      - {PF}\n      - {fragment}\n"
+
+
+def network(fragment: str) -> str:
+    return f"networks:\n  - {{name: network_2, physnet: physnet2}}\n  - {fragment}\nhosts: [{{name: host1}}]\n"  # noqa: E501
+
+
+def flavor(fragment: str) -> str:
+    return f"flavor: {fragment}\nhosts: [{{name: host1}}]\n"
+
+
+def directory(tmp: Path) -> Path:
+    (tmp / "topologies").mkdir()
+    return tmp / "topologies"
+
+
+def through_a_file(tmp: Path) -> Path:
+    (tmp / "bad.yaml").write_text("hosts: [{name: host1}]\n", encoding="utf-8")
+    return tmp / "bad.yaml" / "inner.yaml"
+
+
+def fifo(tmp: Path) -> Path:
+    os.mkfifo(tmp / "pipe.yaml")  # opening it would block until someone writes
+    return tmp / "pipe.yaml"
+
+
+def sparse(tmp: Path) -> Path:
+    path = tmp / "bad.yaml"
+    with path.open("wb") as stream:
+        stream.truncate(11 * 1024 * 1024)  # sparse: no disk, and never read
+    return path
+
+
+def unreadable(tmp: Path) -> Path:
+    path = tmp / "bad.yaml"
+    path.write_text("hosts: [{name: host1}]\n", encoding="utf-8")
+    path.chmod(0)
+    return path
+
+
+def laughs(levels: int, width: int = 9) -> str:
+    """The "billion laughs": each level is ``width`` aliases of the one before."""
+    lines = ["l0: &l0 [lol, lol, lol, lol, lol, lol, lol, lol, lol]"]
+    for level in range(1, levels + 1):
+        lines.append(f"l{level}: &l{level} [{', '.join([f'*l{level - 1}'] * width)}]")
+    return "\n".join(lines) + "\nhosts: [{name: host1}]\n"
+
+
+def merge_laughs(levels: int) -> str:
+    lines = ["m0: &m0 {a: 1, b: 2, c: 3, d: 4, e: 5, f: 6, g: 7, h: 8, i: 9}"]
+    for level in range(1, levels + 1):
+        lines.append(f"m{level}: &m{level} {{<<: [{', '.join([f'*m{level - 1}'] * 9)}]}}")
+    return "\n".join(lines) + "\nhosts: [{name: host1}]\n"
+
+
+def aliased_devices(count: int) -> str:
+    aliases = ", *d" * (count - 1)
+    return ("hosts:\n  - name: host1\n    devices: "
+            f"[&d {{address: '0000:81:00.0', dev_type: type-PCI}}{aliases}]\n")  # fmt: skip
+
+
+def aliased_hosts(count: int) -> str:
+    return f"hosts: [&h {{name: host1}}{', *h' * (count - 1)}]\n"
+
+
+def aliased_networks(count: int) -> str:
+    return (f"networks: [&n {{name: network_2}}{', *n' * (count - 1)}]\n"
+            "hosts: [{name: host1}]\n")  # fmt: skip
+
+
+def host_name(topology: Topology) -> object:
+    return topology.hosts[0].name
+
+
+FILE, YAML, TOP, HOST, DEVICE, NETWORK, FLAVOR, TEXT, LIMIT, PYTHON = (
+    "The file itself", "YAML features", "Top-level fields", "Host fields", "Device fields",
+    "Network fields", "Flavor fields", "Names read as typed", "Size limits",
+    "Python mappings (topology_from_mapping)",
+)  # fmt: skip
+
+RULES = {
+    FILE: "A topology file is a regular UTF-8 file of at most 10 MiB holding one YAML mapping. "
+    "Size and kind are checked before a byte is read; an undecodable byte is named by offset.",
+    YAML: "Only plain YAML: no tags but `!!str`, anchors and aliases only to values defined "
+    "before, keys are text, nesting at most 20 deep, at most 2,000,000 values counting "
+    "each alias as everything it names (so alias bombs stop before they grow).",
+    TOP: "Only `name`, `sriov_network`, `flavor`, `networks` and `hosts`; `hosts` is required "
+    "and non-empty; `sriov_network` names one of the networks.",
+    HOST: "Names are 1-255 ASCII letters, digits, `.`, `-`, `_`, starting with a letter or "
+    "digit, unique ignoring case (as DNS and Nova's database compare them). Counts are whole "
+    "numbers from their minimum to 2,147,483,647 (Nova's integer columns).",
+    DEVICE: "Addresses are `dddd:bb:ss.f` in hexadecimal, unique on the host ignoring case, and "
+    "read in lower case as Nova stores them; `numa_node` is 0-1023; `parent` only on a VF.",
+    NETWORK: "Network and physnet names follow the host-name rule; network names are unique "
+    "ignoring case.",
+    FLAVOR: "Flavor and topology names are printable text without spaces at either end, as "
+    "Nova's flavor names; `vcpus` >= 1.",
+    TEXT: "Values of name and address fields are read as the text typed: YAML 1.1 would turn "
+    "these into numbers, booleans or dates. These rows are accepted; the column says as what.",
+    LIMIT: "At most 10,000 hosts, 1,000 networks and 100,000 devices per topology, checked before "
+    "the entries are read, so a list repeated by aliases costs nothing to refuse.",
+    PYTHON: "The same checks apply to a mapping built in Python; values YAML cannot produce "
+    "(bytes, dates, sets) are named in words.",
+}
+
+
+CASES = [
+    # -- the file itself
+    Case(FILE, "a path that does not exist", "file", "No topology file '{path}'.",
+         name="nowhere.yaml"),
+    Case(FILE, "a directory", "file",
+         "Topology file '{path}' is a directory; give the path of a YAML file.",
+         make=directory, name="topologies"),
+    Case(FILE, "a path through a file (`bad.yaml/inner.yaml`)", "file",
+         "Topology file '{path}' cannot be read: not a directory.", make=through_a_file,
+         name="bad.yaml/inner.yaml"),
+    Case(FILE, "a named pipe (FIFO)", "file",
+         "Topology file '{path}' is not a regular file; give the path of a YAML file.",
+         make=fifo, name="pipe.yaml"),
+    Case(FILE, "a file without read permission", "file",
+         "Topology file '{path}' cannot be read: permission denied.", make=unreadable),
+    Case(FILE, "an 11 MiB file", "file",
+         "Topology file '{path}' is 11534336 bytes; a topology file may be at most 10485760 "
+         "bytes (10 MiB).", make=sparse),
+    Case(FILE, "an empty file", "file",
+         "Topology file '{path}' is empty; a topology is a YAML mapping with at least 'hosts'.",
+         text=""),
+    Case(FILE, "only blank lines and spaces", "file",
+         "Topology file '{path}' is empty; a topology is a YAML mapping with at least 'hosts'.",
+         text="\n   \n\n"),
+    Case(FILE, "only a comment", "file",
+         "Topology file '{path}' must be a mapping of keys to values, got nothing.",
+         text="# hosts: later\n"),
+    Case(FILE, "`- host1` (a list)", "file",
+         "Topology file '{path}' must be a mapping of keys to values, got a list.",
+         text="- host1\n"),
+    Case(FILE, "`hello` (a scalar)", "file",
+         "Topology file '{path}' must be a mapping of keys to values, got the text 'hello'.",
+         text="hello\n"),
+    Case(FILE, "`42` (a number)", "file",
+         "Topology file '{path}' must be a mapping of keys to values, got 42.", text="42\n"),
+    Case(FILE, "Latin-1 `name: café`", "encoding",
+         "Topology file '{path}' is not UTF-8 text: the byte 0xE9 at byte offset 9 (line 1) "
+         "starts a character the bytes after it do not continue; save the file as UTF-8.",
+         text="name: caf\xe9\nhosts: [{name: h}]\n".encode("latin-1")),
+    Case(FILE, "a byte 0xFF on line 2", "encoding",
+         "Topology file '{path}' is not UTF-8 text: the byte 0xFF at byte offset 12 (line 2) "
+         "cannot start a character; save the file as UTF-8.",
+         text=b"name: cafe\nh\xffosts: []\n"),
+    Case(FILE, "UTF-8 cut in the middle of 'é' at the end", "encoding",
+         "Topology file '{path}' is not UTF-8 text: the byte 0xC3 at byte offset 28 (line 2) "
+         "starts a character the file cuts short; save the file as UTF-8.",
+         text=b"hosts: [{name: h}]\nname: caf\xc3"),
+    Case(FILE, "UTF-16 with a byte-order mark", "encoding",
+         "Topology file '{path}' is not UTF-8 text: the byte 0xFF at byte offset 0 (line 1) "
+         "cannot start a character; save the file as UTF-8.",
+         text="hosts: [{name: h}]\n".encode("utf-16")),
+    Case(FILE, "a raw NUL byte inside a name", "characters",
+         "Topology file '{path}', line 1, column 18: a NUL character is not allowed in a YAML "
+         "file, even quoted; write it as an escape in double quotes if it is meant.",
+         text="hosts: [{name: ho\0st}]\n"),
+    Case(FILE, "a raw ESC byte (terminal colour codes)", "characters",
+         "Topology file '{path}', line 2, column 12: the control character U+001B is not "
+         "allowed in a YAML file, even quoted; write it as an escape in double quotes if it is "
+         "meant.", text="hosts:\n  - {name: \x1b[31mhost1}\n"),
+    Case(FILE, "two documents separated by `---`", "file",
+         "Topology file '{path}', line 2, column 1: a second YAML document starts here; a "
+         "topology file holds one document.",
+         text="hosts: [{name: host1}]\n---\nhosts: [{name: host2}]\n"),
+    Case(FILE, "an unclosed `[`", "syntax",
+         "Topology file '{path}' is not valid YAML at line 4, column 1: did not find expected "
+         "node content.", text="hosts:\n  - name: host1\n    devices: [\n"),
+    Case(FILE, "a tab used for indentation", "syntax",
+         "Topology file '{path}' is not valid YAML at line 2, column 1: a tab cannot indent "
+         "YAML; indent with spaces.", text="hosts:\n\t- name: host1\n"),
+    # -- YAML features
+    Case(YAML, "`hosts: !!python/object:os.system {}`", "tags",
+         "Topology file '{path}', line 1, column 8: the YAML tag '!!python/object:os.system' is "
+         "not allowed; a topology needs only plain values, quoted where they must be text.",
+         text="hosts: !!python/object:os.system {}\n"),
+    Case(YAML, "`!!python/object/apply:os.system [ls]`", "tags",
+         "Topology file '{path}', line 2, column 11: the YAML tag "
+         "'!!python/object/apply:os.system' is not allowed; a topology needs only plain values, "
+         "quoted where they must be text.",
+         text=host("name: !!python/object/apply:os.system [ls]")),
+    Case(YAML, "host `{name: !foo host1}`", "tags",
+         "Topology file '{path}', line 2, column 12: the YAML tag '!foo' is not allowed; a "
+         "topology needs only plain values, quoted where they must be text.",
+         text=host("{name: !foo host1}")),
+    Case(YAML, "host `{name: !!binary aG9zdDE=}`", "tags",
+         "Topology file '{path}', line 2, column 12: the YAML tag '!!binary' is not allowed; a "
+         "topology needs only plain values, quoted where they must be text.",
+         text=host("{name: !!binary aG9zdDE=}")),
+    Case(YAML, "host `{name: h, vcpus: !!timestamp 2001-12-14}`", "tags",
+         "Topology file '{path}', line 2, column 22: the YAML tag '!!timestamp' is not allowed; "
+         "a topology needs only plain values, quoted where they must be text.",
+         text=host("{name: h, vcpus: !!timestamp 2001-12-14}")),
+    Case(YAML, "host `{name: h, vcpus: !!int 2}`", "tags",
+         "Topology file '{path}', line 2, column 22: the YAML tag '!!int' is not allowed; a "
+         "topology needs only plain values, quoted where they must be text.",
+         text=host("{name: h, vcpus: !!int 2}")),
+    Case(YAML, "`hosts: !!set {a, b}`", "tags",
+         "Topology file '{path}', line 1, column 8: the YAML tag '!!set' is not allowed; a "
+         "topology needs only plain values, quoted where they must be text.",
+         text="hosts: !!set {a, b}\n"),
+    Case(YAML, "billion laughs: 9 levels of 9 aliases (9^9 values)", "aliases",
+         "Topology file '{path}', line 7, column 20: the file holds more than 2000000 values, "
+         "counting each alias as all it names.", text=laughs(9)),
+    Case(YAML, "billion laughs through `<<` merge keys", "aliases",
+         "Topology file '{path}', line 7, column 15: the file holds more than 2000000 values, "
+         "counting each alias as all it names.", text=merge_laughs(9)),
+    Case(YAML, "a million devices as aliases of one", "aliases",
+         "Topology file '{path}', line 3, column 1600053: the file holds more than 2000000 "
+         "values, counting each alias as all it names.", text=aliased_devices(1_000_000)),
+    Case(YAML, "`hosts: *nowhere`", "aliases",
+         "Topology file '{path}', line 1, column 8: the alias '*nowhere' names no anchor "
+         "'&nowhere' given before it.", text="hosts: *nowhere\n"),
+    Case(YAML, "`hosts: &a [*a]` (a value inside itself)", "aliases",
+         "Topology file '{path}', line 1, column 12: the alias '*a' is inside the value it "
+         "names; a value cannot contain itself.", text="hosts: &a [*a]\n"),
+    Case(YAML, "`&x` given twice", "anchors",
+         "Topology file '{path}', line 2, column 8: the anchor '&x' is given twice; give each "
+         "anchor a new name.", text="spare: &x 1\nother: &x 2\nhosts: [{name: host1}]\n"),
+    Case(YAML, "5,000 nested `[`", "nesting",
+         "Topology file '{path}', line 1, column 1007: values nest more than 20 levels deep; a "
+         "topology needs 6.", text="hosts: " + "[" * 5000 + "]" * 5000 + "\n"),
+    Case(YAML, "3,000 nested block sequences `- - - ...`", "nesting",
+         "Topology file '{path}', line 21, column 39: values nest more than 20 levels deep; a "
+         "topology needs 6.", text="hosts:\n" + "".join("  " * i + "- \n" for i in range(3000))),
+    Case(YAML, "2,000 nested mappings `{a: {a: ...}}`", "nesting",
+         "Topology file '{path}', line 1, column 84: values nest more than 20 levels deep; a "
+         "topology needs 6.", text="hosts: " + "{a: " * 2000 + "1" + "}" * 2000 + "\n"),
+    Case(YAML, "a key given twice: `vcpus: 2` and `vcpus: 4`", "keys",
+         "Topology file '{path}' is not valid YAML at line 4, column 5: key 'vcpus' is given "
+         "twice.", text="hosts:\n  - name: host1\n    vcpus: 2\n    vcpus: 4\n"),
+    Case(YAML, "`? [a, b]` (a list as a key)", "keys",
+         "Topology file '{path}', line 1, column 3: a key must be plain text, not a list.",
+         text="? [a, b]\n: hosts\n"),
+    Case(YAML, "an alias to a mapping used as a key", "keys",
+         "Topology file '{path}', line 2, column 1: a key must be plain text, not a mapping.",
+         text="spare: &m {a: 1}\n*m : hosts\n"),
+    Case(YAML, "host `{<<: 5, name: h}`", "merge keys",
+         "Topology file '{path}', line 2, column 6: the merge key '<<' takes a mapping or a list "
+         "of mappings, not 5.", text=host("{<<: 5, name: h}")),
+    # -- top-level fields
+    Case(TOP, "`colour: red`", "top-level key",
+         "Topology file '{path}': unknown key 'colour'; valid keys: name, sriov_network, flavor, "
+         "networks, hosts.", text="colour: red\nhosts: [{name: host1}]\n"),
+    Case(TOP, "`1: host1`", "top-level key",
+         "Topology file '{path}': unknown key '1'; valid keys: name, sriov_network, flavor, "
+         "networks, hosts.", text="1: host1\nhosts: [{name: host1}]\n"),
+    Case(TOP, "`name: [a, b]`", "`name`",
+         "Topology file '{path}': 'name' must be a non-empty string, got a list.",
+         text="name: [a, b]\nhosts: [{name: host1}]\n"),
+    Case(TOP, "`name: ''`", "`name`",
+         "Topology file '{path}': 'name' must be a non-empty string, got empty text.",
+         text="name: ''\nhosts: [{name: host1}]\n"),
+    Case(TOP, "`name: '   '`", "`name`",
+         "Topology file '{path}': 'name' must be a non-empty string, got only whitespace (3 "
+         "characters).", text="name: '   '\nhosts: [{name: host1}]\n"),
+    Case(TOP, "`name: \"two\\nlines\"`", "`name`",
+         "Topology file '{path}': 'name' contains a newline at character 4; use printable "
+         "characters only.", text='name: "two\\nlines"\nhosts: [{name: host1}]\n'),
+    Case(TOP, "`name:` (nothing)", "`name`",
+         "Topology file '{path}': 'name' must be a non-empty string, got nothing.",
+         text="name:\nhosts: [{name: host1}]\n"),
+    Case(TOP, "`sriov_network: network_9`", "`sriov_network`",
+         "Topology file '{path}': 'sriov_network' names network 'network_9', which is not "
+         "defined; defined networks: network_1, network_2.",
+         text="sriov_network: network_9\nhosts: [{name: host1}]\n"),
+    Case(TOP, "`sriov_network: [network_2]`", "`sriov_network`",
+         "Topology file '{path}': 'sriov_network' must be a non-empty string, got a list.",
+         text="sriov_network: [network_2]\nhosts: [{name: host1}]\n"),
+    Case(TOP, "no `hosts`", "`hosts`",
+         "Topology file '{path}': 'hosts' must be a non-empty list of hosts, got nothing.",
+         text="name: lonely\n"),
+    Case(TOP, "`hosts: []`", "`hosts`",
+         "Topology file '{path}': 'hosts' must be a non-empty list of hosts, got a list.",
+         text="hosts: []\n"),
+    Case(TOP, "`hosts: {host1: {}}`", "`hosts`",
+         "Topology file '{path}': 'hosts' must be a non-empty list of hosts, got a mapping.",
+         text="hosts: {host1: {}}\n"),
+    Case(TOP, "`hosts: host1`", "`hosts`",
+         "Topology file '{path}': 'hosts' must be a non-empty list of hosts, got the text "
+         "'host1'.", text="hosts: host1\n"),
+    Case(TOP, "`networks: []`", "`networks`",
+         "Topology file '{path}': 'networks' must be a non-empty list of networks, got a list.",
+         text="networks: []\nhosts: [{name: host1}]\n"),
+    Case(TOP, "`networks: {network_2: physnet2}`", "`networks`",
+         "Topology file '{path}': 'networks' must be a non-empty list of networks, got a "
+         "mapping.", text="networks: {network_2: physnet2}\nhosts: [{name: host1}]\n"),
+    Case(TOP, "`flavor: m1.small`", "`flavor`",
+         "Topology file '{path}', flavor must be a mapping of keys to values, got the text "
+         "'m1.small'.", text=flavor("m1.small")),
+    # -- host fields
+    Case(HOST, "host `[host1]`", "`hosts[]`",
+         "Topology file '{path}', host #1 must be a mapping of keys to values, got a list.",
+         text=host("[host1]")),
+    Case(HOST, "host `host1` (a bare name)", "`hosts[]`",
+         "Topology file '{path}', host #1 must be a mapping of keys to values, got the text "
+         "'host1'.", text=host("host1")),
+    Case(HOST, "host `{vcpus: 4}`", "`hosts[].name`",
+         "Topology file '{path}', host #1: 'name' is required.", text=host("{vcpus: 4}")),
+    Case(HOST, "host `{name: ~}`", "`hosts[].name`",
+         "Topology file '{path}', host #1: 'name' is required.", text=host("{name: ~}")),
+    Case(HOST, "host `{name: ''}`", "`hosts[].name`",
+         "Topology file '{path}', host #1: 'name' must be a non-empty string, got empty text.",
+         text=host("{name: ''}")),
+    Case(HOST, "host `{name: ' '}`", "`hosts[].name`",
+         "Topology file '{path}', host #1: 'name' must be a non-empty string, got only "
+         "whitespace (1 characters).", text=host("{name: ' '}")),
+    Case(HOST, "host `{name: [host1]}`", "`hosts[].name`",
+         "Topology file '{path}', host #1: 'name' must be a non-empty string, got a list.",
+         text=host("{name: [host1]}")),
+    Case(HOST, "host `{name: {first: host1}}`", "`hosts[].name`",
+         "Topology file '{path}', host #1: 'name' must be a non-empty string, got a mapping.",
+         text=host("{name: {first: host1}}")),
+    Case(HOST, "host `{name: \"host\\n1\"}`", "`hosts[].name`",
+         "Topology file '{path}', host #1: 'name' contains a newline at character 5; names use "
+         "only ASCII letters, digits, '.', '-' and '_'.", text=host('{name: "host\\n1"}')),
+    Case(HOST, "host `{name: \"host\\0\"}`", "`hosts[].name`",
+         "Topology file '{path}', host #1: 'name' contains a NUL character at character 5; "
+         "names use only ASCII letters, digits, '.', '-' and '_'.", text=host('{name: "host\\0"}')),
+    Case(HOST, "host `{name: \"host\\t1\"}`", "`hosts[].name`",
+         "Topology file '{path}', host #1: 'name' contains a tab at character 5; names use "
+         "only ASCII letters, digits, '.', '-' and '_'.", text=host('{name: "host\\t1"}')),
+    Case(HOST, "host `{name: 'host1,host2'}`", "`hosts[].name`",
+         "Topology file '{path}', host #1: 'name' contains a comma at character 6; names use "
+         "only ASCII letters, digits, '.', '-' and '_'.", text=host("{name: 'host1,host2'}")),
+    Case(HOST, "host `{name: host 1}`", "`hosts[].name`",
+         "Topology file '{path}', host #1: 'name' contains a space at character 5; names use "
+         "only ASCII letters, digits, '.', '-' and '_'.", text=host("{name: host 1}")),
+    Case(HOST, "host `{name: host=1}` (would split a Robot named argument)", "`hosts[].name`",
+         "Topology file '{path}', host #1: 'name' contains an equals sign (=) at character 5; "
+         "names use only ASCII letters, digits, '.', '-' and '_'.", text=host("{name: host=1}")),
+    Case(HOST, "host `{name: \"host'1\"}`", "`hosts[].name`",
+         "Topology file '{path}', host #1: 'name' contains a quote (') at character 5; names use "
+         "only ASCII letters, digits, '.', '-' and '_'.", text=host("{name: \"host'1\"}")),
+    Case(HOST, "host `{name: rack/host1}`", "`hosts[].name`",
+         "Topology file '{path}', host #1: 'name' contains the character '/' at character 5; "
+         "names use only ASCII letters, digits, '.', '-' and '_'.",
+         text=host("{name: rack/host1}")),
+    Case(HOST, "host `{name: ｈｏｓｔ１}` (fullwidth: NFKC makes it host1)", "`hosts[].name`",
+         "Topology file '{path}', host #1: 'name' contains the non-ASCII character 'ｈ' "
+         "(U+FF48) at character 1; names use only ASCII letters, digits, '.', '-' and '_'.",
+         text=host("{name: ｈｏｓｔ１}")),
+    Case(HOST, "host `{name: \"cafe\\u0301\"}` (NFD: NFC makes it café)", "`hosts[].name`",
+         "Topology file '{path}', host #1: 'name' contains the combining character U+0301 at "
+         "character 5; names use only ASCII letters, digits, '.', '-' and '_'.",
+         text=host('{name: "cafe\\u0301"}')),
+    Case(HOST, "host `{name: \"host\\u200b1\"}` (a zero-width space)", "`hosts[].name`",
+         "Topology file '{path}', host #1: 'name' contains the invisible character U+200B at "
+         "character 5; names use only ASCII letters, digits, '.', '-' and '_'.",
+         text=host('{name: "host\\u200b1"}')),
+    Case(HOST, "host `{name: -host1}`", "`hosts[].name`",
+         "Topology file '{path}', host #1: 'name' starts with '-'; a name starts with an ASCII "
+         "letter or digit.", text=host("{name: -host1}")),
+    Case(HOST, "host `{name: .hidden}`", "`hosts[].name`",
+         "Topology file '{path}', host #1: 'name' starts with '.'; a name starts with an ASCII "
+         "letter or digit.", text=host("{name: .hidden}")),
+    Case(HOST, "a host name of 256 characters", "`hosts[].name`",
+         "Topology file '{path}', host #1: 'name' is 256 characters long; at most 255 are "
+         "allowed.", text=host("{name: " + "h" * 256 + "}")),
+    Case(HOST, "hosts `host1` and `host1`", "`hosts[].name`",
+         "Topology file '{path}': host 'host1' is defined twice, as hosts #1 and #2.",
+         text="hosts: [{name: host1}, {name: host1}]\n"),
+    Case(HOST, "hosts `host1` and `HOST1`", "`hosts[].name`",
+         "Topology file '{path}': host 'HOST1' is defined twice, as hosts #1 ('host1') and #2; "
+         "host names ignore case, as DNS and Nova's database compare them.",
+         text="hosts: [{name: host1}, {name: HOST1}]\n"),
+    Case(HOST, "host `{name: h, cpus: 4}`", "host key",
+         "Topology file '{path}', host 'h': unknown key 'cpus'; valid keys: name, vcpus, "
+         "memory_mb, disk_gb, devices.", text=host("{name: h, cpus: 4}")),
+    Case(HOST, "host `{name: h, \"cp\\nus\": 4}`", "host key",
+         "Topology file '{path}', host 'h': unknown key 'cp\\nus'; valid keys: name, vcpus, "
+         "memory_mb, disk_gb, devices.", text=host('{name: h, "cp\\nus": 4}')),
+    Case(HOST, "host `{name: h, vcpus: 0}`", "`hosts[].vcpus`",
+         "Topology file '{path}', host 'h': 'vcpus' must be a whole number from 1 to "
+         "2147483647, got 0.", text=host("{name: h, vcpus: 0}")),
+    Case(HOST, "host `{name: h, vcpus: -1}`", "`hosts[].vcpus`",
+         "Topology file '{path}', host 'h': 'vcpus' must be a whole number from 1 to "
+         "2147483647, got -1.", text=host("{name: h, vcpus: -1}")),
+    Case(HOST, "host `{name: h, vcpus: 1.5}`", "`hosts[].vcpus`",
+         "Topology file '{path}', host 'h': 'vcpus' must be a whole number from 1 to "
+         "2147483647, got 1.5.", text=host("{name: h, vcpus: 1.5}")),
+    Case(HOST, "host `{name: h, vcpus: true}`", "`hosts[].vcpus`",
+         "Topology file '{path}', host 'h': 'vcpus' must be a whole number from 1 to "
+         "2147483647, got true.", text=host("{name: h, vcpus: true}")),
+    Case(HOST, "host `{name: h, vcpus: '2'}`", "`hosts[].vcpus`",
+         "Topology file '{path}', host 'h': 'vcpus' must be a whole number from 1 to "
+         "2147483647, got the text '2'.", text=host("{name: h, vcpus: '2'}")),
+    Case(HOST, "host `{name: h, vcpus: [2]}`", "`hosts[].vcpus`",
+         "Topology file '{path}', host 'h': 'vcpus' must be a whole number from 1 to "
+         "2147483647, got a list.", text=host("{name: h, vcpus: [2]}")),
+    Case(HOST, "host `{name: h, vcpus: {count: 2}}`", "`hosts[].vcpus`",
+         "Topology file '{path}', host 'h': 'vcpus' must be a whole number from 1 to "
+         "2147483647, got a mapping.", text=host("{name: h, vcpus: {count: 2}}")),
+    Case(HOST, "host `{name: h, vcpus: ~}`", "`hosts[].vcpus`",
+         "Topology file '{path}', host 'h': 'vcpus' must be a whole number from 1 to "
+         "2147483647, got nothing.", text=host("{name: h, vcpus: ~}")),
+    Case(HOST, "host `{name: h, vcpus: 2001-12-14}`", "`hosts[].vcpus`",
+         "Topology file '{path}', host 'h': 'vcpus' must be a whole number from 1 to "
+         "2147483647, got a date.", text=host("{name: h, vcpus: 2001-12-14}")),
+    Case(HOST, "host `{name: h, vcpus: 2001-12-14 21:59:43}`", "`hosts[].vcpus`",
+         "Topology file '{path}', host 'h': 'vcpus' must be a whole number from 1 to "
+         "2147483647, got a date and time.", text=host("{name: h, vcpus: 2001-12-14 21:59:43}")),
+    Case(HOST, "host `{name: h, vcpus: 2001-13-45}` (not a real date)", "`hosts[].vcpus`",
+         "Topology file '{path}', host 'h': 'vcpus' must be a whole number from 1 to "
+         "2147483647, got the text '2001-13-45'.", text=host("{name: h, vcpus: 2001-13-45}")),
+    Case(HOST, "host `{name: h, vcpus: .nan}`", "`hosts[].vcpus`",
+         "Topology file '{path}', host 'h': 'vcpus' must be a whole number from 1 to "
+         "2147483647, got not-a-number (.nan).", text=host("{name: h, vcpus: .nan}")),
+    Case(HOST, "host `{name: h, vcpus: .inf}`", "`hosts[].vcpus`",
+         "Topology file '{path}', host 'h': 'vcpus' must be a whole number from 1 to "
+         "2147483647, got infinity (.inf).", text=host("{name: h, vcpus: .inf}")),
+    Case(HOST, "host `{name: h, memory_mb: -.inf}`", "`hosts[].memory_mb`",
+         "Topology file '{path}', host 'h': 'memory_mb' must be a whole number from 0 to "
+         "2147483647, got minus infinity (-.inf).", text=host("{name: h, memory_mb: -.inf}")),
+    Case(HOST, "host `{name: h, memory_mb: 2147483648}` (past 32 bits)", "`hosts[].memory_mb`",
+         "Topology file '{path}', host 'h': 'memory_mb' must be a whole number from 0 to "
+         "2147483647, got 2147483648.", text=host("{name: h, memory_mb: 2147483648}")),
+    Case(HOST, "host `{name: h, memory_mb: -512}`", "`hosts[].memory_mb`",
+         "Topology file '{path}', host 'h': 'memory_mb' must be a whole number from 0 to "
+         "2147483647, got -512.", text=host("{name: h, memory_mb: -512}")),
+    Case(HOST, "host `{name: h, disk_gb: 18446744073709551616}` (past 64 bits)",
+         "`hosts[].disk_gb`",
+         "Topology file '{path}', host 'h': 'disk_gb' must be a whole number from 0 to "
+         "2147483647, got 18446744073709551616.",
+         text=host("{name: h, disk_gb: 18446744073709551616}")),
+    Case(HOST, "host `disk_gb` of 5,000 digits", "`hosts[].disk_gb`",
+         "Topology file '{path}', host 'h': 'disk_gb' must be a whole number from 0 to "
+         "2147483647, got a number with 5000 digits.",
+         text=host("{name: h, disk_gb: " + "9" * 5000 + "}")),
+    Case(HOST, "host `{name: h, disk_gb: 1 TB}`", "`hosts[].disk_gb`",
+         "Topology file '{path}', host 'h': 'disk_gb' must be a whole number from 0 to "
+         "2147483647, got the text '1 TB'.", text=host("{name: h, disk_gb: 1 TB}")),
+    Case(HOST, "host `{name: h, devices: lots}`", "`hosts[].devices`",
+         "Topology file '{path}', host 'h': 'devices' must be a list of devices or "
+         "'fake-driver', got the text 'lots'.", text=host("{name: h, devices: lots}")),
+    Case(HOST, "host `{name: h, devices: fake_driver}`", "`hosts[].devices`",
+         "Topology file '{path}', host 'h': 'devices' must be a list of devices or "
+         "'fake-driver', got the text 'fake_driver'.",
+         text=host("{name: h, devices: fake_driver}")),
+    Case(HOST, "host `{name: h, devices: 6}`", "`hosts[].devices`",
+         "Topology file '{path}', host 'h': 'devices' must be a list of devices or "
+         "'fake-driver', got 6.", text=host("{name: h, devices: 6}")),
+    Case(HOST, "host `{name: h, devices: ~}`", "`hosts[].devices`",
+         "Topology file '{path}', host 'h': 'devices' must be a list of devices or "
+         "'fake-driver', got nothing.", text=host("{name: h, devices: ~}")),
+    Case(HOST, f"host `{{name: h, devices: {PF}}}` (one device, not a list)", "`hosts[].devices`",
+         "Topology file '{path}', host 'h': 'devices' must be a list of devices or "
+         "'fake-driver', got a mapping.", text=host(f"{{name: h, devices: {PF}}}")),
+    # -- device fields
+    Case(DEVICE, "device `0000:81:00.1` (a bare address)", "`devices[]`",
+         "Topology file '{path}', host 'host1', device #2 must be a mapping of keys to values, "
+         "got the text '0000:81:00.1'.", text=device("0000:81:00.1")),
+    Case(DEVICE, "device `{dev_type: type-PCI}`", "`devices[].address`",
+         "Topology file '{path}', host 'host1', device #2: 'address' is required.",
+         text=device("{dev_type: type-PCI}")),
+    Case(DEVICE, "device `{address: 81:00.1, dev_type: type-PCI}`", "`devices[].address`",
+         "Topology file '{path}', host 'host1', device #2: 'address' must look like "
+         "0000:81:00.1 (domain:bus:slot.function, hexadecimal), got the text '81:00.1'.",
+         text=device("{address: 81:00.1, dev_type: type-PCI}")),
+    Case(DEVICE, "device `{address: 0000:8g:00.1, ...}`", "`devices[].address`",
+         "Topology file '{path}', host 'host1', device #2: 'address' must look like "
+         "0000:81:00.1 (domain:bus:slot.function, hexadecimal), got the text '0000:8g:00.1'.",
+         text=device("{address: 0000:8g:00.1, dev_type: type-PCI}")),
+    Case(DEVICE, "device `{address: 0000:81:00.8, ...}` (function past 7)", "`devices[].address`",
+         "Topology file '{path}', host 'host1', device #2: 'address' must look like "
+         "0000:81:00.1 (domain:bus:slot.function, hexadecimal), got the text '0000:81:00.8'.",
+         text=device("{address: 0000:81:00.8, dev_type: type-PCI}")),
+    Case(DEVICE, "device `{address: '0000:81:00.1 ', ...}` (a trailing space)",
+         "`devices[].address`",
+         "Topology file '{path}', host 'host1', device #2: 'address' must look like "
+         "0000:81:00.1 (domain:bus:slot.function, hexadecimal), got the text '0000:81:00.1 '.",
+         text=device("{address: '0000:81:00.1 ', dev_type: type-PCI}")),
+    Case(DEVICE, "device `{address: 12345, ...}`", "`devices[].address`",
+         "Topology file '{path}', host 'host1', device #2: 'address' must look like "
+         "0000:81:00.1 (domain:bus:slot.function, hexadecimal), got the text '12345'.",
+         text=device("{address: 12345, dev_type: type-PCI}")),
+    Case(DEVICE, "device `{address: [0000:81:00.1], ...}`", "`devices[].address`",
+         "Topology file '{path}', host 'host1', device #2: 'address' must look like "
+         "0000:81:00.1 (domain:bus:slot.function, hexadecimal), got a list.",
+         text=device("{address: [0000:81:00.1], dev_type: type-PCI}")),
+    Case(DEVICE, "device `0000:81:00.0` again", "`devices[].address`",
+         "Topology file '{path}', host 'host1': device '0000:81:00.0' is defined twice, as "
+         "devices #1 and #2.", text=device(PF)),
+    Case(DEVICE, "devices `0000:81:0a.0` and `0000:81:0A.0`", "`devices[].address`",
+         "Topology file '{path}', host 'host1': device '0000:81:0A.0' is defined twice, as "
+         "devices #1 ('0000:81:0a.0') and #2; addresses are hexadecimal, so case does not "
+         "matter.", text="hosts:\n  - name: host1\n    devices:\n"
+         "      - {address: 0000:81:0a.0, dev_type: type-PCI}\n"
+         "      - {address: 0000:81:0A.0, dev_type: type-PCI}\n"),
+    Case(DEVICE, "device `{address: 0000:81:00.1}`", "`devices[].dev_type`",
+         "Topology file '{path}', host 'host1', device '0000:81:00.1': 'dev_type' is required.",
+         text=device("{address: 0000:81:00.1}")),
+    Case(DEVICE, "device `{..., dev_type: type-GPU}`", "`devices[].dev_type`",
+         "Topology file '{path}', host 'host1', device '0000:81:00.1': 'dev_type' 'type-GPU' is "
+         "unknown; valid: type-PCI, type-PF, type-VF, vdpa.",
+         text=device("{address: 0000:81:00.1, dev_type: type-GPU}")),
+    Case(DEVICE, "device `{..., dev_type: TYPE-PF}`", "`devices[].dev_type`",
+         "Topology file '{path}', host 'host1', device '0000:81:00.1': 'dev_type' 'TYPE-PF' is "
+         "unknown; valid: type-PCI, type-PF, type-VF, vdpa.",
+         text=device("{address: 0000:81:00.1, dev_type: TYPE-PF}")),
+    Case(DEVICE, "device `{..., dev_type: [type-PF]}`", "`devices[].dev_type`",
+         "Topology file '{path}', host 'host1', device '0000:81:00.1': 'dev_type' a list is "
+         "unknown; valid: type-PCI, type-PF, type-VF, vdpa.",
+         text=device("{address: 0000:81:00.1, dev_type: [type-PF]}")),
+    Case(DEVICE, "device `{..., dev_type: type-VF}` without `parent`", "`devices[].parent`",
+         "Topology file '{path}', host 'host1', device '0000:81:00.1': a type-VF needs 'parent', "
+         "the address of its PF.", text=device("{address: 0000:81:00.1, dev_type: type-VF}")),
+    Case(DEVICE, "device `{..., dev_type: type-VF, parent: 0000:09:00.0}`", "`devices[].parent`",
+         "Topology file '{path}', host 'host1', device '0000:81:00.1': 'parent' '0000:09:00.0' "
+         "is not a type-PF on this host; PFs here: 0000:81:00.0.",
+         text=device("{address: 0000:81:00.1, dev_type: type-VF, parent: 0000:09:00.0}")),
+    Case(DEVICE, "device `{..., dev_type: type-VF, parent: pf0}`", "`devices[].parent`",
+         "Topology file '{path}', host 'host1', device '0000:81:00.1': 'parent' must look like "
+         "0000:81:00.1 (domain:bus:slot.function, hexadecimal), got the text 'pf0'.",
+         text=device("{address: 0000:81:00.1, dev_type: type-VF, parent: pf0}")),
+    Case(DEVICE, "device `{..., dev_type: type-PCI, parent: 0000:81:00.0}`", "`devices[].parent`",
+         "Topology file '{path}', host 'host1', device '0000:81:00.1': only a type-VF has a "
+         "'parent', but this is a type-PCI.",
+         text=device("{address: 0000:81:00.1, dev_type: type-PCI, parent: 0000:81:00.0}")),
+    Case(DEVICE, "device `{..., numa_node: -1}`", "`devices[].numa_node`",
+         "Topology file '{path}', host 'host1', device '0000:81:00.1': 'numa_node' must be a "
+         "whole number from 0 to 1023, got -1.",
+         text=device("{address: 0000:81:00.1, dev_type: type-PCI, numa_node: -1}")),
+    Case(DEVICE, "device `{..., numa_node: 1024}`", "`devices[].numa_node`",
+         "Topology file '{path}', host 'host1', device '0000:81:00.1': 'numa_node' must be a "
+         "whole number from 0 to 1023, got 1024.",
+         text=device("{address: 0000:81:00.1, dev_type: type-PCI, numa_node: 1024}")),
+    Case(DEVICE, "device `{..., numa_node: 0.5}`", "`devices[].numa_node`",
+         "Topology file '{path}', host 'host1', device '0000:81:00.1': 'numa_node' must be a "
+         "whole number from 0 to 1023, got 0.5.",
+         text=device("{address: 0000:81:00.1, dev_type: type-PCI, numa_node: 0.5}")),
+    Case(DEVICE, "device `{..., numa_node: zero}`", "`devices[].numa_node`",
+         "Topology file '{path}', host 'host1', device '0000:81:00.1': 'numa_node' must be a "
+         "whole number from 0 to 1023, got the text 'zero'.",
+         text=device("{address: 0000:81:00.1, dev_type: type-PCI, numa_node: zero}")),
+    Case(DEVICE, "device `{..., remote_managed: 'yes'}`", "`devices[].remote_managed`",
+         "Topology file '{path}', host 'host1', device '0000:81:00.1': 'remote_managed' must be "
+         "true or false, got the text 'yes'.",
+         text=device("{address: 0000:81:00.1, dev_type: type-PCI, remote_managed: 'yes'}")),
+    Case(DEVICE, "device `{..., remote_managed: 1}`", "`devices[].remote_managed`",
+         "Topology file '{path}', host 'host1', device '0000:81:00.1': 'remote_managed' must be "
+         "true or false, got 1.",
+         text=device("{address: 0000:81:00.1, dev_type: type-PCI, remote_managed: 1}")),
+    Case(DEVICE, "device `{..., physnet: physnet9}`", "`devices[].physnet`",
+         "Topology file '{path}', host 'host1', device '0000:81:00.1': physnet 'physnet9' "
+         "belongs to no network; physnets of the networks: physnet1, physnet2.",
+         text=device("{address: 0000:81:00.1, dev_type: type-PCI, physnet: physnet9}")),
+    Case(DEVICE, "device `{..., physnet: 'physnet1,physnet2'}`", "`devices[].physnet`",
+         "Topology file '{path}', host 'host1', device '0000:81:00.1': 'physnet' contains a "
+         "comma at character 9; names use only ASCII letters, digits, '.', '-' and '_'.",
+         text=device("{address: 0000:81:00.1, dev_type: type-PCI, physnet: 'physnet1,physnet2'}")),
+    Case(DEVICE, "device `{..., physnet: ''}`", "`devices[].physnet`",
+         "Topology file '{path}', host 'host1', device '0000:81:00.1': 'physnet' must be a "
+         "non-empty string, got empty text.",
+         text=device("{address: 0000:81:00.1, dev_type: type-PCI, physnet: ''}")),
+    Case(DEVICE, "device `{..., vendor_id: \"80\\n86\"}`", "`devices[].vendor_id`",
+         "Topology file '{path}', host 'host1', device '0000:81:00.1': 'vendor_id' contains a "
+         "newline at character 3; use printable characters only.",
+         text=device('{address: 0000:81:00.1, dev_type: type-PCI, vendor_id: "80\\n86"}')),
+    Case(DEVICE, "device `{..., product_id: [154c]}`", "`devices[].product_id`",
+         "Topology file '{path}', host 'host1', device '0000:81:00.1': 'product_id' must be a "
+         "non-empty string, got a list.",
+         text=device("{address: 0000:81:00.1, dev_type: type-PCI, product_id: [154c]}")),
+    Case(DEVICE, "device `{..., parent_ifname: ' ens1'}`", "`devices[].parent_ifname`",
+         "Topology file '{path}', host 'host1', device '0000:81:00.1': 'parent_ifname' starts "
+         "or ends with a space, got the text ' ens1'.",
+         text=device("{address: 0000:81:00.1, dev_type: type-PCI, parent_ifname: ' ens1'}")),
+    Case(DEVICE, "device `{..., numa: 1}`", "device key",
+         "Topology file '{path}', host 'host1', device '0000:81:00.1': unknown key 'numa'; valid "
+         "keys: address, dev_type, parent, vendor_id, product_id, physnet, numa_node, "
+         "parent_ifname, remote_managed.",
+         text=device("{address: 0000:81:00.1, dev_type: type-PCI, numa: 1}")),
+    # -- network fields
+    Case(NETWORK, "network `network_1` (a bare name)", "`networks[]`",
+         "Topology file '{path}', network #2 must be a mapping of keys to values, got the text "
+         "'network_1'.", text=network("network_1")),
+    Case(NETWORK, "network `{physnet: physnet1}`", "`networks[].name`",
+         "Topology file '{path}', network #2: 'name' is required.",
+         text=network("{physnet: physnet1}")),
+    Case(NETWORK, "network `{name: private net}`", "`networks[].name`",
+         "Topology file '{path}', network #2: 'name' contains a space at character 8; names "
+         "use only ASCII letters, digits, '.', '-' and '_'.",
+         text=network("{name: private net}")),
+    Case(NETWORK, "network `{name: network_2}` again", "`networks[].name`",
+         "Topology file '{path}': network 'network_2' is defined twice, as networks #1 and #2.",
+         text=network("{name: network_2}")),
+    Case(NETWORK, "network `{name: Network_2}`", "`networks[].name`",
+         "Topology file '{path}': network 'Network_2' is defined twice, as networks #1 "
+         "('network_2') and #2; network names ignore case, so that no two look alike in "
+         "messages.", text=network("{name: Network_2}")),
+    Case(NETWORK, "network `{name: n1, physnet: [physnet1]}`", "`networks[].physnet`",
+         "Topology file '{path}', network 'n1': 'physnet' must be a non-empty string, got a "
+         "list.", text=network("{name: n1, physnet: [physnet1]}")),
+    Case(NETWORK, "network `{name: n1, physnet: \"phys\\rnet1\"}`", "`networks[].physnet`",
+         "Topology file '{path}', network 'n1': 'physnet' contains a carriage return at "
+         "character 5; names use only ASCII letters, digits, '.', '-' and '_'.",
+         text=network('{name: n1, physnet: "phys\\rnet1"}')),
+    Case(NETWORK, "network `{name: n1, vlan: 7}`", "network key",
+         "Topology file '{path}', network 'n1': unknown key 'vlan'; valid keys: name, physnet.",
+         text=network("{name: n1, vlan: 7}")),
+    # -- flavor fields
+    Case(FLAVOR, "`flavor: {ram: 4}`", "flavor key",
+         "Topology file '{path}', flavor: unknown key 'ram'; valid keys: name, vcpus, "
+         "memory_mb, disk_gb.", text=flavor("{ram: 4}")),
+    Case(FLAVOR, "`flavor: {vcpus: 0}`", "`flavor.vcpus`",
+         "Topology file '{path}', flavor: 'vcpus' must be a whole number from 1 to 2147483647, "
+         "got 0.", text=flavor("{vcpus: 0}")),
+    Case(FLAVOR, "`flavor: {memory_mb: -1}`", "`flavor.memory_mb`",
+         "Topology file '{path}', flavor: 'memory_mb' must be a whole number from 0 to "
+         "2147483647, got -1.", text=flavor("{memory_mb: -1}")),
+    Case(FLAVOR, "`flavor: {disk_gb: false}`", "`flavor.disk_gb`",
+         "Topology file '{path}', flavor: 'disk_gb' must be a whole number from 0 to "
+         "2147483647, got false.", text=flavor("{disk_gb: false}")),
+    Case(FLAVOR, "`flavor: {name: ''}`", "`flavor.name`",
+         "Topology file '{path}', flavor: 'name' must be a non-empty string, got empty text.",
+         text=flavor("{name: ''}")),
+    Case(FLAVOR, "`flavor: {name: \"m1\\tsmall\"}`", "`flavor.name`",
+         "Topology file '{path}', flavor: 'name' contains a tab at character 3; use printable "
+         "characters only.", text=flavor('{name: "m1\\tsmall"}')),
+    Case(FLAVOR, "`flavor: {name: 'm1.small '}`", "`flavor.name`",
+         "Topology file '{path}', flavor: 'name' starts or ends with a space, got the text "
+         "'m1.small '.", text=flavor("{name: 'm1.small '}")),
+    # -- names read as typed (accepted)
+    Case(TEXT, "host `{name: 0x1f}` (YAML 1.1: the number 31)", "`hosts[].name`",
+         "accepted: host '0x1f'", text=host("{name: 0x1f}"), loads=host_name),
+    Case(TEXT, "host `{name: 0o17}` (YAML 1.1: octal 15)", "`hosts[].name`",
+         "accepted: host '0o17'", text=host("{name: 0o17}"), loads=host_name),
+    Case(TEXT, "host `{name: 017}` (YAML 1.1: octal 15)", "`hosts[].name`",
+         "accepted: host '017'", text=host("{name: 017}"), loads=host_name),
+    Case(TEXT, "host `{name: 1e3}`", "`hosts[].name`",
+         "accepted: host '1e3'", text=host("{name: 1e3}"), loads=host_name),
+    Case(TEXT, "host `{name: 1_000}` (YAML 1.1: 1000)", "`hosts[].name`",
+         "accepted: host '1_000'", text=host("{name: 1_000}"), loads=host_name),
+    Case(TEXT, "host `{name: 1.10}` (YAML 1.1: the float 1.1)", "`hosts[].name`",
+         "accepted: host '1.10'", text=host("{name: 1.10}"), loads=host_name),
+    Case(TEXT, "host `{name: yes}` (YAML 1.1: true)", "`hosts[].name`",
+         "accepted: host 'yes'", text=host("{name: yes}"), loads=host_name),
+    Case(TEXT, "host `{name: 2001-12-14}` (YAML 1.1: a date)", "`hosts[].name`",
+         "accepted: host '2001-12-14'", text=host("{name: 2001-12-14}"), loads=host_name),
+    Case(TEXT, "device `{address: 0000:81:00.1}` unquoted (YAML 1.1: base 60)",
+         "`devices[].address`", "accepted: device '0000:81:00.1'",
+         text=device("{address: 0000:81:00.1, dev_type: type-PCI}"),
+         loads=lambda t: t.hosts[0].devices[1].address),
+    Case(TEXT, "device `{address: 0000:81:0A.1}`", "`devices[].address`",
+         "accepted: device '0000:81:0a.1', as Nova stores it",
+         text=device("{address: 0000:81:0A.1, dev_type: type-PCI}"),
+         loads=lambda t: t.hosts[0].devices[1].address),
+    # -- size limits
+    Case(LIMIT, "10,001 hosts (aliases of one)", "`hosts`",
+         "Topology file '{path}': 'hosts' lists 10001 hosts; at most 10000 are allowed in one "
+         "topology.", text=aliased_hosts(10_001)),
+    Case(LIMIT, "1,001 networks (aliases of one)", "`networks`",
+         "Topology file '{path}': 'networks' lists 1001 networks; at most 1000 are allowed in "
+         "one topology.", text=aliased_networks(1_001)),
+    Case(LIMIT, "100,001 devices on one host (aliases of one)", "`hosts[].devices`",
+         "Topology file '{path}', host 'host1': 'devices' brings the topology to 100001 devices; "
+         "at most 100000 are allowed in one topology.", text=aliased_devices(100_001)),
+    Case(LIMIT, "a million devices in a Python list", "`hosts[].devices`",
+         "Topology mapping, host 'h': 'devices' brings the topology to 1000000 devices; at most "
+         "100000 are allowed in one topology.",
+         data={"hosts": [{"name": "h", "devices": [{"address": "0000:81:00.0"}] * 1_000_000}]}),
+    # -- Python mappings
+    Case(PYTHON, "`{'name': b'host1'}`", "`hosts[].name`",
+         "Topology mapping, host #1: 'name' must be a non-empty string, got binary data.",
+         data={"hosts": [{"name": b"host1"}]}),
+    Case(PYTHON, "`{'name': 31}`", "`hosts[].name`",
+         "Topology mapping, host #1: 'name' must be a non-empty string, got 31.",
+         data={"hosts": [{"name": 31}]}),
+    Case(PYTHON, "`{'vcpus': datetime.date(2001, 12, 14)}`", "`hosts[].vcpus`",
+         "Topology mapping, host 'h': 'vcpus' must be a whole number from 1 to 2147483647, got "
+         "a date.", data={"hosts": [{"name": "h", "vcpus": datetime.date(2001, 12, 14)}]}),
+    Case(PYTHON, "`{'vcpus': float('nan')}`", "`hosts[].vcpus`",
+         "Topology mapping, host 'h': 'vcpus' must be a whole number from 1 to 2147483647, got "
+         "not-a-number (.nan).", data={"hosts": [{"name": "h", "vcpus": float("nan")}]}),
+    Case(PYTHON, "`{'vcpus': 2**100}`", "`hosts[].vcpus`",
+         "Topology mapping, host 'h': 'vcpus' must be a whole number from 1 to 2147483647, got "
+         "1267650600228229401496703205376.", data={"hosts": [{"name": "h", "vcpus": 2**100}]}),
+    Case(PYTHON, "`{'hosts': {'h'}}` (a set)", "`hosts`",
+         "Topology mapping: 'hosts' must be a non-empty list of hosts, got a set.",
+         data={"hosts": {"h"}}),
+    Case(PYTHON, "`{1: 'host1'}`", "top-level key",
+         "Topology mapping: keys must be strings, got 1 as a key.", data={1: "host1"}),
+    Case(PYTHON, "`{'hosts': [{'name': 'h', 'devices': object()}]}`", "`hosts[].devices`",
+         "Topology mapping, host 'h': 'devices' must be a list of devices or 'fake-driver', got "
+         "a value that is not text, a number, a list or a mapping.",
+         data={"hosts": [{"name": "h", "devices": object()}]}),
+]  # fmt: skip
+
+# What a message must never show: Python's own words for values and errors.
+PYTHON_WORDS = re.compile(
+    r"Error|Exception|Traceback|\bNone\b|\bTrue\b|\bFalse\b|datetime|(?<![*&])\bb'|(?<!\.)\b(nan|inf)\b"
+    r"|<\w+|0x[0-9a-f]{6,}|\blist\(|(?<!!)\b(dict|str|int)\b"
+)
+
+
+def run(case: Case, tmp_path: Path) -> tuple[str | None, Topology | None]:
+    """The message a case gives (or None), and the topology when it loads."""
+    try:
+        if case.data is not None:
+            return None, topology_from_mapping(case.data)
+        if case.make is not None:
+            path = case.make(tmp_path)
+        else:
+            path = tmp_path / case.name
+            if isinstance(case.text, bytes):
+                path.write_bytes(case.text)
+            elif case.text is not None:
+                path.write_text(case.text, encoding="utf-8")
+        return None, load_topology(path)
+    except TopologyError as error:
+        return str(error), None
+
+
+@pytest.mark.parametrize("case", CASES, ids=[case.id(n) for n, case in enumerate(CASES, 1)])
+def test_bad_input_gives_its_one_sentence(case: Case, tmp_path: Path) -> None:
+    if case.make is unreadable and os.geteuid() == 0:
+        pytest.skip("root reads any file")
+    message, topology = run(case, tmp_path)
+    if case.loads is not None:
+        assert message is None, message
+        assert case.message.startswith("accepted: ")
+        assert f"'{case.loads(topology)}'" in case.message  # type: ignore[arg-type]
+        return
+    assert message is not None, "loaded, but should have been refused"
+    assert message == case.message.replace("{path}", str(tmp_path / case.name))
+    assert "\n" not in message
+    assert message.endswith(".")
+    assert not PYTHON_WORDS.search(message.replace(str(tmp_path), "")), message
+
+
+def test_the_docs_table_lists_every_case() -> None:
+    text = DOC.read_text(encoding="utf-8")
+    assert f"{BEGIN}\n{table()}{END}" in text, (
+        "docs/bad-input.md is out of date: run python tests/cluster/test_topology_bad_input.py"
+    )
+
+
+def test_at_least_80_rows() -> None:
+    assert len(CASES) >= 80
+    assert len({(case.shown, case.field) for case in CASES}) == len(CASES)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [laughs(9), merge_laughs(9), "hosts: " + "[" * 100_000 + "]" * 100_000 + "\n"],
+    ids=["billion-laughs", "merge-laughs", "deep-nesting"],
+)
+def test_hostile_yaml_is_refused_in_little_memory(tmp_path: Path, text: str) -> None:
+    path = tmp_path / "bomb.yaml"
+    path.write_text(text, encoding="utf-8")
+    tracemalloc.start()
+    try:
+        with pytest.raises(TopologyError):
+            load_topology(path)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert peak < 8 * 1024 * 1024  # the file is read whole (< 1 MB); nothing else may grow
+
+
+def test_a_hundred_thousand_devices_load(tmp_path: Path) -> None:
+    # Validation is linear: a dict of addresses per host, a set of PFs.
+    lines = ["hosts:"]
+    for index in range(10):
+        lines.append(f"  - name: host{index}\n    devices:")
+        lines += [
+            f"      - {{address: '0000:{bus:02x}:{slot:02x}.{function}', dev_type: type-PCI}}"
+            for bus in range(40) for slot in range(32) for function in range(8)
+        ][:10_000]  # fmt: skip
+    path = tmp_path / "big.yaml"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    topology = load_topology(path)
+    assert sum(len(spec.devices) for spec in topology.hosts) == 100_000
+
+
+def cell(text: str) -> str:
+    return text.replace("|", "\\|")
+
+
+def table() -> str:
+    """The Markdown sections of docs/bad-input.md, one table per category."""
+    out: list[str] = []
+    for category, rule in RULES.items():
+        rows = [case for case in CASES if case.category == category]
+        out += [f"### {category}", "", rule, "", "| input | field | message |", "|---|---|---|"]
+        for case in rows:
+            message = case.message.replace("{path}", case.name)
+            shown = message if case.loads else f"`{message}`"
+            out.append(f"| {cell(case.shown)} | {cell(case.field)} | {cell(shown)} |")
+        out.append("")
+    return "\n".join(out)
+
+
+if __name__ == "__main__":
+    text = DOC.read_text(encoding="utf-8")
+    head, rest = text.split(BEGIN)
+    _, tail = rest.split(END)
+    DOC.write_text(f"{head}{BEGIN}\n{table()}{END}{tail}", encoding="utf-8")
+    sys.stdout.write(f"{DOC}: {len(CASES)} cases\n")
