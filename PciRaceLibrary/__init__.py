@@ -6,11 +6,12 @@ from datetime import timedelta
 from typing import Any
 
 from robot.api import logger
+from robot.utils import secs_to_timestr
 from robotlibcore import DynamicCore
 
 from .cluster import Cluster, operations
 from .cluster.variants import VARIANTS
-from .errors import ApiRefused
+from .errors import ApiRefused, InvalidArgument
 from .keywords import (
     CheckKeywords,
     ClusterKeywords,
@@ -20,6 +21,7 @@ from .keywords import (
     ReportKeywords,
     ServerKeywords,
 )
+from .keywords.arguments import CONVERTERS, Invalid, refuse_invalid
 from .report import bounded_state, render_state, render_timeline
 from .scopes import ClusterScopes
 from .sim import Kernel
@@ -231,11 +233,30 @@ def _variants_table() -> str:
     )
 
 
+def _import_error(timeout: object, guard: object) -> str | None:
+    """Why the library's import arguments are unusable, or None."""
+    for name, value in (("timeout", timeout), ("guard", guard)):
+        if isinstance(value, Invalid):
+            return value.sentence(f"Library argument '{name}'")
+        if not isinstance(value, timedelta):
+            return f"Library argument '{name}' must be a time such as '30 s'."
+    assert isinstance(timeout, timedelta)
+    assert isinstance(guard, timedelta)
+    if timeout.total_seconds() < 0 or guard.total_seconds() <= 0:
+        return (
+            "Library arguments 'timeout' and 'guard' must be positive times, got "
+            f"{secs_to_timestr(timeout.total_seconds())} and "
+            f"{secs_to_timestr(guard.total_seconds())}."
+        )
+    return None
+
+
 class PciRaceLibrary(DynamicCore):
     ROBOT_LIBRARY_SCOPE = "SUITE"
     ROBOT_LIBRARY_VERSION = __version__
     ROBOT_LIBRARY_DOC_FORMAT = "ROBOT"
     ROBOT_LISTENER_API_VERSION = 3
+    ROBOT_LIBRARY_CONVERTERS = CONVERTERS  # one sentence for what does not convert
 
     def __init__(
         self, timeout: timedelta = timedelta(minutes=1), guard: timedelta = timedelta(seconds=30)
@@ -245,10 +266,11 @@ class PciRaceLibrary(DynamicCore):
 
         | Library | PciRaceLibrary | timeout=2 min | guard=10 s |
         """
-        if timeout.total_seconds() < 0 or guard.total_seconds() <= 0:
-            raise ValueError("Library arguments 'timeout' and 'guard' must be positive.")
-        self.default_timeout = timeout.total_seconds()
-        self.guard_seconds = guard.total_seconds()
+        # A bad import argument fails every keyword with one sentence; raised
+        # here, Robot would print a traceback and fail the whole run.
+        self.import_error = _import_error(timeout, guard)
+        self.default_timeout = 60.0 if self.import_error else timeout.total_seconds()
+        self.guard_seconds = 30.0 if self.import_error else guard.total_seconds()
         self.scopes = ClusterScopes()
         self.suite_clusters: set[str] = set()
         self.quiet = False  # exploring: no failure context per schedule
@@ -316,6 +338,11 @@ class PciRaceLibrary(DynamicCore):
         return DynamicCore.get_keyword_documentation(self, name)
 
     def run_keyword(self, name: str, args: tuple, kwargs: dict | None = None) -> Any:
+        if self.import_error:
+            raise InvalidArgument(self.import_error)
+        refused = refuse_invalid(self.get_keyword_arguments(name), args, kwargs or {})
+        if refused is not None:
+            raise InvalidArgument(refused)  # before anything runs or changes
         self._journal_step(name, args, kwargs or {})
         try:
             return DynamicCore.run_keyword(self, name, args, kwargs)

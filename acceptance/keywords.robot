@@ -79,7 +79,7 @@ Create Server
     ...    Create Server    web2    network=net9
     VAR    ${baremetal} =    baremetal    # a variable, so that --dryrun does not convert it
     Run Keyword And Expect Error
-    ...    GLOB:ValueError: Argument 'vnic_type' got value 'baremetal' that cannot be converted to *
+    ...    Argument 'vnic_type' must be one of 'normal', 'direct', 'macvtap', 'direct-physical', got 'baremetal'.
     ...    Create Server
     ...    web3
     ...    vnic_type=${baremetal}
@@ -237,7 +237,7 @@ Delays Are Robot Time Strings
     Force Down Compute Service    host1
     VAR    ${soon} =    soon    # a variable, so that --dryrun does not convert it
     Run Keyword And Expect Error
-    ...    ValueError: Argument 'delays' got value 'soon' that cannot be converted to timedelta: Invalid time string 'soon'.
+    ...    Delay 'rebuild' must be a time such as '2 s', '500 ms' or '1 min 30 s', got 'soon'.
     ...    Evacuate Server With Direct Port
     ...    vm1
     ...    rebuild=${soon}

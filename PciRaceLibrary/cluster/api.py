@@ -19,6 +19,8 @@ from .network import pci_request_for_port, unbind_ports
 from .objects import DELETED, DELETING, REBUILDING, Flavor, Instance, Migration, Port
 from .services import Services
 
+MAX_NAME = 255
+
 
 def check_host(services: Services, host: str) -> str:
     """Raises UnknownName unless ``host`` is a compute host of the cluster."""
@@ -26,6 +28,17 @@ def check_host(services: Services, host: str) -> str:
     if host not in known:
         raise UnknownName(f"No host '{host}'. Known hosts: {', '.join(known)}.")
     return host
+
+
+def check_server_name(name: str) -> None:
+    """Nova's API schema for a server name: 1 to 255 printable characters,
+    no leading or trailing blank (400 Bad Request otherwise)."""
+    if not name or len(name) > MAX_NAME or not name.isprintable() or name != name.strip():
+        shown = "".join(c if c.isprintable() else f"\\x{ord(c):02x}" for c in name[:40])
+        raise ApiRefused(
+            f"Cannot create a server named '{shown}': Nova's API takes 1 to {MAX_NAME} "
+            "printable characters without leading or trailing blanks (400)."
+        )
 
 
 # -- create -----------------------------------------------------------------------------
@@ -41,6 +54,7 @@ def check_create(
     """Refuses what ``POST /servers`` refuses: a taken name, an unknown host
     or network."""
     db = services.context.db
+    check_server_name(name)
     uuid = db.names.get(name)
     if uuid is not None and not db.instances[uuid].deleted:
         raise ApiRefused(f"Cannot create '{name}': a server with that name exists.")

@@ -40,6 +40,14 @@ MIGRATING = "migrating"
 REBUILD_STATES = (REBUILDING, REBUILD_BLOCK_DEVICE_MAPPING, REBUILD_SPAWNING)
 RESIZING_STATES = (RESIZE_PREP, RESIZE_MIGRATING, RESIZE_MIGRATED, RESIZE_FINISH)
 
+# Every status a migration record takes (nova/objects/migration.py and the
+# compute manager): evacuations, resizes and cold migrations, live migrations.
+MIGRATION_STATUSES = (
+    "accepted", "pre-migrating", "migrating", "post-migrating", "finished", "confirming",
+    "confirmed", "reverting", "reverted", "done", "completed", "failed", "error",
+    "cancelled", "queued", "preparing", "running",
+)  # fmt: skip
+
 # Migration statuses that are over for the audit (today). 2020 also had "error".
 FINISHED_MIGRATION_STATUSES = frozenset(
     {"confirmed", "reverted", "failed", "completed", "cancelled", "done"}

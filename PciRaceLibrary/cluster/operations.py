@@ -30,6 +30,7 @@ from . import api, service
 from .objects import ACTIVE, ERROR, STOPPED, Instance
 
 SERVER = "server"
+CLOCK_RESOLUTION = 0.001  # seconds: the journal shows milliseconds
 HOST = "host"
 Subject = Literal["server", "host"]
 Target = Any  # an Instance (a copy of the row) for server operations, a host name otherwise
@@ -98,8 +99,15 @@ class Operation:
         valid ones) and InvalidArgument for a negative or infinite delay.
         """
         resolved: dict[PointPass, float] = {}
+        given: dict[PointPass, str] = {}
         for name, seconds in delays.items():
             where = parse_point_pass(name, self.unique_points, f"operation '{self.name}'")
+            if where in given:
+                raise InvalidArgument(
+                    f"Delays '{given[where]}' and '{name}' name the same point, {where}; "
+                    "give it once."
+                )
+            given[where] = name
             resolved[where] = check_delay(name, seconds)
         return resolved
 
@@ -190,6 +198,11 @@ def check_delay(name: str, seconds: float) -> float:
         raise InvalidArgument(f"Delay '{name}' must be a finite time, got {seconds}.")
     if seconds < 0:
         raise InvalidArgument(f"Delay '{name}' cannot be negative: {seconds:g} seconds.")
+    if 0 < seconds < CLOCK_RESOLUTION:
+        raise InvalidArgument(
+            f"Delay '{name}' of {seconds:g} seconds is below the clock's resolution; "
+            "give 0 or at least 1 ms."
+        )
     return float(seconds)
 
 

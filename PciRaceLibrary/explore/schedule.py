@@ -20,6 +20,9 @@ from collections.abc import Sequence
 from ..errors import ReplayError
 
 PREFIX = "PCR1"
+# No scenario of the model has this many choice points; a larger position is
+# a typing error, refused before it can cost memory.
+MAX_POSITION = 1_000_000
 _TOKEN = re.compile(r"PCR1:((?:\d+=\d+(?:,\d+=\d+)*)?):([0-9a-f]{4})")
 
 
@@ -68,6 +71,11 @@ def decode(token: str) -> tuple[int, ...]:
     choices: dict[int, int] = {}
     for pair in filter(None, pairs.split(",")):
         position, choice = (int(part) for part in pair.split("="))
+        if position >= MAX_POSITION:
+            raise ReplayError(
+                f"Replay token '{token}' preempts at choice point {position}; no scenario "
+                f"has more than {MAX_POSITION} choice points."
+            )
         if choice == 0:
             raise ReplayError(
                 f"Replay token '{token}' gives choice 0 at position {position}; a token "

@@ -5,6 +5,7 @@ from __future__ import annotations
 from robot.api import logger
 from robot.api.deco import keyword
 
+from ..cluster.objects import MIGRATION_STATUSES
 from ..errors import InvalidArgument
 from ._base import LibraryComponent
 
@@ -22,6 +23,7 @@ class CheckKeywords(LibraryComponent):
 
         | `PCI Allocation On Host Should Be` | vm1 | host2 | 1 |
         """
+        _at_least_zero(expected)
         cluster = self.cluster
         cluster.check_host(host)
         found = cluster.pci_allocations(server).get(host, [])
@@ -106,6 +108,7 @@ class CheckKeywords(LibraryComponent):
         evacuation ends ``failed`` (the destination gave up) or ``error``
         (no host was found).
         """
+        check_migration_status(expected)
         cluster = self.cluster
         records = cluster.migrations_of(server)
         found = records[-1]["status"] if records else None
@@ -133,6 +136,7 @@ class CheckKeywords(LibraryComponent):
         Counts PFs and VFs alike, as the database rows show them; a claimed
         VF makes its PF unavailable and the other way round.
         """
+        _at_least_zero(expected)
         cluster = self.cluster
         found = cluster.free_pci_devices(host)
         if len(found) != expected:
@@ -189,13 +193,27 @@ def _expected(host: str, value: str) -> int | list[str]:
     text = str(value).strip()
     if text.isdigit():
         return int(text)
-    addresses = [part.strip() for part in text.split(",") if part.strip()]
+    # PCI addresses are hexadecimal: 0000:02:00.A is 0000:02:00.a.
+    addresses = [part.strip().lower() for part in text.split(",") if part.strip()]
     if not addresses or not all(_looks_like_address(a) for a in addresses):
         raise InvalidArgument(
             f"Expected value for '{host}' must be a count or a comma-separated list of "
             f"PCI addresses like 0000:02:00.1, got '{value}'."
         )
     return addresses
+
+
+def _at_least_zero(expected: int) -> None:
+    if expected < 0:
+        raise InvalidArgument(f"Argument 'expected' must be 0 or more, got {expected}.")
+
+
+def check_migration_status(status: str) -> None:
+    """Refuses a status no migration record of Nova ever has."""
+    if status not in MIGRATION_STATUSES:
+        raise InvalidArgument(
+            f"No migration status '{status}'. Valid statuses: {', '.join(MIGRATION_STATUSES)}."
+        )
 
 
 def _looks_like_address(text: str) -> bool:

@@ -8,11 +8,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
-from typing import Literal
 
 from robot.api import logger
 from robot.api.deco import keyword
 from robot.libraries.BuiltIn import BuiltIn, RobotNotRunningError
+from robot.utils import secs_to_timestr
 
 from ..cluster import Cluster
 from ..errors import InvalidArgument, ReplayError
@@ -21,9 +21,11 @@ from ..explore.policies import RecordingPolicy
 from ..explore.reproducer import robot_arguments
 from ..report.exploration import render_failure, render_reproducer, render_summary
 from ._base import LibraryComponent
+from .arguments import Strategy
 from .reproducer_file import write_reproducer
 
-Strategy = Literal["exhaustive", "pct", "random"]
+# Preemptions beyond a handful find nothing new and make spaces astronomical.
+MAX_BOUND = 20
 
 
 @dataclass
@@ -44,7 +46,7 @@ class ExploreKeywords(LibraryComponent):
         setup: str,
         check: str,
         *steps: str,
-        strategy: Strategy = "exhaustive",
+        strategy: Strategy = Strategy.EXHAUSTIVE,
         bound: int = 2,
         seed: int = 0,
         schedules: int = 2000,
@@ -81,21 +83,27 @@ class ExploreKeywords(LibraryComponent):
         """  # noqa: E501
         scenario = Scenario(setup, check, _split_steps(steps))
         index, total = _parse_shard(shard)
-        if bound < 0 or schedules < 1:
+        if not 0 <= bound <= MAX_BOUND or schedules < 1:
             raise InvalidArgument(
-                f"'bound' must be >= 0 and 'schedules' >= 1, got {bound} and {schedules}."
+                f"'bound' must be from 0 to {MAX_BOUND} and 'schedules' at least 1, "
+                f"got {bound} and {schedules}."
             )
-        self.library.last_scenario = scenario
+        if budget.total_seconds() <= 0:
+            raise InvalidArgument(
+                "'budget' must be a positive wall-clock time, got "
+                f"{secs_to_timestr(budget.total_seconds())}."
+            )
         with self._quiet():
             finding = investigate(
                 lambda policy, delays: self._run_once(scenario, policy, delays=delays),
-                strategy,
+                Strategy(strategy).value,
                 bound=bound,
                 seed=seed,
                 count=schedules,
                 budget=budget.total_seconds(),
                 shard=(index, total),
             )
+        self.library.last_scenario = scenario  # only an exploration that ran
         result = finding.exploration
         failure = finding.failure
         self._sign_off(check, expect_race, failure is not None, result.summary())
@@ -148,6 +156,12 @@ class ExploreKeywords(LibraryComponent):
         with self._quiet():
             run = self._run_once(scenario, policy, check=False)
         self.cluster.kernel.policy = None
+        if len(policy.choices) < len(schedule):
+            raise ReplayError(
+                f"Replay token '{token}' preempts at choice point {len(schedule) - 1}, but "
+                f"this scenario has only {len(policy.choices)} choice point(s): it was "
+                "recorded on another scenario."
+            )
         switches = describe_switches(policy.choices) or ["no preemption"]
         logger.info(f"Replayed {token}: {'; '.join(switches)}. Outcome: {run.outcome}.")
         BuiltIn().run_keyword(scenario.check)
@@ -247,9 +261,7 @@ class ExploreKeywords(LibraryComponent):
             builtin.set_tags(*tags, *(["race-expected"] if expect_race else []))
             test = builtin.get_variable_value("${TEST NAME}", "")
             self.library.suite_explorations.append(f"{test}: {line}" if test else line)
-            builtin.set_suite_metadata(
-                "Explorations", "\n\n".join(self.library.suite_explorations)
-            )
+            builtin.set_suite_metadata("Explorations", "\n\n".join(self.library.suite_explorations))
 
     def _quiet(self) -> _Quiet:
         return _Quiet(self.library)

@@ -4,16 +4,16 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import timedelta
-from typing import Literal
 
 from robot.api import logger
 from robot.api.deco import keyword
 
 from ..errors import ApiRefused, InvalidArgument
 from ._base import LibraryComponent
+from .arguments import VnicType
+from .checks import check_migration_status
 
 _SETTLED = ("ACTIVE", "ERROR")
-VnicType = Literal["normal", "direct", "macvtap", "direct-physical"]
 
 
 class ServerKeywords(LibraryComponent):
@@ -72,7 +72,7 @@ class ServerKeywords(LibraryComponent):
         self,
         name: str,
         host: str | None = None,
-        vnic_type: VnicType = "normal",
+        vnic_type: VnicType = VnicType.NORMAL,
         network: str | None = None,
         timeout: timedelta | None = None,
         **delays: timedelta,
@@ -88,7 +88,7 @@ class ServerKeywords(LibraryComponent):
         | `Create Server` | web1 | host=host2 |
         | `Create Server` | vm2 | vnic_type=direct-physical | host=host1 |
         """
-        self._create(name, host, vnic_type, network, timeout, delays)
+        self._create(name, host, VnicType(vnic_type).value, network, timeout, delays)
 
     @keyword(tags=["Action"])
     def evacuate_server_with_direct_port(
@@ -217,6 +217,7 @@ class ServerKeywords(LibraryComponent):
         and ``completed`` once the source host has cleaned up; a failed
         evacuation ends ``failed`` or ``error``. See `Timeouts`.
         """
+        check_migration_status(status)
         cluster = self.cluster
         cluster.server_status(server)  # an unknown name fails before time moves
 

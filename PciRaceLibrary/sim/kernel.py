@@ -365,7 +365,7 @@ class Kernel:
                         continue
                     if outcome is not None:
                         return outcome
-                    if task.state == SLEEPING:
+                    if task._entry is not None:  # it waits in the heap, however briefly
                         return None, None
                 elif isinstance(request, SleepTrap):
                     self._sleep(task, request.seconds, request.reason)

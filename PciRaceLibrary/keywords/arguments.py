@@ -1,0 +1,181 @@
+"""Argument conversion: Robot's, with one clear sentence for what does not convert.
+
+Robot Framework converts keyword arguments from their type hints. Where a
+value does not convert, Robot's own message starts with a Python exception
+name (``ValueError: Argument ...``), and some values crash the conversion
+(``1e400 s`` raises ``OverflowError``). The library registers these
+converters instead (``ROBOT_LIBRARY_CONVERTERS``): a value that does not
+convert becomes an :class:`Invalid`, and the library refuses the keyword with
+its sentence before the keyword runs, so nothing changes.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass
+from datetime import timedelta
+from enum import Enum
+from typing import Any
+
+from robot.utils import timestr_to_secs
+
+# A virtual time beyond this is surely a typing error, and far below where
+# timedelta and the clock's float lose their meaning.
+MAX_SECONDS = 10**9
+MAX_COUNT = 10**9
+_WHOLE = re.compile(r"[+-]?[0-9]+")
+
+
+@dataclass(frozen=True)
+class Invalid:
+    """A keyword argument that did not convert, and what was expected."""
+
+    value: object
+    expected: str
+
+    def sentence(self, what: str) -> str:
+        """``Argument 'timeout' must be a time such as 30 s, got 'soon'.``"""
+        return f"{what} must be {self.expected}, got {describe(self.value)}."
+
+
+def describe(value: object) -> str:
+    """A value as a sentence shows it: text quoted, other kinds named."""
+    if isinstance(value, str):
+        shown = value if len(value) <= 80 else value[:77] + "..."
+        return "'" + "".join(c if c.isprintable() else f"\\x{ord(c):02x}" for c in shown) + "'"
+    if value is None:
+        return "nothing (None)"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (int, float)):
+        return f"the number {value}"
+    if isinstance(value, (bytes, bytearray)):
+        return "binary data"
+    if isinstance(value, (list, tuple)):
+        return "a list"
+    if isinstance(value, dict):
+        return "a mapping"
+    return f"a value of type {type(value).__name__}"
+
+
+def to_timedelta(value: object) -> timedelta | Invalid:
+    """A Robot Framework time: ``2 s``, ``500 ms``, ``1 min 30 s``, ``1.5``
+    (seconds) or ``00:01:30``, finite and at most 10^9 seconds either way."""
+    expected = "a time such as '2 s', '500 ms' or '1 min 30 s'"
+    if isinstance(value, timedelta):
+        return value
+    if isinstance(value, bool) or not isinstance(value, (str, int, float)):
+        return Invalid(value, expected)
+    try:
+        seconds = timestr_to_secs(value)
+    except (ValueError, TypeError, OverflowError):
+        return Invalid(value, expected)
+    if not math.isfinite(seconds) or abs(seconds) > MAX_SECONDS:
+        return Invalid(value, f"a finite time of at most {MAX_SECONDS} seconds")
+    return timedelta(seconds=seconds)
+
+
+def to_int(value: object) -> int | Invalid:
+    """A whole number written with the digits 0-9 (a sign allowed), at most 10^9."""
+    expected = "a whole number such as 2"
+    if isinstance(value, bool):
+        return Invalid(value, expected)
+    if isinstance(value, int):
+        number = value
+    elif isinstance(value, str) and value.isascii() and _WHOLE.fullmatch(value.strip()):
+        number = int(value.strip())
+    else:
+        return Invalid(value, expected)
+    if abs(number) > MAX_COUNT:
+        return Invalid(value, f"a whole number of at most {MAX_COUNT}")
+    return number
+
+
+_TRUE = frozenset({"true", "yes", "on", "1"})
+_FALSE = frozenset({"false", "no", "off", "0", "none", ""})
+
+
+def to_bool(value: object) -> bool | Invalid:
+    """``True``/``False`` as Robot reads them: also yes/no, on/off, 1/0."""
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, str) and value.strip().lower() in _TRUE | _FALSE:
+        return value.strip().lower() in _TRUE
+    return Invalid(value, "true or false")
+
+
+class Choice(str, Enum):
+    """Base of the keywords' choices: a value is matched case-insensitively."""
+
+    @classmethod
+    def convert(cls, value: object) -> Choice | Invalid:
+        if isinstance(value, cls):
+            return value
+        if isinstance(value, str):
+            for member in cls:
+                if member.value.lower() == value.strip().lower():
+                    return member
+        valid = ", ".join(f"'{member.value}'" for member in cls)
+        return Invalid(value, f"one of {valid}")
+
+
+class VnicType(Choice):
+    """The ``binding:vnic_type`` of a server's port.
+
+    | =Value= | =Meaning= |
+    | normal | no PCI device (an OVS port) |
+    | direct | an SR-IOV VF |
+    | macvtap | an SR-IOV VF behind a macvtap |
+    | direct-physical | a whole PF |
+    """
+
+    NORMAL = "normal"
+    DIRECT = "direct"
+    MACVTAP = "macvtap"
+    DIRECT_PHYSICAL = "direct-physical"
+
+
+class Strategy(Choice):
+    """How `Explore Interleavings` picks schedules.
+
+    | =Value= | =Meaning= |
+    | exhaustive | every schedule with at most ``bound`` preemptions |
+    | pct | ``schedules`` runs of probabilistic concurrency testing, bug depth ``bound`` |
+    | random | ``schedules`` random walks |
+    """
+
+    EXHAUSTIVE = "exhaustive"
+    PCT = "pct"
+    RANDOM = "random"
+
+
+CONVERTERS = {
+    bool: to_bool,  # before int: a bool is an int to Python
+    timedelta: to_timedelta,
+    int: to_int,
+    VnicType: VnicType.convert,
+    Strategy: Strategy.convert,
+}
+
+
+def refuse_invalid(
+    arguments: list[str | tuple[str, object]], args: tuple[Any, ...], kwargs: dict[str, Any]
+) -> str | None:
+    """The sentence for the first argument that did not convert, or None.
+
+    ``arguments`` is the keyword's argument spec (``name``, ``name=default``,
+    ``*``, ``**delays``), to name positional arguments.
+    """
+    specs = [a[0] if isinstance(a, tuple) else a.split("=", 1)[0] for a in arguments]
+    names = [a for a in specs if not a.startswith("*")]
+    for index, value in enumerate(args):
+        if isinstance(value, Invalid):
+            name = names[index] if index < len(names) else f"#{index + 1}"
+            return value.sentence(f"Argument '{name}'")
+    free = next((a[2:] for a in specs if a.startswith("**")), None)
+    for name, value in kwargs.items():
+        if isinstance(value, Invalid):
+            what = "Delay" if free == "delays" and name not in names else "Argument"
+            return value.sentence(f"{what} '{name}'")
+    return None
