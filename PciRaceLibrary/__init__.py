@@ -177,6 +177,28 @@ under the failing keyword in log.html. A failure the suite expects, inside
 ``Run Keyword And Return Status``, ``Wait Until Keyword Succeeds`` or a
 ``TRY`` block, logs only its message.
 
+= What the audit frees, and when =
+
+PCI devices are not recomputed by the periodic audit: a device stays
+``allocated`` until something frees it, and the audit frees only the
+devices of instances that are neither listed on its host nor in a migration
+touching it. A destination does not track an evacuated server until its
+next audit, so a server deleted right after its evacuation leaves its device
+allocated on the destination until then:
+
+| `Evacuate Server With Direct Port`       | vm1 |
+| `Wait Until Server Has`                  | vm1 | host=host2 | status=ACTIVE |
+| `Delete Server`                          | vm1 |
+| `Run Until Idle`                         |     |
+| `PCI Allocation On Host Should Be`       | vm1 | host2 | 1 | # not yet freed |
+| `Run Periodic Update Available Resource` | host2 |
+| `PCI Allocation On Host Should Be`       | vm1 | host2 | 0 | # the audit healed it |
+
+A source host that is down keeps the devices of servers evacuated away from
+it until `Start Compute Service` runs its start-up audit. Check
+`Resource Accounting Should Be Consistent` after such an audit, or expect
+the transient.
+
 = Clusters per test =
 
 A cluster started in a test belongs to that test and is gone when the test

@@ -34,7 +34,7 @@ Claim Refused On A Full Destination Leaves The Server Active On Its Source
     [Documentation]    host2 of this topology has a single VF, already used by vm2: the
     ...    rebuild claim is refused, the record goes ``failed`` and vm1 keeps its state.
     [Tags]    variant-fixed
-    Start Cluster    ${CURDIR}/topologies/small_host2.yaml
+    Start Cluster    small_host2
     Create Server With Direct Port    vm2    host=host2
     Create Server With Direct Port    vm1    host=host1
     Stop Compute Service    host1

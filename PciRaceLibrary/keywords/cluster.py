@@ -16,11 +16,11 @@ from ._base import LibraryComponent
 
 class ClusterKeywords(LibraryComponent):
     @keyword(tags=["Setup"])
-    def start_cluster(self, topology: Path | None = None, bugs: str = "") -> None:
+    def start_cluster(self, topology: str | None = None, bugs: str = "") -> None:
         """Starts a fresh fake cluster, replacing any running one.
 
         | =Argument= | =Description= |
-        | ``topology`` | A YAML topology file (see `Clusters and topology files`). Without it, the built-in default: ``host1`` and ``host2`` with the six devices of Nova's fake PCI driver each. |
+        | ``topology`` | A YAML topology file, or the name of one shipped with the library: ``three_hosts``, ``small_host2``, ``dense`` (see `Clusters and topology files`). Without it, the built-in default: ``host1`` and ``host2`` with the six devices of Nova's fake PCI driver each. |
         | ``bugs`` | Comma-separated Nova bug numbers whose pre-fix code paths to restore (see `Bug variants`). Empty means current Nova. |
 
         The virtual clock starts at 0. The topology and the variants are
@@ -29,9 +29,12 @@ class ClusterKeywords(LibraryComponent):
 
         | `Start Cluster` |
         | `Start Cluster` | bugs=1896463 |
-        | `Start Cluster` | ${CURDIR}/topologies/three_hosts.yaml |
+        | `Start Cluster` | three_hosts |
+        | `Start Cluster` | ${CURDIR}/my_cluster.yaml |
         """  # noqa: E501
-        spec = topologies.load_topology(topology) if topology else topologies.default_topology()
+        spec = topologies.load_topology(_topology_file(topology)) if topology else (
+            topologies.default_topology()
+        )  # fmt: skip
         cluster = Cluster(spec, bugs, kernel=self.library.new_kernel())
         self.library.replace_cluster(cluster)
         self._record_metadata(cluster)
@@ -101,3 +104,15 @@ class ClusterKeywords(LibraryComponent):
         | Should Be Equal As Numbers | ${now} | 1.5 |
         """
         return self.cluster.now
+
+
+SHIPPED = Path(__file__).resolve().parents[1] / "topologies"
+
+
+def _topology_file(topology: str | Path) -> Path:
+    """A shipped topology by name (``three_hosts``), else the path as given."""
+    topology = str(topology)
+    shipped = SHIPPED / f"{topology}.yaml"
+    if "/" not in topology and "\\" not in topology and shipped.is_file():
+        return shipped
+    return Path(topology)

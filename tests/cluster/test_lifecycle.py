@@ -10,7 +10,7 @@ from PciRaceLibrary.cluster import Cluster
 from PciRaceLibrary.cluster.topology import load_topology
 from PciRaceLibrary.errors import ApiRefused, UnknownName
 
-TOPOLOGIES = Path(__file__).resolve().parents[2] / "acceptance" / "topologies"
+TOPOLOGIES = Path(__file__).resolve().parents[2] / "PciRaceLibrary" / "topologies"
 
 
 def evacuated(bugs: str | None = None) -> Cluster:

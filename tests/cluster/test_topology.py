@@ -18,7 +18,7 @@ from PciRaceLibrary.cluster.topology import (
 )
 from PciRaceLibrary.errors import TopologyError
 
-TOPOLOGIES = Path(__file__).resolve().parents[2] / "acceptance" / "topologies"
+TOPOLOGIES = Path(__file__).resolve().parents[2] / "PciRaceLibrary" / "topologies"
 
 PF = {"address": "0000:81:00.0", "dev_type": "type-PF", "physnet": "physnet2"}
 VF = {"address": "0000:81:00.1", "dev_type": "type-VF", "parent": "0000:81:00.0",
