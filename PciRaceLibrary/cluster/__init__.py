@@ -355,8 +355,8 @@ class Cluster:
         (``PciDeviceList.get_by_instance_uuid``: status allocated only)."""
         row = self.instance(server)
         found: dict[str, list[str]] = {}
-        for device in self.db.pci_devices.values():
-            if device.instance_uuid == row.uuid and device.status == ALLOCATED:
+        for device in self.db.peek_pci_devices_of_instance(row.uuid):
+            if device.status == ALLOCATED:
                 found.setdefault(device.host, []).append(device.address)
         return {host: sorted(found[host]) for host in sorted(found)}
 

@@ -73,14 +73,49 @@ def robot_test(
     keywords_section: str = "",
 ) -> str:
     """A complete ``.robot`` file with one test case; ``body`` rows are keyword
-    calls as lists of cells."""
-    lines = ["*** Settings ***", *settings, "", "", "*** Test Cases ***", name]
-    lines.append(f"    [Documentation]    {documentation}")
-    lines.extend("    " + "    ".join(cells) for cells in body)
+    calls as lists of cells. Long rows and the documentation continue on
+    ``...`` lines, so the file passes robocop's default line length."""
+    doc = _words(documentation)
+    lines = ["*** Settings ***", f"Documentation    {doc[0]}"]
+    lines += [f"...    {chunk}" for chunk in doc[1:]]
+    lines += [*settings, "", "", "*** Test Cases ***", name]
+    lines += [f"    [Documentation]    {doc[0]}", *(f"    ...    {chunk}" for chunk in doc[1:])]
+    for cells in body:
+        lines += _wrapped(cells[0], list(cells[1:]))
     text = "\n".join(lines) + "\n"
     if keywords_section.strip():
         text += "\n\n" + keywords_section.strip() + "\n"
     return text
+
+
+LINE = 100  # robocop's default limit is 120; keep a margin
+
+
+def _wrapped(first: str, cells: list[str]) -> list[str]:
+    """``first`` and its cells on one indented line, or continued with ``...``."""
+    line = "    " + "    ".join([first, *cells])
+    if len(line) <= LINE:
+        return [line]
+    lines, current = [], "    " + first
+    for cell in cells:
+        if len(current) + 4 + len(cell) > LINE and current.strip() not in ("", "..."):
+            lines.append(current)
+            current = "    ..."
+        current += "    " + cell
+    return [*lines, current]
+
+
+def _words(text: str, width: int = 70) -> list[str]:
+    """Documentation cut into chunks of words, one ``...`` line each."""
+    chunks, current = [], ""
+    for word in text.split():
+        if current and len(current) + 1 + len(word) > width:
+            chunks.append(current)
+            current = word
+        else:
+            current = f"{current} {word}".strip()
+    chunks = [*chunks, current] if current else chunks
+    return chunks or ["-"]
 
 
 def _seconds(seconds: float) -> str:

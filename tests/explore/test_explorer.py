@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -165,19 +167,25 @@ def test_the_robot_reproducer_runs_on_its_own_and_fails_the_same_way(tmp_path: P
     suite = tmp_path / "explore.robot"
     suite.write_text(
         f"""*** Settings ***
+Documentation    An exploration whose reproducer robocop should find clean.
 Resource    {ACCEPTANCE / "resources" / "evacuation.resource"}
+
 
 *** Test Cases ***
 Race
+    [Documentation]    The evacuation and the audit race.
     Explore Interleavings    Setup    Check
     ...    Evacuate Server With Direct Port    vm1
     ...    AND    Run Periodic Update Available Resource    host2
 
+
 *** Keywords ***
 Setup
+    [Documentation]    vm1 on a failed host1, before the fix.
     Server On Failed Host    bugs=1896463
 
 Check
+    [Documentation]    The destination holds the device.
     PCI Allocation On Host Should Be    vm1    host2    1
 """,
         encoding="utf-8",
@@ -190,6 +198,14 @@ Check
     assert robot.run(str(reproducer), outputdir=str(tmp_path / "again"), console="none") == 1
     output = (tmp_path / "again" / "output.xml").read_text(encoding="utf-8")
     assert "Server 'vm1' should hold 1 PCI device(s) on 'host2' but holds 0" in output
+    # It is a suite like any other: portable paths, and robocop finds nothing.
+    assert str(tmp_path) not in text
+    assert "Resource    ${CURDIR}/../" in text
+    lint = subprocess.run(  # noqa: S603 - robocop from this environment, on our file
+        [sys.executable, "-m", "robocop", "check", "--ignore-git-dir", str(reproducer)],
+        capture_output=True, text=True, check=False,
+    )  # fmt: skip
+    assert lint.returncode == 0, lint.stdout
 
 
 def test_deleting_during_an_evacuation_never_crashes_the_model() -> None:
