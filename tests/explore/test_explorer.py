@@ -201,7 +201,7 @@ Check
     # It is a suite like any other: portable paths, and robocop finds nothing.
     assert str(tmp_path) not in text
     assert "Resource    ${CURDIR}/../" in text
-    lint = subprocess.run(  # noqa: S603 - robocop from this environment, on our file
+    lint = subprocess.run(
         [sys.executable, "-m", "robocop", "check", "--ignore-git-dir", str(reproducer)],
         capture_output=True, text=True, check=False,
     )  # fmt: skip
