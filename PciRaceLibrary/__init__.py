@@ -6,7 +6,6 @@ from datetime import timedelta
 from typing import Any
 
 from robot.api import logger
-from robot.utils import secs_to_timestr
 from robotlibcore import DynamicCore
 
 from .cluster import Cluster, operations
@@ -21,7 +20,7 @@ from .keywords import (
     ReportKeywords,
     ServerKeywords,
 )
-from .keywords.arguments import CONVERTERS, Invalid, refuse_invalid
+from .keywords.arguments import CONVERTERS, Invalid, refuse_invalid, timestr, to_timedelta
 from .report import bounded_state, render_state, render_timeline
 from .scopes import ClusterScopes
 from .sim import Kernel
@@ -255,22 +254,20 @@ def _variants_table() -> str:
     )
 
 
-def _import_error(timeout: object, guard: object) -> str | None:
-    """Why the library's import arguments are unusable, or None."""
+def _import_times(timeout: str, guard: str) -> tuple[float, float] | str:
+    """The import arguments in seconds, or why they are unusable."""
+    times = []
     for name, value in (("timeout", timeout), ("guard", guard)):
-        if isinstance(value, Invalid):
-            return value.sentence(f"Library argument '{name}'")
-        if not isinstance(value, timedelta):
-            return f"Library argument '{name}' must be a time such as '30 s'."
-    assert isinstance(timeout, timedelta)
-    assert isinstance(guard, timedelta)
-    if timeout.total_seconds() < 0 or guard.total_seconds() <= 0:
+        converted = to_timedelta(value)
+        if isinstance(converted, Invalid):
+            return converted.sentence(f"Library argument '{name}'")
+        times.append(converted.total_seconds())
+    if times[0] < 0 or times[1] <= 0:
         return (
             "Library arguments 'timeout' and 'guard' must be positive times, got "
-            f"{secs_to_timestr(timeout.total_seconds())} and "
-            f"{secs_to_timestr(guard.total_seconds())}."
+            f"{timestr(times[0])} and {timestr(times[1])}."
         )
-    return None
+    return times[0], times[1]
 
 
 class PciRaceLibrary(DynamicCore):
@@ -280,19 +277,19 @@ class PciRaceLibrary(DynamicCore):
     ROBOT_LISTENER_API_VERSION = 3
     ROBOT_LIBRARY_CONVERTERS = CONVERTERS  # one sentence for what does not convert
 
-    def __init__(
-        self, timeout: timedelta = timedelta(minutes=1), guard: timedelta = timedelta(seconds=30)
-    ) -> None:
+    def __init__(self, timeout: str = "1 minute", guard: str = "30 seconds") -> None:
         """Sets the default ``timeout`` of run and wait keywords, in virtual
-        time, and the wall-clock ``guard`` of one run (see `Timeouts`).
+        time, and the wall-clock ``guard`` of one run (see `Timeouts`), both in
+        Robot Framework's time format.
 
         | Library | PciRaceLibrary | timeout=2 min | guard=10 s |
         """
-        # A bad import argument fails every keyword with one sentence; raised
-        # here, Robot would print a traceback and fail the whole run.
-        self.import_error = _import_error(timeout, guard)
-        self.default_timeout = 60.0 if self.import_error else timeout.total_seconds()
-        self.guard_seconds = 30.0 if self.import_error else guard.total_seconds()
+        # Converted here, not by Robot: a bad import argument then fails every
+        # keyword with one sentence, where Robot's conversion would stop the
+        # whole run with a traceback.
+        times = _import_times(timeout, guard)
+        self.import_error = times if isinstance(times, str) else None
+        self.default_timeout, self.guard_seconds = (60.0, 30.0) if self.import_error else times
         self.scopes = ClusterScopes()
         self.suite_clusters: set[str] = set()
         self.quiet = False  # exploring: no failure context per schedule

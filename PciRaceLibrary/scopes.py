@@ -33,6 +33,25 @@ class ClusterScopes:
         if old is not None:
             old.kernel.close()
 
+    def detach(self) -> Cluster | None:
+        """Takes the current scope's cluster away, still running, so that a
+        refused exploration or replay can put it back (``restore``)."""
+        if self.in_test:
+            cluster, self.test = self.test, None
+        else:
+            cluster, self.suite = self.suite, None
+        return cluster
+
+    def restore(self, cluster: Cluster | None) -> None:
+        """Puts a detached cluster back, closing what ran meanwhile."""
+        current = self.test if self.in_test else self.suite
+        if current is not None and current is not cluster:
+            current.kernel.close()
+        if self.in_test:
+            self.test = cluster
+        else:
+            self.suite = cluster
+
     def start_test(self) -> None:
         self.in_test = True
 

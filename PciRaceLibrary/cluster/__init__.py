@@ -161,12 +161,13 @@ class Cluster:
         """Starts ``operation`` on ``subject`` (a server or a host name) and
         returns its task: the one path every operation takes.
 
-        Checks Nova's preconditions and the operation's own, resolves the
-        delays, then lets the API write what it writes before answering, and
+        Resolves the delays, checks Nova's preconditions and the operation's
+        own, then lets the API write what it writes before answering, and
         spawns the work. Raises ApiRefused or UnknownName, with nothing
         changed, where Nova's API would refuse.
         """
         op = operation if isinstance(operation, Operation) else operations.get(operation)
+        resolved = op.resolve_delays(delays or {})  # the arguments first, then the state
         target: object = subject
         if op.subject == HOST:
             self.check_host(subject)
@@ -174,7 +175,6 @@ class Cluster:
             target = self._server_target(op, subject)
         if op.check is not None:
             op.check(self.services, target, **arguments)
-        resolved = op.resolve_delays(delays or {})
         if op.accept is not None:
             accepted = op.accept(self.services, target, **arguments)
             target = target if accepted is None else accepted

@@ -26,17 +26,21 @@ def check_host(services: Services, host: str) -> str:
     """Raises UnknownName unless ``host`` is a compute host of the cluster."""
     known = services.context.db.services
     if host not in known:
-        raise UnknownName(f"No host '{host}'. Known hosts: {', '.join(known)}.")
+        raise UnknownName(f"No host '{shown(host)}'. Known hosts: {', '.join(known)}.")
     return host
+
+
+def shown(name: str) -> str:
+    """A name as a sentence can show it: unprintable characters escaped."""
+    return "".join(c if c.isprintable() else f"\\x{ord(c):02x}" for c in name)
 
 
 def check_server_name(name: str) -> None:
     """Nova's API schema for a server name: 1 to 255 printable characters,
     no leading or trailing blank (400 Bad Request otherwise)."""
     if not name or len(name) > MAX_NAME or not name.isprintable() or name != name.strip():
-        shown = "".join(c if c.isprintable() else f"\\x{ord(c):02x}" for c in name[:40])
         raise ApiRefused(
-            f"Cannot create a server named '{shown}': Nova's API takes 1 to {MAX_NAME} "
+            f"Cannot create a server named '{shown(name[:40])}': Nova's API takes 1 to {MAX_NAME} "
             "printable characters without leading or trailing blanks (400)."
         )
 

@@ -16,6 +16,7 @@ from robot.utils import secs_to_timestr
 from ..cluster import Cluster
 from ..errors import InvalidArgument, NoCluster
 from ..sim import Kernel
+from .arguments import timestr
 
 if TYPE_CHECKING:
     from .. import PciRaceLibrary
@@ -51,7 +52,7 @@ class LibraryComponent:
             return self.library.default_timeout + extra
         seconds = timeout.total_seconds()
         if seconds < 0:
-            raise InvalidArgument(f"Timeout cannot be negative: {secs_to_timestr(seconds)}.")
+            raise InvalidArgument(f"Argument 'timeout' cannot be negative, got {timestr(seconds)}.")
         return seconds
 
     @staticmethod

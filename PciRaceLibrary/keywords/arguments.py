@@ -18,7 +18,7 @@ from datetime import timedelta
 from enum import Enum
 from typing import Any
 
-from robot.utils import timestr_to_secs
+from robot.utils import secs_to_timestr, timestr_to_secs
 
 # A virtual time beyond this is surely a typing error, and far below where
 # timedelta and the clock's float lose their meaning.
@@ -45,7 +45,7 @@ def describe(value: object) -> str:
         shown = value if len(value) <= 80 else value[:77] + "..."
         return "'" + "".join(c if c.isprintable() else f"\\x{ord(c):02x}" for c in shown) + "'"
     if value is None:
-        return "nothing (None)"
+        return "nothing"
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, (int, float)):
@@ -57,6 +57,11 @@ def describe(value: object) -> str:
     if isinstance(value, dict):
         return "a mapping"
     return f"a value of type {type(value).__name__}"
+
+
+def timestr(seconds: float) -> str:
+    """Robot's ``1 minute 30 seconds``, with a plain minus sign when negative."""
+    return f"-{secs_to_timestr(-seconds)}" if seconds < 0 else secs_to_timestr(seconds)
 
 
 def to_timedelta(value: object) -> timedelta | Invalid:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import re
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
@@ -12,7 +12,6 @@ from pathlib import Path
 from robot.api import logger
 from robot.api.deco import keyword
 from robot.libraries.BuiltIn import BuiltIn, RobotNotRunningError
-from robot.utils import secs_to_timestr
 
 from ..cluster import Cluster
 from ..errors import InvalidArgument, ReplayError
@@ -21,7 +20,7 @@ from ..explore.policies import RecordingPolicy
 from ..explore.reproducer import robot_arguments
 from ..report.exploration import render_failure, render_reproducer, render_summary
 from ._base import LibraryComponent
-from .arguments import Strategy
+from .arguments import Strategy, timestr
 from .reproducer_file import write_reproducer
 
 # Preemptions beyond a handful find nothing new and make spaces astronomical.
@@ -91,9 +90,9 @@ class ExploreKeywords(LibraryComponent):
         if budget.total_seconds() <= 0:
             raise InvalidArgument(
                 "'budget' must be a positive wall-clock time, got "
-                f"{secs_to_timestr(budget.total_seconds())}."
+                f"{timestr(budget.total_seconds())}."
             )
-        with self._quiet():
+        with self._quiet(), self._sandboxed():
             finding = investigate(
                 lambda policy, delays: self._run_once(scenario, policy, delays=delays),
                 Strategy(strategy).value,
@@ -153,15 +152,15 @@ class ExploreKeywords(LibraryComponent):
         else:
             scenario = Scenario(setup, check or "No Operation", _split_steps(steps))
         policy = ReplayPolicy(prefix=schedule)
-        with self._quiet():
+        with self._quiet(), self._sandboxed():
             run = self._run_once(scenario, policy, check=False)
-        self.cluster.kernel.policy = None
-        if len(policy.choices) < len(schedule):
-            raise ReplayError(
-                f"Replay token '{token}' preempts at choice point {len(schedule) - 1}, but "
-                f"this scenario has only {len(policy.choices)} choice point(s): it was "
-                "recorded on another scenario."
-            )
+            self.cluster.kernel.policy = None
+            if len(policy.choices) < len(schedule):
+                raise ReplayError(
+                    f"Replay token '{token}' preempts at choice point {len(schedule) - 1}, "
+                    f"but this scenario has only {len(policy.choices)} choice point(s): it "
+                    "was recorded on another scenario."
+                )
         switches = describe_switches(policy.choices) or ["no preemption"]
         logger.info(f"Replayed {token}: {'; '.join(switches)}. Outcome: {run.outcome}.")
         BuiltIn().run_keyword(scenario.check)
@@ -262,6 +261,20 @@ class ExploreKeywords(LibraryComponent):
             test = builtin.get_variable_value("${TEST NAME}", "")
             self.library.suite_explorations.append(f"{test}: {line}" if test else line)
             builtin.set_suite_metadata("Explorations", "\n\n".join(self.library.suite_explorations))
+
+    @contextlib.contextmanager
+    def _sandboxed(self) -> Iterator[None]:
+        """Runs schedules aside: if they are refused, the cluster running before
+        is running again, untouched; if not, it is replaced as by `Start Cluster`."""
+        scopes = self.library.scopes
+        previous = scopes.detach()
+        try:
+            yield
+        except BaseException:
+            scopes.restore(previous)
+            raise
+        if previous is not None:
+            previous.kernel.close()
 
     def _quiet(self) -> _Quiet:
         return _Quiet(self.library)

@@ -109,7 +109,7 @@ def test_a_run_keyword_waits_for_the_delays_it_was_given(tmp_path: Path) -> None
         "Long Audit\n    Start Cluster\n"
         "    Run Periodic Update Available Resource    host2    get_in_progress_and_error=300 s\n"
         "Negative Timeout Changes Nothing\n    Start Cluster\n"
-        "    Run Keyword And Expect Error    Timeout cannot be negative*\n"
+        "    Run Keyword And Expect Error    Argument 'timeout' cannot be negative*\n"
         "    ...    Run Periodic Update Available Resource    host2    timeout=-1 s\n"
         "    Run Periodic Update Available Resource    host2\n"
         "    ${now} =    Get Virtual Time\n    Should Be Equal As Numbers    ${now}    0\n",
