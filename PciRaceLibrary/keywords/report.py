@@ -15,14 +15,19 @@ from ._base import LibraryComponent
 class ReportKeywords(LibraryComponent):
     @keyword(tags=["Report"])
     def log_timeline(self, title: str = "Timeline", tasks: str = "") -> None:
-        """Draws everything the cluster did so far as a lane chart in the log.
+        """Draws everything the cluster did so far: the race as a short table, then a lane chart.
 
-        One lane per task (an evacuation, the audit on a host, ...), time
-        running left to right: every point passed is a labelled mark,
-        injected delays are bars, lock holds and waits are shaded, state
-        changes of PCI devices, servers and migrations are annotated, and
-        each keyword step is flagged on the ``cluster`` lane. The full
-        journal follows as a table. See `Reading failures`.
+        The table comes first: the steps that matter (lock waits and holds,
+        the audit's database reads, changes of PCI devices, migrations and
+        servers, injected delays), one column per task, in the order they
+        happened, with the frees of PCI devices in red. The chart below has
+        one lane per task (an evacuation, the audit on a host, ...); events
+        run left to right in journal order, grouped in bands of virtual time,
+        so even a schedule where everything happens at t=0 reads in order.
+        Delays are bars, lock holds and waits are shaded, preemptions of an
+        exploration are arrows between lanes, and each keyword step is
+        flagged on the ``cluster`` lane. The full journal follows, folded.
+        See `Reading failures`.
 
         ``tasks`` keeps only some lanes: comma-separated task names or
         patterns, as in ``evacuate(*), audit(host2)``; the ``cluster`` lane
