@@ -45,13 +45,10 @@ class Run:
         return "\n".join(str(entry) for entry in self.journal)
 
 
-@dataclass
-class Failing:
-    """A schedule whose check failed."""
+class Scheduled:
+    """Something that names a schedule: its replay token and preemptions."""
 
     schedule: tuple[int, ...]
-    failure: str
-    outcome: str
 
     @property
     def token(self) -> str:
@@ -60,6 +57,15 @@ class Failing:
     @property
     def preemptions(self) -> int:
         return preemptions(self.schedule)
+
+
+@dataclass
+class Failing(Scheduled):
+    """A schedule whose check failed."""
+
+    schedule: tuple[int, ...]
+    failure: str
+    outcome: str
 
 
 @dataclass

@@ -20,31 +20,22 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from .explorer import Exploration, Run, explore
+from .explorer import Exploration, Run, Scheduled, explore
 from .policies import RecordingPolicy, ReplayPolicy
 from .reproducer import Delays, Reproduction, describe_switches, reproduce_with_delays
-from .schedule import encode, preemptions
 from .shrink import shrink
 
 RunOnce = Callable[[RecordingPolicy | None, Delays | None], Run]
 
 
 @dataclass(frozen=True)
-class Failure:
+class Failure(Scheduled):
     """The shrunk failing schedule and what it takes to see it again."""
 
     schedule: tuple[int, ...]
     run: Run
     switches: tuple[str, ...]  # one sentence per preemption
     reproduction: Reproduction | None  # delays verified to give the same run
-
-    @property
-    def token(self) -> str:
-        return encode(self.schedule)
-
-    @property
-    def preemptions(self) -> int:
-        return preemptions(self.schedule)
 
 
 @dataclass(frozen=True)

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from ..sim.journal import STATUS, Entry, Kind
+from ..sim.journal import Entry, Kind
 from .svg import esc
 
 MODEL_TASK = "-"  # what the kernel journals when no task is running
@@ -75,19 +75,7 @@ def change_text(entry: Entry) -> str:
     """A state change without its object's kind: ``host2 0000:02:00.1 allocated → available``."""
     change = entry.change
     assert change is not None
-    words = [change.host, change.address] if change.address else [change.name]
-    words = [word for word in words if word]
-    if change.qualifier:
-        words.append(change.qualifier)
-    if change.field and change.field != STATUS:
-        words.append(change.field)
-    if change.old is not None or (change.field and change.field != STATUS):
-        words.append(f"{change.old} → {change.new}")
-    elif change.new is not None:
-        words.append(change.new)
-    if change.owner and change.owner not in (change.name, None):
-        words.append(f"({change.owner})")
-    return " ".join(words)
+    return change.sentence(arrow="→", kind=False)
 
 
 @dataclass

@@ -83,15 +83,17 @@ class Change:
     owner: str | None = None
     qualifier: str | None = None
 
-    def sentence(self) -> str:
-        """``PciDevice host2 0000:02:00.1 allocated -> available (vm1)`` and the like."""
-        words = [self.object, self.name]
+    def sentence(self, *, arrow: str = "->", kind: bool = True) -> str:
+        """``PciDevice host2 0000:02:00.1 allocated -> available (vm1)`` and the
+        like; ``kind=False`` leaves the object's kind out, ``arrow`` joins old
+        and new."""
+        words = [self.object, self.name] if kind else [self.name]
         if self.qualifier:
             words.append(self.qualifier)
         if self.field and self.field != STATUS:
             words.append(self.field)
         if self.old is not None or (self.field and self.field != STATUS):
-            words.append(f"{self.old} -> {self.new}")
+            words.append(f"{self.old} {arrow} {self.new}")
         elif self.new is not None:
             words.append(self.new)
         if self.owner and self.owner != self.name:
