@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import os
 import re
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
@@ -230,14 +231,15 @@ class ExploreKeywords(LibraryComponent):
             body.append([*step, *_step_delays(number, scenario.owners, reproduction.delays)])
         body += [["Run Until Idle"], [scenario.check]]
         exact = "event for event" if reproduction.exact else "with the same outcome"
+        output = Path(builtin.get_variable_value("${OUTPUT DIR}", "."))
         path, text = write_reproducer(
-            Path(builtin.get_variable_value("${OUTPUT DIR}", ".")),
+            output,
             Path(builtin.get_variable_value("${SUITE SOURCE}", "") or "."),
             test=test,
             documentation=f"Schedule {failure.token} of '{test}' as plain delays ({exact}).",
             body=body,
         )
-        logger.info(render_reproducer(path.name, text), html=True)
+        logger.info(render_reproducer(_link(path, output), text), html=True)
         return path
 
     def _sign_off(self, check: str, expect_race: bool, found: bool, summary: str) -> None:
@@ -315,6 +317,18 @@ def _parse_shard(text: str) -> tuple[int, int]:
     if not match or not 1 <= int(match[1]) <= int(match[2]):
         raise InvalidArgument(f"Shard '{text}' must look like 2/4: part 2 of 4, counting from 1.")
     return int(match[1]) - 1, int(match[2])
+
+
+def _link(path: Path, output: Path) -> str:
+    """``path`` relative to where log.html will be: the output directory, or
+    under pabot the directory its merged log goes to, above each worker's
+    ``pabot_results/<n>``."""
+    logs = output
+    if BuiltIn().get_variable_value("${PABOTQUEUEINDEX}") is not None and (
+        output.parent.name == "pabot_results"
+    ):
+        logs = output.parent.parent
+    return Path(os.path.relpath(path, logs)).as_posix()
 
 
 def _step_delays(
