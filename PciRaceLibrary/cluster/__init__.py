@@ -22,6 +22,7 @@ from .context import Context
 from .db import Database
 from .exception import InjectedFault
 from .invariants import check_invariants
+from .network import SRIOV_VNIC_TYPES
 from .objects import ALLOCATED, DELETED, ComputeNode, Instance, Network, PciDevice, Service
 from .operations import HOST, Operation, TaskTag, check_delay, resolve_point
 from .placement import Placement, ResourceProvider
@@ -375,6 +376,56 @@ class Cluster:
 
     def placement_hosts(self, server: str) -> list[str]:
         return self.context.placement.providers_of(self.instance(server).uuid)
+
+    def placement_usage(self, host: str) -> dict[str, int]:
+        """Resource class -> amount used on ``host``'s provider, every class
+        listed (0 when nothing is allocated there), in placement's order."""
+        node = self.db.compute_nodes[self.check_host(host)]
+        return self.context.placement.usage(node.uuid)
+
+    def placement_allocations(
+        self, server: str, *, migration: bool = False
+    ) -> dict[str, dict[str, int]]:
+        """Provider host -> {resource class: amount} held by ``server``'s
+        consumer, or with ``migration`` by its latest migration's consumer
+        (Nova's resize puts the source part there; an evacuation does not).
+
+        Hosts sorted; zero amounts left out, as placement stores none. Raises
+        UnknownName for an unknown server, or a migration consumer of a server
+        without migration records.
+        """
+        row = self.instance(server)
+        consumer = row.uuid
+        if migration:
+            records = self.db.peek_migrations_of(row.uuid)
+            if not records:
+                raise UnknownName(f"No migration of '{server}', so no migration consumer.")
+            consumer = records[-1].uuid
+        placement = self.context.placement
+        parts = placement.allocations.get(consumer, {})
+        found = {
+            placement.providers[rp].name: {rc: n for rc, n in resources.items() if n}
+            for rp, resources in parts.items()
+        }
+        return {host: found[host] for host in sorted(found)}
+
+    def flavor_resources(self, server: str) -> dict[str, int]:
+        """What ``server``'s flavor asks of placement, zero amounts left out."""
+        flavor = self.instance(server).flavor
+        resources = {"VCPU": flavor.vcpus, "MEMORY_MB": flavor.memory_mb,
+                     "DISK_GB": flavor.disk_gb}  # fmt: skip
+        return {rc: amount for rc, amount in resources.items() if amount}
+
+    def port_binding(self, server: str) -> dict[str, str | None]:
+        """``binding:host_id`` (as ``host``, None when unbound) and the
+        ``binding:profile`` keys of ``server``'s port: its first SR-IOV port,
+        or its first port if it has none (a server has one port today)."""
+        ports = [self.db.ports[port_id] for port_id in self.instance(server).ports]
+        sriov = [port for port in ports if port.vnic_type in SRIOV_VNIC_TYPES]
+        if not ports:
+            return {"host": None}
+        port = (sriov or ports)[0]
+        return {"host": port.binding_host_id, **port.binding_profile}
 
     def service_running(self, host: str) -> bool:
         """Whether ``host``'s compute process runs (it may still look down)."""

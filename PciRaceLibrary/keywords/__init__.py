@@ -4,6 +4,7 @@ from .checks import CheckKeywords
 from .cluster import ClusterKeywords
 from .delays import DelayKeywords
 from .explore import ExploreKeywords
+from .nova_checks import NovaCheckKeywords
 from .periodics import PeriodicKeywords
 from .report import ReportKeywords
 from .servers import ServerKeywords
@@ -13,6 +14,7 @@ __all__ = [
     "ClusterKeywords",
     "DelayKeywords",
     "ExploreKeywords",
+    "NovaCheckKeywords",
     "PeriodicKeywords",
     "ReportKeywords",
     "ServerKeywords",
