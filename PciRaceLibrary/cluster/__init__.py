@@ -25,6 +25,7 @@ from .invariants import check_invariants
 from .network import SRIOV_VNIC_TYPES
 from .objects import ALLOCATED, DELETED, ComputeNode, Instance, Network, PciDevice, Service
 from .operations import HOST, Operation, TaskTag, check_delay, resolve_point
+from .periodic import DEFAULT_INTERVAL, PeriodicAudits, start_audits
 from .placement import Placement, ResourceProvider
 from .rpcapi import ComputeAPI
 from .services import Services
@@ -235,6 +236,51 @@ class Cluster:
         Raises ApiRefused if that service is stopped (no process to run it).
         """
         return self.start("update_available_resource", host, delays=delays)
+
+    # -- periodic timers (periodic.py) ---------------------------------------------
+
+    _periodic_audits: PeriodicAudits | None = None  # the cluster's own timer
+
+    def start_periodic_audits(
+        self,
+        interval: float = DEFAULT_INTERVAL,
+        offsets: dict[str, float] | None = None,
+        *,
+        offset: float | None = None,
+        delays: dict[str, float] | None = None,
+    ) -> PeriodicAudits:
+        """Starts the periodic audit timer: every running compute starts its
+        ``update_available_resource`` every ``interval`` seconds, as its own
+        task, first ``offsets[host]`` (else ``offset``, else one interval)
+        after now; periodic.py says when a tick is skipped.
+
+        Raises ApiRefused if the timer already runs; InvalidArgument or
+        UnknownName for a bad interval, offset, host or delay, with nothing
+        started.
+        """
+        running = self._periodic_audits
+        if running is not None:
+            raise ApiRefused(
+                f"Periodic audits already run ({running.describe()}); "
+                "use 'Stop Periodic Audits' first."
+            )
+        self._periodic_audits = start_audits(self, interval, offsets, offset=offset, delays=delays)
+        return self._periodic_audits
+
+    def stop_periodic_audits(self) -> PeriodicAudits:
+        """Cancels the periodic audit timer and returns it; audits it started
+        run on. Raises ApiRefused if no timer runs."""
+        running = self._periodic_audits
+        if running is None:
+            raise ApiRefused("Periodic audits are not running; use 'Start Periodic Audits' first.")
+        running.stop()
+        self._periodic_audits = None
+        return running
+
+    @property
+    def periodic_audits(self) -> PeriodicAudits | None:
+        """The running periodic audit timer, or None."""
+        return self._periodic_audits
 
     def start_compute_service(self, host: str, *, delays: dict[str, float] | None = None) -> Task:
         """Starts ``host``'s compute process: ``init_host`` (evacuated guests

@@ -9,6 +9,11 @@ tasks), and timelines repeat byte for byte.
 A task runs until it blocks: on a delay or sleep, on a lock another task holds,
 or on an event. Passing a point without delay does not yield, unless a choice
 policy (the explorer's) decides to switch to another task runnable now.
+
+A *daemon* task (a timer that loops forever) runs like any other, but is not
+unfinished work: ``run_all`` ends when every other task has finished and no
+daemon is due at the current virtual time, and a run without a timeout stops
+there too. Daemons alone never move the clock of such a run.
 """
 
 from __future__ import annotations
@@ -79,6 +84,7 @@ class Task:
 
     ``tag`` is whatever the spawner wants to know the task by (the cluster
     keeps its operation and subject there); the kernel never looks at it.
+    A ``daemon`` is not counted as unfinished work (see the module doc).
     """
 
     def __init__(  # noqa: PLR0917 - the kernel's own constructor call
@@ -89,11 +95,13 @@ class Task:
         index: int,
         delays: dict[PointPass, Injection],
         tag: object = None,
+        daemon: bool = False,
     ) -> None:
         self.kernel = kernel
         self.coro = coro
         self.name = name
         self.tag = tag
+        self.daemon = daemon
         self.index = index
         self.delays = delays
         self.state = RUNNABLE
@@ -132,7 +140,7 @@ class Kernel:
         self._heap: list[list[Any]] = []
         self._seq = itertools.count()
         self._steps = 0
-        self.unfinished = 0  # tasks not yet done: run_all's test without a scan
+        self.unfinished = 0  # tasks not yet done, daemons aside: run_all's test, no scan
 
     # -- spawning and injecting ------------------------------------------------
 
@@ -143,11 +151,13 @@ class Kernel:
         *,
         delays: dict[PointPass, float] | None = None,
         tag: object = None,
+        daemon: bool = False,
     ) -> Task:
         """Creates a task runnable now, after those already runnable now.
 
         ``delays`` maps points (every pass, or the n-th pass only) to seconds
-        this task waits there. Raises ValueError for a negative delay.
+        this task waits there; a ``daemon`` is not waited for by ``run_all``.
+        Raises ValueError for a negative delay.
         """
         own = {}
         for where, seconds in (delays or {}).items():
@@ -157,9 +167,9 @@ class Kernel:
                 coro.close()  # never started: close it, so Python does not warn
                 raise
             own[where] = Injection(delay=float(seconds))
-        task = Task(self, coro, name, len(self.tasks), own, tag)
+        task = Task(self, coro, name, len(self.tasks), own, tag, daemon)
         self.tasks.append(task)
-        self.unfinished += 1
+        self.unfinished += not daemon
         self.journal.record(self.now, name, Kind.SPAWN, name)
         self._schedule(task, self.now, None)
         return task
@@ -209,7 +219,8 @@ class Kernel:
     def run_until(self, done: Callable[[], bool], timeout: float | None = None) -> bool:
         """Runs tasks until ``done()`` holds (True), or all are idle or ``timeout``
         seconds of virtual time pass (False; the clock then stands at the
-        deadline).
+        deadline). Without a timeout the run stops once only daemons are
+        left and none is due now (they never finish).
 
         Raises Deadlock naming each blocked task and what it waits for,
         TaskCrashed if a task raised an unhandled exception, and RunawayError
@@ -220,6 +231,8 @@ class Kernel:
         deadline = None if timeout is None else self.now + timeout
         started = time.monotonic()
         while not done():
+            if deadline is None and self.idle:
+                return False  # only daemons are left, and they loop forever
             entry = self._peek()
             if entry is None:
                 self._raise_if_blocked()  # blocked tasks, nothing left to wake them
@@ -244,8 +257,18 @@ class Kernel:
         return self.run_until(lambda: task.done, timeout)
 
     def run_all(self, timeout: float | None = None) -> bool:
-        """Runs until every task has finished."""
-        return self.run_until(lambda: self.unfinished == 0, timeout)
+        """Runs until every task has finished, daemons aside (see ``idle``)."""
+        return self.run_until(lambda: self.idle, timeout)
+
+    @property
+    def idle(self) -> bool:
+        """Whether every task but the daemons has finished and no daemon is
+        due now: a daemon due now runs first (a timer's tick that falls on
+        this instant fires, and what it starts is work again)."""
+        if self.unfinished:
+            return False
+        entry = self._peek()  # only daemons are left in the heap
+        return entry is None or entry[0] > self.now
 
     def cancel(self, task: Task) -> None:
         """Stops ``task`` where it waits, running its clean-up (lock releases).
@@ -266,7 +289,7 @@ class Kernel:
         finally:
             self.current = previous
         task.state = CANCELLED
-        self.unfinished -= 1
+        self.unfinished -= not task.daemon
         task.waiting_for = ""
         self.journal.record(self.now, task.name, Kind.CANCEL, task.name)
 
@@ -344,12 +367,12 @@ class Kernel:
                         request = task.coro.send(value)
                 except StopIteration as stop:
                     task.state, task.result = DONE, stop.value
-                    self.unfinished -= 1
+                    self.unfinished -= not task.daemon
                     self.journal.record(self.now, task.name, Kind.END, task.name)
                     return None, None
                 except Exception as exc:
                     task.state, task.error = CRASHED, exc
-                    self.unfinished -= 1
+                    self.unfinished -= not task.daemon
                     self.journal.record(
                         self.now, task.name, Kind.CRASH, f"{type(exc).__name__}: {exc}"
                     )
@@ -379,7 +402,7 @@ class Kernel:
                 else:
                     task.coro.close()
                     task.state = CRASHED
-                    self.unfinished -= 1
+                    self.unfinished -= not task.daemon
                     raise TaskCrashed(
                         f"Task '{task.name}' yielded {request!r}, which the kernel "
                         "does not understand; await only point(), sleep(), "
