@@ -44,7 +44,7 @@ its migration context while the destination's periodic audit has read the
 instance list but not yet the migration list, so the audit frees the PCI
 device the evacuation just claimed.
 
-| `Start Cluster`                           | bugs=1896463 |
+| `Start Cluster`                           | bugs=1896463 | microversion=2.94 |
 | `Create Server With Direct Port`          | vm1   | host=host1 |
 | `Stop Compute Service`                    | host1 |
 | `Force Down Compute Service`              | host1 |
@@ -177,6 +177,37 @@ under the failing keyword in log.html. A failure the suite expects, inside
 ``Run Keyword And Return Status``, ``Wait Until Keyword Succeeds`` or a
 ``TRY`` block, logs only its message.
 
+= Microversions =
+
+`Start Cluster` takes the compute API microversion of the suite's requests,
+``2.1`` to ``2.104``, or ``latest`` (the default, 2.104). Where Nova's API
+behaves differently across microversions, so does the model:
+
+| =Microversion= | =Behaviour= |
+| 2.29 to 2.67 | `Evacuate Server` takes ``force=True`` with a ``target_host``: no scheduler, the host is claimed in placement directly |
+| 2.95 and later | an evacuated server ends ``SHUTOFF``: after the rebuild the destination sets task ``powering-off`` and stops the guest (``ComputeDriver.power_off``), all before the evacuation finishes, so meanwhile the server is still on the source with a ``pre-migrating`` record |
+| before 2.95 | an evacuated server ends as it was: ``ACTIVE``, or ``SHUTOFF`` if it was stopped |
+
+`Evacuate Server` and `Evacuate Server With Direct Port` take
+``microversion=`` for one request. A wait for ``ACTIVE`` after an evacuation
+that stopped the server says so, and which microversion keeps it active.
+Evacuation accepts a server in any task state (bug 1978983), as Nova's API
+declares it.
+
+= Periodic audits =
+
+In a real cloud every compute runs its resource audit on its own every
+``update_resources_interval`` (60 seconds by default), so long operations
+overlap audits nobody asked for. `Start Periodic Audits` models that: while
+it runs, every run and wait keyword lets each running compute start its
+audit at each tick, as its own task on the timeline. Without offsets every
+host's first audit comes one interval after the keyword; hosts due at the
+same instant start in host order. A stopped compute skips its tick, and so
+does a host whose previous timer audit still runs (Nova's periodic tasks
+never overlap themselves). The timer is not work to wait for: `Run Until
+Idle` ends when the operations do. `Start Cluster` drops it, and
+`Stop Periodic Audits` stops it.
+
 = What the audit frees, and when =
 
 PCI devices are not recomputed by the periodic audit: a device stays
@@ -187,7 +218,7 @@ next audit, so a server deleted right after its evacuation leaves its device
 allocated on the destination until then:
 
 | `Evacuate Server With Direct Port`       | vm1 |
-| `Wait Until Server Has`                  | vm1 | host=host2 | status=ACTIVE |
+| `Wait Until Server Has`                  | vm1 | host=host2 | status=SHUTOFF |
 | `Delete Server`                          | vm1 |
 | `Run Until Idle`                         |     |
 | `PCI Allocation On Host Should Be`       | vm1 | host2 | 1 | # not yet freed |

@@ -16,7 +16,7 @@ Canonical Reproducer Before The Fix Loses The Destination Allocation
     ...    host2 reads the instances at t=0, the unlocked finish moves the server at
     ...    t=1.5, the audit reads the migrations at t=2 and frees the VF on host2.
     [Tags]    variant-pre-fix
-    Start Cluster    bugs=1896463
+    Start Cluster    bugs=1896463    microversion=2.94
     Create Server With Direct Port    vm1    host=host1
     Stop Compute Service    host1
     Force Down Compute Service    host1
@@ -34,7 +34,7 @@ Canonical Reproducer With The Fix Keeps The Allocation On Both Hosts
     [Documentation]    The same steps on current Nova: the audit waits for the host lock,
     ...    sees the server on host2, and frees nothing.
     [Tags]    variant-fixed
-    Start Cluster
+    Start Cluster    microversion=2.94
     Create Server With Direct Port    vm1    host=host1
     Stop Compute Service    host1
     Force Down Compute Service    host1
@@ -71,7 +71,7 @@ Second Server On The Destination Keeps Its Device Before The Fix
     [Documentation]    The audit frees only what it cannot account for: vm2, built on
     ...    host2 before the race, keeps its VF while vm1's is lost.
     [Tags]    variant-pre-fix
-    Start Cluster    bugs=1896463
+    Start Cluster    bugs=1896463    microversion=2.94
     Create Server With Direct Port    vm2    host=host2
     Create Server With Direct Port    vm1    host=host1
     Stop Compute Service    host1
@@ -84,7 +84,7 @@ Second Server On The Destination Keeps Its Device Before The Fix
 Second Server On The Destination Keeps Its Device With The Fix
     [Documentation]    Current Nova: vm2 and the evacuated vm1 each hold one VF on host2.
     [Tags]    variant-fixed
-    Start Cluster
+    Start Cluster    microversion=2.94
     Create Server With Direct Port    vm2    host=host2
     Create Server With Direct Port    vm1    host=host1
     Stop Compute Service    host1

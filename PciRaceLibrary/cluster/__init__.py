@@ -14,7 +14,7 @@ from collections.abc import Callable, Iterable
 
 from ..errors import ApiRefused, InvalidArgument, UnknownName
 from ..sim import Change, Kernel, Task, format_time
-from . import operations
+from . import api_version, operations
 from .api import check_host
 from .compute_manager import ComputeManager
 from .conductor import ComputeTaskManager
@@ -23,7 +23,7 @@ from .db import Database
 from .exception import InjectedFault
 from .invariants import check_invariants
 from .network import SRIOV_VNIC_TYPES
-from .objects import ALLOCATED, DELETED, ComputeNode, Instance, Network, PciDevice, Service
+from .objects import ALLOCATED, DELETED, STOPPED, ComputeNode, Instance, Network, PciDevice, Service
 from .operations import HOST, Operation, TaskTag, check_delay, resolve_point
 from .periodic import DEFAULT_INTERVAL, PeriodicAudits, start_audits
 from .placement import Placement, ResourceProvider
@@ -54,8 +54,10 @@ class Cluster:
         bugs: str | Iterable[str] | None = None,
         *,
         kernel: Kernel | None = None,
+        microversion: str = "latest",
     ) -> None:
         self.topology = topology or default_topology()
+        version = api_version.parse(microversion)  # refused before anything is built
         self.bugs = parse_bugs(bugs)
         self.kernel = kernel or Kernel()
         self.context = Context(
@@ -64,6 +66,7 @@ class Cluster:
             placement=Placement(),
             behaviour=behaviour_for(self.bugs),
             topology=self.topology,
+            microversion=version,
         )
         self.context.placement.changed = self.context.changed
         self.context.placement.label = self.context.label
@@ -214,13 +217,22 @@ class Cluster:
         target_host: str | None = None,
         *,
         delays: dict[str, float] | None = None,
+        force: bool = False,
+        microversion: str | None = None,
     ) -> Task:
         """Evacuates ``server`` from its down host (to ``target_host`` if given).
 
         Raises ApiRefused when Nova's API would refuse: source service up, own
         host as target, a server that never ran or is deleted.
         """
-        return self.start("evacuate", server, delays=delays, target_host=target_host)
+        return self.start(
+            "evacuate",
+            server,
+            delays=delays,
+            target_host=target_host,
+            force=force,
+            microversion=microversion,
+        )
 
     def rebuild_server(self, server: str, *, delays: dict[str, float] | None = None) -> Task:
         return self.start("rebuild", server, delays=delays)
@@ -282,14 +294,20 @@ class Cluster:
         """The running periodic audit timer, or None."""
         return self._periodic_audits
 
-    def start_compute_service(self, host: str, *, delays: dict[str, float] | None = None) -> Task:
+    def start_compute_service(
+        self,
+        host: str,
+        *,
+        delays: dict[str, float] | None = None,
+        clean_hypervisor: bool = False,
+    ) -> Task:
         """Starts ``host``'s compute process: ``init_host`` (evacuated guests
         destroyed, their records ``completed``), then the start-up audit, then
         the forced-down flag is cleared.
 
         Raises ApiRefused if the service already runs.
         """
-        return self.start("start", host, delays=delays)
+        return self.start("start", host, delays=delays, clean_hypervisor=clean_hypervisor)
 
     def stop_compute_service(self, host: str) -> None:
         """Stops ``host``'s compute process: its in-memory tracker is gone; the
@@ -310,6 +328,38 @@ class Cluster:
         service.running, service.stopped_at = False, self.kernel.now
         self.services.computes[host].stopped()  # memory is lost with the process
         self.context.changed(Change("Service", host, new="stopped", host=host))
+
+    def disable_compute_service(self, host: str) -> None:
+        """Disables ``host``'s service: the scheduler skips it; nothing else changes."""
+        self.check_host(host)
+        self.db.services[host].disabled = True
+        self.context.changed(Change("Service", host, new="disabled", host=host))
+
+    def enable_compute_service(self, host: str) -> None:
+        self.check_host(host)
+        self.db.services[host].disabled = False
+        self.context.changed(Change("Service", host, new="enabled", host=host))
+
+    def force_up_compute_service(self, host: str) -> None:
+        """Clears ``forced_down``, as ``PUT /os-services/{id}`` does.
+
+        Raises ApiRefused, as Nova's API (400), while evacuation records from
+        this host are still ``done``: the compute has not restarted and cleaned
+        up its evacuated guests yet (bug 1922053).
+        """
+        self.check_host(host)
+        done = [
+            m for m in self.db.migrations.touching(host)
+            if m.source_compute == host and m.migration_type == "evacuation"
+            and m.status == "done" and not m.deleted
+        ]  # fmt: skip
+        if done and self.context.behaviour.force_up_checks_evacuations:
+            raise ApiRefused(
+                f"Cannot force up compute service on '{host}': 'done' evacuation records "
+                f"remain for it; restart it first, so that they become 'completed' (400)."
+            )
+        self.db.services[host].forced_down = False
+        self.context.changed(Change("Service", host, new="forced up", host=host))
 
     def force_down_compute_service(self, host: str) -> None:
         """Marks ``host``'s service forced down, as an operator does before evacuating."""
@@ -392,6 +442,12 @@ class Cluster:
     def server_fault(self, server: str) -> str | None:
         """Why the server went to ERROR (Nova's instance fault), if it did."""
         return self.instance(server).fault
+
+    def stopped_by_evacuation(self, server: str) -> bool:
+        """Whether an evacuation stopped the server (microversion 2.95 and
+        later) and nothing started it since."""
+        row = self.instance(server)
+        return row.uuid in self.context.stopped_by_evacuation and row.vm_state == STOPPED
 
     def server_requests_pci(self, server: str) -> bool:
         """Whether the server asked for PCI devices (an SR-IOV port, say)."""
@@ -516,4 +572,5 @@ class Cluster:
 
     def describe(self) -> str:
         bugs = ", ".join(f"bug {bug}" for bug in self.bugs) or "current Nova"
-        return f"{self.topology.describe()}; variant: {bugs}"
+        version = api_version.show(self.context.microversion)
+        return f"{self.topology.describe()}; variant: {bugs}; microversion {version}"

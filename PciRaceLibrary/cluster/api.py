@@ -14,9 +14,21 @@ from __future__ import annotations
 
 from ..errors import ApiRefused, UnknownName
 from ..sim import Change, point
+from . import api_version
 from .exception import InstanceNotFound
 from .network import pci_request_for_port, unbind_ports
-from .objects import DELETED, DELETING, REBUILDING, Flavor, Instance, Migration, Port
+from .objects import (
+    DELETED,
+    DELETING,
+    POWERING_OFF,
+    POWERING_ON,
+    REBUILDING,
+    STOPPED,
+    Flavor,
+    Instance,
+    Migration,
+    Port,
+)
 from .services import Services
 
 MAX_NAME = 255
@@ -113,10 +125,31 @@ async def create_server(
 # -- evacuate and rebuild ----------------------------------------------------------------
 
 
-def check_evacuate(services: Services, instance: Instance, target_host: str | None = None) -> None:
+def check_evacuate(
+    services: Services,
+    instance: Instance,
+    target_host: str | None = None,
+    force: bool = False,
+    microversion: str | None = None,
+) -> None:
     """Refuses what ``POST /servers/{id}/action {evacuate}`` refuses beyond the
-    instance state: an unknown or own host as target, a source still up."""
+    instance state: a bad microversion, ``force`` where the microversion has
+    none or without a host, an unknown or own host as target, a source still up."""
     context = services.context
+    version = _version(services, microversion)
+    if force:
+        low, high = api_version.EVACUATE_FORCE
+        if not low <= version <= high:
+            raise ApiRefused(
+                f"Cannot force the evacuation of '{instance.name}' at microversion "
+                f"{api_version.show(version)}: 'force' exists from {api_version.show(low)} "
+                f"to {api_version.show(high)} (400)."
+            )
+        if target_host is None:
+            raise ApiRefused(
+                f"Cannot force the evacuation of '{instance.name}' to no host; "
+                "give target_host (400)."
+            )
     if target_host is not None:
         check_host(services, target_host)
         if target_host == instance.host:
@@ -133,7 +166,9 @@ def check_evacuate(services: Services, instance: Instance, target_host: str | No
         )
 
 
-def accept_evacuate(services: Services, instance: Instance, target_host: str | None = None) -> None:
+def accept_evacuate(
+    services: Services, instance: Instance, target_host: str | None = None, **_: object
+) -> None:
     """Task ``rebuilding`` and the migration ``accepted`` (the tombstone the
     source uses later)."""
     db = services.context.db
@@ -155,11 +190,56 @@ def accept_evacuate(services: Services, instance: Instance, target_host: str | N
     )
 
 
-async def evacuate(services: Services, instance: Instance, target_host: str | None = None) -> None:
-    """After the API accepted the evacuation: the cast to the conductor."""
+async def evacuate(
+    services: Services,
+    instance: Instance,
+    target_host: str | None = None,
+    force: bool = False,
+    microversion: str | None = None,
+) -> None:
+    """After the API accepted the evacuation: the cast to the conductor. From
+    microversion 2.95 the evacuated server ends stopped."""
+    version = _version(services, microversion)
+    stops = version >= api_version.EVACUATE_STOPS
     await services.compute_task_api.rebuild_instance(
-        instance, evacuate=True, requested_host=target_host
+        instance,
+        evacuate=True,
+        requested_host=target_host,
+        force=force,
+        target_state=STOPPED if stops else None,
     )
+
+
+def _version(services: Services, microversion: str | None) -> tuple[int, int]:
+    """The request's microversion: the one given, else the cluster's."""
+    if microversion is None:
+        return services.context.microversion
+    return api_version.parse(microversion)
+
+
+# -- stop and start -------------------------------------------------------------------
+
+
+def accept_stop(services: Services, instance: Instance) -> None:
+    """The API sets task ``powering-off`` before it answers."""
+    instance.task_state = POWERING_OFF
+    services.context.db.write_instance(instance, "task_state")
+
+
+async def stop(services: Services, instance: Instance) -> None:
+    assert instance.host is not None  # launched, so placed
+    await services.compute_rpcapi.stop_instance(instance.host, instance)
+
+
+def accept_start(services: Services, instance: Instance) -> None:
+    """The API sets task ``powering-on`` before it answers."""
+    instance.task_state = POWERING_ON
+    services.context.db.write_instance(instance, "task_state")
+
+
+async def start(services: Services, instance: Instance) -> None:
+    assert instance.host is not None
+    await services.compute_rpcapi.start_instance(instance.host, instance)
 
 
 def accept_rebuild(services: Services, instance: Instance) -> None:

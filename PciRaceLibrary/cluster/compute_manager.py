@@ -13,15 +13,23 @@ from ..sim import Event, Task, point
 from .claims import MoveClaim
 from .context import Context
 from .db import Database
-from .exception import ComputeResourcesUnavailable, InjectedFault, InstanceNotFound
+from .exception import (
+    ComputeResourcesUnavailable,
+    InjectedFault,
+    InstanceExists,
+    InstanceNotFound,
+)
 from .network import binding_profile, device_for_port, new_device_ref, unbind_ports
 from .objects import (
     ACTIVE,
     DELETED,
     ERROR,
+    POWERING_OFF,
+    POWERING_ON,
     REBUILD_BLOCK_DEVICE_MAPPING,
     REBUILD_SPAWNING,
     REBUILDING,
+    STOPPED,
     Instance,
     Migration,
     PciDevice,
@@ -32,7 +40,7 @@ EVACUATION_STATUSES_TO_CLEAN = ("accepted", "pre-migrating", "done")
 
 # Failures a rebuild survives by cleaning up: an injected driver failure, or
 # the instance deleted under it (nova-model 2.7 B and C).
-REBUILD_FAILURES = (InjectedFault, InstanceNotFound)
+REBUILD_FAILURES = (InjectedFault, InstanceNotFound, InstanceExists)
 
 
 class ComputeManager:
@@ -107,9 +115,15 @@ class ComputeManager:
     # -- rebuild and evacuation -------------------------------------------------
 
     async def rebuild_instance(
-        self, instance: Instance, migration: Migration | None, *, evacuate: bool
+        self,
+        instance: Instance,
+        migration: Migration | None,
+        *,
+        evacuate: bool,
+        target_state: str | None = None,
     ) -> None:
-        """Rebuilds ``instance`` here; with ``evacuate`` it arrives from a down host."""
+        """Rebuilds ``instance`` here; with ``evacuate`` it arrives from a down
+        host, and ends in ``target_state`` (``stopped`` from microversion 2.95)."""
         rp_uuid = self.db.compute_nodes[self.host].uuid
         claim: MoveClaim | None = None
         try:
@@ -117,7 +131,7 @@ class ComputeManager:
                 if migration is None:  # deleted meanwhile, its records with it
                     raise InstanceNotFound(f"Instance {instance.name} was deleted.")
                 claim = await self.rt.rebuild_claim(instance, migration)
-            await self._do_rebuild_instance(instance, evacuate=evacuate)
+            await self._do_rebuild_instance(instance, evacuate=evacuate, target_state=target_state)
         except ComputeResourcesUnavailable as exc:
             self.context.note(f"rebuild claim refused: {exc}")
             await self._fail_evacuation(instance, migration, rp_uuid, vm_state=None)
@@ -140,8 +154,16 @@ class ComputeManager:
             # leaving the migration as it was (pre-migrating).
             self.context.note(f"rebuild_instance failed after the rebuild: {exc}")
 
-    async def _do_rebuild_instance(self, instance: Instance, *, evacuate: bool) -> None:
+    async def _do_rebuild_instance(
+        self, instance: Instance, *, evacuate: bool, target_state: str | None
+    ) -> None:
         db = self.db
+        orig_vm_state = instance.vm_state
+        if evacuate and target_state is not None and orig_vm_state != ERROR:
+            orig_vm_state = target_state  # the state the evacuated server ends in
+        if evacuate and instance.uuid in self.guests:
+            # _check_instance_exists: a second evacuation of a server already here.
+            raise InstanceExists(f"Instance {instance.name} already exists on '{self.host}'.")
         instance.task_state = REBUILDING
         await db.instance_save(instance, "task_state")
         if evacuate:
@@ -154,6 +176,37 @@ class ComputeManager:
         self.guests.add(instance.uuid)
         instance.vm_state, instance.task_state = ACTIVE, None
         await db.instance_save(instance, "vm_state", "task_state")
+        if orig_vm_state == STOPPED:
+            # Bring it back to its original (or target) state. Until the finish
+            # below, it is still on the source with a pre-migrating record, in a
+            # task state the audit does not count as moving.
+            instance.task_state = POWERING_OFF
+            await db.instance_save(instance, "task_state")
+            await self.stop_instance(instance)
+            if evacuate and target_state is not None:
+                self.context.stopped_by_evacuation.add(instance.uuid)
+                self.context.note(
+                    f"{instance.name} stopped: evacuations end stopped from microversion 2.95"
+                )
+
+    # -- stop and start ------------------------------------------------------------
+
+    async def stop_instance(self, instance: Instance) -> None:
+        """Powers the guest off: ``SHUTOFF``."""
+        await point("ComputeDriver.power_off")
+        instance.vm_state, instance.task_state = STOPPED, None
+        await self.db.instance_save(
+            instance, "vm_state", "task_state", expected_task_state=(POWERING_OFF,)
+        )
+
+    async def start_instance(self, instance: Instance) -> None:
+        """Powers the guest on: ``ACTIVE``."""
+        await point("ComputeDriver.power_on")
+        self.context.stopped_by_evacuation.discard(instance.uuid)
+        instance.vm_state, instance.task_state = ACTIVE, None
+        await self.db.instance_save(
+            instance, "vm_state", "task_state", expected_task_state=(POWERING_ON,)
+        )
 
     async def _rebind_ports_for_move(self, instance: Instance) -> None:
         """Points every port at this host and at its new device (by request id)."""

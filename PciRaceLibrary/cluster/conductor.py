@@ -9,6 +9,7 @@ from ..sim import point
 from .context import Context
 from .exception import InstanceNotFound, NoValidHost
 from .objects import ERROR, Instance
+from .placement import flavor_resources
 from .rpcapi import ComputeAPI
 from .scheduler import select_destination
 
@@ -36,10 +37,17 @@ class ComputeTaskManager:
         await self.compute_rpcapi.build_and_run_instance(host, instance)
 
     async def rebuild_instance(
-        self, instance: Instance, *, evacuate: bool, requested_host: str | None
+        self,
+        instance: Instance,
+        *,
+        evacuate: bool,
+        requested_host: str | None,
+        force: bool = False,
+        target_state: str | None = None,
     ) -> None:
         """For an evacuation, schedule away from the source (migration ``error``
-        on NoValidHost, bug 1713783); then cast the rebuild to the host."""
+        on NoValidHost, bug 1713783), or with ``force`` claim the requested
+        host in placement directly; then cast the rebuild to the host."""
         context = self.context
         db = context.db
         await point("ComputeTaskAPI.rebuild_instance")
@@ -47,6 +55,22 @@ class ComputeTaskManager:
         host = instance.host
         if evacuate:
             migration = await db.migration_get_by_instance_and_status(instance.uuid, "accepted")
+        if evacuate and force:
+            assert requested_host is not None  # the API refuses a force without a host
+            host = requested_host
+            node = db.compute_nodes[host]
+            resources = flavor_resources(instance.flavor)
+            if not await context.placement.claim_resources(instance.uuid, node.uuid, resources):
+                # An allocation conflict: Nova errors the migration and the server.
+                reason = f"Forced evacuation of '{instance.name}' could not claim '{host}'."
+                context.note(reason)
+                if migration is not None:
+                    migration.status = "error"
+                    await db.migration_save(migration)
+                instance.vm_state, instance.task_state, instance.fault = ERROR, None, reason
+                await db.instance_save(instance, "vm_state", "task_state", "fault")
+                return
+        elif evacuate:
             try:
                 host = await select_destination(
                     context,
@@ -63,4 +87,6 @@ class ComputeTaskManager:
                 await db.instance_save(instance, "vm_state", "task_state", "fault")
                 return
         assert host is not None
-        await self.compute_rpcapi.rebuild_instance(host, instance, migration, evacuate=evacuate)
+        await self.compute_rpcapi.rebuild_instance(
+            host, instance, migration, evacuate=evacuate, target_state=target_state
+        )

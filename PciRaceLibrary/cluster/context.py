@@ -13,6 +13,7 @@ import uuid as uuidlib
 from dataclasses import dataclass, field
 
 from ..sim import Change, Kernel
+from . import api_version
 from .db import Database
 from .placement import Placement
 from .topology import Topology
@@ -31,6 +32,9 @@ class Context:
     placement: Placement
     behaviour: Behaviour
     topology: Topology
+    microversion: tuple[int, int] = api_version.MAX_VERSION  # of the API's requests
+    # Servers an evacuation stopped (its 2.95 target state), for failure messages.
+    stopped_by_evacuation: set[str] = field(default_factory=set)
     _uuids: int = field(default=0, repr=False)
 
     def new_uuid(self, kind: str, name: str) -> str:

@@ -25,6 +25,10 @@ class ComputeResourcesUnavailable(NovaException):
     """A claim's fit test failed on this host."""
 
 
+class InstanceExists(NovaException):
+    """The hypervisor already runs the guest an evacuation would build."""
+
+
 class NoValidHost(NovaException):
     """No host passed the filters, or placement refused every claim."""
 

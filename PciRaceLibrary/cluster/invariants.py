@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections import defaultdict
 
 from .context import Context
-from .objects import ACTIVE, ALLOCATED, BUILDING, CLAIMED, PciDevice
+from .objects import ACTIVE, ALLOCATED, BUILDING, CLAIMED, STOPPED, PciDevice
 
 
 def check_invariants(context: Context, host: str | None = None) -> list[str]:
@@ -70,7 +70,7 @@ def _parent_and_child_not_both_used(context: Context, host: str) -> list[str]:
 
 
 def _running_servers_hold_their_devices(context: Context, hosts: list[str]) -> list[str]:
-    """2. A running server holds one allocated device per SR-IOV port on its
+    """2. A running or stopped server holds one allocated device per SR-IOV port on its
     host, with the port's request id, and the port's pci_slot names it."""
     db, problems = context.db, []
     rows = [row for host in hosts for row in db.peek_instances_on(host)]
@@ -78,7 +78,7 @@ def _running_servers_hold_their_devices(context: Context, hosts: list[str]) -> l
     for row in sorted(rows, key=lambda row: (row.name, db.instances.created[row.uuid])):
         if (
             row.deleted
-            or row.vm_state != ACTIVE
+            or row.vm_state not in (ACTIVE, STOPPED)  # a stopped guest keeps its devices
             or row.task_state is not None
             or row.migration_context is not None
         ):

@@ -30,6 +30,8 @@ REBUILD_BLOCK_DEVICE_MAPPING = "rebuild_block_device_mapping"
 REBUILD_SPAWNING = "rebuild_spawning"
 SPAWNING = "spawning"
 DELETING = "deleting"
+POWERING_OFF = "powering-off"
+POWERING_ON = "powering-on"
 RESIZE_PREP = "resize_prep"
 RESIZE_MIGRATING = "resize_migrating"
 RESIZE_MIGRATED = "resize_migrated"
@@ -202,12 +204,14 @@ class ComputeNode:
 
 @dataclass
 class Service:
-    """A ``nova-compute`` service: running or stopped, and the admin's forced_down."""
+    """A ``nova-compute`` service: running or stopped, and the admin's
+    ``forced_down`` and ``disabled`` (the scheduler's ComputeFilter skips it)."""
 
     host: str
     running: bool = True
     forced_down: bool = False
     stopped_at: float | None = None
+    disabled: bool = False
 
     def is_up(self, now: float, down_time: float) -> bool:
         """Nova's ``service_is_up``: not forced down, and heartbeating recently.

@@ -269,6 +269,7 @@ EVACUATE = register(
             "PciDevTracker.save",
             "NeutronAPI.update_port",
             "ComputeDriver.rebuild",
+            "ComputeDriver.power_off",  # microversion 2.95 and later, or a stopped server
             "ResourceTracker.finish_evacuation",
             "Instance.drop_migration_context",
             "ResourceTracker.drop_move_claim",
@@ -276,9 +277,8 @@ EVACUATE = register(
         ),
         failure_points=("ResourceTracker.rebuild_claim", "ComputeDriver.rebuild"),
         keywords=("Evacuate Server With Direct Port", "Evacuate Server"),
-        # Nova declares task_state=None (any) for evacuate since bug 1978983;
-        # the model still refuses a second operation under way.
         vm_states=_EVACUABLE,
+        task_states=None,  # any, since bug 1978983: a server stuck powering off can move
         must_have_launched=True,
         check=api.check_evacuate,
         accept=api.accept_evacuate,
@@ -295,6 +295,7 @@ REBUILD = register(
             "ComputeAPI.rebuild_instance",
             "Instance.save",
             "ComputeDriver.rebuild",
+            "ComputeDriver.power_off",  # a stopped server is stopped again
             "ResourceTracker.finish_evacuation",
         ),
         keywords=("Rebuild Server",),
@@ -326,6 +327,34 @@ DELETE = register(
         task_states=None,
         accept=api.accept_delete,
         run=api.delete,
+    )
+)
+
+STOP_SERVER = register(
+    Operation(
+        name="stop_server",
+        verb="stop",
+        subject=SERVER,
+        points=("ComputeAPI.stop_instance", "ComputeDriver.power_off", "Instance.save"),
+        keywords=("Stop Server",),
+        vm_states=(ACTIVE, ERROR),
+        must_have_launched=True,
+        accept=api.accept_stop,
+        run=api.stop,
+    )
+)
+
+START_SERVER = register(
+    Operation(
+        name="start_server",
+        verb="start",
+        subject=SERVER,
+        points=("ComputeAPI.start_instance", "ComputeDriver.power_on", "Instance.save"),
+        keywords=("Start Server",),
+        vm_states=(STOPPED,),
+        must_have_launched=True,
+        accept=api.accept_start,
+        run=api.start,
     )
 )
 

@@ -33,10 +33,19 @@ class ComputeEndpoint(Protocol):
     async def build_and_run_instance(self, instance: Instance) -> None: ...
 
     async def rebuild_instance(
-        self, instance: Instance, migration: Migration | None, *, evacuate: bool
+        self,
+        instance: Instance,
+        migration: Migration | None,
+        *,
+        evacuate: bool,
+        target_state: str | None = None,
     ) -> None: ...
 
     async def terminate_instance(self, instance: Instance) -> None: ...
+
+    async def stop_instance(self, instance: Instance) -> None: ...
+
+    async def start_instance(self, instance: Instance) -> None: ...
 
 
 class ComputeAPI:
@@ -56,13 +65,27 @@ class ComputeAPI:
         )
 
     async def rebuild_instance(
-        self, host: str, instance: Instance, migration: Migration | None, *, evacuate: bool
+        self,
+        host: str,
+        instance: Instance,
+        migration: Migration | None,
+        *,
+        evacuate: bool,
+        target_state: str | None = None,
     ) -> None:
         await self._cast(
             host,
             "rebuild_instance",
-            lambda c: c.rebuild_instance(instance, migration, evacuate=evacuate),
+            lambda c: c.rebuild_instance(
+                instance, migration, evacuate=evacuate, target_state=target_state
+            ),
         )
+
+    async def stop_instance(self, host: str, instance: Instance) -> None:
+        await self._cast(host, "stop_instance", lambda c: c.stop_instance(instance))
+
+    async def start_instance(self, host: str, instance: Instance) -> None:
+        await self._cast(host, "start_instance", lambda c: c.start_instance(instance))
 
     async def terminate_instance(self, host: str, instance: Instance) -> None:
         await self._cast(host, "terminate_instance", lambda c: c.terminate_instance(instance))

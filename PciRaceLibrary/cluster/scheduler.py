@@ -47,6 +47,7 @@ async def select_destination(
             and host not in ignore_hosts
             and (not requested_host or host == requested_host)
             and context.service_is_up(host)
+            and not db.services[host].disabled  # ComputeFilter
             and placement.fits(rp_uuid, resources)
         )
 

@@ -23,19 +23,23 @@ async def update_available_resource(services: Services, host: str) -> None:
     await services.computes[host].update_available_resource()
 
 
-def check_start(services: Services, host: str) -> None:
+def check_start(services: Services, host: str, **_: object) -> None:
     if services.context.db.services[host].running:
         raise ApiRefused(f"Cannot start compute service on '{host}': it is running.")
 
 
-def accept_start(services: Services, host: str) -> None:
-    """The process is up at once; it consumes its queue after ``init_host``."""
+def accept_start(services: Services, host: str, clean_hypervisor: bool = False) -> None:
+    """The process is up at once; it consumes its queue after ``init_host``.
+    With ``clean_hypervisor`` the host comes back with no guests (reinstalled,
+    say), so start-up finds none of the evacuated ones to destroy."""
+    if clean_hypervisor:
+        services.computes[host].guests.clear()
     service = services.context.db.services[host]
     service.running, service.stopped_at = True, None
     services.context.changed(Change("Service", host, new="started", host=host))
 
 
-async def start(services: Services, host: str) -> None:
+async def start(services: Services, host: str, **_: object) -> None:
     """``init_host`` and the start-up audit, then the forced-down flag is
     cleared (allowed once no evacuation record from this host is ``done``)."""
     await services.computes[host].init_host()

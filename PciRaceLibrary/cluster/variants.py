@@ -21,10 +21,12 @@ class Behaviour:
     | =Switch= | =Current Nova= | =Pre-fix= |
     | finish_evacuation_locked | apply context, save host, drop context and set ``done`` under the host lock | same steps unlocked in the compute manager (bug 1896463) |
     | failed_schedule_sets_error | conductor sets the migration ``error`` on NoValidHost | it stays ``accepted`` (bug 1713783) |
+    | force_up_checks_evacuations | forcing a compute up is refused while ``done`` evacuations from it remain | accepted (bug 1922053) |
     """  # noqa: E501
 
     finish_evacuation_locked: bool = True
     failed_schedule_sets_error: bool = True
+    force_up_checks_evacuations: bool = True
 
 
 @dataclass(frozen=True)
@@ -46,6 +48,13 @@ VARIANTS: dict[str, BugVariant] = {
             "destination PCI allocation",
             fix="7675964af8: set instance host and drop migration under lock",
             restores={"finish_evacuation_locked": False},
+        ),
+        BugVariant(
+            bug="1922053",
+            title="a compute forced up before its restart keeps 'done' evacuation records, "
+            "so its guests are never cleaned up",
+            fix="the API refuses to force a compute up while 'done' evacuations from it remain",
+            restores={"force_up_checks_evacuations": False},
         ),
         BugVariant(
             bug="1713783",

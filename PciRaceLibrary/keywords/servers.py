@@ -92,7 +92,13 @@ class ServerKeywords(LibraryComponent):
 
     @keyword(tags=["Action"])
     def evacuate_server_with_direct_port(
-        self, server: str, target_host: str | None = None, **delays: timedelta
+        self,
+        server: str,
+        target_host: str | None = None,
+        *,
+        force: bool = False,
+        microversion: str | None = None,
+        **delays: timedelta,
     ) -> None:
         """Starts evacuating ``server``, which has a direct port, and returns at once.
 
@@ -108,11 +114,17 @@ class ServerKeywords(LibraryComponent):
                 f"Server '{server}' has no direct port to evacuate with; "
                 "use 'Evacuate Server' for servers without one."
             )
-        self.evacuate_server(server, target_host, **delays)
+        self.evacuate_server(server, target_host, force=force, microversion=microversion, **delays)
 
     @keyword(tags=["Action"])
     def evacuate_server(
-        self, server: str, target_host: str | None = None, **delays: timedelta
+        self,
+        server: str,
+        target_host: str | None = None,
+        *,
+        force: bool = False,
+        microversion: str | None = None,
+        **delays: timedelta,
     ) -> None:
         """Starts evacuating ``server`` from its failed host and returns at once.
 
@@ -122,15 +134,56 @@ class ServerKeywords(LibraryComponent):
         Without ``target_host`` the scheduler picks a host other than the
         source.
 
+        From microversion 2.95 the evacuated server ends ``SHUTOFF``, as Nova
+        stops it on the destination before the evacuation finishes; with an
+        older ``microversion`` (here, or in `Start Cluster`) it ends as it was
+        (``ACTIVE``). ``force=True`` with ``target_host`` skips the scheduler
+        and claims that host in placement directly, at microversions 2.29 to
+        2.67 only (see `Microversions`).
+
         Fails at once, changing nothing, where Nova's API refuses: the source
         compute service is still up (use `Stop Compute Service` and `Force
         Down Compute Service` first), ``target_host`` is the server's own
-        host, or the server is deleted or was never placed on a host.
+        host, ``force`` outside its microversions or without a host, or the
+        server is deleted or was never placed on a host.
+
+        | `Evacuate Server` | vm1 |
+        | `Evacuate Server` | vm1 | microversion=2.94 | # ends ACTIVE |
+        | `Evacuate Server` | vm1 | host2 | force=True | microversion=2.67 |
         """
         cluster = self.cluster
-        cluster.evacuate(server, target_host, delays=self.delay_seconds(delays))
+        cluster.evacuate(
+            server,
+            target_host,
+            delays=self.delay_seconds(delays),
+            force=force,
+            microversion=microversion,
+        )
         target = f" to '{target_host}'" if target_host else ""
         logger.info(f"Evacuation of '{server}'{target} requested at {cluster.clock}.")
+
+    @keyword(tags=["Action"])
+    def stop_server(self, server: str, **delays: timedelta) -> None:
+        """Starts stopping ``server`` and returns at once; it ends ``SHUTOFF``.
+
+        Nova's ``os-stop`` action: the API sets task ``powering-off`` and casts
+        to the server's compute, which powers the guest off. Sent to a stopped
+        compute, the cast is never consumed and the server stays
+        ``powering-off`` (an evacuation can still move it, bug 1978983). Fails
+        unless the server is ``ACTIVE`` or ``ERROR`` with no task under way.
+        """
+        self.cluster.start("stop_server", server, delays=self.delay_seconds(delays))
+        logger.info(f"Stop of '{server}' requested at {self.cluster.clock}.")
+
+    @keyword(tags=["Action"])
+    def start_server(self, server: str, **delays: timedelta) -> None:
+        """Starts powering ``server`` on and returns at once; it ends ``ACTIVE``.
+
+        Nova's ``os-start`` action. Fails unless the server is ``SHUTOFF``
+        with no task under way.
+        """
+        self.cluster.start("start_server", server, delays=self.delay_seconds(delays))
+        logger.info(f"Start of '{server}' requested at {self.cluster.clock}.")
 
     @keyword(tags=["Action"])
     def delete_server(self, server: str, **delays: timedelta) -> None:
@@ -257,7 +310,13 @@ class ServerKeywords(LibraryComponent):
     def _server_now(self, server: str) -> str:
         cluster = self.cluster
         host = cluster.server_host(server) or "no host"
-        return f"it is {cluster.server_status(server)} on {host}{self._fault(server)}"
+        why = ""
+        if cluster.stopped_by_evacuation(server):
+            why = (
+                ": its evacuation stopped it, as Nova does from microversion 2.95; "
+                "microversion 2.94 keeps an evacuated server active"
+            )
+        return f"it is {cluster.server_status(server)} on {host}{self._fault(server)}{why}"
 
     def _fault(self, server: str) -> str:
         fault = self.cluster.server_fault(server)

@@ -11,7 +11,7 @@ DELAYED_AUDIT = {"get_in_progress_and_error": 2.0}
 
 
 def reproduce(bugs: str | None, *, delays: bool = True) -> Cluster:
-    cluster = Cluster(bugs=bugs)
+    cluster = Cluster(bugs=bugs, microversion="2.94")
     assert cluster.run_task(cluster.create_server("vm1", "host1"), 60)
     cluster.stop_compute_service("host1")
     cluster.force_down_compute_service("host1")

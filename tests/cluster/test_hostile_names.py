@@ -31,7 +31,7 @@ def topology() -> Topology:
 
 def race(delays: dict[str, dict[str, float]] | None = None):  # type: ignore[no-untyped-def]
     def run_once(policy: ChoicePolicy | None) -> Run:
-        cluster = Cluster(topology(), bugs="1896463")
+        cluster = Cluster(topology(), bugs="1896463", microversion="2.94")
         cluster.run_task(cluster.create_server(SERVER, SOURCE))
         cluster.stop_compute_service(SOURCE)
         cluster.force_down_compute_service(SOURCE)

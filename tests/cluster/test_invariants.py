@@ -132,7 +132,7 @@ def restart_stopped(cluster: Cluster) -> None:
 
 
 def play(plan: list[Step], bugs: str | None = None) -> Cluster:
-    cluster = Cluster(bugs=bugs)
+    cluster = Cluster(bugs=bugs, microversion="2.94")
     for step in plan:
         apply(cluster, step)
         if step.gap:
@@ -181,7 +181,7 @@ def test_the_property_fails_on_the_pre_fix_race() -> None:
 
 def test_early_source_start_lets_the_destination_audit_free_the_device() -> None:
     """Nova's own race, excluded above: the source starts mid-evacuation."""
-    cluster = Cluster()
+    cluster = Cluster(microversion="2.94")
     assert cluster.run_task(cluster.create_server("vm1", "host2"))
     cluster.stop_compute_service("host2")
     cluster.force_down_compute_service("host2")

@@ -14,7 +14,7 @@ TOPOLOGIES = Path(__file__).resolve().parents[2] / "PciRaceLibrary" / "topologie
 
 
 def evacuated(bugs: str | None = None) -> Cluster:
-    cluster = Cluster(bugs=bugs)
+    cluster = Cluster(bugs=bugs, microversion="2.94")
     assert cluster.run_task(cluster.create_server("vm1", "host1"))
     cluster.stop_compute_service("host1")
     cluster.force_down_compute_service("host1")
@@ -70,7 +70,7 @@ def test_rebuild_keeps_one_device_on_the_destination() -> None:
 
 
 def test_no_valid_host_sets_error_and_keeps_the_source() -> None:
-    cluster = Cluster()
+    cluster = Cluster(microversion="2.94")
     assert cluster.run_task(cluster.create_server("vm1", "host1"))
     for host in ("host1", "host2"):
         cluster.stop_compute_service(host)
@@ -83,7 +83,7 @@ def test_no_valid_host_sets_error_and_keeps_the_source() -> None:
 
 
 def test_claim_refused_marks_the_migration_failed_and_changes_nothing_else() -> None:
-    cluster = Cluster(load_topology(TOPOLOGIES / "small_host2.yaml"))
+    cluster = Cluster(load_topology(TOPOLOGIES / "small_host2.yaml"), microversion="2.94")
     assert cluster.run_task(cluster.create_server("vm2", "host2"))
     assert cluster.run_task(cluster.create_server("vm1", "host1"))
     cluster.stop_compute_service("host1")
@@ -97,7 +97,7 @@ def test_claim_refused_marks_the_migration_failed_and_changes_nothing_else() -> 
 
 
 def test_rebuild_failing_after_the_claim_leaves_the_device_to_the_next_audit() -> None:
-    cluster = Cluster()
+    cluster = Cluster(microversion="2.94")
     assert cluster.run_task(cluster.create_server("vm1", "host1"))
     cluster.stop_compute_service("host1")
     cluster.force_down_compute_service("host1")
@@ -112,7 +112,7 @@ def test_rebuild_failing_after_the_claim_leaves_the_device_to_the_next_audit() -
 
 
 def test_refusals_change_nothing() -> None:
-    cluster = Cluster()
+    cluster = Cluster(microversion="2.94")
     assert cluster.run_task(cluster.create_server("vm1", "host1"))
     before = cluster.snapshot()
     journal = len(cluster.kernel.journal)
@@ -125,7 +125,7 @@ def test_refusals_change_nothing() -> None:
     with pytest.raises(UnknownName, match="Valid points: "):
         cluster.delete_server("vm1", delays={"nowhere": 1.0})
     with pytest.raises(UnknownName, match="No variant for bug '1'"):
-        Cluster(bugs="1")
+        Cluster(bugs="1", microversion="2.94")
     with pytest.raises(ApiRefused, match="a server with that name exists"):
         cluster.create_server("vm1")
     assert cluster.snapshot() == before
@@ -133,7 +133,7 @@ def test_refusals_change_nothing() -> None:
 
 
 def test_stop_is_refused_while_an_operation_runs_on_the_host() -> None:
-    cluster = Cluster()
+    cluster = Cluster(microversion="2.94")
     assert cluster.run_task(cluster.create_server("vm1", "host1"))
     audit = cluster.update_available_resource("host1", delays={"get_in_progress_and_error": 1})
     cluster.run_until(lambda: cluster.now > 0 or audit.done, 0.5)
@@ -143,8 +143,12 @@ def test_stop_is_refused_while_an_operation_runs_on_the_host() -> None:
     cluster.stop_compute_service("host1")
 
 
-def test_evacuate_and_rebuild_are_refused_while_another_task_runs() -> None:
-    cluster = Cluster()
+def test_rebuild_is_refused_while_another_task_runs_but_evacuate_is_not() -> None:
+    """Nova declares evacuate with task_state=None since bug 1978983, so a
+    second evacuation is accepted while the first runs; both run to their end.
+    (Whether a real Nova then leaves the server with two VFs, as the model
+    does here, is the model's prediction, not checked against Nova.)"""
+    cluster = Cluster(microversion="2.94")
     assert cluster.run_task(cluster.create_server("vm1", "host1"))
     cluster.stop_compute_service("host1")
     cluster.force_down_compute_service("host1")
@@ -152,16 +156,17 @@ def test_evacuate_and_rebuild_are_refused_while_another_task_runs() -> None:
     cluster.run_until(lambda: False, 0.5)
     before = cluster.snapshot()
     with pytest.raises(ApiRefused, match="while it is in task state rebuild"):
-        cluster.evacuate("vm1")
-    with pytest.raises(ApiRefused, match="while it is in task state rebuild"):
         cluster.rebuild_server("vm1")
     assert cluster.snapshot() == before
+    second = cluster.evacuate("vm1")
     assert cluster.run_task(evacuation)
-    assert hosts_of(cluster) == {"host1": 1, "host2": 1}
+    assert cluster.run_task(second)
+    assert [m["status"] for m in cluster.migrations_of("vm1")] == ["done", "done"]
+    assert cluster.server_host("vm1") == "host2"
 
 
 def test_a_server_that_never_ran_cannot_be_rebuilt() -> None:
-    cluster = Cluster()
+    cluster = Cluster(microversion="2.94")
     for host in ("host1", "host2"):
         cluster.force_down_compute_service(host)
     assert cluster.run_task(cluster.create_server("vm1"))
@@ -182,7 +187,7 @@ OPEN_BUILD_DELETE = pytest.mark.xfail(
                                    pytest.param("PciDevice.claim", marks=OPEN_BUILD_DELETE),
                                    "ComputeDriver.spawn"])  # fmt: skip
 def test_delete_during_the_build_frees_everything(point: str) -> None:
-    cluster = Cluster()
+    cluster = Cluster(microversion="2.94")
     build = cluster.create_server("vm1", "host1", delays={point: 1})
     cluster.run_until(lambda: False, 0.5)
     delete = cluster.delete_server("vm1")
@@ -198,7 +203,7 @@ def test_delete_during_the_build_frees_everything(point: str) -> None:
 
 
 def test_a_second_delete_ends_quietly() -> None:
-    cluster = Cluster()
+    cluster = Cluster(microversion="2.94")
     assert cluster.run_task(cluster.create_server("vm1", "host1"))
     cluster.delete_server("vm1")
     cluster.delete_server("vm1")  # accepted: Nova's delete takes any task state
@@ -208,7 +213,7 @@ def test_a_second_delete_ends_quietly() -> None:
 
 
 def test_a_compute_cannot_stop_under_an_operation_between_lock_holds() -> None:
-    cluster = Cluster()
+    cluster = Cluster(microversion="2.94")
     assert cluster.run_task(cluster.create_server("vm1", "host1"))
     cluster.stop_compute_service("host1")
     cluster.force_down_compute_service("host1")
@@ -221,7 +226,7 @@ def test_a_compute_cannot_stop_under_an_operation_between_lock_holds() -> None:
 
 
 def test_a_cast_waits_while_its_compute_starts() -> None:
-    cluster = Cluster()
+    cluster = Cluster(microversion="2.94")
     assert cluster.run_task(cluster.create_server("vm1", "host1"))
     cluster.stop_compute_service("host1")
     start = cluster.start_compute_service("host1", delays={"get_available_resource": 1})

@@ -22,8 +22,8 @@ def passed(cluster: Cluster) -> dict[str, set[str]]:
 def scenarios() -> list[Cluster]:
     """Runs every operation on every path the model has."""
     out = []
-    for bugs in (None, "1896463"):
-        c = Cluster(bugs=bugs)
+    for bugs, version in ((None, "2.94"), ("1896463", "2.94"), (None, "latest")):
+        c = Cluster(bugs=bugs, microversion=version)
         c.run_task(c.create_server("vm1", "host1"))
         c.stop_compute_service("host1")
         c.force_down_compute_service("host1")
@@ -35,31 +35,40 @@ def scenarios() -> list[Cluster]:
         c.run_task(c.update_available_resource("host2"))
         c.run_task(c.delete_server("vm1"))
         out.append(c)
-    local = Cluster()  # a local delete while the host is down
+    local = Cluster(microversion="2.94")  # a local delete while the host is down
     local.run_task(local.create_server("vm1", "host1"))
     local.stop_compute_service("host1")
     local.force_down_compute_service("host1")
     local.run_task(local.delete_server("vm1"))
     out.append(local)
-    failed = Cluster()  # an evacuation whose rebuild fails after the claim
+    failed = Cluster(microversion="2.94")  # an evacuation whose rebuild fails after the claim
     failed.run_task(failed.create_server("vm1", "host1"))
     failed.stop_compute_service("host1")
     failed.force_down_compute_service("host1")
     failed.inject_fault("ComputeDriver.rebuild")
     failed.run_task(failed.evacuate("vm1"))
     out.append(failed)
-    full = Cluster()  # a build whose claim is refused: host1 has two VFs on physnet2
+    full = Cluster(
+        microversion="2.94"
+    )  # a build whose claim is refused: host1 has two VFs on physnet2
     for name in ("vm1", "vm2", "vm3"):
         full.run_task(full.create_server(name, "host1"))
     assert full.server_status("vm3") == "ERROR"
     out.append(full)
-    building = Cluster()  # deleted while its build spawns: the claim is aborted
+    building = Cluster(microversion="2.94")  # deleted while its build spawns: the claim is aborted
     building.create_server("vm1", "host1", delays={"ComputeDriver.spawn": 1})
     building.run_until(lambda: False, 0.5)
     building.run_task(building.delete_server("vm1"))
     building.kernel.run_all()
     assert building.pci_allocations("vm1") == {}
     out.append(building)
+    powered = Cluster()  # stop and start a server
+    powered.run_task(powered.create_server("vm1", "host1"))
+    powered.run_task(powered.start("stop_server", "vm1"))
+    assert powered.server_status("vm1") == "SHUTOFF"
+    powered.run_task(powered.start("start_server", "vm1"))
+    assert powered.server_status("vm1") == "ACTIVE"
+    out.append(powered)
     return [*out, deleted_before_scheduling(), deleted_before_scheduling(heal_by_restart=True)]
 
 
@@ -67,7 +76,7 @@ def deleted_before_scheduling(heal_by_restart: bool = False) -> Cluster:
     """Deleted while the conductor had not yet scheduled the evacuation: the
     destination allocation outlives the server until host2's audit heals it
     (the periodic one, or the start-up one after a restart)."""
-    c = Cluster()
+    c = Cluster(microversion="2.94")
     c.run_task(c.create_server("vm1", "host1"))
     c.stop_compute_service("host1")
     c.force_down_compute_service("host1")
@@ -126,7 +135,7 @@ def test_a_delay_must_be_a_finite_time_from_zero(seconds: float) -> None:
 
 
 def test_every_task_carries_its_operation_and_subject() -> None:
-    cluster = Cluster()
+    cluster = Cluster(microversion="2.94")
     cluster.run_task(cluster.create_server("web end (1)", "host1"))
     cluster.run_task(cluster.update_available_resource("host1"))
     tags = [(task.name, task.tag.operation, task.tag.subject) for task in cluster.kernel.tasks]

@@ -48,7 +48,7 @@ def _race(bugs: str | None, delays: Delays | None, third: str | None) -> RunOnce
     delays = delays or {}
 
     def run_once(policy: ChoicePolicy | None) -> Run:
-        cluster = Cluster(bugs=bugs, kernel=Kernel(policy=None))
+        cluster = Cluster(bugs=bugs, kernel=Kernel(policy=None), microversion="2.94")
         cluster.run_task(cluster.create_server("vm1", "host1"))
         cluster.stop_compute_service("host1")
         cluster.force_down_compute_service("host1")

@@ -213,7 +213,7 @@ def test_deleting_during_an_evacuation_never_crashes_the_model() -> None:
     locked finish raise InstanceNotFound, which Nova's RPC handler logs."""
 
     def run_once(policy: object) -> Run:
-        cluster = Cluster()
+        cluster = Cluster(microversion="2.94")
         cluster.run_task(cluster.create_server("vm1", "host1"))
         cluster.stop_compute_service("host1")
         cluster.force_down_compute_service("host1")

@@ -45,8 +45,8 @@ class Case:
 C, S, D, K, E = "Cluster", "Servers", "Delays", "Checks", "Explore"
 CASES = [
     # -- cluster and services ----------------------------------------------------------
-    Case(C, "Start Cluster    bugs=4242", "No variant for bug '4242'. Known bugs: 1713783, 1896463."),
-    Case(C, "Start Cluster    bugs=1896463, abc", "No variant for bug 'abc'. Known bugs: 1713783, 1896463."),
+    Case(C, "Start Cluster    bugs=4242", "No variant for bug '4242'. Known bugs: 1713783, 1896463, 1922053."),
+    Case(C, "Start Cluster    bugs=1896463, abc", "No variant for bug 'abc'. Known bugs: 1713783, 1896463, 1922053."),
     Case(C, "Start Cluster    no_such_topology", "No topology file 'no_such_topology'."),
     Case(C, "Start Cluster    ${CURDIR}", "Topology file '*' is a directory; give the path of a YAML file."),
     Case(C, "Stop Compute Service    host9", f"No host 'host9'. {HOSTS}"),

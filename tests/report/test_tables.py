@@ -46,7 +46,7 @@ def parse(html: str) -> _Tables:
 
 
 def race() -> Cluster:
-    cluster = Cluster(bugs="1896463")
+    cluster = Cluster(bugs="1896463", microversion="2.94")
     cluster.run_task(cluster.create_server("vm1", "host1"))
     cluster.stop_compute_service("host1")
     cluster.force_down_compute_service("host1")

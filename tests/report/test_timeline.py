@@ -24,7 +24,7 @@ SVG = "{http://www.w3.org/2000/svg}"
 
 def race(bugs: str | None = "1896463", server: str = "vm1") -> Cluster:
     """The canonical reproducer: evacuation against the audit on host2."""
-    cluster = Cluster(bugs=bugs)
+    cluster = Cluster(bugs=bugs, microversion="2.94")
     cluster.run_task(cluster.create_server(server, "host1"))
     cluster.stop_compute_service("host1")
     cluster.force_down_compute_service("host1")
@@ -39,7 +39,7 @@ def race(bugs: str | None = "1896463", server: str = "vm1") -> Cluster:
 def three_tasks(policy: ChoicePolicy | None = None) -> tuple[Entry, ...]:
     """The race with a third task, a creation of vm2 on host2: with the
     canonical delays, or, given a policy, as an explored schedule (all at t=0)."""
-    cluster = Cluster(bugs="1896463", kernel=Kernel(policy=None))
+    cluster = Cluster(bugs="1896463", kernel=Kernel(policy=None), microversion="2.94")
     cluster.run_task(cluster.create_server("vm1", "host1"))
     cluster.stop_compute_service("host1")
     cluster.force_down_compute_service("host1")
