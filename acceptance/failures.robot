@@ -59,3 +59,48 @@ Rebuild Failing After The Claim Leaves The Destination Device To The Next Audit
     Run Periodic Update Available Resource    host2
     PCI Allocations Should Be    vm1    host1=1
     Resource Accounting Should Be Consistent
+
+Placement Conflict Sends The Build To The Next Host
+    [Documentation]    Placement answers 409 for host1, the scheduler's first choice; the
+    ...    scheduler claims its next host.
+    Start Cluster
+    Inject Failure    SchedulerReportClient.claim_resources
+    Create Server With Direct Port    vm1
+    Server Should Be On Host    vm1    host2
+    Placement Allocations Should Be    vm1    host2=flavor
+    Resource Accounting Should Be Consistent
+
+Placement Conflicts Everywhere Fail The Build With No Valid Host
+    [Documentation]    Every claim answers 409: no valid host; nothing is held.
+    Start Cluster
+    Inject Failure    SchedulerReportClient.claim_resources    times=2
+    Run Keyword And Expect Error
+    ...    GLOB:Server 'vm1' should be ACTIVE within 1 minute of virtual time but is ERROR at t=0.000s (fault: No valid host was found for 'vm1'.)*
+    ...    Create Server With Direct Port
+    ...    vm1
+    PCI Allocations Should Be    vm1
+    Placement Allocations Should Be    vm1
+
+A Refused Evacuation Claim Leaves The Server On Its Source
+    [Documentation]    ComputeResourcesUnavailable in the destination claim: the migration
+    ...    fails, the server keeps its state on host1, host2's placement part is removed.
+    Server On Failed Host
+    Inject Failure    ResourceTracker.rebuild_claim
+    Evacuate Server With Direct Port    vm1
+    Wait Until Migration Status Is    vm1    failed
+    Server Should Be On Host    vm1    host1
+    Wait Until Server Is Active    vm1
+    PCI Allocations Should Be    vm1    host1=1
+    Placement Allocations Should Be    vm1    host1=flavor
+
+A Failed Spawn Gives Back What The Build Claimed
+    [Documentation]    The hypervisor fails the build: claim aborted, ports unbound, ERROR.
+    Start Cluster
+    Inject Failure    ComputeDriver.spawn
+    Run Keyword And Expect Error
+    ...    GLOB:Server 'vm1' should be ACTIVE * but is ERROR * (fault: spawn failed on 'host1': *
+    ...    Create Server With Direct Port    vm1    host=host1
+    PCI Allocations Should Be    vm1
+    Free PCI Devices On Host Should Be    host1    6
+    Placement Allocations Should Be    vm1
+    Resource Accounting Should Be Consistent

@@ -261,8 +261,9 @@ Inject Delay
 Inject Failure
     [Documentation]    Only points whose failure the model handles can fail.
     Start Cluster
+    VAR    ${valid} =    SchedulerReportClient.claim_resources, ResourceTracker.instance_claim, ComputeDriver.spawn
     Run Keyword And Expect Error
-    ...    No point 'Instance.save' in the points that can fail. Valid points: ResourceTracker.rebuild_claim, ComputeDriver.rebuild.
+    ...    No point 'Instance.save' in the points that can fail. Valid points: ${valid}, ResourceTracker.rebuild_claim, ComputeDriver.rebuild.
     ...    Inject Failure
     ...    Instance.save
     Inject Failure    ComputeDriver.rebuild

@@ -20,7 +20,6 @@ from .compute_manager import ComputeManager
 from .conductor import ComputeTaskManager
 from .context import Context
 from .db import Database
-from .exception import InjectedFault
 from .invariants import check_invariants
 from .network import SRIOV_VNIC_TYPES
 from .objects import ALLOCATED, DELETED, STOPPED, ComputeNode, Instance, Network, PciDevice, Service
@@ -70,6 +69,7 @@ class Cluster:
         )
         self.context.placement.changed = self.context.changed
         self.context.placement.label = self.context.label
+        self.context.placement.note = self.context.note
         rpc = ComputeAPI(self.context)
         self.services = Services(
             context=self.context,
@@ -375,8 +375,8 @@ class Cluster:
         otherwise.
         """
         full = resolve_point(point, operations.failure_points(), "the points that can fail")
-        self.kernel.inject_fault(full, lambda: InjectedFault(f"injected failure at {full}"),
-                                 times)  # fmt: skip
+        error = operations.fault_at(full)
+        self.kernel.inject_fault(full, lambda: error(f"injected failure at {full}"), times)
 
     def inject_delay(self, point: str, seconds: float, times: int | None = None) -> str:
         """Delays every task at ``point`` (a full or unique short name among all

@@ -97,7 +97,20 @@ class ComputeManager:
             await self.context.placement.delete_consumer(instance.uuid)
             return
         await self._bind_ports(instance, self.rt.pci.allocations.get(instance.uuid, []))
-        await point("ComputeDriver.spawn")
+        try:
+            await point("ComputeDriver.spawn")
+        except InjectedFault as exc:
+            # The claim is aborted (on the instance itself since bug 1860555),
+            # the ports unbound; with no alternate host to reschedule to, the
+            # build fails and the scheduler's allocation is given back.
+            self.context.note(f"spawn failed: {exc}")
+            await self.rt.abort_instance_claim(instance)
+            await unbind_ports(self.db, instance)
+            instance.vm_state, instance.task_state = ERROR, None
+            instance.fault = f"spawn failed on '{self.host}': {exc}"
+            await self.db.instance_save(instance, "vm_state", "task_state", "fault")
+            await self.context.placement.delete_consumer(instance.uuid)
+            return
         self.guests.add(instance.uuid)
         instance.vm_state, instance.task_state, instance.launched = ACTIVE, None, True
         await self.db.instance_save(

@@ -33,6 +33,10 @@ class NoValidHost(NovaException):
     """No host passed the filters, or placement refused every claim."""
 
 
+class AllocationConflict(NovaException):
+    """Placement answered 409: the consumer's generation changed meanwhile."""
+
+
 class PciDeviceInvalidStatus(NovaException):
     """A device transition its status does not allow."""
 

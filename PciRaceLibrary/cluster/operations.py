@@ -27,6 +27,7 @@ from typing import Any, Literal, NamedTuple
 from ..errors import ApiRefused, InvalidArgument, UnknownName
 from ..sim import PointPass
 from . import api, service
+from .exception import AllocationConflict, ComputeResourcesUnavailable, InjectedFault
 from .objects import ACTIVE, ERROR, STOPPED, Instance
 
 SERVER = "server"
@@ -55,7 +56,9 @@ class Operation:
     run: Callable[..., Coroutine[Any, Any, None]]  # (services, target, **arguments)
     label: str = ""  # task label prefix; the name when empty
     verb: str = ""  # for refusals ("Cannot evacuate 'vm1': ..."); the name when empty
-    failure_points: tuple[str, ...] = ()
+    # Points where an injected failure is handled as Nova handles an error
+    # there, with the error Nova raises there (a plain point: InjectedFault).
+    failure_points: tuple[str, ...] | dict[str, type[Exception]] = ()
     keywords: tuple[str, ...] = ()
     # @check_instance_state: None allows any value; task_states (None,) means
     # "no other operation under way", Nova's default.
@@ -154,6 +157,15 @@ def failure_points() -> tuple[str, ...]:
     return tuple(dict.fromkeys(name for op in _REGISTRY.values() for name in op.failure_points))
 
 
+def fault_at(point: str) -> type[Exception]:
+    """The error an injected failure at ``point`` raises: the one Nova raises
+    there (a claim refused, placement's 409), else InjectedFault."""
+    for op in _REGISTRY.values():
+        if isinstance(op.failure_points, dict) and point in op.failure_points:
+            return op.failure_points[point]
+    return InjectedFault
+
+
 # -- point names ----------------------------------------------------------------------
 
 
@@ -244,6 +256,11 @@ CREATE = register(
             "NeutronAPI.update_port",
         ),
         keywords=("Create Server With Direct Port", "Create Server"),
+        failure_points={
+            "SchedulerReportClient.claim_resources": AllocationConflict,
+            "ResourceTracker.instance_claim": ComputeResourcesUnavailable,
+            "ComputeDriver.spawn": InjectedFault,
+        },
         creates=True,
         check=api.check_create,
         accept=api.accept_create,
@@ -275,7 +292,11 @@ EVACUATE = register(
             "ResourceTracker.drop_move_claim",
             "SchedulerReportClient.remove_provider_tree_from_instance_allocation",
         ),
-        failure_points=("ResourceTracker.rebuild_claim", "ComputeDriver.rebuild"),
+        failure_points={
+            "SchedulerReportClient.claim_resources": AllocationConflict,
+            "ResourceTracker.rebuild_claim": ComputeResourcesUnavailable,
+            "ComputeDriver.rebuild": InjectedFault,
+        },
         keywords=("Evacuate Server With Direct Port", "Evacuate Server"),
         vm_states=_EVACUABLE,
         task_states=None,  # any, since bug 1978983: a server stuck powering off can move

@@ -15,6 +15,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 from ..sim import Change, point
+from .exception import AllocationConflict
 from .topology import FlavorSpec
 
 # Nova's default allocation ratios (initial_*_allocation_ratio).
@@ -64,6 +65,7 @@ class Placement:
     allocations: dict[str, dict[str, dict[str, int]]] = field(default_factory=dict)
     changed: Callable[[Change], None] = field(default=lambda change: None, repr=False)
     label: Callable[[str], str] = field(default=lambda consumer: consumer, repr=False)
+    note: Callable[[str], None] = field(default=lambda detail: None, repr=False)
     _consumers: dict[str, dict[str, None]] = field(default_factory=dict, init=False, repr=False)
     _used: dict[str, dict[str, int]] = field(default_factory=dict, init=False, repr=False)
     # Each change bumps the provider's generation and pushes a fresh heap
@@ -143,8 +145,13 @@ class Placement:
     # -- the report client's calls ---------------------------------------------
 
     async def claim_resources(self, consumer: str, rp_uuid: str, resources: dict[str, int]) -> bool:
-        """Adds an allocation on ``rp_uuid`` to the consumer's existing ones."""
-        await point("SchedulerReportClient.claim_resources")
+        """Adds an allocation on ``rp_uuid`` to the consumer's existing ones;
+        False when it does not fit or placement answers 409 (a conflict)."""
+        try:
+            await point("SchedulerReportClient.claim_resources")
+        except AllocationConflict as exc:
+            self.note(f"placement answered 409 for {self.label(consumer)}: {exc}")
+            return False
         if not self.fits(rp_uuid, resources):
             return False
         parts = self.allocations.setdefault(consumer, {})

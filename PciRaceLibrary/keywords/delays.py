@@ -34,15 +34,21 @@ class DelayKeywords(LibraryComponent):
     def inject_failure(self, point: str, times: int = 1) -> None:
         """Makes the next ``times`` passes of ``point`` fail, in any task.
 
-        The failure is an unexpected error at that call, as if the hypervisor
-        raised; the operation handles it as Nova does (an evacuation whose
-        rebuild fails ends with its migration ``failed`` and the server in
-        ``ERROR``). Points that can fail: ``ResourceTracker.rebuild_claim``
-        and ``ComputeDriver.rebuild`` (see `Delays and interleaving
-        points`); another name fails and lists them.
+        The failure is the error Nova meets at that call, and the operation
+        handles it as Nova does:
+
+        | =Point= | =Failure= | =Outcome= |
+        | ``SchedulerReportClient.claim_resources`` | placement answers 409 (a consumer generation conflict) | the scheduler tries the next host; none left: ``ERROR`` (a forced evacuation: migration ``error``) |
+        | ``ResourceTracker.instance_claim`` | the claim is refused (``ComputeResourcesUnavailable``) | the build ends ``ERROR``, its allocation given back |
+        | ``ResourceTracker.rebuild_claim`` | the claim is refused | migration ``failed``, the server stays as it was on its source |
+        | ``ComputeDriver.spawn`` | the hypervisor fails the build | claim aborted, ports unbound, ``ERROR`` |
+        | ``ComputeDriver.rebuild`` | the hypervisor fails the rebuild | migration ``failed``, the server ``ERROR`` on its source, the destination device left to its next audit |
+
+        Another name fails and lists the points that can fail.
 
         | `Inject Failure` | ComputeDriver.rebuild |
-        """
+        | `Inject Failure` | SchedulerReportClient.claim_resources | times=2 |
+        """  # noqa: E501
         if times < 1:
             raise InvalidArgument(f"Failure count at '{point}' must be at least 1, got {times}.")
         self.cluster.inject_fault(point, times)

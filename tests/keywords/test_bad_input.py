@@ -114,7 +114,7 @@ CASES = [
     Case(D, "Inject Delay    Instance.save    1 s    times=²", "Argument 'times' must be a whole number such as 2, got '²'."),
     Case(D, "Inject Delay    Instance.save    1 s    times=99999999999", "Argument 'times' must be a whole number of at most 1000000000, got '99999999999'."),
     Case(D, "Inject Delay    save    1 s", "Point 'save' is ambiguous in the model; use one of: *"),
-    Case(D, "Inject Failure    Instance.save", "No point 'Instance.save' in the points that can fail. Valid points: ResourceTracker.rebuild_claim, ComputeDriver.rebuild."),
+    Case(D, "Inject Failure    Instance.save", "No point 'Instance.save' in the points that can fail. Valid points: SchedulerReportClient.claim_resources, ResourceTracker.instance_claim, ComputeDriver.spawn, ResourceTracker.rebuild_claim, ComputeDriver.rebuild."),
     Case(D, "Inject Failure    ComputeDriver.rebuild    times=0", "Failure count at 'ComputeDriver.rebuild' must be at least 1, got 0."),
     Case(D, "Inject Failure    ComputeDriver.rebuild    times=many", "Argument 'times' must be a whole number such as 2, got 'many'."),
     Case(D, "Inject Failure    ComputeDriver.rebuild    times=${{b'2'}}", "Argument 'times' must be a whole number such as 2, got binary data."),
