@@ -192,7 +192,8 @@ class Cluster:
         """A copy of the server's row, once it passes the state preconditions."""
         row = self.instance(server)
         if row.deleted or row.vm_state == DELETED:
-            raise ApiRefused(f"Cannot {op.verb or op.name} '{server}': it is already deleted.")
+            verb = op.verb or op.name
+            raise ApiRefused(f"Cannot {verb} '{server}': it is already deleted (404).")
         op.refuse_state(row)
         return row.clone()
 

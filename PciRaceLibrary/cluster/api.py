@@ -73,7 +73,10 @@ def check_create(
     check_server_name(name)
     uuid = db.names.get(name)
     if uuid is not None and not db.instances[uuid].deleted:
-        raise ApiRefused(f"Cannot create '{name}': a server with that name exists.")
+        raise ApiRefused(
+            f"Cannot create '{name}': a server with that name exists; Nova would allow "
+            "it, but this library names servers uniquely."
+        )
     if host is not None:
         check_host(services, host)
     network = network or services.context.topology.sriov_network
@@ -154,7 +157,7 @@ def check_evacuate(
         check_host(services, target_host)
         if target_host == instance.host:
             raise ApiRefused(
-                f"Cannot evacuate '{instance.name}' to '{target_host}': it is its own host."
+                f"Cannot evacuate '{instance.name}' to '{target_host}': it is its own host (400)."
             )
     assert instance.host is not None  # launched, so placed
     if context.service_is_up(instance.host):
@@ -162,7 +165,7 @@ def check_evacuate(
         why = "" if service.running else " (stopped, but not yet reported down)"
         raise ApiRefused(
             f"Cannot evacuate '{instance.name}': compute service on "
-            f"'{instance.host}' is up{why}; stop and force it down first."
+            f"'{instance.host}' is up{why}; stop and force it down first (400)."
         )
 
 

@@ -87,12 +87,12 @@ class Operation:
             ran = " that have run" if self.must_have_launched else ""
             raise ApiRefused(
                 f"Cannot {verb} '{name}': it is {instance.vm_state}; "
-                f"only {', '.join(self.vm_states)} servers{ran} can be."
+                f"only {', '.join(self.vm_states)} servers{ran} can be (409)."
             )
         if self.task_states is not None and instance.task_state not in self.task_states:
             raise ApiRefused(
                 f"Cannot {verb} '{name}' while it is in task state "
-                f"{instance.task_state}; wait for that operation to finish."
+                f"{instance.task_state}; wait for that operation to finish (409)."
             )
 
     def resolve_delays(self, delays: dict[str, float]) -> dict[PointPass, float]:

@@ -89,7 +89,7 @@ def test_its_preconditions_are_checked_before_anything_changes() -> None:
     assert len(cluster.kernel.tasks) == 1  # the build only
     cluster.run_task(cluster.delete_server("vm1"))
     deleted = cluster.snapshot()
-    with pytest.raises(ApiRefused, match=r"Cannot polish 'vm1': it is already deleted\."):
+    with pytest.raises(ApiRefused, match=r"Cannot polish 'vm1': it is already deleted \(404\)\."):
         cluster.start("polish", "vm1")
     assert cluster.snapshot() == deleted
 
