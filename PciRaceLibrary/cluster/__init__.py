@@ -332,14 +332,16 @@ class Cluster:
 
     def disable_compute_service(self, host: str) -> None:
         """Disables ``host``'s service: the scheduler skips it; nothing else changes."""
-        self.check_host(host)
-        self.db.services[host].disabled = True
-        self.context.changed(Change("Service", host, new="disabled", host=host))
+        self._set_service(host, "disabled", True, "disabled")
 
     def enable_compute_service(self, host: str) -> None:
+        self._set_service(host, "disabled", False, "enabled")
+
+    def _set_service(self, host: str, field: str, value: bool, what: str) -> None:
+        """An operator's change of ``host``'s service row, journaled as ``what``."""
         self.check_host(host)
-        self.db.services[host].disabled = False
-        self.context.changed(Change("Service", host, new="enabled", host=host))
+        setattr(self.db.services[host], field, value)
+        self.context.changed(Change("Service", host, new=what, host=host))
 
     def force_up_compute_service(self, host: str) -> None:
         """Clears ``forced_down``, as ``PUT /os-services/{id}`` does.
@@ -359,14 +361,11 @@ class Cluster:
                 f"Cannot force up compute service on '{host}': 'done' evacuation records "
                 f"remain for it; restart it first, so that they become 'completed' (400)."
             )
-        self.db.services[host].forced_down = False
-        self.context.changed(Change("Service", host, new="forced up", host=host))
+        self._set_service(host, "forced_down", False, "forced up")
 
     def force_down_compute_service(self, host: str) -> None:
         """Marks ``host``'s service forced down, as an operator does before evacuating."""
-        self.check_host(host)
-        self.db.services[host].forced_down = True
-        self.context.changed(Change("Service", host, new="forced down", host=host))
+        self._set_service(host, "forced_down", True, "forced down")
 
     def inject_fault(self, point: str, times: int | None = 1) -> None:
         """Makes the next ``times`` passes of ``point`` fail (any task).
