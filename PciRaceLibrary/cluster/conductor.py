@@ -7,11 +7,24 @@ import contextlib
 
 from ..sim import point
 from .context import Context
-from .exception import InstanceNotFound, NoValidHost
+from .exception import AllocationConflict, InstanceNotFound, NoValidHost
 from .objects import ERROR, Instance
 from .placement import flavor_resources
 from .rpcapi import ComputeAPI
 from .scheduler import select_destination
+
+# What ends a request at the scheduler: no host, or placement's consumer
+# generation conflict (AllocationUpdateFailed), which nobody retries.
+SCHEDULING_FAILURES = (NoValidHost, AllocationConflict)
+
+
+def _reason(instance: Instance, exc: Exception) -> str:
+    if isinstance(exc, AllocationConflict):
+        return (
+            f"Failed to update allocations for consumer '{instance.name}': placement "
+            f"answered 409, consumer generation conflict ({exc})."
+        )
+    return str(exc)
 
 
 class ComputeTaskManager:
@@ -27,9 +40,10 @@ class ComputeTaskManager:
         await point("ComputeTaskAPI.build_instances")
         try:
             host = await select_destination(context, instance, requested_host=requested_host)
-        except NoValidHost as exc:
-            context.note(str(exc))
-            instance.vm_state, instance.task_state, instance.fault = ERROR, None, str(exc)
+        except SCHEDULING_FAILURES as exc:
+            reason = _reason(instance, exc)
+            context.note(reason)
+            instance.vm_state, instance.task_state, instance.fault = ERROR, None, reason
             # Deleted meanwhile: nothing was claimed, nothing to record.
             with contextlib.suppress(InstanceNotFound):
                 await context.db.instance_save(instance, "vm_state", "task_state", "fault")
@@ -60,9 +74,15 @@ class ComputeTaskManager:
             host = requested_host
             node = db.compute_nodes[host]
             resources = flavor_resources(instance.flavor)
-            if not await context.placement.claim_resources(instance.uuid, node.uuid, resources):
-                # An allocation conflict: Nova errors the migration and the server.
+            try:
+                claimed = await context.placement.claim_resources(
+                    instance.uuid, node.uuid, resources
+                )
                 reason = f"Forced evacuation of '{instance.name}' could not claim '{host}'."
+            except AllocationConflict as exc:
+                claimed, reason = False, _reason(instance, exc)
+            if not claimed:
+                # Nova errors the migration and the server.
                 context.note(reason)
                 if migration is not None:
                     migration.status = "error"
@@ -78,12 +98,13 @@ class ComputeTaskManager:
                     ignore_hosts=(instance.host or "",),
                     requested_host=requested_host,
                 )
-            except NoValidHost as exc:
-                context.note(str(exc))
+            except SCHEDULING_FAILURES as exc:
+                reason = _reason(instance, exc)
+                context.note(reason)
                 if migration is not None and context.behaviour.failed_schedule_sets_error:
                     migration.status = "error"
                     await db.migration_save(migration)
-                instance.vm_state, instance.task_state, instance.fault = ERROR, None, str(exc)
+                instance.vm_state, instance.task_state, instance.fault = ERROR, None, reason
                 await db.instance_save(instance, "vm_state", "task_state", "fault")
                 return
         assert host is not None

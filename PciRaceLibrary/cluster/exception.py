@@ -34,7 +34,8 @@ class NoValidHost(NovaException):
 
 
 class AllocationConflict(NovaException):
-    """Placement answered 409: the consumer's generation changed meanwhile."""
+    """Placement answered 409 with a consumer generation conflict (Nova raises
+    AllocationUpdateFailed for it): nobody retries, the request fails."""
 
 
 class PciDeviceInvalidStatus(NovaException):

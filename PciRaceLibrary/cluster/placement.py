@@ -15,7 +15,6 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 from ..sim import Change, point
-from .exception import AllocationConflict
 from .topology import FlavorSpec
 
 # Nova's default allocation ratios (initial_*_allocation_ratio).
@@ -146,12 +145,10 @@ class Placement:
 
     async def claim_resources(self, consumer: str, rp_uuid: str, resources: dict[str, int]) -> bool:
         """Adds an allocation on ``rp_uuid`` to the consumer's existing ones;
-        False when it does not fit or placement answers 409 (a conflict)."""
-        try:
-            await point("SchedulerReportClient.claim_resources")
-        except AllocationConflict as exc:
-            self.note(f"placement answered 409 for {self.label(consumer)}: {exc}")
-            return False
+        False when it does not fit. Raises AllocationConflict when placement
+        answers 409 with a consumer generation conflict (injected there): the
+        scheduler does not try another host for that, as in Nova."""
+        await point("SchedulerReportClient.claim_resources")
         if not self.fits(rp_uuid, resources):
             return False
         parts = self.allocations.setdefault(consumer, {})

@@ -38,7 +38,7 @@ class DelayKeywords(LibraryComponent):
         handles it as Nova does:
 
         | =Point= | =Failure= | =Outcome= |
-        | ``SchedulerReportClient.claim_resources`` | placement answers 409 (a consumer generation conflict) | the scheduler tries the next host; none left: ``ERROR`` (a forced evacuation: migration ``error``) |
+        | ``SchedulerReportClient.claim_resources`` | placement answers 409 with a consumer generation conflict | nobody retries: a build ends ``ERROR`` holding nothing; an evacuation's migration is ``error`` and the server ``ERROR`` on its source |
         | ``ResourceTracker.instance_claim`` | the claim is refused (``ComputeResourcesUnavailable``) | the build ends ``ERROR``, its allocation given back |
         | ``ResourceTracker.rebuild_claim`` | the claim is refused | migration ``failed``, the server stays as it was on its source |
         | ``ComputeDriver.spawn`` | the hypervisor fails the build | claim aborted, ports unbound, ``ERROR`` |
