@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from PciRaceLibrary.cluster import Cluster
@@ -71,3 +73,21 @@ def test_a_hundred_runs_give_the_same_journal(bugs: str | None) -> None:
     assert len(first.splitlines()) > 50
     for _ in range(99):
         assert reproduce(bugs).kernel.journal.text() == first
+
+
+JOURNALS = Path(__file__).resolve().parent / "journals"
+
+
+@pytest.mark.parametrize(
+    ("bugs", "name"), [("1896463", "canonical_1896463_pre_fix"), (None, "canonical_1896463_fixed")]
+)
+def test_the_canonical_journal_is_the_one_recorded_before_the_reshape(
+    bugs: str | None, name: str
+) -> None:
+    """The journal of the canonical reproducer, event for event and byte for byte,
+    as the model wrote it before operations became records (microversion 2.94,
+    the 2020 test's API). A change here is a change of the model's behaviour."""
+    cluster = reproduce(bugs)
+    cluster.kernel.run_all()
+    recorded = (JOURNALS / f"{name}.journal").read_text(encoding="utf-8")
+    assert cluster.kernel.journal.text() + "\n" == recorded
