@@ -31,11 +31,12 @@ from .exception import AllocationConflict, ComputeResourcesUnavailable, Injected
 from .objects import ACTIVE, ERROR, STOPPED, Instance
 
 SERVER = "server"
-CLOCK_RESOLUTION = 0.001  # seconds: the journal shows milliseconds
 HOST = "host"
 Subject = Literal["server", "host"]
-Target = Any  # an Instance (a copy of the row) for server operations, a host name otherwise
+# check, accept and run get the services, the target (a copy of the server's
+# row, a new server's name, or a host name) and the keyword's arguments.
 Step = Callable[..., Any]
+CLOCK_RESOLUTION = 0.001  # seconds: the journal shows milliseconds
 
 
 class TaskTag(NamedTuple):
