@@ -132,6 +132,26 @@ Migrations Failure Shows Both Lists
     ...    vm1
     ...    evacuation host2
 
+The Resource Trackers Count The Evacuated Server Where Nova Does
+    [Documentation]    The destination's claim adds the flavor to host2; the down source
+    ...    keeps what it last saved until its start-up audit drops it.
+    Start Cluster
+    Create Server With Direct Port    vm1    host=host1
+    Resource Usage On Host Should Be    host1    vcpus=1    memory_mb=512    disk_gb=1
+    Stop Compute Service    host1
+    Force Down Compute Service    host1
+    Evacuate Server With Direct Port    vm1
+    Wait Until Server Has    vm1    host=host2    status=SHUTOFF
+    Resource Usage On Host Should Be    host2    vcpus=1    memory_mb=512    disk_gb=1
+    Resource Usage On Host Should Be    host1    vcpus=1
+    Start Compute Service    host1
+    Resource Usage On Host Should Be    host1    vcpus=0    memory_mb=0    disk_gb=0
+    ${usage} =    Get Resource Usage    host2
+    Should Be Equal As Integers    ${usage}[vcpus]    1
+    Run Keyword And Expect Error
+    ...    Resource usage on 'host2' differs at t=0.000s: vcpus should be 2 but is 1.
+    ...    Resource Usage On Host Should Be    host2    vcpus=2
+
 
 *** Keywords ***
 Server On Down Host1

@@ -479,6 +479,17 @@ class Cluster:
     def placement_hosts(self, server: str) -> list[str]:
         return self.context.placement.providers_of(self.instance(server).uuid)
 
+    def resource_usage(self, host: str) -> dict[str, int]:
+        """What ``host``'s resource tracker last saved as used on its compute
+        node (``vcpus``, ``memory_mb``, ``disk_gb``), as Nova's hypervisor
+        statistics show it: instances, in-progress moves, never PCI."""
+        node = self.db.compute_nodes[self.check_host(host)]
+        return {
+            "vcpus": node.vcpus_used,
+            "memory_mb": node.memory_mb_used,
+            "disk_gb": node.local_gb_used,
+        }
+
     def placement_usage(self, host: str) -> dict[str, int]:
         """Resource class -> amount used on ``host``'s provider, every class
         listed (0 when nothing is allocated there), in placement's order."""

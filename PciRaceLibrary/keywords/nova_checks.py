@@ -69,6 +69,61 @@ class NovaCheckKeywords(LibraryComponent):
             )
         logger.info(f"Placement usage on '{host}' at {cluster.clock}: {_usage(found)}.")
 
+    @keyword("Resource Usage On Host Should Be", tags=["Check"])
+    def resource_usage_on_host_should_be(
+        self, host: str, *, message: str | None = None, **expected: int
+    ) -> None:
+        """Fails unless the resource tracker's usage on ``host`` is ``expected``.
+
+        ``expected`` names ``vcpus``, ``memory_mb`` and ``disk_gb`` with the
+        amount used; those not named are not checked. This is what ``host``'s
+        tracker last saved on its compute node (Nova's hypervisor statistics):
+        the flavors of the instances on it and of the moves it counts, summed
+        by its last claim or audit; placement may say otherwise meanwhile
+        (`Placement Usage On Host Should Be`). Reads the state now and never
+        moves time; ``message`` replaces the default failure message.
+
+        | `Resource Usage On Host Should Be` | host1 | vcpus=1 | memory_mb=512 |
+        """
+        valid = ("vcpus", "memory_mb", "disk_gb")
+        if not expected:
+            raise InvalidArgument(
+                f"Give the usage to check as name=amount, as in vcpus=1; valid: {', '.join(valid)}."
+            )
+        for name, amount in expected.items():
+            if name not in valid:
+                raise InvalidArgument(
+                    f"No resource '{name}' in the tracker's usage. Valid: {', '.join(valid)}."
+                )
+            _check_amount(f"Amount of {name}", amount)
+        cluster = self.cluster
+        found = cluster.resource_usage(host)
+        problems = [
+            f"{name} should be {expected[name]} but is {found[name]}"
+            for name in valid
+            if name in expected and found[name] != expected[name]
+        ]
+        if problems:
+            raise AssertionError(
+                message
+                or (
+                    f"Resource usage on '{host}' differs at {cluster.clock}: {'; '.join(problems)}."
+                )
+            )
+        logger.info(f"Resource usage on '{host}' at {cluster.clock}: {_usage(found)}.")
+
+    @keyword("Get Resource Usage", tags=["Query"])
+    def get_resource_usage(self, host: str) -> dict[str, int]:
+        """Returns the resource tracker's usage on ``host``: ``vcpus``,
+        ``memory_mb``, ``disk_gb`` → amount used.
+
+        | ${usage} = | `Get Resource Usage` | host1 |
+        | Should Be Equal | ${usage}[vcpus] | ${1} |
+        """
+        found = self.cluster.resource_usage(host)
+        logger.info(f"Resource usage on '{host}' at {self.clock}: {_usage(found)}.")
+        return found
+
     @keyword("Get Placement Usage", tags=["Query"])
     def get_placement_usage(self, host: str) -> dict[str, int]:
         """Returns placement's usage on ``host``'s provider: resource class → amount.

@@ -43,6 +43,8 @@ KEYWORDS = {
     "Get Port Binding",
     "Migrations Should Be",
     "Get Migrations",
+    "Resource Usage On Host Should Be",
+    "Get Resource Usage",
     "Start Periodic Audits",
     "Disable Compute Service",
     "Enable Compute Service",
