@@ -9,7 +9,7 @@ window the periodic audit can fall into.
 
 from __future__ import annotations
 
-from ..sim import Event, Task, point
+from ..sim import Event, Lock, Task, point
 from .claims import MoveClaim
 from .context import Context
 from .db import Database
@@ -56,10 +56,12 @@ class ComputeManager:
         self.ready = Event(f"{host} started")
         self.ready.set()
         self.working: list[Task] = []  # tasks inside this service now
+        self._instance_locks: dict[str, Lock] = {}
 
     def stopped(self) -> None:
         """The process is gone: its memory with it, and nothing is consumed."""
         self.rt = ResourceTracker(self.context, self.host)
+        self._instance_locks = {}
         self.ready = Event(f"{self.host} started")
 
     def handling(self, *, wait: bool = True) -> _Handling:
@@ -73,7 +75,19 @@ class ComputeManager:
 
     # -- build ----------------------------------------------------------------
 
+    def instance_lock(self, instance: Instance) -> Lock:
+        """``@utils.synchronized(instance.uuid)``: this compute's lock for one
+        instance, with which Nova serialises its build, terminate and stop."""
+        lock = self._instance_locks.get(instance.uuid)
+        if lock is None:
+            lock = self._instance_locks[instance.uuid] = Lock(f"instance[{instance.name}]")
+        return lock
+
     async def build_and_run_instance(self, instance: Instance) -> None:
+        async with self.instance_lock(instance):
+            await self._locked_build_and_run_instance(instance)
+
+    async def _locked_build_and_run_instance(self, instance: Instance) -> None:
         try:
             await self._build_and_spawn(instance)
         except InstanceNotFound as exc:
@@ -206,11 +220,12 @@ class ComputeManager:
 
     async def stop_instance(self, instance: Instance) -> None:
         """Powers the guest off: ``SHUTOFF``."""
-        await point("ComputeDriver.power_off")
-        instance.vm_state, instance.task_state = STOPPED, None
-        await self.db.instance_save(
-            instance, "vm_state", "task_state", expected_task_state=(POWERING_OFF,)
-        )
+        async with self.instance_lock(instance):
+            await point("ComputeDriver.power_off")
+            instance.vm_state, instance.task_state = STOPPED, None
+            await self.db.instance_save(
+                instance, "vm_state", "task_state", expected_task_state=(POWERING_OFF,)
+            )
 
     async def start_instance(self, instance: Instance) -> None:
         """Powers the guest on: ``ACTIVE``."""
@@ -259,14 +274,15 @@ class ComputeManager:
     # -- delete -------------------------------------------------------------------
 
     async def terminate_instance(self, instance: Instance) -> None:
-        await point("ComputeDriver.destroy")
-        self.guests.discard(instance.uuid)
-        await unbind_ports(self.db, instance)
-        instance.vm_state, instance.task_state = DELETED, None
-        await self.db.instance_save(instance, "vm_state", "task_state")
-        await self.rt.update_usage(instance)
-        await self.context.placement.delete_consumer(instance.uuid)
-        await self.db.instance_destroy(instance)
+        async with self.instance_lock(instance):  # waits for a build under way
+            await point("ComputeDriver.destroy")
+            self.guests.discard(instance.uuid)
+            await unbind_ports(self.db, instance)
+            instance.vm_state, instance.task_state = DELETED, None
+            await self.db.instance_save(instance, "vm_state", "task_state")
+            await self.rt.update_usage(instance)
+            await self.context.placement.delete_consumer(instance.uuid)
+            await self.db.instance_destroy(instance)
 
     # -- service start ------------------------------------------------------------
 

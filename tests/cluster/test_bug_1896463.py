@@ -86,7 +86,9 @@ def test_the_canonical_journal_is_the_one_recorded_before_the_reshape(
 ) -> None:
     """The journal of the canonical reproducer, event for event and byte for byte,
     as the model wrote it before operations became records (microversion 2.94,
-    the 2020 test's API). A change here is a change of the model's behaviour."""
+    the 2020 test's API), plus two lines since: the build takes and releases
+    its instance lock (Nova's ``@utils.synchronized(instance.uuid)``). A change
+    here is a change of the model's behaviour."""
     cluster = reproduce(bugs)
     cluster.kernel.run_all()
     recorded = (JOURNALS / f"{name}.journal").read_text(encoding="utf-8")

@@ -175,17 +175,9 @@ def test_a_server_that_never_ran_cannot_be_rebuilt() -> None:
         cluster.rebuild_server("vm1")
 
 
-OPEN_BUILD_DELETE = pytest.mark.xfail(
-    strict=True,
-    reason="open model defect: Nova serialises build and terminate on the compute by "
-    "the instance's lock; the model does not, so a delete inside the claim unbinds the "
-    "port before the build binds it again, and the port stays bound",
+@pytest.mark.parametrize(
+    "point", ["ComputeTaskAPI.build_instances", "PciDevice.claim", "ComputeDriver.spawn"]
 )
-
-
-@pytest.mark.parametrize("point", ["ComputeTaskAPI.build_instances",
-                                   pytest.param("PciDevice.claim", marks=OPEN_BUILD_DELETE),
-                                   "ComputeDriver.spawn"])  # fmt: skip
 def test_delete_during_the_build_frees_everything(point: str) -> None:
     cluster = Cluster(microversion="2.94")
     build = cluster.create_server("vm1", "host1", delays={point: 1})

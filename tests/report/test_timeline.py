@@ -191,6 +191,7 @@ def test_with_the_fix_nothing_is_freed_and_the_evacuation_waits_for_the_lock() -
     holders = sorted(title_of(hold) for hold in groups(html, "lock-hold"))
     assert holders == [
         "audit(host2) holds lock[host2] from t=0.000s to t=2.000s",
+        "create(vm1) holds instance[vm1] from t=0.000s to t=0.000s",  # the build's own lock
         "create(vm1) holds lock[host1] from t=0.000s to t=0.000s",
         "evacuate(vm1) holds lock[host2] from t=0.000s to t=0.000s",
         "evacuate(vm1) holds lock[host2] from t=2.000s to t=3.000s",
