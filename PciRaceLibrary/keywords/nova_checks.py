@@ -54,20 +54,7 @@ class NovaCheckKeywords(LibraryComponent):
             _check_amount(f"Amount of {resource_class}", amount)
         cluster = self.cluster
         found = cluster.placement_usage(host)
-        problems = [
-            f"{rc} should be {amount} but is {found[rc]}"
-            for rc in RESOURCE_CLASSES
-            if rc in expected and found[rc] != (amount := expected[rc])
-        ]
-        if problems:
-            raise AssertionError(
-                message
-                or (
-                    f"Placement usage on '{host}' differs at {cluster.clock}: "
-                    f"{'; '.join(problems)}."
-                )
-            )
-        logger.info(f"Placement usage on '{host}' at {cluster.clock}: {_usage(found)}.")
+        _usage_should_be("Placement usage", host, expected, found, cluster.clock, message)
 
     @keyword("Resource Usage On Host Should Be", tags=["Check"])
     def resource_usage_on_host_should_be(
@@ -98,19 +85,7 @@ class NovaCheckKeywords(LibraryComponent):
             _check_amount(f"Amount of {name}", amount)
         cluster = self.cluster
         found = cluster.resource_usage(host)
-        problems = [
-            f"{name} should be {expected[name]} but is {found[name]}"
-            for name in valid
-            if name in expected and found[name] != expected[name]
-        ]
-        if problems:
-            raise AssertionError(
-                message
-                or (
-                    f"Resource usage on '{host}' differs at {cluster.clock}: {'; '.join(problems)}."
-                )
-            )
-        logger.info(f"Resource usage on '{host}' at {cluster.clock}: {_usage(found)}.")
+        _usage_should_be("Resource usage", host, expected, found, cluster.clock, message)
 
     @keyword("Get Resource Usage", tags=["Query"])
     def get_resource_usage(self, host: str) -> dict[str, int]:
@@ -417,6 +392,28 @@ def _record(number: int, text: str) -> tuple[str, str, str, str]:
 
 
 # -- how found values read in messages --------------------------------------------
+
+
+def _usage_should_be(  # noqa: PLR0917 - what the two usage checks pass
+    what: str,
+    host: str,
+    expected: dict[str, int],
+    found: dict[str, int],
+    clock: str,
+    message: str | None,
+) -> None:
+    """Compares the amounts named in ``expected`` with ``found``, in ``found``'s
+    order, and fails listing every difference."""
+    problems = [
+        f"{name} should be {expected[name]} but is {amount}"
+        for name, amount in found.items()
+        if name in expected and amount != expected[name]
+    ]
+    if problems:
+        raise AssertionError(
+            message or f"{what} on '{host}' differs at {clock}: {'; '.join(problems)}."
+        )
+    logger.info(f"{what} on '{host}' at {clock}: {_usage(found)}.")
 
 
 def _usage(found: dict[str, int]) -> str:
