@@ -15,13 +15,13 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 from ..sim import Change, point
-from .topology import FlavorSpec
+from .objects import Flavor
 
 # Nova's default allocation ratios (initial_*_allocation_ratio).
 ALLOCATION_RATIOS = {"VCPU": 16.0, "MEMORY_MB": 1.5, "DISK_GB": 1.0}
 
 
-def flavor_resources(flavor: FlavorSpec) -> dict[str, int]:
+def flavor_resources(flavor: Flavor) -> dict[str, int]:
     return {"VCPU": flavor.vcpus, "MEMORY_MB": flavor.memory_mb, "DISK_GB": flavor.disk_gb}
 
 

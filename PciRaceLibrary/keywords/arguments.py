@@ -20,6 +20,8 @@ from typing import Any
 
 from robot.utils import secs_to_timestr, timestr_to_secs
 
+from ..errors import InvalidArgument
+
 # A virtual time beyond this is surely a typing error, and far below where
 # timedelta and the clock's float lose their meaning.
 MAX_SECONDS = 10**9
@@ -108,6 +110,12 @@ def to_bool(value: object) -> bool | Invalid:
     if isinstance(value, str) and value.strip().lower() in _TRUE | _FALSE:
         return value.strip().lower() in _TRUE
     return Invalid(value, "true or false")
+
+
+def check_at_least_zero(what: str, amount: int) -> None:
+    """Refuses a negative count or amount, naming what it is."""
+    if amount < 0:
+        raise InvalidArgument(f"{what} must be 0 or more, got {amount}.")
 
 
 class Choice(str, Enum):

@@ -8,6 +8,7 @@ from robot.api.deco import keyword
 from ..cluster.objects import MIGRATION_STATUSES
 from ..errors import InvalidArgument
 from ._base import LibraryComponent
+from .arguments import check_at_least_zero
 
 
 class CheckKeywords(LibraryComponent):
@@ -23,7 +24,7 @@ class CheckKeywords(LibraryComponent):
 
         | `PCI Allocation On Host Should Be` | vm1 | host2 | 1 |
         """
-        _at_least_zero(expected)
+        check_at_least_zero("Argument 'expected'", expected)
         cluster = self.cluster
         cluster.check_host(host)
         found = cluster.pci_allocations(server).get(host, [])
@@ -136,7 +137,7 @@ class CheckKeywords(LibraryComponent):
         Counts PFs and VFs alike, as the database rows show them; a claimed
         VF makes its PF unavailable and the other way round.
         """
-        _at_least_zero(expected)
+        check_at_least_zero("Argument 'expected'", expected)
         cluster = self.cluster
         found = cluster.free_pci_devices(host)
         if len(found) != expected:
@@ -201,11 +202,6 @@ def _expected(host: str, value: str) -> int | list[str]:
             f"PCI addresses like 0000:02:00.1, got '{value}'."
         )
     return addresses
-
-
-def _at_least_zero(expected: int) -> None:
-    if expected < 0:
-        raise InvalidArgument(f"Argument 'expected' must be 0 or more, got {expected}.")
 
 
 def check_migration_status(status: str) -> None:

@@ -16,7 +16,7 @@ from ..cluster.objects import MIGRATION_STATUSES
 from ..cluster.placement import ALLOCATION_RATIOS
 from ..errors import InvalidArgument
 from ._base import LibraryComponent
-from .arguments import Invalid, describe, to_int
+from .arguments import Invalid, check_at_least_zero, describe, to_int
 
 RESOURCE_CLASSES = tuple(ALLOCATION_RATIOS)  # VCPU, MEMORY_MB, DISK_GB
 BINDING_KEYS = ("host", "pci_slot", "pci_vendor_info", "physical_network")
@@ -51,7 +51,7 @@ class NovaCheckKeywords(LibraryComponent):
             )
         for resource_class, amount in expected.items():
             _check_resource_class(resource_class)
-            _check_amount(f"Amount of {resource_class}", amount)
+            check_at_least_zero(f"Amount of {resource_class}", amount)
         cluster = self.cluster
         found = cluster.placement_usage(host)
         _usage_should_be("Placement usage", host, expected, found, cluster.clock, message)
@@ -82,7 +82,7 @@ class NovaCheckKeywords(LibraryComponent):
                 raise InvalidArgument(
                     f"No resource '{name}' in the tracker's usage. Valid: {', '.join(valid)}."
                 )
-            _check_amount(f"Amount of {name}", amount)
+            check_at_least_zero(f"Amount of {name}", amount)
         cluster = self.cluster
         found = cluster.resource_usage(host)
         _usage_should_be("Resource usage", host, expected, found, cluster.clock, message)
@@ -330,11 +330,6 @@ def _check_resource_class(resource_class: str, where: str = "") -> None:
         )
 
 
-def _check_amount(what: str, amount: int) -> None:
-    if amount < 0:
-        raise InvalidArgument(f"{what} must be 0 or more, got {amount}.")
-
-
 def _check_consumer(consumer: str) -> None:
     if consumer not in _CONSUMERS:
         raise InvalidArgument(
@@ -364,7 +359,7 @@ def _resources(host: str, value: str) -> dict[str, int] | None:
         amount = to_int(amount_text)
         if isinstance(amount, Invalid):
             raise InvalidArgument(amount.sentence(f"Amount of {name}{where}"))
-        _check_amount(f"Amount of {name}{where}", amount)
+        check_at_least_zero(f"Amount of {name}{where}", amount)
         resources[name] = amount
     return {rc: resources[rc] for rc in RESOURCE_CLASSES if resources.get(rc)}
 
