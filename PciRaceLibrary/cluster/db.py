@@ -86,6 +86,7 @@ class MigrationTable(dict[int, Migration]):
         super().__init__()
         self.by_instance: dict[str, dict[int, Migration]] = {}
         self.by_host: dict[str, dict[int, Migration]] = {}
+        self.by_uuid: dict[str, int] = {}  # placement consumers of moves are migrations
 
     def __setitem__(self, id_: int, row: Migration) -> None:
         old = self.get(id_)
@@ -94,6 +95,7 @@ class MigrationTable(dict[int, Migration]):
             for host in _hosts_of(old):
                 _discard(self.by_host, host, id_)
         super().__setitem__(id_, row)
+        self.by_uuid[row.uuid] = id_
         self.by_instance.setdefault(row.instance_uuid, {})[id_] = row
         for host in _hosts_of(row):
             self.by_host.setdefault(host, {})[id_] = row

@@ -170,6 +170,25 @@ class Placement:
             if not parts:
                 del self.allocations[consumer]
 
+    async def move_allocations(self, source: str, target: str) -> bool:
+        """Gives everything ``source`` holds to ``target`` in one request, as
+        Nova's report client does to hand a moving instance's allocation to
+        its migration record and back; False if ``source`` holds nothing."""
+        await point("SchedulerReportClient.move_allocations")
+        parts = self.allocations.pop(source, None)
+        if not parts:
+            return False
+        previous = self.allocations.pop(target, {})
+        for rp_uuid, resources in previous.items():
+            self._release(target, rp_uuid, resources)
+        for rp_uuid, resources in parts.items():
+            consumers = self._consumers[rp_uuid]
+            del consumers[source]
+            consumers[target] = None
+        self.allocations[target] = parts
+        self._journal(source, f"moved to {self.label(target)}")
+        return True
+
     async def delete_consumer(self, consumer: str) -> None:
         await point("SchedulerReportClient.delete_allocation_for_instance")
         parts = self.allocations.pop(consumer, None)
