@@ -181,7 +181,7 @@ class Placement:
         previous = self.allocations.pop(target, {})
         for rp_uuid, resources in previous.items():
             self._release(target, rp_uuid, resources)
-        for rp_uuid, resources in parts.items():
+        for rp_uuid in parts:
             consumers = self._consumers[rp_uuid]
             del consumers[source]
             consumers[target] = None
