@@ -26,7 +26,7 @@ Canonical Reproducer Before The Fix Loses The Destination Allocation
     PCI Allocation On Host Should Be    vm1    host1    1
     PCI Allocation On Host Should Be    vm1    host2    0
     Run Keyword And Expect Error
-    ...    Resource accounting in the cluster is inconsistent at t=2.000s (1 violation(s)):*'vm1' on 'host2' should hold 1*
+    ...    Resource accounting in the cluster is inconsistent at t=2.000s (2 violation(s)):*'vm1' on 'host2' should hold 1*
     ...    Resource Accounting Should Be Consistent
     Log Timeline
 
@@ -44,6 +44,13 @@ Canonical Reproducer With The Fix Keeps The Allocation On Both Hosts
     PCI Allocation On Host Should Be    vm1    host1    1
     PCI Allocation On Host Should Be    vm1    host2    1
     Wait Until Migration Status Is    vm1    done
+    Resource Accounting Should Be Consistent    usage=False
+    # Current Nova still under-counts here: the audit read the instances before vm1
+    # moved and skipped its migration (vm1 was ACTIVE, no longer rebuilding), so
+    # host2's tracker misses vm1's vCPU and RAM until its next audit.
+    Resource Usage On Host Should Be    host2    vcpus=0    memory_mb=0
+    Run Periodic Update Available Resource    host2
+    Resource Usage On Host Should Be    host2    vcpus=1    memory_mb=512
     Resource Accounting Should Be Consistent
     Log Timeline
 
@@ -93,4 +100,6 @@ Second Server On The Destination Keeps Its Device With The Fix
     PCI Allocations Should Be    vm2    host2=1
     PCI Allocations Should Be    vm1    host1=1    host2=1
     Free PCI Devices On Host Should Be    host2    2
+    Resource Accounting Should Be Consistent    usage=False
+    Run Periodic Update Available Resource    host2    # counts vm1's vCPU and RAM again
     Resource Accounting Should Be Consistent

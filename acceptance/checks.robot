@@ -73,8 +73,10 @@ Resource Accounting Should Be Consistent
     Resource Accounting Should Be Consistent    host=host1
     VAR    ${violation} =
     ...    Server 'vm1' on 'host2' should hold 1 allocated PCI device(s) for its port but holds 0: none.
+    VAR    ${usage} =
+    ...    The resource tracker of 'host2' counts other usage than placement holds on it (VCPU 0 != 1, MEMORY_MB 0 != 512, DISK_GB 0 != 1).
     Run Keyword And Expect Error
-    ...    Resource accounting on 'host2' is inconsistent at t=2.000s (1 violation(s)):\n- ${violation}
+    ...    Resource accounting on 'host2' is inconsistent at t=2.000s (2 violation(s)):\n- ${violation}\n- ${usage}
     ...    Resource Accounting Should Be Consistent
     ...    host=host2
 

@@ -112,6 +112,9 @@ Source Should Keep Its Device
     PCI Allocation On Host Should Be    vm1    host1    1
 
 Destination Should Hold The Device
-    [Documentation]    The evacuated server holds one VF on host2 and nothing disagrees.
+    [Documentation]    The evacuated server holds one VF on host2 and its devices and
+    ...    placement agree. The trackers' vCPU/RAM are left out: an audit inside the
+    ...    evacuation misses them until its next run, in current Nova too (see
+    ...    bug_1896463.robot).
     PCI Allocation On Host Should Be    vm1    host2    1
-    Resource Accounting Should Be Consistent
+    Resource Accounting Should Be Consistent    usage=False

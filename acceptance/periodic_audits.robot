@@ -24,7 +24,7 @@ A Timer Audit Inside A Long Evacuation Keeps The Claim With The Fix
     Run Until Idle
     Server Should Be On Host    vm1    host2
     PCI Allocations Should Be    vm1    host1=1    host2=1
-    Resource Accounting Should Be Consistent
+    Resource Accounting Should Be Consistent    usage=False
     Log Timeline
 
 A Timer Audit Inside A Long Evacuation Loses The Claim Before The Fix

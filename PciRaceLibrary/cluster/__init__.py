@@ -35,10 +35,24 @@ from .variants import behaviour_for, parse_bugs
 __all__ = ["Cluster", "Operation", "default_topology"]
 
 # Nova's API status of a server, from vm_state and task_state.
-_STATUS = {"active": "ACTIVE", "building": "BUILD", "stopped": "SHUTOFF", "error": "ERROR",
-           "deleted": "DELETED"}  # fmt: skip
-_TASK_STATUS = {"rebuilding": "REBUILD", "rebuild_block_device_mapping": "REBUILD",
-                "rebuild_spawning": "REBUILD", "deleting": "ACTIVE"}  # fmt: skip
+# Nova's API status for a vm_state and task_state (nova/api/openstack/common.py).
+_RESIZING = dict.fromkeys(("resize_prep", "resize_migrating", "resize_migrated", "resize_finish"),
+                          "RESIZE")  # fmt: skip
+_REBUILDING = dict.fromkeys(("rebuilding", "rebuild_block_device_mapping", "rebuild_spawning"),
+                            "REBUILD")  # fmt: skip
+_STATE_MAP: dict[str, dict[str, str]] = {
+    "active": {"": "ACTIVE", **_REBUILDING, **_RESIZING, "migrating": "MIGRATING"},
+    "building": {"": "BUILD"},
+    "stopped": {"": "SHUTOFF", **_RESIZING, **_REBUILDING},
+    "resized": {"": "VERIFY_RESIZE", "resize_reverting": "REVERT_RESIZE"},
+    "paused": {"": "PAUSED", "migrating": "MIGRATING"},
+    "error": {"": "ERROR", **_REBUILDING},
+    "deleted": {"": "DELETED"},
+    "shelved": {"": "SHELVED"},
+    "shelved_offloaded": {"": "SHELVED_OFFLOADED"},
+}
+STATUSES = ("ACTIVE", "BUILD", "REBUILD", "RESIZE", "VERIFY_RESIZE", "REVERT_RESIZE", "MIGRATING",
+            "SHUTOFF", "PAUSED", "SHELVED", "SHELVED_OFFLOADED", "ERROR", "DELETED")  # fmt: skip
 
 
 class Cluster:
@@ -116,7 +130,10 @@ class Cluster:
                     parent_ifname=spec.parent_ifname,
                     remote_managed=spec.remote_managed,
                 )
-            compute = ComputeManager(context, host.name)
+            services = self.services
+            compute = ComputeManager(
+                context, host.name, services.compute_rpcapi, services.compute_task_api
+            )
             compute.rt.load_from_db()  # as the first start-up audit would
             self.services.computes[host.name] = compute
             self.services.compute_rpcapi.serve(host.name, compute)
@@ -434,7 +451,8 @@ class Cluster:
         row = self.instance(server)
         if row.deleted:
             return "DELETED"
-        return _TASK_STATUS.get(row.task_state or "", _STATUS.get(row.vm_state, row.vm_state))
+        states = _STATE_MAP.get(row.vm_state, {})
+        return states.get(row.task_state or "", states.get("", row.vm_state.upper()))
 
     def server_host(self, server: str) -> str | None:
         return self.instance(server).host
@@ -548,11 +566,12 @@ class Cluster:
         """``up`` or ``down``, as Nova's servicegroup API sees it now."""
         return "up" if self.context.service_is_up(self.check_host(host)) else "down"
 
-    def check_invariants(self, host: str | None = None) -> list[str]:
-        """Violations of the accounting invariants (nova-model 8), one sentence each."""
+    def check_invariants(self, host: str | None = None, *, usage: bool = True) -> list[str]:
+        """Violations of the accounting invariants (nova-model 8), one sentence
+        each; ``usage=False`` leaves out the trackers' vCPU/RAM/disk."""
         if host is not None:
             self.check_host(host)
-        return check_invariants(self.context, host)
+        return check_invariants(self.context, host, usage=usage)
 
     def touched(self) -> tuple[set[str], set[str]]:
         """The hosts and servers the scenario so far touched: subjects of its

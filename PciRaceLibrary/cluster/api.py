@@ -12,6 +12,8 @@ conductor and everything downstream, in one task.
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 from ..errors import ApiRefused, UnknownName
 from ..sim import Change, point
 from . import api_version
@@ -23,6 +25,8 @@ from .objects import (
     POWERING_OFF,
     POWERING_ON,
     REBUILDING,
+    RESIZE_PREP,
+    RESIZE_REVERTING,
     STOPPED,
     Flavor,
     Instance,
@@ -289,3 +293,133 @@ async def _delete(services: Services, instance: Instance) -> None:
     await db.instance_save(instance, "vm_state", "task_state")
     await context.placement.delete_consumer(instance.uuid)
     await db.instance_destroy(instance)
+
+
+# -- cold migration and resize ---------------------------------------------------------
+
+
+class Move(NamedTuple):
+    """What a confirm or revert works on: the server and its finished migration."""
+
+    instance: Instance
+    migration: Migration
+
+
+def check_migrate(
+    services: Services,
+    instance: Instance,
+    host: str | None = None,
+    microversion: str | None = None,
+) -> None:
+    """Refuses what ``POST /servers/{id}/action {migrate}`` refuses beyond the
+    state: a host before microversion 2.56, an unknown host or the server's
+    own, and a source whose compute service is down."""
+    if host is not None:
+        version = _version(services, microversion)
+        if version < api_version.MIGRATE_HOST:
+            raise ApiRefused(
+                f"Cannot migrate '{instance.name}' to a named host at microversion "
+                f"{api_version.show(version)}: 'host' exists from "
+                f"{api_version.show(api_version.MIGRATE_HOST)} (400)."
+            )
+        check_host(services, host)
+        if host == instance.host:
+            raise ApiRefused(
+                f"Cannot migrate '{instance.name}' to '{host}': it is its own host (400)."
+            )
+    _refuse_source_down(services, instance, "migrate")
+
+
+def check_resize(services: Services, instance: Instance, flavor: str) -> None:
+    """Refuses an unknown flavor, the server's own flavor, and a source whose
+    compute service is down."""
+    new = services.context.topology.flavor_named(flavor)
+    if new.name == instance.flavor.name:
+        raise ApiRefused(
+            f"Cannot resize '{instance.name}' to {flavor}: it already has that flavor; "
+            "use 'Migrate Server' to move it with its flavor (400)."
+        )
+    _refuse_source_down(services, instance, "resize")
+
+
+def _refuse_source_down(services: Services, instance: Instance, verb: str) -> None:
+    """``@check_instance_host(check_is_up=True)``."""
+    assert instance.host is not None  # launched, so placed
+    if not services.context.service_is_up(instance.host):
+        raise ApiRefused(
+            f"Cannot {verb} '{instance.name}': the compute service on '{instance.host}' "
+            "is down (409)."
+        )
+
+
+def accept_move(services: Services, instance: Instance, **_: object) -> None:
+    """The API sets task ``resize_prep`` before it answers."""
+    instance.task_state = RESIZE_PREP
+    services.context.db.write_instance(instance, "task_state")
+
+
+async def migrate(
+    services: Services, instance: Instance, host: str | None = None, **_: object
+) -> None:
+    """After the API accepted a cold migration: the conductor's migrate task
+    with the server's own flavor."""
+    await services.compute_task_api.migrate_server(instance, instance.flavor, requested_host=host)
+
+
+async def resize(services: Services, instance: Instance, flavor: str) -> None:
+    """After the API accepted a resize: the conductor's migrate task with the new flavor."""
+    new = Flavor.from_spec(services.context.topology.flavor_named(flavor))
+    await services.compute_task_api.migrate_server(instance, new)
+
+
+def _finished_migration(services: Services, instance: Instance, verb: str) -> Migration:
+    for row in reversed(services.context.db.migrations.of_instance(instance.uuid)):
+        if row.status == "finished" and not row.deleted:
+            return row.clone()
+    raise ApiRefused(
+        f"Cannot {verb} '{instance.name}': it has no finished migration to {verb} (404)."
+    )
+
+
+def check_confirm(services: Services, instance: Instance) -> None:
+    migration = _finished_migration(services, instance, "confirm the resize of")
+    if not services.context.service_is_up(migration.source_compute):
+        raise ApiRefused(
+            f"Cannot confirm the resize of '{instance.name}': the compute service on "
+            f"its source '{migration.source_compute}' is down (409)."
+        )
+
+
+def accept_confirm(services: Services, instance: Instance) -> Move:
+    """The migration ``confirming`` before the API answers."""
+    migration = _finished_migration(services, instance, "confirm the resize of")
+    migration.status = "confirming"
+    services.context.db.write_migration(migration)
+    return Move(instance, migration)
+
+
+async def confirm_resize(services: Services, move: Move) -> None:
+    await services.compute_rpcapi.confirm_resize(
+        move.migration.source_compute, move.instance, move.migration
+    )
+
+
+def check_revert(services: Services, instance: Instance) -> None:
+    _finished_migration(services, instance, "revert the resize of")
+
+
+def accept_revert(services: Services, instance: Instance) -> Move:
+    """Task ``resize_reverting`` and the migration ``reverting`` before the API answers."""
+    migration = _finished_migration(services, instance, "revert the resize of")
+    instance.task_state = RESIZE_REVERTING
+    services.context.db.write_instance(instance, "task_state")
+    migration.status = "reverting"
+    services.context.db.write_migration(migration)
+    return Move(instance, migration)
+
+
+async def revert_resize(services: Services, move: Move) -> None:
+    assert move.migration.dest_compute is not None
+    await services.compute_rpcapi.revert_resize(
+        move.migration.dest_compute, move.instance, move.migration
+    )

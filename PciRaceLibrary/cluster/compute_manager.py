@@ -9,8 +9,11 @@ window the periodic audit can fall into.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from ..sim import Event, Lock, Task, point
 from .claims import MoveClaim
+from .compute_resize import ResizeHandlers
 from .context import Context
 from .db import Database
 from .exception import (
@@ -36,6 +39,10 @@ from .objects import (
 )
 from .resource_tracker import ResourceTracker
 
+if TYPE_CHECKING:
+    from .conductor import ComputeTaskManager
+    from .rpcapi import ComputeAPI
+
 EVACUATION_STATUSES_TO_CLEAN = ("accepted", "pre-migrating", "done")
 
 # Failures a rebuild survives by cleaning up: an injected driver failure, or
@@ -43,12 +50,21 @@ EVACUATION_STATUSES_TO_CLEAN = ("accepted", "pre-migrating", "done")
 REBUILD_FAILURES = (InjectedFault, InstanceNotFound, InstanceExists)
 
 
-class ComputeManager:
-    """The compute service of ``host``, its resource tracker and hypervisor."""
+class ComputeManager(ResizeHandlers):
+    """The compute service of ``host``, its resource tracker and hypervisor,
+    and its clients to the other computes and to the conductor."""
 
-    def __init__(self, context: Context, host: str) -> None:
+    def __init__(
+        self,
+        context: Context,
+        host: str,
+        compute_rpcapi: ComputeAPI,
+        compute_task_api: ComputeTaskManager,
+    ) -> None:
         self.context = context
         self.host = host
+        self.compute_rpcapi = compute_rpcapi
+        self.compute_task_api = compute_task_api
         self.rt = ResourceTracker(context, host)
         self.guests: set[str] = set()  # instance uuids the hypervisor runs
         # Set once the service consumes its RPC queue: after init_host and the

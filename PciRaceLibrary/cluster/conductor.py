@@ -8,14 +8,15 @@ import contextlib
 from ..sim import point
 from .context import Context
 from .exception import AllocationConflict, InstanceNotFound, NoValidHost
-from .objects import ERROR, Instance
+from .objects import ERROR, Flavor, Instance, Migration
 from .placement import flavor_resources
 from .rpcapi import ComputeAPI
-from .scheduler import select_destination
+from .scheduler import select_destination, weighed_hosts
 
 # What ends a request at the scheduler: no host, or placement's consumer
 # generation conflict (AllocationUpdateFailed), which nobody retries.
 SCHEDULING_FAILURES = (NoValidHost, AllocationConflict)
+MAX_ATTEMPTS = 3  # [scheduler]max_attempts: the chosen host and two alternates
 
 
 def _reason(instance: Instance, exc: Exception) -> str:
@@ -111,3 +112,91 @@ class ComputeTaskManager:
         await self.compute_rpcapi.rebuild_instance(
             host, instance, migration, evacuate=evacuate, target_state=target_state
         )
+
+    async def migrate_server(
+        self, instance: Instance, flavor: Flavor, *, requested_host: str | None = None
+    ) -> None:
+        """A cold migration or resize (``MigrationTask``): the migration record,
+        the instance's source allocation handed to it, the destination chosen
+        and claimed for the instance, then ``prep_resize`` cast there.
+
+        On NoValidHost the migration is ``error``, the allocation handed back,
+        and the server stays as it was (task cleared, a fault recorded).
+        """
+        context = self.context
+        db, placement = context.db, context.placement
+        await point("ComputeTaskAPI.migrate_server")
+        assert instance.host is not None
+        assert instance.node is not None
+        migration = await db.migration_create(
+            Migration(
+                id=0,
+                uuid=context.new_uuid("migration", instance.name),
+                instance_uuid=instance.uuid,
+                migration_type="migration" if flavor == instance.flavor else "resize",
+                status="pre-migrating",
+                source_compute=instance.host,
+                source_node=instance.node,
+                old_flavor=instance.flavor.name,
+                new_flavor=flavor.name,
+            )
+        )
+        held = await placement.move_allocations(instance.uuid, migration.uuid)
+        # [DEFAULT]allow_resize_to_same_host; a cold migration never stays (libvirt).
+        same_host = context.allow_resize_to_same_host and flavor != instance.flavor
+        ignore = () if same_host else (instance.host,)
+        try:
+            host = await select_destination(
+                context, instance, ignore_hosts=ignore, requested_host=requested_host, flavor=flavor
+            )
+        except SCHEDULING_FAILURES as exc:
+            await self._migration_failed(instance, migration, held, _reason(instance, exc))
+            return
+        alternates: tuple[str, ...] | None = None  # a requested host is never retried
+        if requested_host is None:
+            weighed = weighed_hosts(
+                context, flavor_resources(flavor), ignore_hosts=ignore, now=context.kernel.now
+            )
+            alternates = tuple(h for h, _ in weighed if h != host)[: MAX_ATTEMPTS - 1]
+        await self.compute_rpcapi.prep_resize(host, instance, flavor, migration, alternates)
+
+    async def reschedule_migration(
+        self,
+        instance: Instance,
+        flavor: Flavor,
+        migration: Migration,
+        alternates: tuple[str, ...],
+        exc: Exception,
+    ) -> None:
+        """The destination refused the claim: try the alternates the scheduler
+        returned, in order, claiming each in placement; with none left the
+        server stays where it is (``MaxRetriesExceeded``)."""
+        context, placement = self.context, self.context.placement
+        await point("ComputeTaskAPI.resize_instance")
+        held = await placement.move_allocations(instance.uuid, migration.uuid)
+        resources = flavor_resources(flavor)
+        for index, host in enumerate(alternates):
+            rp_uuid = context.db.compute_nodes[host].uuid
+            if await placement.claim_resources(instance.uuid, rp_uuid, resources):
+                rest = alternates[index + 1 :]
+                await self.compute_rpcapi.prep_resize(host, instance, flavor, migration, rest)
+                return
+        reason = (
+            f"Exceeded maximum number of retries for '{instance.name}': no alternate host "
+            f"could take it after: {exc}"
+        )
+        await self._migration_failed(instance, migration, held, reason)
+
+    async def _migration_failed(
+        self, instance: Instance, migration: Migration, held: bool, reason: str
+    ) -> None:
+        """``MigrationTask.rollback``: the migration ``error``, the source
+        allocation back to the instance, which stays as it was, with a fault."""
+        db, placement = self.context.db, self.context.placement
+        self.context.note(reason)
+        migration.status = "error"
+        await db.migration_save(migration)
+        if held:
+            await placement.move_allocations(migration.uuid, instance.uuid)
+        instance.task_state, instance.fault = None, reason
+        await db.instance_save(instance, "task_state", "fault")

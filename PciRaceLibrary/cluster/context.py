@@ -33,6 +33,7 @@ class Context:
     behaviour: Behaviour
     topology: Topology
     microversion: tuple[int, int] = api_version.MAX_VERSION  # of the API's requests
+    allow_resize_to_same_host: bool = False  # Nova's [DEFAULT] option of that name
     # Servers an evacuation stopped (its 2.95 target state), for failure messages.
     stopped_by_evacuation: set[str] = field(default_factory=set)
     _uuids: int = field(default=0, repr=False)

@@ -272,8 +272,8 @@ class Database:
         self._migration_changed(migration, None)
         return migration
 
-    async def migration_save(self, migration: Migration) -> None:
-        await point("Migration.save")
+    def write_migration(self, migration: Migration) -> None:
+        """``migration_save`` without its point (see ``write_instance``)."""
         row = self.migrations[migration.id]
         if row.status != migration.status:
             self._migration_changed(migration, row.status)
@@ -281,6 +281,10 @@ class Database:
         migration.updated_at = self.kernel.now
         self.migrations[migration.id] = migration.clone()
         self.migrations[migration.id].deleted = deleted
+
+    async def migration_save(self, migration: Migration) -> None:
+        await point("Migration.save")
+        self.write_migration(migration)
 
     async def migration_get_by_instance_and_status(
         self, instance_uuid: str, status: str

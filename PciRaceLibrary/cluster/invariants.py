@@ -14,8 +14,15 @@ from .context import Context
 from .objects import ACTIVE, ALLOCATED, BUILDING, CLAIMED, STOPPED, PciDevice
 
 
-def check_invariants(context: Context, host: str | None = None) -> list[str]:
-    """Every violation on ``host`` (or on every host), in a stable order."""
+def check_invariants(
+    context: Context, host: str | None = None, *, usage: bool = True
+) -> list[str]:
+    """Every violation on ``host`` (or on every host), in a stable order.
+
+    ``usage=False`` leaves out the comparison of the trackers' vCPU, RAM and
+    disk with placement: an audit that races a move can leave a tracker's
+    count off until its next audit, in current Nova too (see the docs).
+    """
     hosts = [host] if host else sorted(context.db.services)
     problems: list[str] = []
     for name in hosts:
@@ -24,6 +31,8 @@ def check_invariants(context: Context, host: str | None = None) -> list[str]:
     problems += _running_servers_hold_their_devices(context, hosts)
     problems += _no_device_bound_twice(context, hosts)
     problems += _placement_matches_hosts(context, hosts)
+    if usage:
+        problems += _usage_matches_placement(context, hosts)
     return problems
 
 
@@ -131,6 +140,9 @@ def _placement_matches_hosts(context: Context, hosts: list[str]) -> list[str]:
     by_uuid = {db.compute_nodes[host].uuid: host for host in hosts}
     consumers = {c for rp_uuid in by_uuid for c in placement.consumers_of(rp_uuid)}
     for consumer in sorted(consumers):
+        if consumer in db.migrations.by_uuid:
+            problems += _migration_holds_its_source(context, consumer, by_uuid)
+            continue
         row = db.instances.get(consumer)
         migrations = db.peek_migrations_of(consumer)
         for rp_uuid in sorted(placement.allocations[consumer]):
@@ -152,4 +164,42 @@ def _placement_matches_hosts(context: Context, hosts: list[str]) -> list[str]:
                     f"Placement holds an allocation on '{host}' for server '{row.name}', "
                     f"which is on '{row.host}'."
                 )
+    return problems
+
+
+def _migration_holds_its_source(
+    context: Context, consumer: str, by_uuid: dict[str, str]
+) -> list[str]:
+    """A move's migration holds the source's part while the move is under way."""
+    db, placement = context.db, context.placement
+    migration = db.migrations[db.migrations.by_uuid[consumer]]
+    problems = []
+    for rp_uuid in sorted(placement.allocations[consumer]):
+        host = by_uuid.get(rp_uuid)
+        if host is None or (migration.in_progress and host == migration.source_compute):
+            continue
+        problems.append(
+            f"Placement holds an allocation on '{host}' for {context.label(consumer)}, "
+            f"which is {migration.status}{'' if migration.in_progress else ' and over'}."
+        )
+    return problems
+
+
+def _usage_matches_placement(context: Context, hosts: list[str]) -> list[str]:
+    """5. A running compute's saved vCPU, RAM and disk usage is what placement
+    holds on its provider: every server there, and every move through it."""
+    db, placement, problems = context.db, context.placement, []
+    for host in hosts:
+        if not db.services[host].running:
+            continue  # a stopped compute's usage is as it left it
+        node = db.compute_nodes[host]
+        tracked = {"VCPU": node.vcpus_used, "MEMORY_MB": node.memory_mb_used,
+                   "DISK_GB": node.local_gb_used}  # fmt: skip
+        held = placement.used(node.uuid)
+        differ = [f"{rc} {tracked[rc]} != {held[rc]}" for rc in tracked if tracked[rc] != held[rc]]
+        if differ:
+            problems.append(
+                f"The resource tracker of '{host}' counts other usage than placement holds "
+                f"on it ({', '.join(differ)})."
+            )
     return problems

@@ -36,6 +36,8 @@ RESIZE_PREP = "resize_prep"
 RESIZE_MIGRATING = "resize_migrating"
 RESIZE_MIGRATED = "resize_migrated"
 RESIZE_FINISH = "resize_finish"
+RESIZE_REVERTING = "resize_reverting"
+RESIZE_CONFIRMING = "resize_confirming"
 MIGRATING = "migrating"
 
 # task_states.rebuild_states and resizing_states: an instance moving through a host.
@@ -140,6 +142,8 @@ class Instance:
     fault: str | None = None  # Nova's instance fault: why it went to ERROR
     old_flavor: Flavor | None = None  # set while a resize is under way
     new_flavor: Flavor | None = None
+    # system_metadata['old_vm_state']: what a resize or migration returns to
+    old_vm_state: str | None = None
 
     def clone(self) -> Instance:
         return copy.deepcopy(self)
@@ -149,6 +153,12 @@ class Instance:
         if self.migration_context is not None:
             self.pci_requests = copy.deepcopy(self.migration_context.new_pci_requests)
             self.pci_devices = list(self.migration_context.new_pci_devices)
+
+    def revert_migration_context(self) -> None:
+        """Copies the context's old devices and requests back (a revert)."""
+        if self.migration_context is not None:
+            self.pci_requests = copy.deepcopy(self.migration_context.old_pci_requests)
+            self.pci_devices = list(self.migration_context.old_pci_devices)
 
 
 @dataclass
@@ -165,6 +175,9 @@ class Migration:
     dest_compute: str | None = None
     dest_node: str | None = None
     dest_compute_id: int | None = None
+    # old_instance_type_id and new_instance_type_id: flavor names here
+    old_flavor: str | None = None
+    new_flavor: str | None = None
     deleted: bool = False
     created_at: float = 0.0
     updated_at: float = 0.0

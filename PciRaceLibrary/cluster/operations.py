@@ -28,7 +28,7 @@ from ..errors import ApiRefused, InvalidArgument, UnknownName
 from ..sim import PointPass
 from . import api, service
 from .exception import AllocationConflict, ComputeResourcesUnavailable, InjectedFault
-from .objects import ACTIVE, ERROR, STOPPED, Instance
+from .objects import ACTIVE, ERROR, RESIZED, STOPPED, Instance
 
 SERVER = "server"
 HOST = "host"
@@ -412,5 +412,134 @@ START = register(
         check=service.check_start,
         accept=service.accept_start,
         run=service.start,
+    )
+)
+
+# Cold migration and resize: the conductor's task, the destination's claim,
+# the source's hand-over, the destination's finish. A refused claim goes back
+# to the conductor, which tries the alternates.
+_MIGRATE = (
+    "ComputeTaskAPI.migrate_server",
+    "Migration.create",
+    "SchedulerReportClient.move_allocations",
+    *_SCHEDULE,
+    "ComputeAPI.prep_resize",
+    "Instance.save",
+    "ResourceTracker.resize_claim",
+    "Migration.save",
+    "PciDevice.claim",
+    "Instance.save",
+    "PciDevice.allocate",
+    "ComputeNode.save",
+    "PciDevTracker.save",
+    "ComputeAPI.resize_instance",
+    "Migration.save",
+    "Instance.save",
+    "ComputeDriver.migrate_disk_and_power_off",
+    "NeutronAPI.migrate_instance_start",
+    "Migration.save",
+    "Instance.save",
+    "ComputeAPI.finish_resize",
+    "NeutronAPI.update_port",
+    "Instance.save",
+    "ComputeDriver.finish_migration",
+    "Migration.save",
+    "Instance.save",
+    "ComputeTaskAPI.resize_instance",  # a refused claim: rescheduled
+    "SchedulerReportClient.delete_allocation_for_instance",  # a failed finish
+)
+_MIGRATE_FAILURES: dict[str, type[Exception]] = {
+    "SchedulerReportClient.claim_resources": AllocationConflict,
+    "ResourceTracker.resize_claim": ComputeResourcesUnavailable,
+    "ComputeDriver.migrate_disk_and_power_off": InjectedFault,
+    "ComputeDriver.finish_migration": InjectedFault,
+}
+_MOVABLE = (ACTIVE, STOPPED)
+
+MIGRATE = register(
+    Operation(
+        name="migrate",
+        subject=SERVER,
+        points=_MIGRATE,
+        failure_points=_MIGRATE_FAILURES,
+        keywords=("Migrate Server",),
+        vm_states=_MOVABLE,
+        check=api.check_migrate,
+        accept=api.accept_move,
+        run=api.migrate,
+    )
+)
+
+RESIZE = register(
+    Operation(
+        name="resize",
+        subject=SERVER,
+        points=_MIGRATE,
+        failure_points=_MIGRATE_FAILURES,
+        keywords=("Resize Server",),
+        vm_states=_MOVABLE,
+        check=api.check_resize,
+        accept=api.accept_move,
+        run=api.resize,
+    )
+)
+
+CONFIRM_RESIZE = register(
+    Operation(
+        name="confirm_resize",
+        verb="confirm the resize of",
+        subject=SERVER,
+        points=(
+            "ComputeAPI.confirm_resize",
+            "Instance.get_by_uuid",
+            "ComputeDriver.confirm_migration",
+            "ResourceTracker.drop_move_claim_at_source",
+            "Migration.save",
+            "ResourceTracker.drop_move_claim",  # before the fix of 1879878
+            "ComputeNode.save",
+            "PciDevTracker.save",
+            "Instance.drop_migration_context",
+            "Instance.save",
+            "SchedulerReportClient.delete_allocation_for_instance",
+            "Instance.save",
+        ),
+        failure_points=("ComputeDriver.confirm_migration",),
+        keywords=("Confirm Resize",),
+        vm_states=(RESIZED,),
+        check=api.check_confirm,
+        accept=api.accept_confirm,
+        run=api.confirm_resize,
+    )
+)
+
+REVERT_RESIZE = register(
+    Operation(
+        name="revert_resize",
+        verb="revert the resize of",
+        subject=SERVER,
+        points=(
+            "ComputeAPI.revert_resize",
+            "ComputeDriver.destroy",
+            "ResourceTracker.drop_move_claim_at_dest",
+            "Migration.save",
+            "Instance.save",  # before the fix of 1879878: outside the lock
+            "ResourceTracker.drop_move_claim",  # before the fix of 1879878
+            "ComputeNode.save",
+            "PciDevTracker.save",
+            "ComputeAPI.finish_revert_resize",
+            "SchedulerReportClient.move_allocations",
+            "NeutronAPI.update_port",
+            "ComputeDriver.finish_revert_migration",
+            "Instance.drop_migration_context",
+            "Instance.save",
+            "Instance.save",
+            "ComputeDriver.power_off",  # a server stopped before its resize
+            "Instance.save",
+        ),
+        keywords=("Revert Resize",),
+        vm_states=(RESIZED,),
+        check=api.check_revert,
+        accept=api.accept_revert,
+        run=api.revert_resize,
     )
 )

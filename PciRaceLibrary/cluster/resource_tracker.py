@@ -20,6 +20,7 @@ from .objects import (
     MIGRATING,
     PAUSED,
     REBUILD_STATES,
+    RESIZE_REVERTING,
     RESIZED,
     RESIZING_STATES,
     STOPPED,
@@ -46,6 +47,16 @@ def _moving(instance: Instance) -> bool:
     if vm in (ACTIVE, STOPPED) and task in (*RESIZING_STATES, *REBUILD_STATES):
         return True
     return task == MIGRATING and vm in (ACTIVE, PAUSED)
+
+
+def _migration_flavor(instance: Instance, prefix: str, migration: Migration) -> Flavor:
+    """Nova's ``_get_flavor``: only a resize stashes an old and a new flavor;
+    every other move keeps the instance's."""
+    if migration.migration_type == "resize":
+        stashed = instance.new_flavor if prefix == "new" else instance.old_flavor
+        if stashed is not None:
+            return stashed
+    return instance.flavor
 
 
 class _Locked:
@@ -180,39 +191,95 @@ class ResourceTracker:
         )
         await self.context.db.instance_save(instance, "migration_context")
         await point("PciDevice.allocate")
-        self._update_usage_from_migration(instance, migration, new_flavor)
+        self._update_usage_from_migration(instance, migration)
         await self._update()
         return claim
 
-    def _update_usage_from_migration(
-        self, instance: Instance, migration: Migration, flavor: Flavor
-    ) -> None:
-        """An incoming move not yet tracked here: its flavor's usage and PCI sign +1."""
-        if migration.dest_compute == self.host and instance.uuid not in self.tracked_instances:
-            self._add_usage(flavor, +1)
+    async def resize_claim(
+        self, instance: Instance, flavor: Flavor, migration: Migration
+    ) -> MoveClaim:
+        """Cold migration or resize claim on this (destination) host, under the
+        lock. Raises ComputeResourcesUnavailable when the requests do not fit."""
+        async with self.locked("ResourceTracker.resize_claim"):
+            return await self._move_claim(instance, flavor, migration, migration.migration_type)
+
+    def _update_usage_from_migration(self, instance: Instance, migration: Migration) -> None:
+        """Counts one move through this host, as Nova's method of that name:
+        an incoming move not yet tracked adds its new flavor and turns its
+        claimed devices allocated; an outgoing one not tracked adds its old
+        flavor; a resize on one host adds the flavor the instance does not
+        have yet (or, once it has the new one, the old)."""
+        incoming, outbound = (
+            migration.dest_compute == self.host,
+            migration.source_compute == self.host,
+        )
+        tracked = instance.uuid in self.tracked_instances
+        flavor, allocate = None, False
+        if incoming and outbound:
+            if instance.flavor.name == migration.old_flavor:
+                flavor, allocate = _migration_flavor(instance, "new", migration), True
+            else:
+                flavor = _migration_flavor(instance, "old", migration)
+        elif incoming and not tracked:
+            flavor, allocate = _migration_flavor(instance, "new", migration), True
+        elif outbound and not tracked:
+            flavor = _migration_flavor(instance, "old", migration)
+        if flavor is None:
+            return
+        self._add_usage(flavor, +1)
+        if allocate:
             self.pci.allocate_instance(instance.uuid)
         self.tracked_migrations[instance.uuid] = migration
 
     async def drop_move_claim(
         self, instance: Instance, *, flavor: Flavor | None = None, prefix: str = "new"
     ) -> None:
-        """Drops a move claim here: the usage of ``flavor`` (or the tracked
-        migration's), and the PCI devices the instance's migration context
-        names on the ``prefix`` side (``new`` at the destination, ``old`` at
-        the source). An instance without a context frees no device."""
+        """Drops a move claim here (``_drop_move_claim`` under the lock)."""
         async with self.locked("ResourceTracker.drop_move_claim"):
-            if flavor is None and instance.uuid in self.tracked_migrations:
-                flavor = instance.new_flavor if prefix == "new" else instance.old_flavor
-                flavor = flavor or instance.flavor
-            if flavor is not None:
-                context = instance.migration_context
-                refs = (context.new_pci_devices if prefix == "new" else context.old_pci_devices
-                        ) if context is not None else []  # fmt: skip
-                self.pci.free_named_devices(refs, instance.uuid)
-                self._add_usage(flavor, -1)
-                await self._update()
-            self.tracked_migrations.pop(instance.uuid, None)
-            self.tracked_instances.discard(instance.uuid)
+            await self._drop_move_claim(instance, flavor=flavor, prefix=prefix)
+
+    async def drop_move_claim_at_source(self, instance: Instance, migration: Migration) -> None:
+        """Confirming a move: the migration ``confirmed`` and the old flavor's
+        usage and devices dropped here in one lock hold (the fix of 1879878),
+        and the context dropped from the instance in memory."""
+        async with self.locked("ResourceTracker.drop_move_claim_at_source"):
+            migration.status = "confirmed"
+            await self.context.db.migration_save(migration)
+            await self._drop_move_claim(instance, flavor=instance.old_flavor, prefix="old")
+            await self.context.db.instance_drop_migration_context(instance)
+
+    async def drop_move_claim_at_dest(self, instance: Instance, migration: Migration) -> None:
+        """Reverting a move: the migration ``reverted`` and the new flavor's
+        usage and devices dropped here in one lock hold (the fix of 1879878),
+        then the instance takes its old devices and requests back."""
+        async with self.locked("ResourceTracker.drop_move_claim_at_dest"):
+            migration.status = "reverted"
+            await self.context.db.migration_save(migration)
+            await self._drop_move_claim(instance, flavor=instance.new_flavor, prefix="new")
+            instance.revert_migration_context()
+            await self.context.db.instance_save(
+                instance, "pci_requests", expected_task_state=(RESIZE_REVERTING,)
+            )
+
+    async def _drop_move_claim(
+        self, instance: Instance, *, flavor: Flavor | None = None, prefix: str = "new"
+    ) -> None:
+        """Drops a move claim here, the lock held: the usage of ``flavor`` (or
+        the tracked migration's), and the PCI devices the instance's migration
+        context names on the ``prefix`` side (``new`` at the destination,
+        ``old`` at the source). An instance without a context frees no device."""
+        migration = self.tracked_migrations.get(instance.uuid)
+        if flavor is None and migration is not None:
+            flavor = _migration_flavor(instance, prefix, migration)
+        if flavor is not None:
+            context = instance.migration_context
+            refs = (context.new_pci_devices if prefix == "new" else context.old_pci_devices
+                    ) if context is not None else []  # fmt: skip
+            self.pci.free_named_devices(refs, instance.uuid)
+            self._add_usage(flavor, -1)
+            await self._update()
+        self.tracked_migrations.pop(instance.uuid, None)
+        self.tracked_instances.discard(instance.uuid)
 
     async def finish_evacuation(self, instance: Instance, migration: Migration | None) -> None:
         """Moves the instance here, drops its context and sets the migration
@@ -295,12 +362,7 @@ class ResourceTracker:
                 migration.status = "error"  # stale record (bug 1600304)
                 await self.context.db.migration_save(migration)
                 continue
-            if migration.dest_compute == self.host and uuid not in self.tracked_instances:
-                self._add_usage(row.new_flavor or row.flavor, +1)
-                self.pci.allocate_instance(uuid)
-            elif migration.source_compute == self.host and uuid not in self.tracked_instances:
-                self._add_usage(row.old_flavor or row.flavor, +1)
-            self.tracked_migrations[uuid] = migration
+            self._update_usage_from_migration(row, migration)
 
     async def _remove_deleted_instances_allocations(self, migrations: list[Migration]) -> None:
         """Placement heal: only deleted instances lose their allocation here."""

@@ -22,7 +22,7 @@ from typing import Any, Protocol
 
 from ..sim import point
 from .context import Context
-from .objects import Instance, Migration
+from .objects import Flavor, Instance, Migration
 
 
 class ComputeEndpoint(Protocol):
@@ -46,6 +46,26 @@ class ComputeEndpoint(Protocol):
     async def stop_instance(self, instance: Instance) -> None: ...
 
     async def start_instance(self, instance: Instance) -> None: ...
+
+    async def prep_resize(
+        self,
+        instance: Instance,
+        flavor: Flavor,
+        migration: Migration,
+        alternates: tuple[str, ...] | None,
+    ) -> None: ...
+
+    async def resize_instance(
+        self, instance: Instance, flavor: Flavor, migration: Migration
+    ) -> None: ...
+
+    async def finish_resize(self, instance: Instance, migration: Migration) -> None: ...
+
+    async def confirm_resize(self, instance: Instance, migration: Migration) -> None: ...
+
+    async def revert_resize(self, instance: Instance, migration: Migration) -> None: ...
+
+    async def finish_revert_resize(self, instance: Instance, migration: Migration) -> None: ...
 
 
 class ComputeAPI:
@@ -86,6 +106,45 @@ class ComputeAPI:
 
     async def start_instance(self, host: str, instance: Instance) -> None:
         await self._cast(host, "start_instance", lambda c: c.start_instance(instance))
+
+    # -- cold migration and resize: destination, source, destination ----------
+
+    async def prep_resize(
+        self,
+        host: str,
+        instance: Instance,
+        flavor: Flavor,
+        migration: Migration,
+        alternates: tuple[str, ...] | None = None,
+    ) -> None:
+        """``alternates``: the hosts to retry on (``host_list``); None when
+        the request named its host, which Nova never retries."""
+        await self._cast(
+            host, "prep_resize", lambda c: c.prep_resize(instance, flavor, migration, alternates)
+        )
+
+    async def resize_instance(
+        self, host: str, instance: Instance, flavor: Flavor, migration: Migration
+    ) -> None:
+        await self._cast(
+            host, "resize_instance", lambda c: c.resize_instance(instance, flavor, migration)
+        )
+
+    async def finish_resize(self, host: str, instance: Instance, migration: Migration) -> None:
+        await self._cast(host, "finish_resize", lambda c: c.finish_resize(instance, migration))
+
+    async def confirm_resize(self, host: str, instance: Instance, migration: Migration) -> None:
+        await self._cast(host, "confirm_resize", lambda c: c.confirm_resize(instance, migration))
+
+    async def revert_resize(self, host: str, instance: Instance, migration: Migration) -> None:
+        await self._cast(host, "revert_resize", lambda c: c.revert_resize(instance, migration))
+
+    async def finish_revert_resize(
+        self, host: str, instance: Instance, migration: Migration
+    ) -> None:
+        await self._cast(
+            host, "finish_revert_resize", lambda c: c.finish_revert_resize(instance, migration)
+        )
 
     async def terminate_instance(self, host: str, instance: Instance) -> None:
         await self._cast(host, "terminate_instance", lambda c: c.terminate_instance(instance))

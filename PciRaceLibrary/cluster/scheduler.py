@@ -18,7 +18,7 @@ from __future__ import annotations
 from ..sim import point
 from .context import SERVICE_DOWN_TIME, Context
 from .exception import NoValidHost
-from .objects import Instance
+from .objects import Flavor, Instance
 from .placement import UsageSnapshot, flavor_resources
 
 
@@ -28,15 +28,17 @@ async def select_destination(
     *,
     ignore_hosts: tuple[str, ...] = (),
     requested_host: str | None = None,
+    flavor: Flavor | None = None,
 ) -> str:
-    """Picks a host and adds the instance's allocation on it to placement.
+    """Picks a host and adds the instance's allocation on it to placement,
+    sized by ``flavor`` (a resize's new one; the instance's by default).
 
     For an evacuation the consumer keeps its source allocation too: placement
     then holds the doubled allocation. Raises NoValidHost.
     """
     await point("SchedulerClient.select_destinations")
     placement, db = context.placement, context.db
-    resources = flavor_resources(instance.flavor)
+    resources = flavor_resources(flavor or instance.flavor)
     requested_at = context.kernel.now
 
     def passes(host: str, rp_uuid: str) -> bool:

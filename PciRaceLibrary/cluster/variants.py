@@ -22,11 +22,13 @@ class Behaviour:
     | finish_evacuation_locked | apply context, save host, drop context and set ``done`` under the host lock | same steps unlocked in the compute manager (bug 1896463) |
     | failed_schedule_sets_error | conductor sets the migration ``error`` on NoValidHost | it stays ``accepted`` (bug 1713783) |
     | force_up_checks_evacuations | forcing a compute up is refused while ``done`` evacuations from it remain | accepted (bug 1922053) |
+    | move_claim_drop_locked | confirm and revert set the migration status and drop the claim in one lock hold | status saved first, the claim dropped in a later locked call (bug 1879878) |
     """  # noqa: E501
 
     finish_evacuation_locked: bool = True
     failed_schedule_sets_error: bool = True
     force_up_checks_evacuations: bool = True
+    move_claim_drop_locked: bool = True
 
 
 @dataclass(frozen=True)
@@ -55,6 +57,14 @@ VARIANTS: dict[str, BugVariant] = {
             "so its guests are never cleaned up",
             fix="the API refuses to force a compute up while 'done' evacuations from it remain",
             restores={"force_up_checks_evacuations": False},
+        ),
+        BugVariant(
+            bug="1879878",
+            title="an audit between a confirmed or reverted migration's status and its "
+            "dropped claim counts the move out, and the drop counts it out again",
+            fix="a57800d382 and dc9c7a5ebf: drop_move_claim_at_source and _at_dest set the "
+            "status and drop the claim under the host lock",
+            restores={"move_claim_drop_locked": False},
         ),
         BugVariant(
             bug="1713783",

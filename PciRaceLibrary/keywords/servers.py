@@ -8,6 +8,7 @@ from datetime import timedelta
 from robot.api import logger
 from robot.api.deco import keyword
 
+from ..cluster import STATUSES
 from ..errors import ApiRefused, InvalidArgument
 from ._base import LibraryComponent
 from .arguments import VnicType
@@ -323,4 +324,4 @@ class ServerKeywords(LibraryComponent):
         return f" (fault: {fault})" if fault else ""
 
 
-_STATUSES = ("ACTIVE", "BUILD", "REBUILD", "ERROR", "SHUTOFF", "DELETED")
+_STATUSES = STATUSES

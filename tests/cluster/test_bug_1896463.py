@@ -27,6 +27,12 @@ def reproduce(bugs: str | None, *, delays: bool = True) -> Cluster:
     return cluster
 
 
+UNDER_COUNTED = (
+    "The resource tracker of 'host2' counts other usage than placement holds on it "
+    "(VCPU 0 != 1, MEMORY_MB 0 != 512, DISK_GB 0 != 1)."
+)
+
+
 def counts(cluster: Cluster) -> dict[str, int]:
     found = cluster.pci_allocations("vm1")
     return {host: len(found.get(host, [])) for host in ("host1", "host2")}
@@ -38,7 +44,8 @@ def test_before_the_fix_the_audit_frees_the_destination_device() -> None:
     assert cluster.now == 2.0
     assert cluster.check_invariants() == [
         "Server 'vm1' on 'host2' should hold 1 allocated PCI device(s) for its port "
-        "but holds 0: none."
+        "but holds 0: none.",
+        UNDER_COUNTED,
     ]
     freed = [e for e in cluster.kernel.journal if "PciDevice host2" in e.detail and
              e.detail.endswith("allocated -> available (vm1)")]  # fmt: skip
@@ -52,6 +59,12 @@ def test_with_the_fix_both_hosts_keep_their_device() -> None:
     cluster.kernel.run_all()
     assert cluster.now == 3.0  # the drop_migration_context delay ends after the audit
     assert cluster.migrations_of("vm1")[-1]["status"] == "done"
+    # The fix keeps the device; the audit still missed vm1's vCPU and RAM (it
+    # read the instances before vm1 moved and skipped its migration, vm1 being
+    # ACTIVE with no task), as current Nova does, until host2's next audit.
+    assert cluster.check_invariants() == [UNDER_COUNTED]
+    assert cluster.resource_usage("host2")["vcpus"] == 0
+    cluster.run_task(cluster.update_available_resource("host2"))
     assert cluster.check_invariants() == []
     # The audit held the lock from t=0; the finish, ready at t=0.5, waited for it.
     waits = [(e.time, e.task, e.detail) for e in cluster.kernel.journal if e.kind == "wait"]

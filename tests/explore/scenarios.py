@@ -67,7 +67,10 @@ def _race(bugs: str | None, delays: Delays | None, third: str | None) -> RunOnce
         if third == "delete":  # a delete racing a move may leak until the next audit frees it
             cluster.kernel.policy = None
             cluster.run_task(cluster.update_available_resource("host2"))
-        problems = cluster.check_invariants()
+        # The race is about devices: an audit inside the evacuation also leaves
+        # host2's vCPU/RAM count short until its next run, in current Nova too,
+        # so usage is compared only where the next audit ran (the delete case).
+        problems = cluster.check_invariants(usage=third == "delete")
         if third != "delete":
             held = len(cluster.pci_allocations("vm1").get("host2", []))
             if held != 1 and not any("'vm1' on 'host2'" in problem for problem in problems):

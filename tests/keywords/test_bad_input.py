@@ -20,10 +20,15 @@ import pytest
 import robot
 from robot.api import ExecutionResult
 
+from PciRaceLibrary.cluster import STATUSES
+from PciRaceLibrary.cluster.operations import failure_points
+from PciRaceLibrary.cluster.variants import VARIANTS
+
 DOC = Path(__file__).resolve().parents[2] / "docs" / "bad-input.md"
 BEGIN, END = "<!-- keyword cases: begin -->", "<!-- keyword cases: end -->"
 
 HOSTS = "Known hosts: host1, host2."
+KNOWN_BUGS = ", ".join(sorted(VARIANTS))
 
 
 def token(pairs: str) -> str:
@@ -45,8 +50,8 @@ class Case:
 C, S, D, K, E = "Cluster", "Servers", "Delays", "Checks", "Explore"
 CASES = [
     # -- cluster and services ----------------------------------------------------------
-    Case(C, "Start Cluster    bugs=4242", "No variant for bug '4242'. Known bugs: 1713783, 1896463, 1922053."),
-    Case(C, "Start Cluster    bugs=1896463, abc", "No variant for bug 'abc'. Known bugs: 1713783, 1896463, 1922053."),
+    Case(C, "Start Cluster    bugs=4242", f"No variant for bug '4242'. Known bugs: {KNOWN_BUGS}."),
+    Case(C, "Start Cluster    bugs=1896463, abc", f"No variant for bug 'abc'. Known bugs: {KNOWN_BUGS}."),
     Case(C, "Start Cluster    no_such_topology", "No topology file 'no_such_topology'."),
     Case(C, "Start Cluster    ${CURDIR}", "Topology file '*' is a directory; give the path of a YAML file."),
     Case(C, "Stop Compute Service    host9", f"No host 'host9'. {HOSTS}"),
@@ -93,7 +98,7 @@ CASES = [
     Case(S, "Wait Until Server Is Active    vm9", "No server 'vm9'. Known servers: vm1, web1."),
     Case(S, "Wait Until Server Is Active    vm1    timeout=-1 s", "Argument 'timeout' cannot be negative, got -1 second."),
     Case(S, "Wait Until Server Has    vm1", "Give 'host', 'status' or both to wait for."),
-    Case(S, "Wait Until Server Has    vm1    status=RUNNING", "No server status 'RUNNING'. Valid statuses: ACTIVE, BUILD, REBUILD, ERROR, SHUTOFF, DELETED."),
+    Case(S, "Wait Until Server Has    vm1    status=RUNNING", f"No server status 'RUNNING'. Valid statuses: {', '.join(STATUSES)}."),
     Case(S, "Wait Until Server Has    vm1    host=host9", f"No host 'host9'. {HOSTS}"),
     Case(S, "Wait Until Migration Status Is    vm1    bogus", "No migration status 'bogus'. Valid statuses: *"),
     Case(S, "Wait Until Migration Status Is    vm9    done", "No server 'vm9'. Known servers: vm1, web1."),
@@ -114,7 +119,7 @@ CASES = [
     Case(D, "Inject Delay    Instance.save    1 s    times=²", "Argument 'times' must be a whole number such as 2, got '²'."),
     Case(D, "Inject Delay    Instance.save    1 s    times=99999999999", "Argument 'times' must be a whole number of at most 1000000000, got '99999999999'."),
     Case(D, "Inject Delay    save    1 s", "Point 'save' is ambiguous in the model; use one of: *"),
-    Case(D, "Inject Failure    Instance.save", "No point 'Instance.save' in the points that can fail. Valid points: SchedulerReportClient.claim_resources, ResourceTracker.instance_claim, ComputeDriver.spawn, ResourceTracker.rebuild_claim, ComputeDriver.rebuild."),
+    Case(D, "Inject Failure    Instance.save", f"No point 'Instance.save' in the points that can fail. Valid points: {', '.join(failure_points())}."),
     Case(D, "Inject Failure    ComputeDriver.rebuild    times=0", "Failure count at 'ComputeDriver.rebuild' must be at least 1, got 0."),
     Case(D, "Inject Failure    ComputeDriver.rebuild    times=many", "Argument 'times' must be a whole number such as 2, got 'many'."),
     Case(D, "Inject Failure    ComputeDriver.rebuild    times=${{b'2'}}", "Argument 'times' must be a whole number such as 2, got binary data."),
