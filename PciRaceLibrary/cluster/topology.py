@@ -475,7 +475,7 @@ class _YamlReader:
             return self.resolve(text)
         if parent.key is _NO_KEY:  # keys are names of fields: always text
             return _MERGE if text == "<<" else text
-        if parent.texts or parent.key in _TEXT_KEYS:
+        if parent.key in _TEXT_KEYS or parent.texts:
             return None if text in _NULLS else text
         return self.resolve(text)
 
@@ -795,9 +795,7 @@ def _flavor_twice(source: str, name: str, listed_name: str, index: int) -> NoRet
     twice = f"{source}: flavor '{name}' is defined twice, by 'flavor' and as flavors #{index}"
     if listed_name != name:
         raise TopologyError(f"{twice} ('{listed_name}'); {_FLAVORS_IGNORE_CASE}.")
-    raise TopologyError(
-        f"{twice}; give 'flavor: {name}' to make the listed one the default."
-    )
+    raise TopologyError(f"{twice}; give 'flavor: {name}' to make the listed one the default.")
 
 
 def _flavor_list(raw: object, source: str) -> tuple[FlavorSpec, ...]:

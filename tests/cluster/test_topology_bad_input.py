@@ -766,7 +766,8 @@ CASES = [
     Case(FLAVOR, "`flavor: {extra_specs: {hw/numa: '1'}}`", "`flavor.extra_specs`",
          "Topology file '{path}', flavor, extra spec 'hw/numa': the key contains the character "
          "'/' at character 3; extra spec keys are 1 to 255 ASCII letters, digits, spaces, '-', "
-         "'_', ':' and '.', as Nova's API takes them.", text=flavor("{extra_specs: {hw/numa: '1'}}")),
+         "'_', ':' and '.', as Nova's API takes them.",
+         text=flavor("{extra_specs: {hw/numa: '1'}}")),
     Case(FLAVOR, "extra spec key `\"hw:numa\\nnodes\"`", "`flavors[].extra_specs`",
          "Topology file '{path}', flavor 'm1.medium', extra spec 'hw:numa\\nnodes': the key "
          "contains a newline at character 8; extra spec keys are 1 to 255 ASCII letters, digits, "
