@@ -87,10 +87,17 @@ and fair (first come, first served), as in Nova.
 hosts ``host1`` and ``host2``, each with the six devices of Nova's fake PCI
 driver: three PFs with one VF each, bus 01 on ``physnet1`` and buses 02 and
 03 on ``physnet2``. Servers get their port on ``network_2`` (``physnet2``),
-so each server takes one VF of bus 02 or 03.
+so each server takes one VF of bus 02 or 03. Its flavors are ``m1.small``
+(1 vCPU, 512 MB, 1 GB), the default, and ``m1.medium`` (2 vCPU, 1024 MB,
+2 GB); `Create Server` and `Create Server With Direct Port` take
+``flavor=m1.medium``.
 
 Other clusters are YAML files:
 
+| flavor: m1.small                    # the default flavor
+| flavors:                            # without it: m1.small and m1.medium
+|   - {name: m1.small, vcpus: 1, memory_mb: 512, disk_gb: 1}
+|   - {name: m1.numa, vcpus: 2, memory_mb: 1024, disk_gb: 2, extra_specs: {"hw:numa_nodes": "1"}}
 | hosts:
 |   - name: host1
 |     devices: fake-driver            # the six devices above
@@ -101,7 +108,17 @@ Other clusters are YAML files:
 |       - {address: "0000:81:00.1", dev_type: type-VF, parent: "0000:81:00.0", physnet: physnet2}
 
 A file that cannot describe a cluster fails `Start Cluster` with a message
-naming the file, host, device and field, and the running cluster is kept.
+naming the file, host, flavor, device and field, and the running cluster is
+kept. Extra specs are carried on the servers' flavors; the model does not act
+on them yet.
+
+The library ships these, named without a path (`Start Cluster    two_physnets`):
+
+| =Name= | =Cluster= |
+| ``three_hosts`` | ``host1`` to ``host3``, each with the six fake-driver devices |
+| ``small_host2`` | ``host1`` as the default; ``host2`` with one PF and one VF on ``physnet2`` |
+| ``dense`` | two hosts with four PFs of four VFs each on ``physnet2``, over two NUMA nodes |
+| ``two_physnets`` | ``host1`` to ``host3`` (16 vCPU, 16384 MB each), each with a PF of four VFs on ``physnet1`` (``0000:81:00.x``, network ``network_1``) and one on ``physnet2`` (``0000:82:00.x``, ``network_2``); ``private`` is a network for normal ports |
 
 = Delays and interleaving points =
 

@@ -37,6 +37,26 @@ PCI Allocations Should Be
     ...    vm1
     ...    host1=many
 
+PCI Allocations Come From The Port's Physnet
+    [Documentation]    In ``two_physnets`` each host has a PF of four VFs on each physnet:
+    ...    a direct port on network_1 takes a VF of the physnet1 PF (bus 81), one on
+    ...    network_2 a VF of the physnet2 PF (bus 82). A server has one port, so one
+    ...    server per network.
+    Start Cluster    two_physnets
+    Create Server    vm1    host=host2    vnic_type=direct    network=network_1    flavor=m1.medium
+    Create Server    vm2    host=host2    vnic_type=direct    network=network_2
+    PCI Allocations Should Be    vm1    host2=1
+    PCI Allocations Should Be    vm2    host2=1
+    ${vm1} =    Get PCI Allocations    vm1
+    ${vm2} =    Get PCI Allocations    vm2
+    Should Match Regexp    ${vm1}[host2][0]    ^0000:81:00\.[1-4]$
+    Should Match Regexp    ${vm2}[host2][0]    ^0000:82:00\.[1-4]$
+    Port Binding Should Be    vm1    host=host2    physical_network=physnet1
+    Port Binding Should Be    vm2    host=host2    physical_network=physnet2
+    Free PCI Devices On Host Should Be    host2    6    # each VF used makes its PF unavailable
+    Placement Usage On Host Should Be    host2    VCPU=3    MEMORY_MB=1536    DISK_GB=3
+    Resource Accounting Should Be Consistent
+
 Server Should Be On Host
     [Documentation]    Compares the host the database records.
     Start Cluster

@@ -27,6 +27,24 @@ Boot Allocates The Flavor On Its Host And Binds The Port There
     Port Binding Should Be    vm1    host=host1    pci_slot=${VF}    physical_network=physnet2
     Migrations Should Be    vm1
 
+A Server Of Another Flavor Allocates Its Size
+    [Documentation]    ``flavor=m1.medium`` builds vm1 with 2 vCPU, 1024 MB and 2 GB: placement
+    ...    and host1's tracker count that size, beside web1's default m1.small. An unknown
+    ...    flavor is refused at once, naming the known ones, and nothing is created.
+    Start Cluster
+    Create Server With Direct Port    vm1    host=host1    flavor=m1.medium
+    Placement Usage On Host Should Be    host1    VCPU=2    MEMORY_MB=1024    DISK_GB=2
+    Resource Usage On Host Should Be    host1    vcpus=2    memory_mb=1024    disk_gb=2
+    Placement Allocations Should Be    vm1    host1=VCPU:2,MEMORY_MB:1024,DISK_GB:2
+    Create Server    web1    host=host1
+    Placement Usage On Host Should Be    host1    VCPU=3    MEMORY_MB=1536    DISK_GB=3
+    Resource Usage On Host Should Be    host1    vcpus=3    memory_mb=1536    disk_gb=3
+    Run Keyword And Expect Error    No flavor 'm1.huge'. Known flavors: m1.small, m1.medium.
+    ...    Create Server    web2    flavor=m1.huge
+    Run Keyword And Expect Error    No server 'web2'. Known servers: vm1, web1.
+    ...    Get PCI Allocations    web2
+    Resource Accounting Should Be Consistent
+
 Evacuation Doubles The Allocation Until The Source Restarts
     [Documentation]    During the evacuation and after it the instance consumer holds the
     ...    flavor on both hosts; the source's restart removes its part and completes the

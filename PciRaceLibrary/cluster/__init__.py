@@ -221,12 +221,20 @@ class Cluster:
         *,
         network: str | None = None,
         vnic_type: str = "direct",
+        flavor: str | None = None,
         delays: dict[str, float] | None = None,
     ) -> Task:
         """Creates server ``name`` with one port on ``network`` (the SR-IOV
-        network by default) and starts building it, on ``host`` if given."""
+        network by default) and starts building it, on ``host`` if given,
+        with the topology's ``flavor`` of that name (the default flavor if None)."""
         return self.start(
-            "create", name, delays=delays, host=host, network=network, vnic_type=vnic_type
+            "create",
+            name,
+            delays=delays,
+            host=host,
+            network=network,
+            vnic_type=vnic_type,
+            flavor=flavor,
         )
 
     def evacuate(

@@ -68,11 +68,14 @@ def check_create(
     services: Services,
     name: str,
     host: str | None = None,
+    *,
     network: str | None = None,
     vnic_type: str = "direct",
+    flavor: str | None = None,
 ) -> None:
-    """Refuses what ``POST /servers`` refuses: a taken name, an unknown host
-    or network."""
+    """Refuses what ``POST /servers`` refuses: a taken name, an unknown host,
+    flavor or network (in Nova's order: the flavor is looked up before the
+    compute API asks neutron about the networks)."""
     db = services.context.db
     check_server_name(name)
     uuid = db.names.get(name)
@@ -83,6 +86,8 @@ def check_create(
         )
     if host is not None:
         check_host(services, host)
+    if flavor is not None:
+        services.context.topology.flavor_named(flavor)
     network = network or services.context.topology.sriov_network
     if network not in db.networks:
         raise UnknownName(
@@ -94,13 +99,18 @@ def accept_create(
     services: Services,
     name: str,
     host: str | None = None,
+    *,
     network: str | None = None,
     vnic_type: str = "direct",
+    flavor: str | None = None,
 ) -> Instance:
     """``POST /servers`` records the server and its port before answering, so
-    it is listed at once; returns the instance the build works on."""
+    it is listed at once; returns the instance the build works on, with its
+    own copy of ``flavor`` (the topology's default flavor if None)."""
     context = services.context
     db = context.db
+    topology = context.topology
+    spec = topology.flavor if flavor is None else topology.flavor_named(flavor)
     network = network or context.topology.sriov_network
     instance_uuid = context.new_uuid("instance", name)
     port = Port(
@@ -111,7 +121,7 @@ def accept_create(
     instance = Instance(
         uuid=instance_uuid,
         name=name,
-        flavor=Flavor.from_spec(context.topology.flavor),
+        flavor=Flavor.from_spec(spec),
         pci_requests=[request] if request else [],
         ports=[port.id],
     )

@@ -84,7 +84,7 @@ class Flavor:
 
     @classmethod
     def from_spec(cls, spec: FlavorSpec) -> Flavor:
-        return cls(spec.name, spec.vcpus, spec.memory_mb, spec.disk_gb)
+        return cls(spec.name, spec.vcpus, spec.memory_mb, spec.disk_gb, spec.extra_specs)
 
 
 @dataclass

@@ -3,7 +3,8 @@
 The default equals Nova's regression test for bug 1896463: hosts ``host1`` and
 ``host2`` with the six devices of ``FakeDriverWithPciResources`` each (three
 PFs, each with one VF; bus 01 on physnet1, buses 02 and 03 on physnet2) and the
-SR-IOV network ``network_2`` on physnet2.
+SR-IOV network ``network_2`` on physnet2; its flavors are ``m1.small`` (the
+default, 1 vCPU, 512 MB, 1 GB) and ``m1.medium`` (2 vCPU, 1024 MB, 2 GB).
 
 A topology is plain, validated, immutable data; the cluster builds its
 database from it. Loading checks everything before returning, so a bad file
@@ -15,7 +16,14 @@ A YAML mapping; only ``hosts`` is required:
 
 | name: three-hosts              # default: the file name without .yaml
 | sriov_network: network_2       # direct ports; default network_2, else the last network
-| flavor: {name: m1.small, vcpus: 1, memory_mb: 512, disk_gb: 1}
+| flavor: m1.small               # the default flavor: a name from flavors, or a mapping
+| flavors:                       # default: m1.small and m1.medium
+|   - {name: m1.small, vcpus: 1, memory_mb: 512, disk_gb: 1}
+|   - name: m1.numa
+|     vcpus: 2
+|     memory_mb: 1024
+|     disk_gb: 2
+|     extra_specs: {"hw:numa_nodes": "1"}
 | networks:                      # default: network_1 on physnet1, network_2 on physnet2
 |   - {name: network_1, physnet: physnet1}
 |   - {name: network_2, physnet: physnet2}
@@ -39,6 +47,12 @@ A YAML mapping; only ``hosts`` is required:
 | ``vendor_id``, ``product_id`` | Default ``fake-vendor_id`` and ``fake-product_id``. |
 | ``parent_ifname`` | The PF's interface name, kept in ``extra_info``; default none. |
 | ``remote_managed`` | ``true`` or ``false``; default ``false``. |
+
+A ``flavors`` entry needs ``name``, ``vcpus``, ``memory_mb`` and ``disk_gb``;
+``extra_specs`` maps keys (Nova's: ASCII letters, digits, spaces, ``-_:.``)
+to text, and is carried on the servers' flavors. ``flavor`` names the default
+flavor, or defines it as a mapping whose fields default to ``m1.small``'s;
+defined so with no ``flavors``, it is the only flavor.
 
 Counts (``vcpus``, ``memory_mb``, ``disk_gb``, ``numa_node``) are whole
 numbers: ``true`` and ``1.5`` are refused. Names and addresses read as the
@@ -65,7 +79,7 @@ from typing import BinaryIO, NoReturn
 
 import yaml
 
-from ..errors import TopologyError
+from ..errors import TopologyError, UnknownName
 
 DEV_TYPES = ("type-PCI", "type-PF", "type-VF", "vdpa")
 VNIC_TYPES = (
@@ -115,29 +129,58 @@ class NetworkSpec:
 
 @dataclass(frozen=True)
 class FlavorSpec:
-    """The flavor every server is built with."""
+    """A flavor servers can be built with; ``extra_specs`` are (key, value)
+    pairs sorted by key, as Nova's flavor extra specs."""
 
     name: str = "m1.small"
     vcpus: int = 1
     memory_mb: int = 512
     disk_gb: int = 1
+    extra_specs: tuple[tuple[str, str], ...] = ()
+
+
+# The built-in flavors. m1.small's numbers are what the pinned journals were
+# recorded with; m1.medium fits beside it on a default host, as a resize on
+# the same host needs.
+SMALL = FlavorSpec()
+MEDIUM = FlavorSpec("m1.medium", vcpus=2, memory_mb=1024, disk_gb=2)
+DEFAULT_FLAVORS = (SMALL, MEDIUM)
 
 
 @dataclass(frozen=True)
 class Topology:
-    """Hosts, networks and the flavor a cluster starts from."""
+    """Hosts, networks and the flavors a cluster starts from.
+
+    ``flavor`` is the default flavor; ``flavors`` holds every flavor, the
+    default first (left empty, just ``flavor``).
+    """
 
     name: str
     hosts: tuple[HostSpec, ...]
     networks: tuple[NetworkSpec, ...]
     flavor: FlavorSpec = field(default_factory=FlavorSpec)
     sriov_network: str = "network_2"
+    flavors: tuple[FlavorSpec, ...] = ()
+
+    def __post_init__(self) -> None:
+        if not self.flavors:
+            object.__setattr__(self, "flavors", (self.flavor,))
+        if self.flavors[0] != self.flavor:
+            raise ValueError(f"the default flavor {self.flavor.name} must come first in flavors")
 
     def host(self, name: str) -> HostSpec:
         for host in self.hosts:
             if host.name == name:
                 return host
         raise KeyError(name)
+
+    def flavor_named(self, name: str) -> FlavorSpec:
+        """The flavor called ``name``; raises UnknownName listing the known ones."""
+        for flavor in self.flavors:
+            if flavor.name == name:
+                return flavor
+        known = ", ".join(flavor.name for flavor in self.flavors)
+        raise UnknownName(f"No flavor '{_shown(name)}'. Known flavors: {known}.")
 
     def describe(self) -> str:
         """One line for reports: name, hosts and devices."""
@@ -175,17 +218,24 @@ def default_topology() -> Topology:
             NetworkSpec("network_2", "physnet2"),
         ),
         sriov_network="network_2",
+        flavors=DEFAULT_FLAVORS,
     )
+
+
+def _shown(name: str) -> str:
+    """A name as a sentence can show it: unprintable characters escaped, as the API shows them."""
+    return "".join(c if c.isprintable() else f"\\x{ord(c):02x}" for c in name)
 
 
 # -- the YAML topology file -------------------------------------------------------
 
-_TOP_KEYS = ("name", "sriov_network", "flavor", "networks", "hosts")
+_TOP_KEYS = ("name", "sriov_network", "flavor", "flavors", "networks", "hosts")
 _HOST_KEYS = ("name", "vcpus", "memory_mb", "disk_gb", "devices")
 _DEVICE_KEYS = ("address", "dev_type", "parent", "vendor_id", "product_id", "physnet",
                 "numa_node", "parent_ifname", "remote_managed")  # fmt: skip
 _NETWORK_KEYS = ("name", "physnet")
-_FLAVOR_KEYS = ("name", "vcpus", "memory_mb", "disk_gb")
+_FLAVOR_KEYS = ("name", "vcpus", "memory_mb", "disk_gb", "extra_specs")
+_EXTRA_SPECS = "extra_specs"  # a mapping whose values read as the text typed
 FAKE_DRIVER = "fake-driver"  # shorthand for the six devices of the default hosts
 _ADDRESS = re.compile(r"[0-9a-fA-F]{4}:[0-9a-fA-F]{2}:[0-9a-fA-F]{2}\.[0-7]")
 
@@ -196,18 +246,23 @@ _MAX_DEPTH = 20  # a valid file nests 6 deep (file, hosts, host, devices, device
 _MAX_VALUES = 2_000_000  # YAML values after alias expansion; 100,000 devices need ~1,000,000
 _MAX_HOSTS = 10_000
 _MAX_NETWORKS = 1_000
+_MAX_FLAVORS = 1_000
 _MAX_DEVICES = 100_000  # in the whole file
 _MAX_NAME = 255  # Nova's services.host and Neutron's network name columns
+_MAX_EXTRA_SPEC = 255  # Nova's API: extra spec keys and values are at most 255 characters
 _MAX_COUNT = 2_147_483_647  # Nova's Integer columns and flavor API bound (db.MAX_INT)
 _MAX_NUMA_NODE = 1023  # Linux has at most 1024 NUMA nodes (NODES_SHIFT 10)
 _MAX_DIGITS = 100  # longer numbers stay unconverted: Python refuses ints over 4,300 digits
 
 # Values of these keys are read as the text the user typed: a host named 0x1f
 # stays '0x1f' rather than becoming the number 31, and 'yes' stays 'yes'.
+# So do the values of an ``extra_specs`` mapping: ``hw:numa_nodes: 1`` is '1'.
 _TEXT_KEYS = frozenset(("name", "sriov_network", "physnet", "parent", "vendor_id",
-                        "product_id", "parent_ifname", "address", "dev_type"))  # fmt: skip
+                        "product_id", "parent_ifname", "address", "dev_type",
+                        "flavor"))  # fmt: skip
 _NULLS = frozenset(("", "~", "null", "Null", "NULL"))
 _NAME_CHARACTER = re.compile(r"[^A-Za-z0-9._-]")
+_EXTRA_SPEC_CHARACTER = re.compile(r"[^A-Za-z0-9_:. -]")  # Nova's API: [a-zA-Z0-9-_:. ]
 # What YAML 1.1 allows in a stream at all (its c-printable production).
 _UNPRINTABLE = re.compile("[^\t\n\r\x20-\x7e\x85\xa0-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
 
@@ -245,10 +300,14 @@ _MERGE = object()  # the plain key '<<'
 class _Collection:
     """A sequence or mapping being read, with what it needs to finish."""
 
-    __slots__ = ("anchor", "is_list", "items", "key", "key_mark", "mark", "merges", "size")
+    __slots__ = ("anchor", "is_list", "items", "key", "key_mark", "mark", "merges", "size",
+                 "texts")  # fmt: skip
 
-    def __init__(self, is_list: bool, anchor: str | None, mark: yaml.Mark) -> None:
+    def __init__(
+        self, is_list: bool, anchor: str | None, mark: yaml.Mark, texts: bool = False
+    ) -> None:
         self.is_list = is_list
+        self.texts = texts  # its values read as the text typed
         self.mark = mark  # where it starts, for a message about it as a key
         self.items: list[object] | dict[str, object] = [] if is_list else {}
         self.anchor = anchor
@@ -345,7 +404,10 @@ class _YamlReader:
                 self.values += size
             elif kind is yaml.MappingStartEvent or kind is yaml.SequenceStartEvent:
                 self.start(event, len(stack))
-                top = _Collection(kind is yaml.SequenceStartEvent, event.anchor, event.start_mark)
+                texts = top is not None and top.key == _EXTRA_SPECS
+                top = _Collection(
+                    kind is yaml.SequenceStartEvent, event.anchor, event.start_mark, texts
+                )
                 stack.append(top)
                 self.values += 1
                 continue
@@ -413,7 +475,7 @@ class _YamlReader:
             return self.resolve(text)
         if parent.key is _NO_KEY:  # keys are names of fields: always text
             return _MERGE if text == "<<" else text
-        if parent.key in _TEXT_KEYS:
+        if parent.key in _TEXT_KEYS or parent.texts:
             return None if text in _NULLS else text
         return self.resolve(text)
 
@@ -607,7 +669,7 @@ def topology_from_mapping(
             f"{source}: 'sriov_network' names network '{sriov}', which is not defined; "
             f"defined networks: {_listing(names)}."
         )
-    flavor = _flavor(top.get("flavor"), source)
+    flavors = _flavors(top, source)
     raw_hosts = top.get("hosts")
     if not isinstance(raw_hosts, (list, tuple)) or not raw_hosts:
         raise TopologyError(
@@ -638,12 +700,13 @@ def topology_from_mapping(
                 )
             )
         hosts.append(host)
-    return Topology(name=name, hosts=tuple(hosts), networks=networks, flavor=flavor,
-                    sriov_network=sriov)  # fmt: skip
+    return Topology(name=name, hosts=tuple(hosts), networks=networks, flavor=flavors[0],
+                    sriov_network=sriov, flavors=flavors)  # fmt: skip
 
 
 _HOSTS_IGNORE_CASE = "host names ignore case, as DNS and Nova's database compare them"
 _NETWORKS_IGNORE_CASE = "network names ignore case, so that no two look alike in messages"
+_FLAVORS_IGNORE_CASE = "flavor names ignore case, as Nova's database compares them"
 _ADDRESSES_IGNORE_CASE = "addresses are hexadecimal, so case does not matter"
 
 
@@ -698,19 +761,141 @@ def _networks(raw: object, source: str) -> tuple[NetworkSpec, ...]:
     return tuple(networks)
 
 
-def _flavor(raw: object, source: str) -> FlavorSpec:
+def _flavors(top: dict[str, object], source: str) -> tuple[FlavorSpec, ...]:
+    """Every flavor, the default first: ``flavor`` names the default among
+    ``flavors`` (the built-in ones without it) or defines it as a mapping."""
+    raw_list = top.get("flavors")
+    listed = None if raw_list is None else _flavor_list(raw_list, source)
+    raw = top.get("flavor")
     if raw is None:
-        return FlavorSpec()
-    where = f"{source}, flavor"
+        return listed or DEFAULT_FLAVORS
+    if isinstance(raw, dict):
+        default = _flavor(raw, f"{source}, flavor", SMALL)
+        for index, other in enumerate(listed or (), start=1):
+            if other.name.lower() == default.name.lower():
+                _flavor_twice(source, default.name, other.name, index)
+        return (default, *(listed or ()))
+    if isinstance(raw, str):
+        pool = listed or DEFAULT_FLAVORS
+        name = _label(raw, f"{source}: 'flavor'")
+        for default in pool:
+            if default.name == name:
+                return (default, *(other for other in pool if other is not default))
+        raise TopologyError(
+            f"{source}: 'flavor' names flavor {_quoted(name)}, which is not defined; "
+            f"defined flavors: {_listing([flavor.name for flavor in pool])}."
+        )
+    raise TopologyError(
+        f"{source}: 'flavor' must be the name of a flavor or a mapping defining one, "
+        f"got {_kind(raw)}."
+    )
+
+
+def _flavor_twice(source: str, name: str, listed_name: str, index: int) -> NoReturn:
+    twice = f"{source}: flavor '{name}' is defined twice, by 'flavor' and as flavors #{index}"
+    if listed_name != name:
+        raise TopologyError(f"{twice} ('{listed_name}'); {_FLAVORS_IGNORE_CASE}.")
+    raise TopologyError(f"{twice}; give 'flavor: {name}' to make the listed one the default.")
+
+
+def _flavor_list(raw: object, source: str) -> tuple[FlavorSpec, ...]:
+    if not isinstance(raw, (list, tuple)) or not raw:
+        raise TopologyError(
+            f"{source}: 'flavors' must be a non-empty list of flavors, got {_kind(raw)}."
+        )
+    if len(raw) > _MAX_FLAVORS:
+        raise TopologyError(
+            f"{source}: 'flavors' lists {len(raw)} flavors; at most "
+            f"{_MAX_FLAVORS} are allowed in one topology."
+        )
+    flavors: list[FlavorSpec] = []
+    seen: dict[str, int] = {}
+    for index, item in enumerate(raw, start=1):
+        where = f"{source}, flavor #{index}"
+        entry = _mapping(item, where)
+        name = _label(_required(entry, "name", where), f"{where}: 'name'")
+        where = f"{source}, flavor {_quoted(name, limit=_MAX_NAME)}"
+        _known_keys(entry, _FLAVOR_KEYS, where)
+        for key in ("vcpus", "memory_mb", "disk_gb"):  # a listed flavor gives its size
+            _required(entry, key, where)
+        flavor = _flavor(entry, where)
+        first = seen.setdefault(name.lower(), index)
+        if first != index:
+            raise TopologyError(
+                _twice(
+                    source,
+                    "flavor",
+                    name,
+                    first=first,
+                    first_name=flavors[first - 1].name,
+                    index=index,
+                    rule=_FLAVORS_IGNORE_CASE,
+                )
+            )
+        flavors.append(flavor)
+    return tuple(flavors)
+
+
+def _flavor(raw: object, where: str, defaults: FlavorSpec = SMALL) -> FlavorSpec:
     entry = _mapping(raw, where)
     _known_keys(entry, _FLAVOR_KEYS, where)
-    defaults = FlavorSpec()
     return FlavorSpec(
         name=_label(entry.get("name", defaults.name), f"{where}: 'name'"),
         vcpus=_count(entry.get("vcpus", defaults.vcpus), f"{where}: 'vcpus'", minimum=1),
         memory_mb=_count(entry.get("memory_mb", defaults.memory_mb), f"{where}: 'memory_mb'"),
         disk_gb=_count(entry.get("disk_gb", defaults.disk_gb), f"{where}: 'disk_gb'"),
+        extra_specs=_extra_specs(entry.get("extra_specs"), where),
     )
+
+
+def _extra_specs(raw: object, where: str) -> tuple[tuple[str, str], ...]:
+    """Nova's flavor extra specs: keys as its API takes them, text values."""
+    if raw is None:
+        return ()
+    if not isinstance(raw, dict):
+        raise TopologyError(
+            f"{where}: 'extra_specs' must be a mapping of extra spec keys to text values, "
+            f"got {_kind(raw)}."
+        )
+    specs: list[tuple[str, str]] = []
+    for key, value in raw.items():
+        if not isinstance(key, str):
+            raise TopologyError(
+                f"{where}: 'extra_specs' keys must be strings, got {_kind(key)} as a key."
+            )
+        spec = f"{where}, extra spec {_quoted(key)}"
+        problem = _extra_spec_key_problem(key)
+        if problem:
+            raise TopologyError(
+                f"{spec}: the key {problem}; extra spec keys are 1 to {_MAX_EXTRA_SPEC} ASCII "
+                "letters, digits, spaces, '-', '_', ':' and '.', as Nova's API takes them."
+            )
+        if not isinstance(value, str):
+            raise TopologyError(f"{spec}: the value must be text, got {_kind(value)}.")
+        if len(value) > _MAX_EXTRA_SPEC:
+            raise TopologyError(
+                f"{spec}: the value is {len(value)} characters long; at most "
+                f"{_MAX_EXTRA_SPEC} are allowed."
+            )
+        if not value.isprintable():
+            bad = next(i for i, character in enumerate(value) if not character.isprintable())
+            raise TopologyError(
+                f"{spec}: the value contains {_character(value[bad])} at character "
+                f"{bad + 1}; use printable characters only."
+            )
+        specs.append((key, value))
+    return tuple(sorted(specs))
+
+
+def _extra_spec_key_problem(key: str) -> str | None:
+    if not key:
+        return "is empty"
+    if len(key) > _MAX_EXTRA_SPEC:
+        return f"is {len(key)} characters long"
+    bad = _EXTRA_SPEC_CHARACTER.search(key)
+    if bad:
+        return f"contains {_character(bad.group())} at character {bad.start() + 1}"
+    return None
 
 
 def _host(

@@ -22,7 +22,7 @@ class ClusterKeywords(LibraryComponent):
         """Starts a fresh fake cluster, replacing any running one.
 
         | =Argument= | =Description= |
-        | ``topology`` | A YAML topology file, or the name of one shipped with the library: ``three_hosts``, ``small_host2``, ``dense`` (see `Clusters and topology files`). Without it, the built-in default: ``host1`` and ``host2`` with the six devices of Nova's fake PCI driver each. |
+        | ``topology`` | A YAML topology file, or the name of one shipped with the library: ``three_hosts``, ``small_host2``, ``dense``, ``two_physnets`` (see `Clusters and topology files`). Without it, the built-in default: ``host1`` and ``host2`` with the six devices of Nova's fake PCI driver each. |
         | ``bugs`` | Comma-separated Nova bug numbers whose pre-fix code paths to restore (see `Bug variants`). Empty means current Nova. |
         | ``microversion`` | The compute API microversion of the suite's requests, ``2.1`` to ``2.104`` or ``latest`` (the default). From ``2.95`` an evacuated server ends ``SHUTOFF``; ``2.94`` keeps it ``ACTIVE`` (see `Microversions`). |
 
@@ -33,6 +33,7 @@ class ClusterKeywords(LibraryComponent):
         | `Start Cluster` |
         | `Start Cluster` | bugs=1896463 |
         | `Start Cluster` | three_hosts |
+        | `Start Cluster` | two_physnets |
         | `Start Cluster` | ${CURDIR}/my_cluster.yaml |
         """  # noqa: E501
         spec = topologies.load_topology(_topology_file(topology)) if topology else (

@@ -24,23 +24,29 @@ class ServerKeywords(LibraryComponent):
         name: str,
         host: str | None = None,
         timeout: timedelta | None = None,
+        *,
+        flavor: str | None = None,
         **delays: timedelta,
     ) -> None:
         """Creates server ``name`` with one SR-IOV direct port and waits until it is ``ACTIVE``.
 
         The port is on the topology's SR-IOV network, so the build claims one
         VF on the chosen host. Without ``host`` the scheduler picks one (the
-        host with most free RAM, ties by name). ``delays`` name points of the
-        build (see `Delays and interleaving points`); other tasks progress
-        while it builds.
+        host with most free RAM, ties by name). ``flavor`` names one of the
+        topology's flavors (see `Clusters and topology files`); without it
+        the server gets the default flavor, ``m1.small`` in the built-in
+        cluster. ``delays`` name points of the build (see `Delays and
+        interleaving points`); other tasks progress while it builds.
 
-        Fails if the server ends in ``ERROR`` (for instance no free VF) or is
-        not ``ACTIVE`` within ``timeout`` of virtual time (see `Timeouts`).
+        Fails at once, changing nothing, for an unknown host or flavor; fails
+        if the server ends in ``ERROR`` (for instance no free VF) or is not
+        ``ACTIVE`` within ``timeout`` of virtual time (see `Timeouts`).
 
         | `Create Server With Direct Port` | vm1 | host=host1 |
-        | `Create Server With Direct Port` | vm2 | ComputeDriver.spawn=2 s |
+        | `Create Server With Direct Port` | vm2 | flavor=m1.medium |
+        | `Create Server With Direct Port` | vm3 | ComputeDriver.spawn=2 s |
         """
-        self._create(name, host, "direct", None, timeout, delays)
+        self._create(name, host, "direct", None, timeout, delays, flavor)
 
     def _create(  # noqa: PLR0917 - the keywords' own arguments, passed through
         self,
@@ -50,12 +56,13 @@ class ServerKeywords(LibraryComponent):
         network: str | None,
         timeout: timedelta | None,
         delays: dict[str, timedelta],
+        flavor: str | None,
     ) -> None:
         cluster = self.cluster
         converted = self.delay_seconds(delays)
         seconds = self.seconds(timeout, converted)  # refused before anything starts
         task = cluster.create_server(
-            name, host, network=network, vnic_type=vnic_type, delays=converted
+            name, host, network=network, vnic_type=vnic_type, flavor=flavor, delays=converted
         )
         cluster.run_until(lambda: task.done or cluster.server_status(name) in _SETTLED, seconds)
         status = cluster.server_status(name)
@@ -76,6 +83,8 @@ class ServerKeywords(LibraryComponent):
         vnic_type: VnicType = VnicType.NORMAL,
         network: str | None = None,
         timeout: timedelta | None = None,
+        *,
+        flavor: str | None = None,
         **delays: timedelta,
     ) -> None:
         """Creates server ``name`` with one port of ``vnic_type`` and waits until it is ``ACTIVE``.
@@ -84,12 +93,14 @@ class ServerKeywords(LibraryComponent):
         ``normal`` needs no PCI device, ``direct`` and ``macvtap`` take a VF,
         ``direct-physical`` a whole PF (its VF becomes unavailable). The port
         is on ``network``, by default the topology's SR-IOV network; the
-        device must match its physnet.
+        device must match its physnet. ``flavor`` names one of the
+        topology's flavors; without it, the default flavor.
 
         | `Create Server` | web1 | host=host2 |
         | `Create Server` | vm2 | vnic_type=direct-physical | host=host1 |
+        | `Create Server` | vm3 | vnic_type=direct | network=network_1 | flavor=m1.medium |
         """
-        self._create(name, host, VnicType(vnic_type).value, network, timeout, delays)
+        self._create(name, host, VnicType(vnic_type).value, network, timeout, delays, flavor)
 
     @keyword(tags=["Action"])
     def evacuate_server_with_direct_port(

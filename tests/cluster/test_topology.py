@@ -11,18 +11,24 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from PciRaceLibrary.cluster import Cluster
+from PciRaceLibrary.cluster.objects import Flavor
+from PciRaceLibrary.cluster.placement import flavor_resources
 from PciRaceLibrary.cluster.topology import (
+    FlavorSpec,
     default_topology,
     load_topology,
     topology_from_mapping,
 )
-from PciRaceLibrary.errors import TopologyError
+from PciRaceLibrary.errors import TopologyError, UnknownName
 
 TOPOLOGIES = Path(__file__).resolve().parents[2] / "PciRaceLibrary" / "topologies"
 
 PF = {"address": "0000:81:00.0", "dev_type": "type-PF", "physnet": "physnet2"}
 VF = {"address": "0000:81:00.1", "dev_type": "type-VF", "parent": "0000:81:00.0",
       "physnet": "physnet2"}  # fmt: skip
+
+
+MEDIUM = {"name": "m1.medium", "vcpus": 2, "memory_mb": 1024, "disk_gb": 2}
 
 
 def host(name: str = "host3", **fields: object) -> dict[str, object]:
@@ -56,7 +62,10 @@ SHIPPED = {  # file -> (hosts, devices per host, the VF a first server takes)
     "three_hosts": (["host1", "host2", "host3"], [6, 6, 6], "0000:02:00.1"),
     "small_host2": (["host1", "host2"], [6, 2], "0000:02:00.1"),
     "dense": (["host1", "host2"], [20, 20], "0000:81:00.4"),
+    "two_physnets": (["host1", "host2", "host3"], [10, 10, 10], "0000:82:00.4"),
 }
+SMALL = FlavorSpec("m1.small", vcpus=1, memory_mb=512, disk_gb=1)
+MEDIUM = {"name": "m1.medium", "vcpus": 2, "memory_mb": 1024, "disk_gb": 2}
 
 
 @pytest.mark.parametrize("name", sorted(SHIPPED))
@@ -72,6 +81,145 @@ def test_shipped_topologies_build_a_working_cluster(name: str) -> None:
         assert cluster.run_task(cluster.create_server(server, host_name), 60)
         assert cluster.server_status(server) == "ACTIVE"
         assert cluster.pci_allocations(server) == {host_name: [first_vf]}
+    assert cluster.check_invariants() == []
+    assert topology.flavors == (SMALL, FlavorSpec(**MEDIUM))  # type: ignore[arg-type]
+
+
+def test_default_flavors_are_m1_small_and_a_bigger_m1_medium() -> None:
+    topology = default_topology()
+    assert topology.flavor == SMALL  # the pinned journals were recorded with these numbers
+    assert topology.flavors == (SMALL, FlavorSpec(**MEDIUM))  # type: ignore[arg-type]
+    assert topology.flavor_named("m1.medium").vcpus == 2
+    with pytest.raises(UnknownName) as error:
+        topology.flavor_named("m1.huge\n")
+    assert str(error.value) == "No flavor 'm1.huge\\x0a'. Known flavors: m1.small, m1.medium."
+
+
+def test_default_hosts_hold_a_resize_to_m1_medium() -> None:
+    """A resize holds both flavors: on the same host the old and the new one, else the new
+    one on an empty host. Both fit on a default host, even at Nova's current allocation
+    ratios (4.0 VCPU, 1.0 RAM and disk) rather than the model's older 16.0 and 1.5."""
+    topology = default_topology()
+    cluster = Cluster(topology)
+    assert cluster.run_task(cluster.create_server("vm1", "host1"), 60)
+    medium = flavor_resources(Flavor.from_spec(topology.flavor_named("m1.medium")))
+    for host in ("host1", "host2"):
+        node = cluster.db.compute_nodes[host]
+        assert cluster.context.placement.fits(node.uuid, medium)
+        spec = topology.host(host)
+        used = cluster.placement_usage(host)
+        assert used["VCPU"] + medium["VCPU"] <= spec.vcpus * 4.0
+        assert used["MEMORY_MB"] + medium["MEMORY_MB"] <= spec.memory_mb
+        assert used["DISK_GB"] + medium["DISK_GB"] <= spec.disk_gb
+
+
+def test_a_server_gets_the_flavor_it_names_with_its_extra_specs() -> None:
+    extra_specs = {"pci_passthrough:alias": "a1:2", "hw:numa_nodes": "1"}
+    topology = topology_from_mapping({
+        "flavors": [{**MEDIUM, "extra_specs": extra_specs}, {**MEDIUM, "name": "big"}],
+        "hosts": [{"name": "host1", "devices": "fake-driver"}],
+    })  # fmt: skip
+    assert topology.flavor.name == "m1.medium"  # without 'flavor', the first listed
+    cluster = Cluster(topology)
+    assert cluster.run_task(cluster.create_server("vm1", "host1"), 60)
+    flavor = cluster.instance("vm1").flavor
+    specs = (("hw:numa_nodes", "1"), ("pci_passthrough:alias", "a1:2"))  # sorted by key
+    assert flavor == Flavor("m1.medium", 2, 1024, 2, specs)
+    assert cluster.run_task(cluster.create_server("vm2", "host1", flavor="big"), 60)
+    assert cluster.instance("vm2").flavor == Flavor("big", 2, 1024, 2)
+    assert cluster.placement_usage("host1") == {"VCPU": 4, "MEMORY_MB": 2048, "DISK_GB": 4}
+    assert cluster.resource_usage("host1") == {"vcpus": 4, "memory_mb": 2048, "disk_gb": 4}
+    assert cluster.check_invariants() == []
+
+
+def test_an_unknown_flavor_is_refused_and_changes_nothing() -> None:
+    cluster = Cluster(default_topology())
+    before = (dict(cluster.db.instances), dict(cluster.db.ports), cluster.clock)
+    journal = len(cluster.kernel.journal)
+    for name in ("m1.large", "", "M1.SMALL"):
+        with pytest.raises(
+            UnknownName, match=r"^No flavor '.*'\. Known flavors: m1\.small, m1\.medium\.$"
+        ):
+            cluster.create_server("vm1", "host1", flavor=name)
+    assert (dict(cluster.db.instances), dict(cluster.db.ports), cluster.clock) == before
+    assert cluster.kernel.unfinished == 0
+    assert len(cluster.kernel.journal) == journal
+    assert cluster.run_task(cluster.create_server("vm1", "host1", flavor="m1.medium"), 60)
+    assert cluster.placement_usage("host1") == {"VCPU": 2, "MEMORY_MB": 1024, "DISK_GB": 2}
+
+
+def test_flavor_names_the_default_among_the_flavors(tmp_path: Path) -> None:
+    path = tmp_path / "flavors.yaml"
+    path.write_text(
+        "flavor: m1.tiny\n"
+        "flavors:\n"
+        "  - {name: m1.medium, vcpus: 2, memory_mb: 1024, disk_gb: 2}\n"
+        "  - name: m1.tiny\n    vcpus: 1\n    memory_mb: 256\n    disk_gb: 0\n"
+        "    extra_specs: {hw:numa_nodes: 1, hw:cpu_policy: dedicated}\n"
+        "  - {name: m1.large, vcpus: 4, memory_mb: 4096, disk_gb: 8}\n"
+        "hosts: [{name: host1}]\n",
+        encoding="utf-8",
+    )
+    topology = load_topology(path)
+    assert [f.name for f in topology.flavors] == ["m1.tiny", "m1.medium", "m1.large"]
+    assert topology.flavor is topology.flavors[0]
+    # read as typed, sorted by key
+    assert topology.flavor.extra_specs == (("hw:cpu_policy", "dedicated"), ("hw:numa_nodes", "1"))
+    assert topology.flavor_named("m1.large").memory_mb == 4096
+
+
+def test_flavor_alone_still_defines_the_only_flavor() -> None:
+    hosts = [{"name": "h"}]
+    topology = topology_from_mapping({"flavor": {"name": "m1.big", "vcpus": 4}, "hosts": hosts})
+    assert topology.flavors == (FlavorSpec("m1.big", vcpus=4),)
+    topology = topology_from_mapping({"flavor": {"vcpus": 2}, "flavors": [MEDIUM], "hosts": hosts})
+    assert [(f.name, f.vcpus) for f in topology.flavors] == [("m1.small", 2), ("m1.medium", 2)]
+    topology = topology_from_mapping({"flavor": "m1.medium", "hosts": hosts})  # a built-in one
+    assert [f.name for f in topology.flavors] == ["m1.medium", "m1.small"]
+    assert topology_from_mapping({"hosts": hosts}).flavors == default_topology().flavors
+
+
+def test_two_physnets_has_two_pfs_of_four_vfs_per_host_on_two_physnets() -> None:
+    topology = load_topology(TOPOLOGIES / "two_physnets.yaml")
+    assert {n.name: n.physnet for n in topology.networks} == {
+        "network_1": "physnet1", "network_2": "physnet2", "private": None,
+    }  # fmt: skip
+    assert topology.sriov_network == "network_2"
+    assert len(topology.hosts) >= 3
+    for spec in topology.hosts:
+        pfs = [d for d in spec.devices if d.dev_type == "type-PF"]
+        assert sorted(pf.physnet for pf in pfs) == ["physnet1", "physnet2"]  # type: ignore[type-var]
+        for pf in pfs:
+            vfs = [d for d in spec.devices if d.parent == pf.address]
+            assert len(vfs) == 4
+            assert {(vf.dev_type, vf.physnet, vf.numa_node) for vf in vfs} == {
+                ("type-VF", pf.physnet, pf.numa_node)
+            }
+        # room for a server on every VF, at m1.medium, without overcommit
+        assert spec.vcpus >= 8 * 2
+        assert spec.memory_mb >= 8 * 1024
+        assert spec.disk_gb >= 8 * 2
+
+
+def test_two_physnets_gives_each_network_a_vf_of_its_physnet() -> None:
+    cluster = Cluster(load_topology(TOPOLOGIES / "two_physnets.yaml"))
+    for index in range(4):  # four servers per physnet fill one host's VFs
+        for network in ("network_1", "network_2"):
+            server = f"{network}-{index}"
+            assert cluster.run_task(
+                cluster.create_server(server, "host1", network=network, flavor="m1.medium"), 60
+            )
+            assert cluster.server_status(server) == "ACTIVE"
+    bus = {"network_1": "81", "network_2": "82"}
+    for network, number in bus.items():
+        held = sorted(
+            a for i in range(4) for a in cluster.pci_allocations(f"{network}-{i}")["host1"]
+        )
+        assert held == [f"0000:{number}:00.{function}" for function in range(1, 5)]
+    assert cluster.placement_usage("host1") == {"VCPU": 16, "MEMORY_MB": 8192, "DISK_GB": 16}
+    assert cluster.run_task(cluster.create_server("web1", "host1", network="private",
+                                                  vnic_type="normal"), 60)  # fmt: skip
+    assert cluster.server_status("web1") == "ACTIVE"
     assert cluster.check_invariants() == []
 
 
@@ -131,10 +279,37 @@ BAD = [
     (lambda d: d["networks"][0].update(vlan=7),
      ["network 'network_1'", "unknown key 'vlan'", "valid keys: name, physnet"]),
     (lambda d: d.update(flavor={"name": "m1.big", "ram": 4}),
-     ["flavor", "unknown key 'ram'", "valid keys: name, vcpus, memory_mb, disk_gb"]),
+     ["flavor", "unknown key 'ram'", "valid keys: name, vcpus, memory_mb, disk_gb, extra_specs"]),
     (lambda d: d.update(flavor={"vcpus": 0}), ["flavor: 'vcpus'", "from 1 to 2147483647", "got 0"]),
     (lambda d: d.update(flavor={"disk_gb": False}), ["flavor: 'disk_gb'", "got false"]),
-    (lambda d: d.update(flavor="m1.small"), ["flavor must be a mapping", "'m1.small'"]),
+    (lambda d: d.update(flavor="m1.large"),
+     ["'flavor' names flavor 'm1.large'", "defined flavors: m1.small, m1.medium"]),
+    (lambda d: d.update(flavor=["m1.small"]), ["'flavor' must be the name of a flavor", "a list"]),
+    (lambda d: d.update(flavors=[dict(MEDIUM), dict(MEDIUM)]),
+     ["flavor 'm1.medium' is defined twice, as flavors #1 and #2"]),
+    (lambda d: d.update(flavors=[dict(MEDIUM), {**MEDIUM, "name": "M1.Medium"}]),
+     ["flavor 'M1.Medium' is defined twice", "#1 ('m1.medium')", "ignore case"]),
+    (lambda d: d.update(flavor={"name": "m1.medium"}, flavors=[dict(MEDIUM)]),
+     ["flavor 'm1.medium' is defined twice, by 'flavor' and as flavors #1",
+      "give 'flavor: m1.medium'"]),
+    (lambda d: d.update(flavors=[{**MEDIUM, "vcpus": 0}]),
+     ["flavor 'm1.medium': 'vcpus'", "from 1 to", "got 0"]),
+    (lambda d: d.update(flavors=[{**MEDIUM, "memory_mb": "1 GB"}]),
+     ["flavor 'm1.medium': 'memory_mb'", "got the text '1 GB'"]),
+    (lambda d: d.update(flavors=[{"name": "m1.medium", "vcpus": 2, "memory_mb": 1024}]),
+     ["flavor 'm1.medium': 'disk_gb' is required"]),
+    (lambda d: d.update(flavors=[{"vcpus": 2}]), ["flavor #1: 'name' is required"]),
+    (lambda d: d.update(flavors=[{**MEDIUM, "ram": 4}]),
+     ["flavor 'm1.medium': unknown key 'ram'", "extra_specs"]),
+    (lambda d: d.update(flavors=[]), ["'flavors' must be a non-empty list of flavors"]),
+    (lambda d: d.update(flavors=[{**MEDIUM, "extra_specs": ["hw:numa_nodes"]}]),
+     ["flavor 'm1.medium': 'extra_specs' must be a mapping", "got a list"]),
+    (lambda d: d.update(flavors=[{**MEDIUM, "extra_specs": {"hw:numa_nodes": [1]}}]),
+     ["flavor 'm1.medium', extra spec 'hw:numa_nodes': the value must be text, got a list"]),
+    (lambda d: d.update(flavors=[{**MEDIUM, "extra_specs": {"hw/numa": "1"}}]),
+     ["extra spec 'hw/numa': the key contains the character '/' at character 3"]),
+    (lambda d: d.update(flavor={"extra_specs": {"hw:numa_nodes": None}}),
+     ["flavor, extra spec 'hw:numa_nodes': the value must be text, got nothing"]),
     (lambda d: d["hosts"][0].update(disk_gb="1 TB"), ["host 'host3'", "'disk_gb'", "'1 TB'"]),
     (lambda d: d["hosts"][0].update(vcpus=0), ["host 'host3'", "'vcpus'", "from 1 to"]),
     (lambda d: d["hosts"][0]["devices"][1].update(numa_node=1.5),

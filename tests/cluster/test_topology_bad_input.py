@@ -68,6 +68,18 @@ def flavor(fragment: str) -> str:
     return f"flavor: {fragment}\nhosts: [{{name: host1}}]\n"
 
 
+MEDIUM = "name: m1.medium, vcpus: 2, memory_mb: 1024, disk_gb: 2"
+
+
+def flavors(fragment: str) -> str:
+    return f"flavors:\n  - {fragment}\nhosts: [{{name: host1}}]\n"
+
+
+def specs(fragment: str) -> str:
+    """A listed m1.medium with ``extra_specs: fragment``."""
+    return flavors(f"{{{MEDIUM}, extra_specs: {fragment}}}")
+
+
 def directory(tmp: Path) -> Path:
     (tmp / "topologies").mkdir()
     return tmp / "topologies"
@@ -122,6 +134,11 @@ def aliased_hosts(count: int) -> str:
     return f"hosts: [&h {{name: host1}}{', *h' * (count - 1)}]\n"
 
 
+def aliased_flavors(count: int) -> str:
+    return (f"flavors: [&f {{{MEDIUM}}}{', *f' * (count - 1)}]\n"
+            "hosts: [{name: host1}]\n")  # fmt: skip
+
+
 def aliased_networks(count: int) -> str:
     return (f"networks: [&n {{name: network_2}}{', *n' * (count - 1)}]\n"
             "hosts: [{name: host1}]\n")  # fmt: skip
@@ -143,8 +160,9 @@ RULES = {
     YAML: "Only plain YAML: no tags but `!!str`, anchors and aliases only to values defined "
     "before, keys are text, nesting at most 20 deep, at most 2,000,000 values counting "
     "each alias as everything it names (so alias bombs stop before they grow).",
-    TOP: "Only `name`, `sriov_network`, `flavor`, `networks` and `hosts`; `hosts` is required "
-    "and non-empty; `sriov_network` names one of the networks.",
+    TOP: "Only `name`, `sriov_network`, `flavor`, `flavors`, `networks` and `hosts`; `hosts` is "
+    "required and non-empty; `sriov_network` names one of the networks; `flavor` names one of "
+    "the flavors or is a mapping defining the default one.",
     HOST: "Names are 1-255 ASCII letters, digits, `.`, `-`, `_`, starting with a letter or "
     "digit, unique ignoring case (as DNS and Nova's database compare them). Counts are whole "
     "numbers from their minimum to 2,147,483,647 (Nova's integer columns).",
@@ -153,10 +171,14 @@ RULES = {
     NETWORK: "Network and physnet names follow the host-name rule; network names are unique "
     "ignoring case.",
     FLAVOR: "Flavor and topology names are printable text without spaces at either end, as "
-    "Nova's flavor names; `vcpus` >= 1.",
+    "Nova's flavor names; flavor names are unique ignoring case; `vcpus` >= 1. A listed flavor "
+    "gives `name`, `vcpus`, `memory_mb` and `disk_gb`. Extra spec keys are 1-255 ASCII letters, "
+    "digits, spaces, `-`, `_`, `:` and `.`, as Nova's API takes them; values are text of at "
+    "most 255 printable characters.",
     TEXT: "Values of name and address fields are read as the text typed: YAML 1.1 would turn "
     "these into numbers, booleans or dates. These rows are accepted; the column says as what.",
-    LIMIT: "At most 10,000 hosts, 1,000 networks and 100,000 devices per topology, checked before "
+    LIMIT: "At most 10,000 hosts, 1,000 networks, 1,000 flavors and 100,000 devices per "
+    "topology, checked before "
     "the entries are read, so a list repeated by aliases costs nothing to refuse.",
     PYTHON: "The same checks apply to a mapping built in Python; values YAML cannot produce "
     "(bytes, dates, sets) are named in words.",
@@ -304,10 +326,10 @@ CASES = [
     # -- top-level fields
     Case(TOP, "`colour: red`", "top-level key",
          "Topology file '{path}': unknown key 'colour'; valid keys: name, sriov_network, flavor, "
-         "networks, hosts.", text="colour: red\nhosts: [{name: host1}]\n"),
+         "flavors, networks, hosts.", text="colour: red\nhosts: [{name: host1}]\n"),
     Case(TOP, "`1: host1`", "top-level key",
          "Topology file '{path}': unknown key '1'; valid keys: name, sriov_network, flavor, "
-         "networks, hosts.", text="1: host1\nhosts: [{name: host1}]\n"),
+         "flavors, networks, hosts.", text="1: host1\nhosts: [{name: host1}]\n"),
     Case(TOP, "`name: [a, b]`", "`name`",
          "Topology file '{path}': 'name' must be a non-empty string, got a list.",
          text="name: [a, b]\nhosts: [{name: host1}]\n"),
@@ -348,9 +370,24 @@ CASES = [
     Case(TOP, "`networks: {network_2: physnet2}`", "`networks`",
          "Topology file '{path}': 'networks' must be a non-empty list of networks, got a "
          "mapping.", text="networks: {network_2: physnet2}\nhosts: [{name: host1}]\n"),
-    Case(TOP, "`flavor: m1.small`", "`flavor`",
-         "Topology file '{path}', flavor must be a mapping of keys to values, got the text "
-         "'m1.small'.", text=flavor("m1.small")),
+    Case(TOP, "`flavor: m1.large`", "`flavor`",
+         "Topology file '{path}': 'flavor' names flavor 'm1.large', which is not defined; "
+         "defined flavors: m1.small, m1.medium.", text=flavor("m1.large")),
+    Case(TOP, "`flavor: m1.small` with `flavors: [{name: m1.medium, ...}]`", "`flavor`",
+         "Topology file '{path}': 'flavor' names flavor 'm1.small', which is not defined; "
+         "defined flavors: m1.medium.", text="flavor: m1.small\n" + flavors(f"{{{MEDIUM}}}")),
+    Case(TOP, "`flavor: [m1.small]`", "`flavor`",
+         "Topology file '{path}': 'flavor' must be the name of a flavor or a mapping defining "
+         "one, got a list.", text=flavor("[m1.small]")),
+    Case(TOP, "`flavor: ''`", "`flavor`",
+         "Topology file '{path}': 'flavor' must be a non-empty string, got empty text.",
+         text=flavor("''")),
+    Case(TOP, "`flavors: []`", "`flavors`",
+         "Topology file '{path}': 'flavors' must be a non-empty list of flavors, got a list.",
+         text="flavors: []\nhosts: [{name: host1}]\n"),
+    Case(TOP, "`flavors: {m1.medium: {vcpus: 2}}`", "`flavors`",
+         "Topology file '{path}': 'flavors' must be a non-empty list of flavors, got a mapping.",
+         text="flavors: {m1.medium: {vcpus: 2}}\nhosts: [{name: host1}]\n"),
     # -- host fields
     Case(HOST, "host `[host1]`", "`hosts[]`",
          "Topology file '{path}', host #1 must be a mapping of keys to values, got a list.",
@@ -664,7 +701,7 @@ CASES = [
     # -- flavor fields
     Case(FLAVOR, "`flavor: {ram: 4}`", "flavor key",
          "Topology file '{path}', flavor: unknown key 'ram'; valid keys: name, vcpus, "
-         "memory_mb, disk_gb.", text=flavor("{ram: 4}")),
+         "memory_mb, disk_gb, extra_specs.", text=flavor("{ram: 4}")),
     Case(FLAVOR, "`flavor: {vcpus: 0}`", "`flavor.vcpus`",
          "Topology file '{path}', flavor: 'vcpus' must be a whole number from 1 to 2147483647, "
          "got 0.", text=flavor("{vcpus: 0}")),
@@ -683,6 +720,82 @@ CASES = [
     Case(FLAVOR, "`flavor: {name: 'm1.small '}`", "`flavor.name`",
          "Topology file '{path}', flavor: 'name' starts or ends with a space, got the text "
          "'m1.small '.", text=flavor("{name: 'm1.small '}")),
+    Case(FLAVOR, "flavor `m1.medium` (a bare name in the list)", "`flavors[]`",
+         "Topology file '{path}', flavor #1 must be a mapping of keys to values, got the text "
+         "'m1.medium'.", text=flavors("m1.medium")),
+    Case(FLAVOR, "flavor `{vcpus: 2, memory_mb: 1024, disk_gb: 2}`", "`flavors[].name`",
+         "Topology file '{path}', flavor #1: 'name' is required.",
+         text=flavors("{vcpus: 2, memory_mb: 1024, disk_gb: 2}")),
+    Case(FLAVOR, "flavor `{name: m1.medium, vcpus: 2, memory_mb: 1024}`", "`flavors[].disk_gb`",
+         "Topology file '{path}', flavor 'm1.medium': 'disk_gb' is required.",
+         text=flavors("{name: m1.medium, vcpus: 2, memory_mb: 1024}")),
+    Case(FLAVOR, "flavor `{name: m1.medium, vcpus: 2, ram: 1024, disk_gb: 2}`", "flavor key",
+         "Topology file '{path}', flavor 'm1.medium': unknown key 'ram'; valid keys: name, "
+         "vcpus, memory_mb, disk_gb, extra_specs.",
+         text=flavors("{name: m1.medium, vcpus: 2, ram: 1024, disk_gb: 2}")),
+    Case(FLAVOR, "flavor `m1.medium` with `vcpus: 2.5`", "`flavors[].vcpus`",
+         "Topology file '{path}', flavor 'm1.medium': 'vcpus' must be a whole number from 1 to "
+         "2147483647, got 2.5.", text=flavors(f"{{{MEDIUM.replace('vcpus: 2', 'vcpus: 2.5')}}}")),
+    Case(FLAVOR, "flavor `m1.medium` with `memory_mb: 1 GB`", "`flavors[].memory_mb`",
+         "Topology file '{path}', flavor 'm1.medium': 'memory_mb' must be a whole number from "
+         "0 to 2147483647, got the text '1 GB'.",
+         text=flavors(f"{{{MEDIUM.replace('1024', '1 GB')}}}")),
+    Case(FLAVOR, "flavors `m1.medium` and `m1.medium`", "`flavors[].name`",
+         "Topology file '{path}': flavor 'm1.medium' is defined twice, as flavors #1 and #2.",
+         text=f"flavors: [{{{MEDIUM}}}, {{{MEDIUM}}}]\nhosts: [{{name: host1}}]\n"),
+    Case(FLAVOR, "flavors `m1.medium` and `M1.MEDIUM`", "`flavors[].name`",
+         "Topology file '{path}': flavor 'M1.MEDIUM' is defined twice, as flavors #1 "
+         "('m1.medium') and #2; flavor names ignore case, as Nova's database compares them.",
+         text=f"flavors: [{{{MEDIUM}}}, {{{MEDIUM.replace('m1.medium', 'M1.MEDIUM')}}}]\n"
+         "hosts: [{name: host1}]\n"),
+    Case(FLAVOR, "`flavor: {name: m1.medium}` and `m1.medium` in `flavors`", "`flavor.name`",
+         "Topology file '{path}': flavor 'm1.medium' is defined twice, by 'flavor' and as "
+         "flavors #1; give 'flavor: m1.medium' to make the listed one the default.",
+         text="flavor: {name: m1.medium}\n" + flavors(f"{{{MEDIUM}}}")),
+    Case(FLAVOR, "`flavor: {name: M1.medium}` and `m1.medium` in `flavors`", "`flavor.name`",
+         "Topology file '{path}': flavor 'M1.medium' is defined twice, by 'flavor' and as "
+         "flavors #1 ('m1.medium'); flavor names ignore case, as Nova's database compares them.",
+         text="flavor: {name: M1.medium}\n" + flavors(f"{{{MEDIUM}}}")),
+    Case(FLAVOR, "`extra_specs: [hw:numa_nodes]`", "`flavors[].extra_specs`",
+         "Topology file '{path}', flavor 'm1.medium': 'extra_specs' must be a mapping of extra "
+         "spec keys to text values, got a list.", text=specs("[hw:numa_nodes]")),
+    Case(FLAVOR, "`extra_specs: hw:numa_nodes=1`", "`flavors[].extra_specs`",
+         "Topology file '{path}', flavor 'm1.medium': 'extra_specs' must be a mapping of extra "
+         "spec keys to text values, got the text 'hw:numa_nodes=1'.",
+         text=specs("hw:numa_nodes=1")),
+    Case(FLAVOR, "`flavor: {extra_specs: {hw/numa: '1'}}`", "`flavor.extra_specs`",
+         "Topology file '{path}', flavor, extra spec 'hw/numa': the key contains the character "
+         "'/' at character 3; extra spec keys are 1 to 255 ASCII letters, digits, spaces, '-', "
+         "'_', ':' and '.', as Nova's API takes them.",
+         text=flavor("{extra_specs: {hw/numa: '1'}}")),
+    Case(FLAVOR, "extra spec key `\"hw:numa\\nnodes\"`", "`flavors[].extra_specs`",
+         "Topology file '{path}', flavor 'm1.medium', extra spec 'hw:numa\\nnodes': the key "
+         "contains a newline at character 8; extra spec keys are 1 to 255 ASCII letters, digits, "
+         "spaces, '-', '_', ':' and '.', as Nova's API takes them.",
+         text=specs('{"hw:numa\\nnodes": "1"}')),
+    Case(FLAVOR, "extra spec key `''`", "`flavors[].extra_specs`",
+         "Topology file '{path}', flavor 'm1.medium', extra spec '': the key is empty; extra "
+         "spec keys are 1 to 255 ASCII letters, digits, spaces, '-', '_', ':' and '.', as Nova's "
+         "API takes them.", text=specs("{'': '1'}")),
+    Case(FLAVOR, "an extra spec key of 256 characters", "`flavors[].extra_specs`",
+         "Topology file '{path}', flavor 'm1.medium', extra spec '" + "k" * 60 + "...' (256 "
+         "characters): the key is 256 characters long; extra spec keys are 1 to 255 ASCII "
+         "letters, digits, spaces, '-', '_', ':' and '.', as Nova's API takes them.",
+         text=specs("{" + "k" * 256 + ": '1'}")),
+    Case(FLAVOR, "extra spec `{hw:numa_nodes: [1]}`", "`flavors[].extra_specs`",
+         "Topology file '{path}', flavor 'm1.medium', extra spec 'hw:numa_nodes': the value "
+         "must be text, got a list.", text=specs("{hw:numa_nodes: [1]}")),
+    Case(FLAVOR, "extra spec `{hw:numa_nodes: }` (nothing)", "`flavors[].extra_specs`",
+         "Topology file '{path}', flavor 'm1.medium', extra spec 'hw:numa_nodes': the value "
+         "must be text, got nothing.", text=specs("{hw:numa_nodes: }")),
+    Case(FLAVOR, "an extra spec value of 256 characters", "`flavors[].extra_specs`",
+         "Topology file '{path}', flavor 'm1.medium', extra spec 'hw:cpu_model': the value is "
+         "256 characters long; at most 255 are allowed.",
+         text=specs("{hw:cpu_model: " + "v" * 256 + "}")),
+    Case(FLAVOR, "extra spec `{hw:cpu_model: \"Sky\\tlake\"}`", "`flavors[].extra_specs`",
+         "Topology file '{path}', flavor 'm1.medium', extra spec 'hw:cpu_model': the value "
+         "contains a tab at character 4; use printable characters only.",
+         text=specs('{hw:cpu_model: "Sky\\tlake"}')),
     # -- names read as typed (accepted)
     Case(TEXT, "host `{name: 0x1f}` (YAML 1.1: the number 31)", "`hosts[].name`",
          "accepted: host '0x1f'", text=host("{name: 0x1f}"), loads=host_name),
@@ -708,6 +821,20 @@ CASES = [
          "accepted: device '0000:81:0a.1', as Nova stores it",
          text=device("{address: 0000:81:0A.1, dev_type: type-PCI}"),
          loads=lambda t: t.hosts[0].devices[1].address),
+    Case(TEXT, "extra spec `{hw:numa_nodes: 1}` (YAML 1.1: the number 1)",
+         "`flavors[].extra_specs`", "accepted: extra spec value '1'",
+         text=specs("{hw:numa_nodes: 1}"),
+         loads=lambda t: dict(t.flavor.extra_specs)["hw:numa_nodes"]),
+    Case(TEXT, "extra spec `{hw:cpu_policy: yes}` (YAML 1.1: true)", "`flavors[].extra_specs`",
+         "accepted: extra spec value 'yes'", text=specs("{hw:cpu_policy: yes}"),
+         loads=lambda t: dict(t.flavor.extra_specs)["hw:cpu_policy"]),
+    Case(TEXT, "extra spec `{pci_passthrough:alias: a1:2}`", "`flavors[].extra_specs`",
+         "accepted: extra spec value 'a1:2'", text=specs("{pci_passthrough:alias: a1:2}"),
+         loads=lambda t: dict(t.flavor.extra_specs)["pci_passthrough:alias"]),
+    Case(TEXT, "`flavor: 1.10` naming flavor `{name: 1.10, ...}` (YAML 1.1: the float 1.1)",
+         "`flavor`", "accepted: default flavor '1.10'",
+         text="flavor: 1.10\n" + flavors(f"{{{MEDIUM}}}").replace("m1.medium", "1.10"),
+         loads=lambda t: t.flavor.name),
     # -- size limits
     Case(LIMIT, "10,001 hosts (aliases of one)", "`hosts`",
          "Topology file '{path}': 'hosts' lists 10001 hosts; at most 10000 are allowed in one "
@@ -715,6 +842,9 @@ CASES = [
     Case(LIMIT, "1,001 networks (aliases of one)", "`networks`",
          "Topology file '{path}': 'networks' lists 1001 networks; at most 1000 are allowed in "
          "one topology.", text=aliased_networks(1_001)),
+    Case(LIMIT, "1,001 flavors (aliases of one)", "`flavors`",
+         "Topology file '{path}': 'flavors' lists 1001 flavors; at most 1000 are allowed in one "
+         "topology.", text=aliased_flavors(1_001)),
     Case(LIMIT, "100,001 devices on one host (aliases of one)", "`hosts[].devices`",
          "Topology file '{path}', host 'host1': 'devices' brings the topology to 100001 devices; "
          "at most 100000 are allowed in one topology.", text=aliased_devices(100_001)),
@@ -747,6 +877,12 @@ CASES = [
          "Topology mapping, host 'h': 'devices' must be a list of devices or 'fake-driver', got "
          "a value that is not text, a number, a list or a mapping.",
          data={"hosts": [{"name": "h", "devices": object()}]}),
+    Case(PYTHON, "`{'extra_specs': {'hw:numa_nodes': 1}}`", "`flavor.extra_specs`",
+         "Topology mapping, flavor, extra spec 'hw:numa_nodes': the value must be text, got 1.",
+         data={"flavor": {"extra_specs": {"hw:numa_nodes": 1}}, "hosts": [{"name": "h"}]}),
+    Case(PYTHON, "`{'extra_specs': {1: '1'}}`", "`flavor.extra_specs`",
+         "Topology mapping, flavor: 'extra_specs' keys must be strings, got 1 as a key.",
+         data={"flavor": {"extra_specs": {1: "1"}}, "hosts": [{"name": "h"}]}),
 ]  # fmt: skip
 
 # What a message must never show: Python's own words for values and errors.

@@ -29,6 +29,7 @@ BEGIN, END = "<!-- keyword cases: begin -->", "<!-- keyword cases: end -->"
 
 HOSTS = "Known hosts: host1, host2."
 KNOWN_BUGS = ", ".join(sorted(VARIANTS))
+FLAVORS = "Known flavors: m1.small, m1.medium."
 
 
 def token(pairs: str) -> str:
@@ -75,6 +76,12 @@ CASES = [
     Case(S, "Create Server    vm2    vnic_type=baremetal", "Argument 'vnic_type' must be one of 'normal', 'direct', 'macvtap', 'direct-physical', got 'baremetal'."),
     Case(S, "Create Server    vm2    vnic_type=${EMPTY}", "Argument 'vnic_type' must be one of 'normal', 'direct', 'macvtap', 'direct-physical', got ''."),
     Case(S, "Create Server    vm2    network=net9", "No network 'net9'. Known networks: network_1, network_2."),
+    Case(S, "Create Server With Direct Port    vm2    flavor=m1.huge", f"No flavor 'm1.huge'. {FLAVORS}"),
+    Case(S, "Create Server    vm2    flavor=${EMPTY}", f"No flavor ''. {FLAVORS}"),
+    Case(S, "Create Server    vm2    flavor=M1.SMALL", f"No flavor 'M1.SMALL'. {FLAVORS}"),
+    Case(S, "Create Server With Direct Port    vm2    flavor=${{'m1.small' + chr(10)}}", f"No flavor 'm1.small\\x0a'. {FLAVORS}"),
+    Case(S, "Create Server    vm2    network=net9    flavor=m1.huge", f"No flavor 'm1.huge'. {FLAVORS}"),
+    Case(S, "Create Server    vm2    host=host9    flavor=m1.huge", f"No host 'host9'. {HOSTS}"),
     Case(S, "Create Server With Direct Port    vm2    timeout=-5 s", "Argument 'timeout' cannot be negative, got -5 seconds."),
     Case(S, "Create Server With Direct Port    vm2    spawn=soon", "Delay 'spawn' must be a time such as '2 s', '500 ms' or '1 min 30 s', got 'soon'."),
     Case(S, "Create Server With Direct Port    vm2    spawn=-1 s", "Delay 'spawn' cannot be negative: -1 seconds."),
