@@ -5,8 +5,12 @@ from __future__ import annotations
 import pytest
 
 from PciRaceLibrary.cluster import Cluster, operations
+from PciRaceLibrary.cluster.topology import load_topology
 from PciRaceLibrary.errors import InvalidArgument, UnknownName
+from PciRaceLibrary.keywords.cluster import SHIPPED
 from PciRaceLibrary.sim import PointPass
+
+from .moves import migrated
 
 
 def passed(cluster: Cluster) -> dict[str, set[str]]:
@@ -69,7 +73,46 @@ def scenarios() -> list[Cluster]:
     powered.run_task(powered.start("start_server", "vm1"))
     assert powered.server_status("vm1") == "ACTIVE"
     out.append(powered)
-    return [*out, deleted_before_scheduling(), deleted_before_scheduling(heal_by_restart=True)]
+    return [
+        *out,
+        deleted_before_scheduling(),
+        deleted_before_scheduling(heal_by_restart=True),
+        *moves(),
+    ]
+
+
+def moves() -> list[Cluster]:
+    """Cold migrations and resizes confirmed, reverted, refused and failing."""
+    out = []
+    for bugs in (None, "1879878"):
+        confirmed = migrated(bugs)
+        confirmed.run_task(confirmed.start("confirm_resize", "vm1"))
+        reverted = migrated(bugs, flavor="m1.medium")
+        reverted.run_task(reverted.start("revert_resize", "vm1"))
+        out += [confirmed, reverted]
+    stopped = Cluster()  # a stopped server is stopped again after its revert
+    stopped.run_task(stopped.create_server("vm1", "host1"))
+    stopped.run_task(stopped.start("stop_server", "vm1"))
+    stopped.run_task(stopped.start("migrate", "vm1"))
+    stopped.run_task(stopped.start("revert_resize", "vm1"))
+    assert stopped.server_status("vm1") == "SHUTOFF"
+    out.append(stopped)
+    for operation, arguments in (("migrate", {}), ("resize", {"flavor": "m1.medium"})):
+        # A refused claim is retried on an alternate host.
+        refused = Cluster(topology=load_topology(SHIPPED / "three_hosts.yaml"))
+        refused.run_task(refused.create_server("vm1", "host1"))
+        refused.inject_fault("ResourceTracker.resize_claim")
+        refused.run_task(refused.start(operation, "vm1", **arguments))
+        assert refused.server_status("vm1") == "VERIFY_RESIZE"
+        out.append(refused)
+        for point in ("ComputeDriver.finish_migration", "ComputeDriver.migrate_disk_and_power_off"):
+            failing = Cluster()
+            failing.run_task(failing.create_server("vm1", "host1"))
+            failing.inject_fault(point)
+            failing.run_task(failing.start(operation, "vm1", **arguments))
+            assert failing.server_status("vm1") == "ERROR"
+            out.append(failing)
+    return out
 
 
 def deleted_before_scheduling(heal_by_restart: bool = False) -> Cluster:
