@@ -16,6 +16,7 @@ from .keywords import (
     ClusterKeywords,
     DelayKeywords,
     ExploreKeywords,
+    MoveKeywords,
     NovaCheckKeywords,
     PeriodicKeywords,
     ReportKeywords,
@@ -351,6 +352,7 @@ class PciRaceLibrary(DynamicCore):
             [
                 ClusterKeywords(self),
                 ServerKeywords(self),
+                MoveKeywords(self),
                 PeriodicKeywords(self),
                 DelayKeywords(self),
                 CheckKeywords(self),

@@ -68,6 +68,7 @@ class Cluster:
         *,
         kernel: Kernel | None = None,
         microversion: str = "latest",
+        allow_resize_to_same_host: bool = False,
     ) -> None:
         self.topology = topology or default_topology()
         version = api_version.parse(microversion)  # refused before anything is built
@@ -80,6 +81,7 @@ class Cluster:
             behaviour=behaviour_for(self.bugs),
             topology=self.topology,
             microversion=version,
+            allow_resize_to_same_host=allow_resize_to_same_host,
         )
         self.context.placement.changed = self.context.changed
         self.context.placement.label = self.context.label

@@ -14,9 +14,7 @@ from .context import Context
 from .objects import ACTIVE, ALLOCATED, BUILDING, CLAIMED, STOPPED, PciDevice
 
 
-def check_invariants(
-    context: Context, host: str | None = None, *, usage: bool = True
-) -> list[str]:
+def check_invariants(context: Context, host: str | None = None, *, usage: bool = True) -> list[str]:
     """Every violation on ``host`` (or on every host), in a stable order.
 
     ``usage=False`` leaves out the comparison of the trackers' vCPU, RAM and

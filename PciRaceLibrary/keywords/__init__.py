@@ -4,6 +4,7 @@ from .checks import CheckKeywords
 from .cluster import ClusterKeywords
 from .delays import DelayKeywords
 from .explore import ExploreKeywords
+from .moves import MoveKeywords
 from .nova_checks import NovaCheckKeywords
 from .periodics import PeriodicKeywords
 from .report import ReportKeywords
@@ -14,6 +15,7 @@ __all__ = [
     "ClusterKeywords",
     "DelayKeywords",
     "ExploreKeywords",
+    "MoveKeywords",
     "NovaCheckKeywords",
     "PeriodicKeywords",
     "ReportKeywords",

@@ -17,7 +17,12 @@ from ._base import LibraryComponent
 class ClusterKeywords(LibraryComponent):
     @keyword(tags=["Setup"])
     def start_cluster(
-        self, topology: str | None = None, bugs: str = "", microversion: str = "latest"
+        self,
+        topology: str | None = None,
+        bugs: str = "",
+        microversion: str = "latest",
+        *,
+        allow_resize_to_same_host: bool = False,
     ) -> None:
         """Starts a fresh fake cluster, replacing any running one.
 
@@ -25,6 +30,7 @@ class ClusterKeywords(LibraryComponent):
         | ``topology`` | A YAML topology file, or the name of one shipped with the library: ``three_hosts``, ``small_host2``, ``dense``, ``two_physnets`` (see `Clusters and topology files`). Without it, the built-in default: ``host1`` and ``host2`` with the six devices of Nova's fake PCI driver each. |
         | ``bugs`` | Comma-separated Nova bug numbers whose pre-fix code paths to restore (see `Bug variants`). Empty means current Nova. |
         | ``microversion`` | The compute API microversion of the suite's requests, ``2.1`` to ``2.104`` or ``latest`` (the default). From ``2.95`` an evacuated server ends ``SHUTOFF``; ``2.94`` keeps it ``ACTIVE`` (see `Microversions`). |
+        | ``allow_resize_to_same_host`` | Nova's option of that name: a `Resize Server` may then stay on the server's host. A cold migration always moves (the libvirt driver cannot migrate to its own host). |
 
         The virtual clock starts at 0. The topology and the variants are
         recorded in the suite's metadata, so report.html shows what was
@@ -39,7 +45,13 @@ class ClusterKeywords(LibraryComponent):
         spec = topologies.load_topology(_topology_file(topology)) if topology else (
             topologies.default_topology()
         )  # fmt: skip
-        cluster = Cluster(spec, bugs, kernel=self.library.new_kernel(), microversion=microversion)
+        cluster = Cluster(
+            spec,
+            bugs,
+            kernel=self.library.new_kernel(),
+            microversion=microversion,
+            allow_resize_to_same_host=allow_resize_to_same_host,
+        )
         self.library.replace_cluster(cluster)
         self._record_metadata(cluster)
         logger.info(f"Started cluster {cluster.describe()} at {cluster.clock}.")

@@ -22,6 +22,10 @@ from PciRaceLibrary.errors import (
 
 # The public vocabulary of ARCHITECTURE.md, plus what the issues added.
 KEYWORDS = {
+    "Migrate Server",
+    "Resize Server",
+    "Confirm Resize",
+    "Revert Resize",
     "Start Cluster",
     "Stop Compute Service",
     "Force Down Compute Service",
