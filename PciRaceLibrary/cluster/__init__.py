@@ -38,7 +38,8 @@ __all__ = ["Cluster", "Operation", "default_topology"]
 _STATUS = {"active": "ACTIVE", "building": "BUILD", "stopped": "SHUTOFF", "error": "ERROR",
            "deleted": "DELETED"}  # fmt: skip
 _TASK_STATUS = {"rebuilding": "REBUILD", "rebuild_block_device_mapping": "REBUILD",
-                "rebuild_spawning": "REBUILD", "deleting": "ACTIVE"}  # fmt: skip
+                "rebuild_spawning": "REBUILD", "deleting": "ACTIVE",
+                "migrating": "MIGRATING"}  # fmt: skip
 
 
 class Cluster:
@@ -117,6 +118,7 @@ class Cluster:
                     remote_managed=spec.remote_managed,
                 )
             compute = ComputeManager(context, host.name)
+            compute.compute_rpcapi = self.services.compute_rpcapi  # computes call each other
             compute.rt.load_from_db()  # as the first start-up audit would
             self.services.computes[host.name] = compute
             self.services.compute_rpcapi.serve(host.name, compute)
@@ -228,6 +230,30 @@ class Cluster:
         """
         return self.start(
             "evacuate",
+            server,
+            delays=delays,
+            target_host=target_host,
+            force=force,
+            microversion=microversion,
+        )
+
+    def live_migrate(
+        self,
+        server: str,
+        target_host: str | None = None,
+        *,
+        delays: dict[str, float] | None = None,
+        force: bool = False,
+        microversion: str | None = None,
+    ) -> Task:
+        """Live migrates ``server`` (to ``target_host`` if given, through the
+        scheduler unless ``force``).
+
+        Raises ApiRefused or UnknownName where Nova's API refuses at once; the
+        conductor's refusals come later, as the migration's ``error``.
+        """
+        return self.start(
+            "live_migrate",
             server,
             delays=delays,
             target_host=target_host,
@@ -539,6 +565,11 @@ class Cluster:
             return {"host": None}
         port = (sriov or ports)[0]
         return {"host": port.binding_host_id, **port.binding_profile}
+
+    def audit_failures(self, host: str) -> list[str]:
+        """The errors that ended audits of ``host``, oldest first (Nova logs
+        them: "Error updating resources for node ...")."""
+        return list(self.context.audit_failures.get(self.check_host(host), []))
 
     def service_running(self, host: str) -> bool:
         """Whether ``host``'s compute process runs (it may still look down)."""

@@ -1,16 +1,18 @@
 """``ComputeManager``: what a ``nova-compute`` service does with a server.
 
-Build, rebuild for evacuation (and plain rebuild), delete, and the start-up of
-a service: ``init_host`` with ``_destroy_evacuated_instances``, then the
-start-up audit. Only the resource tracker's steps hold the host lock;
-networking, the driver and the post-spawn saves run without it, which is the
-window the periodic audit can fall into.
+Build, rebuild for evacuation (and plain rebuild), delete, live migration
+(``compute_live_migration.py``), and the start-up of a service:
+``init_host`` with ``_destroy_evacuated_instances``, then the start-up audit.
+Only the resource tracker's steps hold the host lock; networking, the driver
+and the post-spawn saves run without it, which is the window the periodic
+audit can fall into.
 """
 
 from __future__ import annotations
 
 from ..sim import Event, Lock, Task, point
 from .claims import MoveClaim
+from .compute_live_migration import LiveMigrationHandlers
 from .context import Context
 from .db import Database
 from .exception import (
@@ -18,6 +20,7 @@ from .exception import (
     InjectedFault,
     InstanceExists,
     InstanceNotFound,
+    MissingMigrationContext,
 )
 from .network import binding_profile, device_for_port, new_device_ref, unbind_ports
 from .objects import (
@@ -43,7 +46,7 @@ EVACUATION_STATUSES_TO_CLEAN = ("accepted", "pre-migrating", "done")
 REBUILD_FAILURES = (InjectedFault, InstanceNotFound, InstanceExists)
 
 
-class ComputeManager:
+class ComputeManager(LiveMigrationHandlers):
     """The compute service of ``host``, its resource tracker and hypervisor."""
 
     def __init__(self, context: Context, host: str) -> None:
@@ -296,8 +299,12 @@ class ComputeManager:
         self.ready.set()
 
     async def update_available_resource(self, *, startup: bool = False) -> None:
-        """The periodic task (and the start-up one): the resource audit."""
-        await self.rt.update_available_resource(startup=startup)
+        """The periodic task (and the start-up one): the resource audit. An
+        error ends it, logged, as Nova's loop over the nodes logs it."""
+        try:
+            await self.rt.update_available_resource(startup=startup)
+        except MissingMigrationContext as exc:
+            self.context.audit_failed(self.host, str(exc))
 
     async def _destroy_evacuated_instances(self) -> list[str]:
         db, placement = self.db, self.context.placement

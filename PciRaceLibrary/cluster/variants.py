@@ -22,11 +22,13 @@ class Behaviour:
     | finish_evacuation_locked | apply context, save host, drop context and set ``done`` under the host lock | same steps unlocked in the compute manager (bug 1896463) |
     | failed_schedule_sets_error | conductor sets the migration ``error`` on NoValidHost | it stays ``accepted`` (bug 1713783) |
     | force_up_checks_evacuations | forcing a compute up is refused while ``done`` evacuations from it remain | accepted (bug 1922053) |
+    | audit_skips_moves_without_context | the audit passes over a tracked move whose instance has no migration context (a live migration) | the audit reads that context, raises and ends without saving its usage (bug 1849165) |
     """  # noqa: E501
 
     finish_evacuation_locked: bool = True
     failed_schedule_sets_error: bool = True
     force_up_checks_evacuations: bool = True
+    audit_skips_moves_without_context: bool = True
 
 
 @dataclass(frozen=True)
@@ -62,6 +64,13 @@ VARIANTS: dict[str, BugVariant] = {
             "restart destroys the never-moved guest",
             fix="conductor sets the migration to 'error' on NoValidHost",
             restores={"failed_schedule_sets_error": False},
+        ),
+        BugVariant(
+            bug="1849165",
+            title="the destination's audit during a live migration reads the migration "
+            "context the instance does not have, raises and saves no usage",
+            fix="80385a22ee: don't populate resources for not-yet-migrated instances",
+            restores={"audit_skips_moves_without_context": False},
         ),
     )
 }

@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from PciRaceLibrary.cluster import Cluster, operations
+from PciRaceLibrary.cluster.topology import load_topology
 from PciRaceLibrary.errors import InvalidArgument, UnknownName
 from PciRaceLibrary.sim import PointPass
+
+
+TOPOLOGIES = Path(__file__).resolve().parents[2] / "PciRaceLibrary" / "topologies"
 
 
 def passed(cluster: Cluster) -> dict[str, set[str]]:
@@ -69,7 +75,28 @@ def scenarios() -> list[Cluster]:
     powered.run_task(powered.start("start_server", "vm1"))
     assert powered.server_status("vm1") == "ACTIVE"
     out.append(powered)
-    return [*out, deleted_before_scheduling(), deleted_before_scheduling(heal_by_restart=True)]
+    return [
+        *out,
+        deleted_before_scheduling(),
+        deleted_before_scheduling(heal_by_restart=True),
+        *live_migrations(),
+    ]
+
+
+def live_migrations() -> list[Cluster]:
+    """A live migration that skips a host whose check refuses, then
+    completes; one the hypervisor fails, rolled back."""
+    skipping = Cluster(load_topology(TOPOLOGIES / "three_hosts.yaml"))
+    skipping.run_task(skipping.create_server("vm1", "host1"))
+    skipping.inject_fault("ComputeDriver.check_can_live_migrate_destination")
+    skipping.run_task(skipping.live_migrate("vm1"))
+    assert skipping.server_host("vm1") == "host3"
+    rolled_back = Cluster()
+    rolled_back.run_task(rolled_back.create_server("vm1", "host1"))
+    rolled_back.inject_fault("ComputeDriver.live_migration")
+    rolled_back.run_task(rolled_back.live_migrate("vm1", "host2"))
+    assert rolled_back.migrations_of("vm1")[-1]["status"] == "failed"
+    return [skipping, rolled_back]
 
 
 def deleted_before_scheduling(heal_by_restart: bool = False) -> Cluster:
