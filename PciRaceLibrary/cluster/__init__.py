@@ -527,7 +527,8 @@ class Cluster:
     ) -> dict[str, dict[str, int]]:
         """Provider host -> {resource class: amount} held by ``server``'s
         consumer, or with ``migration`` by its latest migration's consumer
-        (Nova's resize puts the source part there; an evacuation does not).
+        (Nova's resize and live migration put the source part there; an
+        evacuation does not).
 
         Hosts sorted; zero amounts left out, as placement stores none. Raises
         UnknownName for an unknown server, or a migration consumer of a server

@@ -107,7 +107,9 @@ class CheckKeywords(LibraryComponent):
         Evacuation records go ``accepted`` → ``pre-migrating`` → ``done``,
         and ``completed`` once the source host has cleaned up; a failed
         evacuation ends ``failed`` (the destination gave up) or ``error``
-        (no host was found).
+        (no host was found). Live migration records go ``accepted`` →
+        ``queued`` → ``preparing`` → ``running`` → ``completed``, or end
+        ``error`` (the conductor refused) or ``failed`` (rolled back).
         """
         check_migration_status(expected)
         cluster = self.cluster

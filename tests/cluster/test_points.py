@@ -11,7 +11,6 @@ from PciRaceLibrary.cluster.topology import load_topology
 from PciRaceLibrary.errors import InvalidArgument, UnknownName
 from PciRaceLibrary.sim import PointPass
 
-
 TOPOLOGIES = Path(__file__).resolve().parents[2] / "PciRaceLibrary" / "topologies"
 
 
