@@ -172,7 +172,7 @@ class ServerKeywords(LibraryComponent):
         microversion: str | None = None,
         **delays: timedelta,
     ) -> None:
-        """Starts live migrating ``server`` and returns at once; it stays ``ACTIVE`` throughout.
+        """Starts live migrating ``server`` and returns at once; its guest runs on meanwhile.
 
         This is Nova's ``os-migrateLive`` server action. The API sets task
         ``migrating`` (status ``MIGRATING``); the conductor makes a
