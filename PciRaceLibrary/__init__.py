@@ -35,8 +35,9 @@ accounting as readable acceptance tests.
 
 The keywords drive an in-process fake compute cluster: a deterministic model
 of the parts of Nova that track PCI devices (SR-IOV direct ports) through
-server build, evacuation, the periodic ``update_available_resource`` audit,
-delete, rebuild and compute service restarts. Nothing sleeps and nothing
+server build, evacuation, live migration, the periodic
+``update_available_resource`` audit, delete, rebuild and compute service
+restarts. Nothing sleeps and nothing
 runs in threads: the same suite gives the same timeline every time, in
 milliseconds.
 
@@ -69,7 +70,7 @@ time at all.
 Keywords have one of these roles, and the name says which:
 
 | =Role= | =Keywords= | =Time= |
-| action | `Evacuate Server`, `Delete Server`, ... | starts an operation and returns at once, as Nova's API answers 202; nothing runs yet |
+| action | `Evacuate Server`, `Live Migrate Server`, `Delete Server`, ... | starts an operation and returns at once, as Nova's API answers 202; nothing runs yet |
 | run | `Run Periodic Update Available Resource`, `Run Periodics`, `Start Compute Service`, `Create Server With Direct Port` | runs the cluster until that work is done; operations started earlier progress meanwhile |
 | wait | `Wait Until Server Has`, `Wait Until Server Is Active`, `Wait Until Migration Status Is` | runs the cluster until a condition holds or the timeout passes |
 | check | `... Should Be ...` | reads the state now; never moves the clock |
@@ -203,6 +204,8 @@ behaves differently across microversions, so does the model:
 
 | =Microversion= | =Behaviour= |
 | 2.29 to 2.67 | `Evacuate Server` takes ``force=True`` with a ``target_host``: no scheduler, the host is claimed in placement directly |
+| 2.30 to 2.67 | `Live Migrate Server` takes ``force=True`` with a ``target_host``, the same way |
+| any | `Live Migrate Server` is answered before the conductor's checks, as from 2.34: their refusals show as the record's ``error``, never as a failing keyword (the synchronous answer of older microversions is not modelled) |
 | 2.95 and later | an evacuated server ends ``SHUTOFF``: after the rebuild the destination sets task ``powering-off`` and stops the guest (``ComputeDriver.power_off``), all before the evacuation finishes, so meanwhile the server is still on the source with a ``pre-migrating`` record |
 | before 2.95 | an evacuated server ends as it was: ``ACTIVE``, or ``SHUTOFF`` if it was stopped |
 

@@ -262,6 +262,30 @@ class Cluster:
             microversion=microversion,
         )
 
+    def live_migrate(
+        self,
+        server: str,
+        target_host: str | None = None,
+        *,
+        delays: dict[str, float] | None = None,
+        force: bool = False,
+        microversion: str | None = None,
+    ) -> Task:
+        """Live migrates ``server`` (to ``target_host`` if given, through the
+        scheduler unless ``force``).
+
+        Raises ApiRefused or UnknownName where Nova's API refuses at once; the
+        conductor's refusals come later, as the migration's ``error``.
+        """
+        return self.start(
+            "live_migrate",
+            server,
+            delays=delays,
+            target_host=target_host,
+            force=force,
+            microversion=microversion,
+        )
+
     def rebuild_server(self, server: str, *, delays: dict[str, float] | None = None) -> Task:
         return self.start("rebuild", server, delays=delays)
 
@@ -529,7 +553,8 @@ class Cluster:
     ) -> dict[str, dict[str, int]]:
         """Provider host -> {resource class: amount} held by ``server``'s
         consumer, or with ``migration`` by its latest migration's consumer
-        (Nova's resize puts the source part there; an evacuation does not).
+        (Nova's resize and live migration put the source part there; an
+        evacuation does not).
 
         Hosts sorted; zero amounts left out, as placement stores none. Raises
         UnknownName for an unknown server, or a migration consumer of a server
@@ -567,6 +592,11 @@ class Cluster:
             return {"host": None}
         port = (sriov or ports)[0]
         return {"host": port.binding_host_id, **port.binding_profile}
+
+    def audit_failures(self, host: str) -> list[str]:
+        """The errors that ended audits of ``host``, oldest first (Nova logs
+        them: "Error updating resources for node ...")."""
+        return list(self.context.audit_failures.get(self.check_host(host), []))
 
     def service_running(self, host: str) -> bool:
         """Whether ``host``'s compute process runs (it may still look down)."""

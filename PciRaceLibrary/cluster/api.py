@@ -22,6 +22,7 @@ from .network import pci_request_for_port, unbind_ports
 from .objects import (
     DELETED,
     DELETING,
+    MIGRATING,
     POWERING_OFF,
     POWERING_ON,
     REBUILDING,
@@ -268,6 +269,62 @@ def accept_rebuild(services: Services, instance: Instance) -> None:
 async def rebuild(services: Services, instance: Instance) -> None:
     """A rebuild on the server's own host: no claim, no migration."""
     await services.compute_task_api.rebuild_instance(instance, evacuate=False, requested_host=None)
+
+
+# -- live migration -------------------------------------------------------------------
+
+
+def check_live_migrate(
+    services: Services,
+    instance: Instance,
+    target_host: str | None = None,
+    force: bool = False,
+    microversion: str | None = None,
+) -> None:
+    """Refuses what ``POST /servers/{id}/action {os-migrateLive}`` refuses
+    beyond the instance state: ``force`` where the microversion has none or
+    without a host, an unknown host (ComputeHostNotFound, 400). Everything
+    else (the own host, a host or source down) the conductor refuses after
+    the API answered, as from microversion 2.34."""
+    version = _version(services, microversion)
+    if force:
+        low, high = api_version.LIVE_MIGRATE_FORCE
+        if not low <= version <= high:
+            raise ApiRefused(
+                f"Cannot force the live migration of '{instance.name}' at microversion "
+                f"{api_version.show(version)}: 'force' exists from {api_version.show(low)} "
+                f"to {api_version.show(high)} (400)."
+            )
+        if target_host is None:
+            raise ApiRefused(
+                f"Cannot force the live migration of '{instance.name}' to no host; "
+                "give target_host (400)."
+            )
+    if target_host is not None:
+        check_host(services, target_host)
+
+
+def accept_live_migrate(services: Services, instance: Instance, **_: object) -> None:
+    """The API sets task ``migrating`` before it answers; the conductor makes
+    the migration record."""
+    instance.task_state = MIGRATING
+    services.context.db.write_instance(instance, "task_state")
+
+
+async def live_migrate(
+    services: Services,
+    instance: Instance,
+    target_host: str | None = None,
+    force: bool = False,
+    microversion: str | None = None,
+) -> None:
+    """The cast to the conductor: a forced host as the destination, else the
+    host as the scheduler's requested destination."""
+    await services.compute_task_api.live_migrate_instance(
+        instance,
+        target_host if force else None,
+        requested_host=None if force else target_host,
+    )
 
 
 # -- delete -------------------------------------------------------------------------------

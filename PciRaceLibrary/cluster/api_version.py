@@ -20,6 +20,7 @@ _VERSION = re.compile(r"2\.([1-9][0-9]{0,2})")
 EVACUATE_FORCE = ((2, 29), (2, 67))  # 'force' with a host: no scheduler
 EVACUATE_STOPS = (2, 95)  # the evacuated server ends SHUTOFF
 MIGRATE_HOST = (2, 56)  # a cold migration may name its destination host
+LIVE_MIGRATE_FORCE = ((2, 30), (2, 67))  # 'force' with a host: no scheduler
 
 
 def parse(text: str) -> tuple[int, int]:

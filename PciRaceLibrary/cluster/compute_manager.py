@@ -1,10 +1,11 @@
 """``ComputeManager``: what a ``nova-compute`` service does with a server.
 
-Build, rebuild for evacuation (and plain rebuild), delete, and the start-up of
-a service: ``init_host`` with ``_destroy_evacuated_instances``, then the
-start-up audit. Only the resource tracker's steps hold the host lock;
-networking, the driver and the post-spawn saves run without it, which is the
-window the periodic audit can fall into.
+Build, rebuild for evacuation (and plain rebuild), delete, live migration
+(``compute_live_migration.py``), and the start-up of a service:
+``init_host`` with ``_destroy_evacuated_instances``, then the start-up audit.
+Only the resource tracker's steps hold the host lock; networking, the driver
+and the post-spawn saves run without it, which is the window the periodic
+audit can fall into.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from typing import TYPE_CHECKING
 
 from ..sim import Event, Lock, Task, point
 from .claims import MoveClaim
+from .compute_live_migration import LiveMigrationHandlers
 from .compute_resize import ResizeHandlers
 from .context import Context
 from .db import Database
@@ -21,6 +23,7 @@ from .exception import (
     InjectedFault,
     InstanceExists,
     InstanceNotFound,
+    MissingMigrationContext,
 )
 from .network import binding_profile, device_for_port, new_device_ref, unbind_ports
 from .objects import (
@@ -50,7 +53,7 @@ EVACUATION_STATUSES_TO_CLEAN = ("accepted", "pre-migrating", "done")
 REBUILD_FAILURES = (InjectedFault, InstanceNotFound, InstanceExists)
 
 
-class ComputeManager(ResizeHandlers):
+class ComputeManager(ResizeHandlers, LiveMigrationHandlers):
     """The compute service of ``host``, its resource tracker and hypervisor,
     and its clients to the other computes and to the conductor."""
 
@@ -312,8 +315,12 @@ class ComputeManager(ResizeHandlers):
         self.ready.set()
 
     async def update_available_resource(self, *, startup: bool = False) -> None:
-        """The periodic task (and the start-up one): the resource audit."""
-        await self.rt.update_available_resource(startup=startup)
+        """The periodic task (and the start-up one): the resource audit. An
+        error ends it, logged, as Nova's loop over the nodes logs it."""
+        try:
+            await self.rt.update_available_resource(startup=startup)
+        except MissingMigrationContext as exc:
+            self.context.audit_failed(self.host, str(exc))
 
     async def _destroy_evacuated_instances(self) -> list[str]:
         db, placement = self.db, self.context.placement

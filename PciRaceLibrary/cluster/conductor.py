@@ -1,5 +1,6 @@
 """``ComputeTaskManager``: the conductor schedules a build or a move through the
-scheduler, then casts it to the chosen compute (``nova/conductor/manager.py``)."""
+scheduler, then casts it to the chosen compute (``nova/conductor/manager.py``).
+A live migration's conductor task is ``live_migrate.py``."""
 
 from __future__ import annotations
 
@@ -7,7 +8,16 @@ import contextlib
 
 from ..sim import point
 from .context import Context
-from .exception import AllocationConflict, InstanceNotFound, NoValidHost
+from .exception import (
+    AllocationConflict,
+    ComputeServiceUnavailable,
+    InstanceNotFound,
+    MigrationPreCheckError,
+    NoValidHost,
+    PciDeviceRequestFailed,
+    UnableToMigrateToSelf,
+)
+from .live_migrate import LiveMigrationTask
 from .objects import ERROR, Flavor, Instance, Migration
 from .placement import flavor_resources
 from .rpcapi import ComputeAPI
@@ -17,6 +27,18 @@ from .scheduler import select_destination, weighed_hosts
 # generation conflict (AllocationUpdateFailed), which nobody retries.
 SCHEDULING_FAILURES = (NoValidHost, AllocationConflict)
 MAX_ATTEMPTS = 3  # [scheduler]max_attempts: the chosen host and two alternates
+# What the conductor expects a live migration's checks to refuse with: the
+# server keeps its state. Anything else errors it (_live_migrate).
+LIVE_MIGRATION_REFUSALS = (
+    NoValidHost,
+    ComputeServiceUnavailable,
+    UnableToMigrateToSelf,
+    MigrationPreCheckError,
+)
+# What reaches Nova's catch-all there ("unexpectedly failed") in the model:
+# the destination's VFs do not fit (the claim for ports is no pre-check), or
+# placement's consumer generation conflict at the scheduler's claim.
+LIVE_MIGRATION_ERRORS = (PciDeviceRequestFailed, AllocationConflict)
 
 
 def _reason(instance: Instance, exc: Exception) -> str:
@@ -200,3 +222,63 @@ class ComputeTaskManager:
             await placement.move_allocations(migration.uuid, instance.uuid)
         instance.task_state, instance.fault = None, reason
         await db.instance_save(instance, "task_state", "fault")
+
+    # -- live migration ---------------------------------------------------------
+
+    async def live_migrate_instance(
+        self, instance: Instance, destination: str | None, *, requested_host: str | None
+    ) -> None:
+        """Creates the ``live-migration`` record (``accepted``) and runs the
+        task; when it fails, the migration ``error`` and the server without a
+        task: in its state for an expected refusal, else in ERROR."""
+        context = self.context
+        db = context.db
+        await point("ComputeTaskAPI.live_migrate_instance")
+        assert instance.host is not None
+        assert instance.node is not None
+        migration = await db.migration_create(
+            Migration(
+                id=0,
+                uuid=context.new_uuid("migration", instance.name),
+                instance_uuid=instance.uuid,
+                migration_type="live-migration",
+                status="accepted",
+                source_compute=instance.host,
+                source_node=instance.node,
+                dest_compute=destination,
+            )
+        )
+        task = LiveMigrationTask(
+            context,
+            self.compute_rpcapi,
+            instance,
+            migration,
+            destination=destination,
+            requested_host=requested_host,
+        )
+        try:
+            await task.execute()
+        except InstanceNotFound as exc:
+            context.note(f"live migration stopped: {exc}")
+        except LIVE_MIGRATION_REFUSALS as exc:
+            await self._live_migration_failed(instance, migration, _reason(instance, exc))
+        except LIVE_MIGRATION_ERRORS as exc:
+            reason = f"Migration error: {_reason(instance, exc)}"
+            await self._live_migration_failed(instance, migration, reason, vm_state=ERROR)
+
+    async def _live_migration_failed(
+        self, instance: Instance, migration: Migration, reason: str, vm_state: str | None = None
+    ) -> None:
+        """``set_vm_state_and_notify``: no task, the fault recorded (and ERROR
+        if asked); then the migration ``error``."""
+        db = self.context.db
+        self.context.note(f"live migration of '{instance.name}' failed: {reason}")
+        instance.task_state, instance.fault = None, reason
+        fields = ["task_state", "fault"]
+        if vm_state is not None:
+            instance.vm_state = vm_state
+            fields.append("vm_state")
+        with contextlib.suppress(InstanceNotFound):  # deleted meanwhile
+            await db.instance_save(instance, *fields)
+        migration.status = "error"
+        await db.migration_save(migration)

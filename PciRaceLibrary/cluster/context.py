@@ -36,6 +36,8 @@ class Context:
     allow_resize_to_same_host: bool = False  # Nova's [DEFAULT] option of that name
     # Servers an evacuation stopped (its 2.95 target state), for failure messages.
     stopped_by_evacuation: set[str] = field(default_factory=set)
+    # Audits that raised, per host, in order: what Nova's periodic task logs.
+    audit_failures: dict[str, list[str]] = field(default_factory=dict)
     _uuids: int = field(default=0, repr=False)
 
     def new_uuid(self, kind: str, name: str) -> str:
@@ -60,6 +62,12 @@ class Context:
     def note(self, detail: str) -> None:
         """Journals why the model did something."""
         self.kernel.note(detail)
+
+    def audit_failed(self, host: str, error: str) -> None:
+        """An audit of ``host`` raised ``error`` and ended: logged, as Nova's
+        periodic task logs the exception and carries on."""
+        self.audit_failures.setdefault(host, []).append(error)
+        self.note(f"Error updating resources for node {host}: {error}")
 
     def changed(self, change: Change) -> None:
         self.kernel.record_change(change)

@@ -341,8 +341,10 @@ class Database:
         await point("ComputeNode.save")
         self.compute_nodes[node.host] = node.clone()
 
-    async def port_update(self, port: Port) -> None:
-        await point("NeutronAPI.update_port")
+    async def port_update(self, port: Port, at: str = "NeutronAPI.update_port") -> None:
+        """Writes the port; ``at`` names neutron's call (the binding calls of a
+        live migration are others than ``update_port``)."""
+        await point(at)
         self.ports[port.id] = port.clone()
 
     # -- synchronous reads for checks and reports ---------------------------

@@ -45,3 +45,33 @@ class PciDeviceInvalidStatus(NovaException):
 class InjectedFault(NovaException):
     """A failure injected at a point (a driver call that raises, say); named
     for what it is, not after a Nova exception."""
+
+
+class ComputeServiceUnavailable(NovaException):
+    """The conductor found a compute service down that a move needs up."""
+
+
+class UnableToMigrateToSelf(NovaException):
+    """A forced live migration named the server's own host."""
+
+
+class MigrationPreCheckError(NovaException):
+    """A live migration's checks refused this destination: the conductor
+    gives back that host's allocation and tries the next one."""
+
+
+class PciDeviceRequestFailed(NovaException):
+    """The PCI tracker could not take devices for the requests: the pools no
+    longer fit them (a claim outside the move claim, as for ports in a live
+    migration)."""
+
+
+class MessagingTimeout(NovaException):
+    """An RPC call got no answer within ``rpc_response_timeout``: nothing
+    consumes the callee's queue (its compute service is stopped)."""
+
+
+class MissingMigrationContext(NovaException):
+    """Before the fix of bug 1849165 the audit read the migration context of
+    every migration it tracks; a live migration's instance has none, and
+    Nova raised TypeError there."""

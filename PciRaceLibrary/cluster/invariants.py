@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections import defaultdict
 
 from .context import Context
-from .objects import ACTIVE, ALLOCATED, BUILDING, CLAIMED, STOPPED, PciDevice
+from .objects import ACTIVE, ALLOCATED, BUILDING, CLAIMED, STOPPED, Migration, PciDevice
 
 
 def check_invariants(context: Context, host: str | None = None, *, usage: bool = True) -> list[str]:
@@ -129,11 +129,18 @@ def _no_device_bound_twice(context: Context, hosts: list[str]) -> list[str]:
     ]
 
 
+def _migration_consumer(context: Context, consumer: str) -> Migration | None:
+    """The migration record ``consumer`` is, if it is one (a move hands the
+    source allocation to its migration)."""
+    migration_id = context.db.migrations.by_uuid.get(consumer)
+    return None if migration_id is None else context.db.migrations[migration_id]
+
+
 def _placement_matches_hosts(context: Context, hosts: list[str]) -> list[str]:
     """Placement: a consumer's provider is its host's, a move's, or an
-    evacuation source that is still down; deleted servers hold nothing. A
-    server still building holds the scheduler's allocation before any host
-    claimed it."""
+    evacuation source that is still down; deleted servers hold nothing; a
+    migration holds its source only while it is in progress. A server still
+    building holds the scheduler's allocation before any host claimed it."""
     db, placement, problems = context.db, context.placement, []
     by_uuid = {db.compute_nodes[host].uuid: host for host in hosts}
     consumers = {c for rp_uuid in by_uuid for c in placement.consumers_of(rp_uuid)}
@@ -143,10 +150,18 @@ def _placement_matches_hosts(context: Context, hosts: list[str]) -> list[str]:
             continue
         row = db.instances.get(consumer)
         migrations = db.peek_migrations_of(consumer)
+        mover = _migration_consumer(context, consumer)
         for rp_uuid in sorted(placement.allocations[consumer]):
             host = by_uuid.get(rp_uuid)
             if host is None:
                 continue  # another host's: not checked here
+            if mover is not None:
+                if not (mover.in_progress and not mover.deleted and mover.touches(host)):
+                    problems.append(
+                        f"Placement holds an allocation on '{host}' for "
+                        f"'{context.label(consumer)}', which is {mover.status}."
+                    )
+                continue
             if row is not None and row.host is None and row.vm_state == BUILDING:
                 continue  # scheduled, not yet claimed: placement comes first in a build
             if row is None or row.deleted:

@@ -71,3 +71,47 @@ async def unbind_ports(db: Database, instance: Instance) -> None:
         port = db.ports[port_id].clone()
         port.binding_host_id, port.binding_profile = None, {}
         await db.port_update(port)
+
+
+# -- multiple port bindings (live migration) -----------------------------------------
+#
+# A live migration never rewrites the active binding in place: the conductor
+# binds every port on the destination *inactive*, with the profile of the
+# device the destination claimed; the source activates that binding when the
+# guest has moved (the source's becomes inactive), and the destination then
+# deletes the source's. A rollback deletes the destination's instead.
+
+
+async def bind_ports_to_host(
+    db: Database, instance: Instance, host: str, profiles: dict[str, dict[str, str]]
+) -> None:
+    """Adds an inactive binding on ``host`` to every port of ``instance``,
+    with the profile ``profiles`` gives the port (its new device), else the
+    port's own."""
+    for port_id in instance.ports:
+        port = db.ports[port_id].clone()
+        port.inactive_bindings[host] = dict(profiles.get(port_id, port.binding_profile))
+        await db.port_update(port, at="NeutronAPI.bind_ports_to_host")
+
+
+async def activate_port_bindings(db: Database, instance: Instance, host: str) -> None:
+    """Makes each port's inactive binding on ``host`` the active one and the
+    active one inactive; a port with no binding there is left alone."""
+    for port_id in instance.ports:
+        port = db.ports[port_id].clone()
+        profile = port.inactive_bindings.pop(host, None)
+        if profile is None:
+            continue
+        if port.binding_host_id is not None:
+            port.inactive_bindings[port.binding_host_id] = port.binding_profile
+        port.binding_host_id, port.binding_profile = host, profile
+        await db.port_update(port, at="NeutronAPI.migrate_instance_start")
+
+
+async def delete_port_bindings(db: Database, instance: Instance, host: str) -> None:
+    """Deletes each port's inactive binding on ``host`` (neutron answers 404,
+    which Nova ignores, where there is none)."""
+    for port_id in instance.ports:
+        port = db.ports[port_id].clone()
+        port.inactive_bindings.pop(host, None)
+        await db.port_update(port, at="NeutronAPI.setup_networks_on_host")

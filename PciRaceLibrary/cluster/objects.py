@@ -255,6 +255,9 @@ class Port:
     device_id: str | None = None
     binding_host_id: str | None = None
     binding_profile: dict[str, str] = field(default_factory=dict)
+    # Neutron's multiple port bindings: the inactive ones, host -> profile. A
+    # live migration binds the destination inactive, then activates it.
+    inactive_bindings: dict[str, dict[str, str]] = field(default_factory=dict)
 
     def clone(self) -> Port:
         return copy.deepcopy(self)

@@ -27,8 +27,14 @@ from typing import Any, Literal, NamedTuple
 from ..errors import ApiRefused, InvalidArgument, UnknownName
 from ..sim import PointPass
 from . import api, service
-from .exception import AllocationConflict, ComputeResourcesUnavailable, InjectedFault
-from .objects import ACTIVE, ERROR, RESIZED, STOPPED, Instance
+from .exception import (
+    AllocationConflict,
+    ComputeResourcesUnavailable,
+    InjectedFault,
+    MigrationPreCheckError,
+    PciDeviceRequestFailed,
+)
+from .objects import ACTIVE, ERROR, PAUSED, RESIZED, STOPPED, Instance
 
 SERVER = "server"
 HOST = "host"
@@ -377,6 +383,80 @@ START_SERVER = register(
         must_have_launched=True,
         accept=api.accept_start,
         run=api.start,
+    )
+)
+
+LIVE_MIGRATE = register(
+    Operation(
+        name="live_migrate",
+        verb="live migrate",
+        subject=SERVER,
+        points=(
+            # conductor: the record, the source allocation to the migration,
+            # a destination, its check (the VFs claimed there), the ports bound
+            "ComputeTaskAPI.live_migrate_instance",
+            "Migration.create",
+            "SchedulerReportClient.move_allocations",
+            *_SCHEDULE,
+            "ComputeAPI.check_can_live_migrate_destination",
+            "ComputeDriver.check_can_live_migrate_destination",
+            "ComputeAPI.check_can_live_migrate_source",
+            "ComputeDriver.check_can_live_migrate_source",
+            "ResourceTracker.claim_pci_devices",
+            "PciDevice.claim",
+            "PciDevTracker.save",
+            "NeutronAPI.bind_ports_to_host",
+            "SchedulerReportClient.remove_provider_tree_from_instance_allocation",  # host skipped
+            "Migration.save",  # the destination recorded
+            # source: queued, preparing, the destination prepares, running
+            "ComputeAPI.live_migration",
+            "Migration.save",
+            "Migration.save",
+            "ComputeAPI.pre_live_migration",
+            "ComputeDriver.pre_live_migration",
+            "Migration.save",
+            "ComputeDriver.live_migration",
+            # source, then destination: the guest has moved
+            "NeutronAPI.migrate_instance_start",
+            "ComputeDriver.post_live_migration_at_source",
+            "ResourceTracker.free_pci_device_allocations_for_instance",
+            "PciDevTracker.save",
+            "ComputeAPI.post_live_migration_at_destination",
+            "ResourceTracker.allocate_pci_devices_for_instance",
+            "PciDevice.allocate",
+            "PciDevTracker.save",
+            "ComputeDriver.post_live_migration_at_destination",
+            "Instance.save",
+            "NeutronAPI.setup_networks_on_host",
+            # source: its audit, the migration completed, its allocation deleted
+            *_AUDIT_START,
+            *_AUDIT_REST,
+            "Migration.save",
+            "SchedulerReportClient.delete_allocation_for_instance",
+            # rollback on the source, and the destination's clean-up
+            "SchedulerReportClient.move_allocations",
+            "ComputeDriver.rollback_live_migration_at_source",
+            "ComputeAPI.rollback_live_migration_at_destination",
+            "NeutronAPI.setup_networks_on_host",
+            "ResourceTracker.free_pci_device_claims_for_instance",
+            "PciDevTracker.save",
+            "ComputeDriver.rollback_live_migration_at_destination",
+            "Instance.save",
+            "Migration.save",
+        ),
+        failure_points={
+            "SchedulerReportClient.claim_resources": AllocationConflict,
+            "ComputeDriver.check_can_live_migrate_destination": MigrationPreCheckError,
+            "ResourceTracker.claim_pci_devices": PciDeviceRequestFailed,
+            "ComputeDriver.pre_live_migration": InjectedFault,
+            "ComputeDriver.live_migration": InjectedFault,
+        },
+        keywords=("Live Migrate Server",),
+        vm_states=(ACTIVE, PAUSED),
+        must_have_launched=True,
+        check=api.check_live_migrate,
+        accept=api.accept_live_migrate,
+        run=api.live_migrate,
     )
 )
 

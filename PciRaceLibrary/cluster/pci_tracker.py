@@ -134,6 +134,23 @@ class PciDevTracker:
             self._free_device(device)
         return freed
 
+    def free_instance_allocations(self, instance_uuid: str) -> list[PciDevice]:
+        """Frees only the devices allocated to the instance here (a live
+        migration's source, once the guest left)."""
+        freed = self.allocations.pop(instance_uuid, [])
+        for device in freed:
+            self._free_device(device)
+        return freed
+
+    def free_instance_claims(self, instance_uuid: str) -> list[PciDevice]:
+        """Frees only the devices still claimed by the instance here (a live
+        migration's destination, rolled back): an audit that meanwhile turned
+        the claim into an allocation leaves those to its next run."""
+        freed = self.claims.pop(instance_uuid, [])
+        for device in freed:
+            self._free_device(device)
+        return freed
+
     def clean_usage(self, existed: set[str]) -> list[str]:
         """Frees devices of instances in neither the audit's instance list nor its
         migration list (``existed``); returns the uuids it freed devices of."""

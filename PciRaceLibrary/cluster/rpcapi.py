@@ -13,16 +13,29 @@ compute of ``host``:
 
 The model runs one task per operation, so a cast runs its handler in the
 caller's task rather than in a new one.
+
+A *call* waits for the answer (a few of the live migration's messages are
+calls, as in Nova): the handler runs in the caller's task too and its result
+comes back; a call to a stopped compute gets no answer and raises
+MessagingTimeout after ``rpc_response_timeout`` of virtual time.
 """
 
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar
 
-from ..sim import point
+from ..sim import point, sleep
 from .context import Context
+from .exception import MessagingTimeout
 from .objects import Flavor, Instance, Migration
+
+# Nova's [DEFAULT] rpc_response_timeout: how long a call waits for its answer.
+RPC_RESPONSE_TIMEOUT = 60.0
+# What the destination's live migration check hands back: port id -> the
+# binding profile of the device it claimed (Nova's migrate_data.vifs).
+MigrateData = dict[str, dict[str, str]]
+T = TypeVar("T")
 
 
 class ComputeEndpoint(Protocol):
@@ -66,6 +79,22 @@ class ComputeEndpoint(Protocol):
     async def revert_resize(self, instance: Instance, migration: Migration) -> None: ...
 
     async def finish_revert_resize(self, instance: Instance, migration: Migration) -> None: ...
+
+    async def check_can_live_migrate_destination(
+        self, instance: Instance, migration: Migration
+    ) -> MigrateData: ...
+
+    async def check_can_live_migrate_source(self, instance: Instance) -> None: ...
+
+    async def live_migration(
+        self, instance: Instance, dest: str, migration: Migration, migrate_data: MigrateData
+    ) -> None: ...
+
+    async def pre_live_migration(self, instance: Instance, migration: Migration) -> None: ...
+
+    async def post_live_migration_at_destination(self, instance: Instance) -> None: ...
+
+    async def rollback_live_migration_at_destination(self, instance: Instance) -> None: ...
 
 
 class ComputeAPI:
@@ -148,6 +177,73 @@ class ComputeAPI:
 
     async def terminate_instance(self, host: str, instance: Instance) -> None:
         await self._cast(host, "terminate_instance", lambda c: c.terminate_instance(instance))
+
+    # -- live migration: four calls, two casts -------------------------------
+
+    async def check_can_live_migrate_destination(
+        self, host: str, instance: Instance, migration: Migration
+    ) -> MigrateData:
+        return await self._call(
+            host,
+            "check_can_live_migrate_destination",
+            lambda c: c.check_can_live_migrate_destination(instance, migration),
+        )
+
+    async def check_can_live_migrate_source(self, host: str, instance: Instance) -> None:
+        await self._call(
+            host,
+            "check_can_live_migrate_source",
+            lambda c: c.check_can_live_migrate_source(instance),
+        )
+
+    async def live_migration(
+        self,
+        host: str,
+        instance: Instance,
+        dest: str,
+        migration: Migration,
+        migrate_data: MigrateData,
+    ) -> None:
+        await self._cast(
+            host,
+            "live_migration",
+            lambda c: c.live_migration(instance, dest, migration, migrate_data),
+        )
+
+    async def pre_live_migration(self, host: str, instance: Instance, migration: Migration) -> None:
+        await self._call(
+            host, "pre_live_migration", lambda c: c.pre_live_migration(instance, migration)
+        )
+
+    async def post_live_migration_at_destination(self, host: str, instance: Instance) -> None:
+        await self._call(
+            host,
+            "post_live_migration_at_destination",
+            lambda c: c.post_live_migration_at_destination(instance),
+        )
+
+    async def rollback_live_migration_at_destination(self, host: str, instance: Instance) -> None:
+        await self._cast(
+            host,
+            "rollback_live_migration_at_destination",
+            lambda c: c.rollback_live_migration_at_destination(instance),
+        )
+
+    async def _call(
+        self, host: str, method: str, handler: Callable[[ComputeEndpoint], Awaitable[T]]
+    ) -> T:
+        """A call: the handler's answer, or MessagingTimeout when nothing
+        consumes ``host``'s queue."""
+        await point(f"ComputeAPI.{method}")
+        if not self.context.db.services[host].running:
+            self.context.note(f"{method} call to stopped compute '{host}' is not answered")
+            await sleep(RPC_RESPONSE_TIMEOUT, "rpc_response_timeout")
+            raise MessagingTimeout(
+                f"Timed out waiting for a reply to {method} from compute '{host}'."
+            )
+        endpoint = self._endpoints[host]
+        async with endpoint.handling():
+            return await handler(endpoint)
 
     async def _cast(
         self, host: str, method: str, handler: Callable[[ComputeEndpoint], Awaitable[None]]

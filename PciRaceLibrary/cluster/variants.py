@@ -23,12 +23,14 @@ class Behaviour:
     | failed_schedule_sets_error | conductor sets the migration ``error`` on NoValidHost | it stays ``accepted`` (bug 1713783) |
     | force_up_checks_evacuations | forcing a compute up is refused while ``done`` evacuations from it remain | accepted (bug 1922053) |
     | move_claim_drop_locked | confirm and revert set the migration status and drop the claim in one lock hold | status saved first, the claim dropped in a later locked call (bug 1879878) |
+    | audit_skips_moves_without_context | the audit passes over a tracked move whose instance has no migration context (a live migration) | the audit reads that context, raises and ends without saving its usage (bug 1849165) |
     """  # noqa: E501
 
     finish_evacuation_locked: bool = True
     failed_schedule_sets_error: bool = True
     force_up_checks_evacuations: bool = True
     move_claim_drop_locked: bool = True
+    audit_skips_moves_without_context: bool = True
 
 
 @dataclass(frozen=True)
@@ -72,6 +74,13 @@ VARIANTS: dict[str, BugVariant] = {
             "restart destroys the never-moved guest",
             fix="conductor sets the migration to 'error' on NoValidHost",
             restores={"failed_schedule_sets_error": False},
+        ),
+        BugVariant(
+            bug="1849165",
+            title="the destination's audit during a live migration reads the migration "
+            "context the instance does not have, raises and saves no usage",
+            fix="80385a22ee: don't populate resources for not-yet-migrated instances",
+            restores={"audit_skips_moves_without_context": False},
         ),
     )
 }

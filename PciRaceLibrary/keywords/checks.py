@@ -107,7 +107,9 @@ class CheckKeywords(LibraryComponent):
         Evacuation records go ``accepted`` → ``pre-migrating`` → ``done``,
         and ``completed`` once the source host has cleaned up; a failed
         evacuation ends ``failed`` (the destination gave up) or ``error``
-        (no host was found).
+        (no host was found). Live migration records go ``accepted`` →
+        ``queued`` → ``preparing`` → ``running`` → ``completed``, or end
+        ``error`` (the conductor refused) or ``failed`` (rolled back).
         """
         check_migration_status(expected)
         cluster = self.cluster
@@ -187,6 +189,46 @@ class CheckKeywords(LibraryComponent):
                 )
             )
         logger.info(f"Resource accounting {scope} is consistent at {cluster.clock}.")
+
+    @keyword(tags=["Check"])
+    def audit_failures_on_host_should_be(
+        self, host: str, expected: int, message: str | None = None
+    ) -> None:
+        """Fails unless exactly ``expected`` resource audits of ``host`` ended in an error.
+
+        An audit that raises ends where it raised, without saving the usage
+        it recomputed, and Nova's periodic task logs the exception ("Error
+        updating resources for node ...") and runs again at its next tick;
+        the timeline shows the error. Counts since `Start Cluster`, periodic,
+        start-up and the audit a live migration's source runs at its end.
+        In current Nova no audit of the model fails; ``bugs=1849165``
+        restores one that did. Reads the state now and never moves time.
+
+        | `Audit Failures On Host Should Be` | host2 | 0 |
+        """
+        check_at_least_zero("Argument 'expected'", expected)
+        cluster = self.cluster
+        found = cluster.audit_failures(host)
+        if len(found) != expected:
+            raise AssertionError(
+                message
+                or (
+                    f"Audits of '{host}' should have failed {expected} time(s) but failed "
+                    f"{len(found)} time(s) at {cluster.clock}: {'; '.join(found) or 'none'}."
+                )
+            )
+        logger.info(f"Audits of '{host}' failed {expected} time(s) by {cluster.clock}.")
+
+    @keyword(tags=["Query"])
+    def get_audit_failures(self, host: str) -> list[str]:
+        """Returns the errors that ended audits of ``host``, oldest first.
+
+        | ${errors} = | `Get Audit Failures` | host2 |
+        | Length Should Be | ${errors} | 1 |
+        """
+        found = self.cluster.audit_failures(host)
+        logger.info(f"Audit failures of '{host}' at {self.clock}: {'; '.join(found) or 'none'}.")
+        return found
 
     @keyword("Get PCI Allocations", tags=["Query"])
     def get_pci_allocations(self, server: str) -> dict[str, list[str]]:

@@ -134,9 +134,10 @@ class NovaCheckKeywords(LibraryComponent):
 
         ``consumer`` is ``server`` (the instance consumer, the default) or
         ``migration`` (the consumer of the server's latest migration record,
-        where Nova's resize keeps the source allocation). An evacuation
-        holds its *doubled* allocation on the instance consumer: the
-        source's part and the destination's, until the source restarts.
+        where Nova's resize and live migration keep the source allocation
+        while they run). An evacuation holds its *doubled* allocation on the
+        instance consumer: the source's part and the destination's, until
+        the source restarts.
 
         Reads the state now and never moves time; ``message`` replaces the
         default failure message.

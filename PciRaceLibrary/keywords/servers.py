@@ -175,6 +175,72 @@ class ServerKeywords(LibraryComponent):
         logger.info(f"Evacuation of '{server}'{target} requested at {cluster.clock}.")
 
     @keyword(tags=["Action"])
+    def live_migrate_server(
+        self,
+        server: str,
+        target_host: str | None = None,
+        *,
+        force: bool = False,
+        microversion: str | None = None,
+        **delays: timedelta,
+    ) -> None:
+        """Starts live migrating ``server`` and returns at once; its guest runs on meanwhile.
+
+        This is Nova's ``os-migrateLive`` server action. The API sets task
+        ``migrating`` (status ``MIGRATING``); the conductor makes a
+        ``live-migration`` record (``accepted``), hands the server's
+        placement allocation on its host to that record, has the scheduler
+        claim a destination (``target_host`` if given, else any host but the
+        source), asks the destination to check itself, which claims the VFs
+        of the server's SR-IOV ports there, and binds the ports there,
+        inactive. The source then runs the migration: ``queued``,
+        ``preparing``, ``running``; once the guest has moved, the
+        destination's port bindings become active, the source frees its
+        VFs, the destination allocates its own and records the server on it,
+        the source runs its audit and the record becomes ``completed``, its
+        allocation on the source deleted. Wait for that with `Wait Until
+        Migration Status Is`: `Wait Until Server Has` with ``host=`` and
+        ``status=ACTIVE`` holds a few steps earlier. The destination counts
+        the server's vCPU, RAM and disk from its next audit on, as in Nova
+        (`Resource Usage On Host Should Be`).
+
+        ``force=True`` with ``target_host`` skips the scheduler and claims
+        that host in placement directly (microversions 2.30 to 2.67).
+
+        Fails at once, changing nothing, where Nova's API refuses: the
+        server is not ``ACTIVE`` or ``PAUSED``, has a task under way, never
+        ran or is deleted, ``target_host`` is unknown, ``force`` is misused.
+        The conductor's refusals come after the API answered, as from
+        microversion 2.34 (the model always answers so): the source or the
+        named host down, the server's own host as target, no host whose
+        checks pass. They leave the record ``error`` and the server
+        ``ACTIVE`` on its host with the reason as its fault; a failure the
+        conductor does not expect (the destination's VFs do not fit) leaves
+        it ``ERROR``. A failure after the conductor (`Inject Failure` at
+        ``ComputeDriver.pre_live_migration`` or ``ComputeDriver.live_migration``)
+        rolls back: record ``failed``, server ``ACTIVE`` on its source,
+        allocation, port bindings and destination VFs given back.
+
+        ``delays`` name points of the live migration (see `Delays and
+        interleaving points`), for example ``ComputeDriver.live_migration=2 s``.
+
+        | `Live Migrate Server` | vm1 |
+        | `Live Migrate Server` | vm1 | host2 |
+        | `Live Migrate Server` | vm1 | host2 | force=True | microversion=2.30 |
+        | `Wait Until Migration Status Is` | vm1 | completed |
+        """
+        cluster = self.cluster
+        cluster.live_migrate(
+            server,
+            target_host,
+            delays=self.delay_seconds(delays),
+            force=force,
+            microversion=microversion,
+        )
+        target = f" to '{target_host}'" if target_host else ""
+        logger.info(f"Live migration of '{server}'{target} requested at {cluster.clock}.")
+
+    @keyword(tags=["Action"])
     def stop_server(self, server: str, **delays: timedelta) -> None:
         """Starts stopping ``server`` and returns at once; it ends ``SHUTOFF``.
 
@@ -243,7 +309,7 @@ class ServerKeywords(LibraryComponent):
         """Runs the cluster until ``server`` has the given ``host`` and ``status``.
 
         ``status`` is Nova's API status: ``ACTIVE``, ``BUILD``, ``REBUILD``,
-        ``ERROR``, ``SHUTOFF`` or ``DELETED`` (case-insensitive). Give at
+        ``MIGRATING``, ``ERROR``, ``SHUTOFF`` or ``DELETED`` (case-insensitive). Give at
         least one of ``host`` and ``status``. Returns at once, moving no time,
         if the server already has them; fails if it does not within
         ``timeout`` of virtual time (see `Timeouts`).
@@ -280,7 +346,10 @@ class ServerKeywords(LibraryComponent):
 
         Evacuation records go ``accepted`` → ``pre-migrating`` → ``done``,
         and ``completed`` once the source host has cleaned up; a failed
-        evacuation ends ``failed`` or ``error``. See `Timeouts`.
+        evacuation ends ``failed`` or ``error``. Live migration records go
+        ``accepted`` → ``queued`` → ``preparing`` → ``running`` →
+        ``completed``; ``error`` when the conductor refused, ``failed`` after
+        a rollback. See `Timeouts`.
         """
         check_migration_status(status)
         cluster = self.cluster

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from PciRaceLibrary.cluster import Cluster, operations
@@ -11,6 +13,8 @@ from PciRaceLibrary.keywords.cluster import SHIPPED
 from PciRaceLibrary.sim import PointPass
 
 from .moves import migrated
+
+TOPOLOGIES = Path(__file__).resolve().parents[2] / "PciRaceLibrary" / "topologies"
 
 
 def passed(cluster: Cluster) -> dict[str, set[str]]:
@@ -78,6 +82,7 @@ def scenarios() -> list[Cluster]:
         deleted_before_scheduling(),
         deleted_before_scheduling(heal_by_restart=True),
         *moves(),
+        *live_migrations(),
     ]
 
 
@@ -113,6 +118,22 @@ def moves() -> list[Cluster]:
             assert failing.server_status("vm1") == "ERROR"
             out.append(failing)
     return out
+
+
+def live_migrations() -> list[Cluster]:
+    """A live migration that skips a host whose check refuses, then
+    completes; one the hypervisor fails, rolled back."""
+    skipping = Cluster(load_topology(TOPOLOGIES / "three_hosts.yaml"))
+    skipping.run_task(skipping.create_server("vm1", "host1"))
+    skipping.inject_fault("ComputeDriver.check_can_live_migrate_destination")
+    skipping.run_task(skipping.live_migrate("vm1"))
+    assert skipping.server_host("vm1") == "host3"
+    rolled_back = Cluster()
+    rolled_back.run_task(rolled_back.create_server("vm1", "host1"))
+    rolled_back.inject_fault("ComputeDriver.live_migration")
+    rolled_back.run_task(rolled_back.live_migrate("vm1", "host2"))
+    assert rolled_back.migrations_of("vm1")[-1]["status"] == "failed"
+    return [skipping, rolled_back]
 
 
 def deleted_before_scheduling(heal_by_restart: bool = False) -> Cluster:

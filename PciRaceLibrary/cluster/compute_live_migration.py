@@ -1,0 +1,239 @@
+"""``LiveMigrationHandlers``: a live migration as the two computes run it.
+
+A mixin of :class:`~PciRaceLibrary.cluster.compute_manager.ComputeManager`,
+after the live migration methods of Nova's ``nova/compute/manager.py``. The
+server's flavor has no NUMA topology, so, as in Nova, no move claim is made
+and the instance never gets a migration context: the destination claims the
+ports' VFs on their own while the conductor checks it, allocates them once the
+guest has arrived, and the source frees its allocation; the usage of each host
+follows from its audits (the source runs one at the end).
+
+Steps, each on the compute that runs it:
+
+- destination, ``check_can_live_migrate_destination`` (an RPC call from the
+  conductor): the driver's check, a call back to the source's, the VFs claimed;
+- source, ``live_migration`` (a cast): migration ``queued``, ``preparing``,
+  the call to the destination's ``pre_live_migration``, ``running``, the
+  hypervisor moves the guest;
+- source, ``_post_live_migration``: the destination's port bindings
+  activated, the source's VFs freed, the call to
+  ``post_live_migration_at_destination``, an audit here, migration
+  ``completed``, the migration's allocation on the source deleted;
+- destination, ``post_live_migration_at_destination``: the claimed VFs
+  allocated, the instance saved on this host with no task, the source's port
+  bindings deleted;
+- source, ``_rollback_live_migration`` (pre-live-migration or the hypervisor
+  failed): the allocation handed back to the instance, the cast to the
+  destination's ``rollback_live_migration_at_destination`` (its bindings
+  deleted, its claimed VFs freed), no task, migration ``failed``.
+
+The hypervisor is libvirt with instances on local disks: a rollback always
+asks the destination to clean up (``_live_migration_cleanup_flags``). A
+failure of the hypervisor's migration job is reported to the recover method,
+as libvirt does, so it rolls back; the guest still runs on the source.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from ..sim import point
+from .exception import (
+    InjectedFault,
+    InstanceNotFound,
+    MessagingTimeout,
+    MigrationPreCheckError,
+)
+from .network import (
+    activate_port_bindings,
+    binding_profile,
+    delete_port_bindings,
+    device_for_port,
+)
+from .objects import ERROR, MIGRATING, Instance, Migration
+
+if TYPE_CHECKING:
+    from .context import Context
+    from .resource_tracker import ResourceTracker
+    from .rpcapi import ComputeAPI, MigrateData
+
+# What makes the source give the live migration up and roll it back: the
+# destination failing (or not answering) pre_live_migration, or the
+# hypervisor's migration job failing.
+ROLLBACK_FAILURES = (InjectedFault, MessagingTimeout)
+
+
+class LiveMigrationHandlers:
+    """The live migration handlers of one compute service."""
+
+    context: Context
+    host: str
+    rt: ResourceTracker
+    guests: set[str]
+    compute_rpcapi: ComputeAPI  # set by the cluster: computes call each other
+
+    async def update_available_resource(self, *, startup: bool = False) -> None:
+        """The audit of this host: ComputeManager's."""
+        raise NotImplementedError
+
+    # -- destination: the conductor's check --------------------------------------
+
+    async def check_can_live_migrate_destination(
+        self, instance: Instance, migration: Migration
+    ) -> MigrateData:
+        """Checks this host, has the source check itself, then claims the
+        ports' devices here; returns each SR-IOV port's profile on them.
+
+        Raises MigrationPreCheckError when a check refuses, and
+        PciDeviceRequestFailed when the devices do not fit: the conductor
+        does not treat that one as a pre-check error.
+        """
+        await point("ComputeDriver.check_can_live_migrate_destination")
+        source = instance.host
+        assert source is not None  # launched, so placed
+        try:
+            await self.compute_rpcapi.check_can_live_migrate_source(source, instance)
+        except MessagingTimeout as exc:
+            raise MigrationPreCheckError(
+                f"Error while check_can_live_migrate_source from '{source}' to '{self.host}': {exc}"
+            ) from exc
+        requests = [r for r in instance.pci_requests if r.requester_id is not None]
+        if not requests:
+            return {}
+        # _claim_pci_for_instance_vifs: the same requests as on the source.
+        claimed = await self.rt.claim_pci_devices(instance, requests)
+        return {
+            request.requester_id: binding_profile(device_for_port(request, claimed))
+            for request in requests
+            if request.requester_id is not None
+        }
+
+    async def check_can_live_migrate_source(self, instance: Instance) -> None:
+        await point("ComputeDriver.check_can_live_migrate_source")
+
+    # -- source: the migration itself ---------------------------------------------
+
+    async def live_migration(
+        self, instance: Instance, dest: str, migration: Migration, migrate_data: MigrateData
+    ) -> None:
+        """The conductor's cast: queue the migration and run it."""
+        try:
+            await self._set_migration_status(migration, "queued")
+            await self._do_live_migration(instance, dest, migration)
+        except InstanceNotFound as exc:
+            # Deleted under the migration: Nova logs it and gives up here.
+            self.context.note(f"live migration stopped: {exc}")
+
+    async def _do_live_migration(self, instance: Instance, dest: str, migration: Migration) -> None:
+        await self._set_migration_status(migration, "preparing")
+        try:
+            await self.compute_rpcapi.pre_live_migration(dest, instance, migration)
+        except ROLLBACK_FAILURES as exc:
+            self.context.note(f"pre_live_migration on '{dest}' failed: {exc}")
+            await self._set_migration_status(migration, "error")  # until the rollback is done
+            await self._rollback_live_migration(instance, dest, migration, pre_live_migration=True)
+            return
+        await self._set_migration_status(migration, "running")
+        try:
+            await point("ComputeDriver.live_migration")
+        except InjectedFault as exc:
+            self.context.note(f"live migration of '{instance.name}' to '{dest}' failed: {exc}")
+            await self._rollback_live_migration(instance, dest, migration)
+            return
+        await self._post_live_migration(instance, dest, migration)
+
+    async def _post_live_migration(
+        self, instance: Instance, dest: str, migration: Migration
+    ) -> None:
+        """The guest runs on ``dest``: switch the network there, free this
+        host's devices, let the destination finish, then clean up here."""
+        db = self.context.db
+        await activate_port_bindings(db, instance, dest)  # migrate_instance_start
+        await point("ComputeDriver.post_live_migration_at_source")
+        self.guests.discard(instance.uuid)
+        await self.rt.free_pci_device_allocations_for_instance(instance)
+        try:
+            await self.compute_rpcapi.post_live_migration_at_destination(dest, instance)
+        except MessagingTimeout as exc:
+            await self._post_failed_at_destination(instance, dest, migration, exc)
+            return
+        await self.update_available_resource()  # the source's usage now, not at the next tick
+        await self._set_migration_status(migration, "completed")
+        # The migration held the source allocation; the instance keeps the destination's.
+        await self.context.placement.delete_consumer(migration.uuid)
+
+    async def _post_failed_at_destination(
+        self, instance: Instance, dest: str, migration: Migration, exc: Exception
+    ) -> None:
+        """``_post_live_migration_update_host``: past the point of no return
+        the server is recorded where the guest runs; the migration errors and
+        the server with it (``_do_live_migration``)."""
+        self.context.note(f"post_live_migration_at_destination on '{dest}' failed: {exc}")
+        node = self.context.db.compute_nodes[dest]
+        instance.host, instance.node, instance.compute_id = dest, node.node, node.id
+        instance.task_state, instance.vm_state = None, ERROR
+        instance.fault = f"live migration to '{dest}' failed after the guest moved: {exc}"
+        await self.context.db.instance_save(
+            instance, "host", "node", "compute_id", "task_state", "vm_state", "fault"
+        )
+        await self._set_migration_status(migration, "error")
+
+    # -- destination: the guest has arrived ----------------------------------------
+
+    async def pre_live_migration(self, instance: Instance, migration: Migration) -> None:
+        """Plugs the VIFs and connects the volumes here (the driver)."""
+        await point("ComputeDriver.pre_live_migration")
+
+    async def post_live_migration_at_destination(self, instance: Instance) -> None:
+        """Allocates the claimed devices and records the server here."""
+        db = self.context.db
+        source = instance.host
+        assert source is not None
+        allocated = await self.rt.allocate_pci_devices_for_instance(instance)
+        await point("ComputeDriver.post_live_migration_at_destination")
+        self.guests.add(instance.uuid)
+        if allocated:
+            instance.pci_devices = [device.ref for device in allocated]
+        instance.host, instance.node, instance.compute_id = self.host, self.rt.node, self.rt.node_id
+        instance.task_state = None
+        await db.instance_save(
+            instance, "host", "node", "compute_id", "task_state", expected_task_state=(MIGRATING,)
+        )
+        await delete_port_bindings(db, instance, source)  # setup_networks_on_host(teardown)
+
+    # -- rollback -----------------------------------------------------------------
+
+    async def _rollback_live_migration(
+        self,
+        instance: Instance,
+        dest: str,
+        migration: Migration,
+        *,
+        pre_live_migration: bool = False,
+    ) -> None:
+        """The guest stays here: the allocation goes back to the instance,
+        the destination cleans up, the server is free again, the migration
+        ``failed``."""
+        # _revert_allocation: the source allocation, held by the migration,
+        # replaces the instance's destination one.
+        await self.context.placement.move_allocations(migration.uuid, instance.uuid)
+        if not pre_live_migration:
+            await point("ComputeDriver.rollback_live_migration_at_source")
+        await self.compute_rpcapi.rollback_live_migration_at_destination(dest, instance)
+        instance.task_state = None
+        await self.context.db.instance_save(
+            instance, "task_state", expected_task_state=(MIGRATING,)
+        )
+        await self._set_migration_status(migration, "failed")
+
+    async def rollback_live_migration_at_destination(self, instance: Instance) -> None:
+        """Deletes this host's port bindings and frees the devices still
+        claimed here (an audit may have allocated them meanwhile: those stay
+        until the next audit)."""
+        await delete_port_bindings(self.context.db, instance, self.host)
+        await self.rt.free_pci_device_claims_for_instance(instance)
+        await point("ComputeDriver.rollback_live_migration_at_destination")
+
+    async def _set_migration_status(self, migration: Migration, status: str) -> None:
+        migration.status = status
+        await self.context.db.migration_save(migration)
