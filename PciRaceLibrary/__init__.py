@@ -20,6 +20,7 @@ from .keywords import (
     PeriodicKeywords,
     ReportKeywords,
     ServerKeywords,
+    ShelveKeywords,
 )
 from .keywords.arguments import CONVERTERS, Invalid, refuse_invalid, timestr, to_timedelta
 from .report import bounded_state, render_state, render_timeline
@@ -334,6 +335,7 @@ class PciRaceLibrary(DynamicCore):
             [
                 ClusterKeywords(self),
                 ServerKeywords(self),
+                ShelveKeywords(self),
                 PeriodicKeywords(self),
                 DelayKeywords(self),
                 CheckKeywords(self),

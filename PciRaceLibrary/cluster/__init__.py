@@ -34,11 +34,15 @@ from .variants import behaviour_for, parse_bugs
 
 __all__ = ["Cluster", "Operation", "default_topology"]
 
-# Nova's API status of a server, from vm_state and task_state.
+# Nova's API status of a server, from vm_state and task_state (_STATE_MAP in
+# nova/api/openstack/common.py): a rebuild shows as REBUILD on an active,
+# stopped or errored server; any other task shows the vm_state's status.
 _STATUS = {"active": "ACTIVE", "building": "BUILD", "stopped": "SHUTOFF", "error": "ERROR",
-           "deleted": "DELETED"}  # fmt: skip
+           "deleted": "DELETED", "shelved": "SHELVED",
+           "shelved_offloaded": "SHELVED_OFFLOADED"}  # fmt: skip
 _TASK_STATUS = {"rebuilding": "REBUILD", "rebuild_block_device_mapping": "REBUILD",
-                "rebuild_spawning": "REBUILD", "deleting": "ACTIVE"}  # fmt: skip
+                "rebuild_spawning": "REBUILD"}  # fmt: skip
+_REBUILDABLE = frozenset({"active", "stopped", "error"})
 
 
 class Cluster:
@@ -430,11 +434,15 @@ class Cluster:
     # -- queries: plain data, never move time ------------------------------------
 
     def server_status(self, server: str) -> str:
-        """Nova's API status: ACTIVE, BUILD, REBUILD, ERROR, SHUTOFF or DELETED."""
+        """Nova's API status: ACTIVE, BUILD, REBUILD, ERROR, SHUTOFF, SHELVED,
+        SHELVED_OFFLOADED or DELETED."""
         row = self.instance(server)
         if row.deleted:
             return "DELETED"
-        return _TASK_STATUS.get(row.task_state or "", _STATUS.get(row.vm_state, row.vm_state))
+        status = _STATUS.get(row.vm_state, row.vm_state)
+        if row.vm_state in _REBUILDABLE:
+            return _TASK_STATUS.get(row.task_state or "", status)
+        return status
 
     def server_host(self, server: str) -> str | None:
         return self.instance(server).host

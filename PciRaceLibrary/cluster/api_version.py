@@ -19,6 +19,7 @@ _VERSION = re.compile(r"2\.([1-9][0-9]{0,2})")
 # Where the model's behaviour changes, and what the version brought.
 EVACUATE_FORCE = ((2, 29), (2, 67))  # 'force' with a host: no scheduler
 EVACUATE_STOPS = (2, 95)  # the evacuated server ends SHUTOFF
+UNSHELVE_HOST = (2, 91)  # unshelve takes a target host
 
 
 def parse(text: str) -> tuple[int, int]:

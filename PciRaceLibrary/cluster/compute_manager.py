@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from ..sim import Event, Lock, Task, point
 from .claims import MoveClaim
+from .compute_shelve import ShelveHandlers
 from .context import Context
 from .db import Database
 from .exception import (
@@ -43,7 +44,7 @@ EVACUATION_STATUSES_TO_CLEAN = ("accepted", "pre-migrating", "done")
 REBUILD_FAILURES = (InjectedFault, InstanceNotFound, InstanceExists)
 
 
-class ComputeManager:
+class ComputeManager(ShelveHandlers):
     """The compute service of ``host``, its resource tracker and hypervisor."""
 
     def __init__(self, context: Context, host: str) -> None:

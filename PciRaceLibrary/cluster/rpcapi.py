@@ -47,6 +47,12 @@ class ComputeEndpoint(Protocol):
 
     async def start_instance(self, instance: Instance) -> None: ...
 
+    async def shelve_instance(self, instance: Instance, *, offload: bool) -> None: ...
+
+    async def shelve_offload_instance(self, instance: Instance) -> None: ...
+
+    async def unshelve_instance(self, instance: Instance) -> None: ...
+
 
 class ComputeAPI:
     """Client side of the compute services' RPC interface."""
@@ -89,6 +95,22 @@ class ComputeAPI:
 
     async def terminate_instance(self, host: str, instance: Instance) -> None:
         await self._cast(host, "terminate_instance", lambda c: c.terminate_instance(instance))
+
+    # -- shelve, shelve offload and unshelve ------------------------------------------
+
+    async def shelve_instance(self, host: str, instance: Instance, *, offload: bool) -> None:
+        """``offload`` stands for the compute's ``shelved_offload_time`` being 0."""
+        await self._cast(
+            host, "shelve_instance", lambda c: c.shelve_instance(instance, offload=offload)
+        )
+
+    async def shelve_offload_instance(self, host: str, instance: Instance) -> None:
+        await self._cast(
+            host, "shelve_offload_instance", lambda c: c.shelve_offload_instance(instance)
+        )
+
+    async def unshelve_instance(self, host: str, instance: Instance) -> None:
+        await self._cast(host, "unshelve_instance", lambda c: c.unshelve_instance(instance))
 
     async def _cast(
         self, host: str, method: str, handler: Callable[[ComputeEndpoint], Awaitable[None]]

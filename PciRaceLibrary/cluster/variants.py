@@ -22,11 +22,13 @@ class Behaviour:
     | finish_evacuation_locked | apply context, save host, drop context and set ``done`` under the host lock | same steps unlocked in the compute manager (bug 1896463) |
     | failed_schedule_sets_error | conductor sets the migration ``error`` on NoValidHost | it stays ``accepted`` (bug 1713783) |
     | force_up_checks_evacuations | forcing a compute up is refused while ``done`` evacuations from it remain | accepted (bug 1922053) |
+    | audit_keeps_unshelving | the audit counts a ``shelved_offloaded`` server whose unshelve is spawning (task ``spawning``) | it takes it for offloaded and drops its vCPU, RAM and disk usage (bug 2025480) |
     """  # noqa: E501
 
     finish_evacuation_locked: bool = True
     failed_schedule_sets_error: bool = True
     force_up_checks_evacuations: bool = True
+    audit_keeps_unshelving: bool = True
 
 
 @dataclass(frozen=True)
@@ -62,6 +64,13 @@ VARIANTS: dict[str, BugVariant] = {
             "restart destroys the never-moved guest",
             fix="conductor sets the migration to 'error' on NoValidHost",
             restores={"failed_schedule_sets_error": False},
+        ),
+        BugVariant(
+            bug="2025480",
+            title="the periodic audit during an unshelve's spawn takes the server, still "
+            "shelved_offloaded, for removable and drops its resource claim",
+            fix="f1dc4ec39b: do not untrack resources of a server being unshelved",
+            restores={"audit_keeps_unshelving": False},
         ),
     )
 }

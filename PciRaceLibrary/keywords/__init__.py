@@ -8,6 +8,7 @@ from .nova_checks import NovaCheckKeywords
 from .periodics import PeriodicKeywords
 from .report import ReportKeywords
 from .servers import ServerKeywords
+from .shelve import ShelveKeywords
 
 __all__ = [
     "CheckKeywords",
@@ -18,4 +19,5 @@ __all__ = [
     "PeriodicKeywords",
     "ReportKeywords",
     "ServerKeywords",
+    "ShelveKeywords",
 ]

@@ -231,7 +231,8 @@ class ServerKeywords(LibraryComponent):
         """Runs the cluster until ``server`` has the given ``host`` and ``status``.
 
         ``status`` is Nova's API status: ``ACTIVE``, ``BUILD``, ``REBUILD``,
-        ``ERROR``, ``SHUTOFF`` or ``DELETED`` (case-insensitive). Give at
+        ``ERROR``, ``SHUTOFF``, ``SHELVED``, ``SHELVED_OFFLOADED`` or
+        ``DELETED`` (case-insensitive). Give at
         least one of ``host`` and ``status``. Returns at once, moving no time,
         if the server already has them; fails if it does not within
         ``timeout`` of virtual time (see `Timeouts`).
@@ -323,4 +324,6 @@ class ServerKeywords(LibraryComponent):
         return f" (fault: {fault})" if fault else ""
 
 
-_STATUSES = ("ACTIVE", "BUILD", "REBUILD", "ERROR", "SHUTOFF", "DELETED")
+_STATUSES = (
+    "ACTIVE", "BUILD", "REBUILD", "ERROR", "SHUTOFF", "SHELVED", "SHELVED_OFFLOADED", "DELETED",
+)  # fmt: skip
