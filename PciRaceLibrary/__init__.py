@@ -36,7 +36,7 @@ accounting as readable acceptance tests.
 The keywords drive an in-process fake compute cluster: a deterministic model
 of the parts of Nova that track PCI devices (SR-IOV direct ports) through
 server build, evacuation, the periodic ``update_available_resource`` audit,
-delete, rebuild and compute service restarts. Nothing sleeps and nothing
+delete, rebuild, shelve and unshelve, and compute service restarts. Nothing sleeps and nothing
 runs in threads: the same suite gives the same timeline every time, in
 milliseconds.
 
@@ -188,6 +188,7 @@ behaves differently across microversions, so does the model:
 | 2.29 to 2.67 | `Evacuate Server` takes ``force=True`` with a ``target_host``: no scheduler, the host is claimed in placement directly |
 | 2.95 and later | an evacuated server ends ``SHUTOFF``: after the rebuild the destination sets task ``powering-off`` and stops the guest (``ComputeDriver.power_off``), all before the evacuation finishes, so meanwhile the server is still on the source with a ``pre-migrating`` record |
 | before 2.95 | an evacuated server ends as it was: ``ACTIVE``, or ``SHUTOFF`` if it was stopped |
+| 2.91 and later | `Unshelve Server` takes a ``host`` for an offloaded server (refused before 2.91) |
 
 `Evacuate Server` and `Evacuate Server With Direct Port` take
 ``microversion=`` for one request. A wait for ``ACTIVE`` after an evacuation

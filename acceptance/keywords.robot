@@ -20,7 +20,7 @@ Keywords Need A Running Cluster
 Start Cluster
     [Documentation]    Variants are bug numbers the model knows.
     Start Cluster    bugs=1896463, 1713783
-    Run Keyword And Expect Error    No variant for bug '4242'. Known bugs: 1713783, 1896463, 1922053.
+    Run Keyword And Expect Error    No variant for bug '4242'. Known bugs: 1713783, 1896463, 1922053, 2025480.
     ...    Start Cluster    bugs=4242
     Run Keyword And Expect Error    GLOB:No topology file '*missing.yaml'*
     ...    Start Cluster    ${CURDIR}/topologies/missing.yaml
@@ -153,8 +153,10 @@ Wait Until Server Has
     Run Keyword And Expect Error    Give 'host', 'status' or both to wait for.
     ...    Wait Until Server Has    vm1
     Run Keyword And Expect Error
-    ...    No server status 'RUNNING'. Valid statuses: ACTIVE, BUILD, REBUILD, ERROR, SHUTOFF, DELETED.
-    ...    Wait Until Server Has    vm1    status=RUNNING
+    ...    No server status 'RUNNING'. Valid statuses: ACTIVE, BUILD, REBUILD, ERROR, SHUTOFF, SHELVED, SHELVED_OFFLOADED, DELETED.
+    ...    Wait Until Server Has
+    ...    vm1
+    ...    status=RUNNING
     Run Keyword And Expect Error
     ...    Server 'vm1' should have host host2 within 5 seconds of virtual time (from t=0.000s), but at t=5.000s it is ACTIVE on host1.
     ...    Wait Until Server Has
@@ -265,8 +267,9 @@ Inject Failure
     [Documentation]    Only points whose failure the model handles can fail.
     Start Cluster
     VAR    ${valid} =    SchedulerReportClient.claim_resources, ResourceTracker.instance_claim, ComputeDriver.spawn
+    VAR    ${more} =    ResourceTracker.rebuild_claim, ComputeDriver.rebuild, ComputeDriver.snapshot
     Run Keyword And Expect Error
-    ...    No point 'Instance.save' in the points that can fail. Valid points: ${valid}, ResourceTracker.rebuild_claim, ComputeDriver.rebuild.
+    ...    No point 'Instance.save' in the points that can fail. Valid points: ${valid}, ${more}.
     ...    Inject Failure
     ...    Instance.save
     Inject Failure    ComputeDriver.rebuild

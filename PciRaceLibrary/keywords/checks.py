@@ -95,8 +95,8 @@ class CheckKeywords(LibraryComponent):
         cluster = self.cluster
         wanted = cluster.check_host(host) if host else None
         found = cluster.server_host(server)
+        where = f"on '{wanted}'" if wanted else "on no host"
         if found != wanted:
-            where = f"on '{wanted}'" if wanted else "on no host"
             raise AssertionError(
                 message
                 or (
@@ -104,7 +104,7 @@ class CheckKeywords(LibraryComponent):
                     f"{repr(found) if found else 'no host'} at {cluster.clock}."
                 )
             )
-        logger.info(f"'{server}' is {f'on {wanted!r}' if wanted else 'on no host'} at {cluster.clock}.")
+        logger.info(f"'{server}' is {where} at {cluster.clock}.")
 
     @keyword(tags=["Check"])
     def migration_status_should_be(
