@@ -78,7 +78,8 @@ class ComputeManager(ShelveHandlers):
 
     def instance_lock(self, instance: Instance) -> Lock:
         """``@utils.synchronized(instance.uuid)``: this compute's lock for one
-        instance, with which Nova serialises its build, terminate and stop."""
+        instance, with which Nova serialises its build, terminate, stop and
+        shelve operations."""
         lock = self._instance_locks.get(instance.uuid)
         if lock is None:
             lock = self._instance_locks[instance.uuid] = Lock(f"instance[{instance.name}]")

@@ -98,7 +98,10 @@ def _owners_belong_here(context: Context, host: str) -> list[str]:
             m.migration_type == "evacuation" and m.source_compute == host for m in migrations
         ):
             continue  # freed when the source starts again (nova-model 5.1)
-        where = "deleted" if owner is None or owner.deleted else f"on '{owner.host}'"
+        if owner is None or owner.deleted:
+            where = "deleted"
+        else:
+            where = f"on '{owner.host}'" if owner.host else "on no host"
         problems.append(
             f"PCI device {device.address} on '{host}' is {device.status} to "
             f"'{context.label(device.instance_uuid)}', which is {where} and not "
@@ -205,8 +208,9 @@ def _placement_matches_hosts(context: Context, hosts: list[str]) -> list[str]:
                 m.touches(host) and (m.in_progress or not db.services[host].running)
                 for m in migrations
             ):
+                where = f"on '{row.host}'" if row.host else "on no host"
                 problems.append(
                     f"Placement holds an allocation on '{host}' for server '{row.name}', "
-                    f"which is on '{row.host}'."
+                    f"which is {where}."
                 )
     return problems
