@@ -21,6 +21,7 @@ from .keywords import (
     PeriodicKeywords,
     ReportKeywords,
     ServerKeywords,
+    ShelveKeywords,
 )
 from .keywords.arguments import CONVERTERS, Invalid, refuse_invalid, timestr, to_timedelta
 from .report import bounded_state, render_state, render_timeline
@@ -35,9 +36,9 @@ accounting as readable acceptance tests.
 
 The keywords drive an in-process fake compute cluster: a deterministic model
 of the parts of Nova that track PCI devices (SR-IOV direct ports) through
-server build, evacuation, live migration, the periodic
-``update_available_resource`` audit, delete, rebuild and compute service
-restarts. Nothing sleeps and nothing
+server build, evacuation, cold migration and resize, live migration, shelve
+and unshelve, the periodic ``update_available_resource`` audit, delete,
+rebuild and compute service restarts. Nothing sleeps and nothing
 runs in threads: the same suite gives the same timeline every time, in
 milliseconds.
 
@@ -208,6 +209,7 @@ behaves differently across microversions, so does the model:
 | any | `Live Migrate Server` is answered before the conductor's checks, as from 2.34: their refusals show as the record's ``error``, never as a failing keyword (the synchronous answer of older microversions is not modelled) |
 | 2.95 and later | an evacuated server ends ``SHUTOFF``: after the rebuild the destination sets task ``powering-off`` and stops the guest (``ComputeDriver.power_off``), all before the evacuation finishes, so meanwhile the server is still on the source with a ``pre-migrating`` record |
 | before 2.95 | an evacuated server ends as it was: ``ACTIVE``, or ``SHUTOFF`` if it was stopped |
+| 2.91 and later | `Unshelve Server` takes a ``host`` for an offloaded server (refused before 2.91) |
 
 `Evacuate Server` and `Evacuate Server With Direct Port` take
 ``microversion=`` for one request. A wait for ``ACTIVE`` after an evacuation
@@ -356,6 +358,7 @@ class PciRaceLibrary(DynamicCore):
                 ClusterKeywords(self),
                 ServerKeywords(self),
                 MoveKeywords(self),
+                ShelveKeywords(self),
                 PeriodicKeywords(self),
                 DelayKeywords(self),
                 CheckKeywords(self),

@@ -64,6 +64,8 @@ Server Should Be On Host
     Server Should Be On Host    vm1    host2
     Run Keyword And Expect Error    Server 'vm1' should be on 'host1' but is on 'host2' at t=0.000s.
     ...    Server Should Be On Host    vm1    host1
+    Run Keyword And Expect Error    Server 'vm1' should be on no host but is on 'host2' at t=0.000s.
+    ...    Server Should Be On Host    vm1    ${EMPTY}
 
 Migration Status Should Be
     [Documentation]    The latest record counts; none is a failure too.

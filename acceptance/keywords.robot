@@ -266,8 +266,6 @@ Inject Failure
     Start Cluster
     VAR    ${valid} =    SchedulerReportClient.claim_resources, ResourceTracker.instance_claim, ComputeDriver.spawn
     VAR    ${evacuation} =    ResourceTracker.rebuild_claim, ComputeDriver.rebuild
-    VAR    ${live} =    ComputeDriver.check_can_live_migrate_destination, ResourceTracker.claim_pci_devices
-    VAR    ${live_after} =    ComputeDriver.pre_live_migration, ComputeDriver.live_migration
     Run Keyword And Expect Error
     ...    GLOB:No point 'Instance.save' in the points that can fail. Valid points: ${valid}, ${evacuation}, *.
     ...    Inject Failure

@@ -481,7 +481,8 @@ class Cluster:
     # -- queries: plain data, never move time ------------------------------------
 
     def server_status(self, server: str) -> str:
-        """Nova's API status: ACTIVE, BUILD, REBUILD, ERROR, SHUTOFF or DELETED."""
+        """Nova's API status: ACTIVE, BUILD, REBUILD, ERROR, SHUTOFF, SHELVED,
+        SHELVED_OFFLOADED or DELETED."""
         row = self.instance(server)
         if row.deleted:
             return "DELETED"

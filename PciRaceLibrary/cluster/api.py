@@ -28,7 +28,11 @@ from .objects import (
     REBUILDING,
     RESIZE_PREP,
     RESIZE_REVERTING,
+    SHELVED_OFFLOADED,
+    SHELVING,
+    SHELVING_OFFLOADING,
     STOPPED,
+    UNSHELVING,
     Flavor,
     Instance,
     Migration,
@@ -325,6 +329,79 @@ async def live_migrate(
         target_host if force else None,
         requested_host=None if force else target_host,
     )
+
+
+# -- shelve, shelve offload and unshelve -----------------------------------------------
+
+
+def accept_shelve(services: Services, instance: Instance, offload: bool = True) -> None:
+    """The API sets task ``shelving`` before it answers (Nova also asks the
+    image service for the snapshot's image here; not modelled)."""
+    instance.task_state = SHELVING
+    services.context.db.write_instance(instance, "task_state")
+
+
+async def shelve(services: Services, instance: Instance, offload: bool = True) -> None:
+    """The cast to the server's compute; ``offload`` stands for that compute's
+    ``[DEFAULT]shelved_offload_time``: 0 (Nova's default) offloads at once."""
+    assert instance.host is not None  # launched and not offloaded, so placed
+    await services.compute_rpcapi.shelve_instance(instance.host, instance, offload=offload)
+
+
+def accept_shelve_offload(services: Services, instance: Instance) -> None:
+    """The API sets task ``shelving_offloading`` before it answers."""
+    instance.task_state = SHELVING_OFFLOADING
+    services.context.db.write_instance(instance, "task_state")
+
+
+async def shelve_offload(services: Services, instance: Instance) -> None:
+    assert instance.host is not None  # shelved, so still on its host
+    await services.compute_rpcapi.shelve_offload_instance(instance.host, instance)
+
+
+def check_unshelve(
+    services: Services,
+    instance: Instance,
+    host: str | None = None,
+    microversion: str | None = None,
+) -> None:
+    """Refuses what ``POST /servers/{id}/action {unshelve}`` refuses beyond the
+    instance state: a bad microversion; a ``host`` before microversion 2.91,
+    for a server that is not offloaded, or that does not exist."""
+    version = _version(services, microversion)
+    if host is None:
+        return
+    if version < api_version.UNSHELVE_HOST:
+        raise ApiRefused(
+            f"Cannot unshelve '{instance.name}' to a host at microversion "
+            f"{api_version.show(version)}: 'host' exists from "
+            f"{api_version.show(api_version.UNSHELVE_HOST)} (400)."
+        )
+    if instance.vm_state != SHELVED_OFFLOADED:
+        raise ApiRefused(
+            f"Cannot unshelve '{instance.name}' to '{shown(host)}': it is "
+            f"{instance.vm_state}, and only a shelved_offloaded server is scheduled "
+            "again (409)."
+        )
+    check_host(services, host)
+
+
+def accept_unshelve(
+    services: Services, instance: Instance, host: str | None = None, **_: object
+) -> None:
+    """The API sets task ``unshelving`` before it answers."""
+    instance.task_state = UNSHELVING
+    services.context.db.write_instance(instance, "task_state")
+
+
+async def unshelve(
+    services: Services,
+    instance: Instance,
+    host: str | None = None,
+    microversion: str | None = None,
+) -> None:
+    """The cast to the conductor, with ``host`` as the requested destination."""
+    await services.compute_task_api.unshelve_instance(instance, host)
 
 
 # -- delete -------------------------------------------------------------------------------

@@ -21,6 +21,7 @@ EVACUATE_FORCE = ((2, 29), (2, 67))  # 'force' with a host: no scheduler
 EVACUATE_STOPS = (2, 95)  # the evacuated server ends SHUTOFF
 MIGRATE_HOST = (2, 56)  # a cold migration may name its destination host
 LIVE_MIGRATE_FORCE = ((2, 30), (2, 67))  # 'force' with a host: no scheduler
+UNSHELVE_HOST = (2, 91)  # unshelve takes a target host
 
 
 def parse(text: str) -> tuple[int, int]:

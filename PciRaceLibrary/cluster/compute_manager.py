@@ -16,6 +16,7 @@ from ..sim import Event, Lock, Task, point
 from .claims import MoveClaim
 from .compute_live_migration import LiveMigrationHandlers
 from .compute_resize import ResizeHandlers
+from .compute_shelve import ShelveHandlers
 from .context import Context
 from .db import Database
 from .exception import (
@@ -53,7 +54,7 @@ EVACUATION_STATUSES_TO_CLEAN = ("accepted", "pre-migrating", "done")
 REBUILD_FAILURES = (InjectedFault, InstanceNotFound, InstanceExists)
 
 
-class ComputeManager(ResizeHandlers, LiveMigrationHandlers):
+class ComputeManager(ResizeHandlers, LiveMigrationHandlers, ShelveHandlers):
     """The compute service of ``host``, its resource tracker and hypervisor,
     and its clients to the other computes and to the conductor."""
 
@@ -96,7 +97,8 @@ class ComputeManager(ResizeHandlers, LiveMigrationHandlers):
 
     def instance_lock(self, instance: Instance) -> Lock:
         """``@utils.synchronized(instance.uuid)``: this compute's lock for one
-        instance, with which Nova serialises its build, terminate and stop."""
+        instance, with which Nova serialises its build, terminate, stop and
+        shelve operations."""
         lock = self._instance_locks.get(instance.uuid)
         if lock is None:
             lock = self._instance_locks[instance.uuid] = Lock(f"instance[{instance.name}]")

@@ -18,7 +18,7 @@ from .exception import (
     UnableToMigrateToSelf,
 )
 from .live_migrate import LiveMigrationTask
-from .objects import ERROR, Flavor, Instance, Migration
+from .objects import ERROR, POWERING_ON, SHELVED, UNSHELVING, Flavor, Instance, Migration
 from .placement import flavor_resources
 from .rpcapi import ComputeAPI
 from .scheduler import select_destination, weighed_hosts
@@ -282,3 +282,27 @@ class ComputeTaskManager:
             await db.instance_save(instance, *fields)
         migration.status = "error"
         await db.migration_save(migration)
+
+    async def unshelve_instance(self, instance: Instance, requested_host: str | None) -> None:
+        """A ``shelved`` server is only powered on where it is; an offloaded
+        one is scheduled (to ``requested_host`` if given, the filters still
+        apply) and cast to the chosen compute. With no host the server stays
+        offloaded, its task cleared, no fault recorded."""
+        context = self.context
+        db = context.db
+        await point("ComputeTaskAPI.unshelve_instance")
+        if instance.vm_state == SHELVED:
+            assert instance.host is not None  # not offloaded, so still placed
+            instance.task_state = POWERING_ON
+            await db.instance_save(instance, "task_state", expected_task_state=(UNSHELVING,))
+            await self.compute_rpcapi.start_instance(instance.host, instance)
+            return
+        try:
+            host = await select_destination(context, instance, requested_host=requested_host)
+        except SCHEDULING_FAILURES as exc:
+            context.note(f"unshelve not scheduled: {_reason(instance, exc)}")
+            instance.task_state = None
+            with contextlib.suppress(InstanceNotFound):  # deleted meanwhile
+                await db.instance_save(instance, "task_state")
+            return
+        await self.compute_rpcapi.unshelve_instance(host, instance)

@@ -11,7 +11,19 @@ from __future__ import annotations
 from collections import defaultdict
 
 from .context import Context
-from .objects import ACTIVE, ALLOCATED, BUILDING, CLAIMED, STOPPED, Migration, PciDevice
+from .objects import (
+    ACTIVE,
+    ALLOCATED,
+    BUILDING,
+    CLAIMED,
+    SHELVED,
+    SHELVED_OFFLOADED,
+    SPAWNING,
+    STOPPED,
+    UNSHELVING,
+    Instance,
+    PciDevice,
+)
 
 
 def check_invariants(context: Context, host: str | None = None, *, usage: bool = True) -> list[str]:
@@ -26,6 +38,7 @@ def check_invariants(context: Context, host: str | None = None, *, usage: bool =
     for name in hosts:
         problems += _owners_belong_here(context, name)
         problems += _parent_and_child_not_both_used(context, name)
+        problems += _offloaded_servers_have_no_host(context, name)
     problems += _running_servers_hold_their_devices(context, hosts)
     problems += _no_device_bound_twice(context, hosts)
     problems += _placement_matches_hosts(context, hosts)
@@ -39,6 +52,35 @@ def _devices(context: Context, host: str) -> list[PciDevice]:
     return context.db.peek_pci_devices(node.id)
 
 
+def _offloaded(row: Instance | None) -> bool:
+    """A shelved-offloaded server no unshelve is working on: it should hold
+    no device, no placement allocation and have no host."""
+    return (
+        row is not None
+        and not row.deleted
+        and row.vm_state == SHELVED_OFFLOADED
+        and row.task_state is None
+    )
+
+
+def _scheduled(row: Instance) -> bool:
+    """A build, or an unshelve of an offloaded server, that the scheduler may
+    have allocated before any compute claimed it."""
+    return row.vm_state == BUILDING or (
+        row.vm_state == SHELVED_OFFLOADED and row.task_state in (UNSHELVING, SPAWNING)
+    )
+
+
+def _offloaded_servers_have_no_host(context: Context, host: str) -> list[str]:
+    """An offloaded server is on no host (its devices and allocation are
+    checked with everyone's, below)."""
+    return [
+        f"Server '{row.name}' is shelved_offloaded but still has host '{host}'."
+        for row in context.db.peek_instances_on(host)
+        if _offloaded(row)
+    ]
+
+
 def _owners_belong_here(context: Context, host: str) -> list[str]:
     """1. A used device's owner is on this host, moving through it, or was
     evacuated away from it while it is down."""
@@ -48,6 +90,13 @@ def _owners_belong_here(context: Context, host: str) -> list[str]:
             continue
         owner = db.instances.get(device.instance_uuid)
         migrations = db.peek_migrations_of(device.instance_uuid)
+        if _offloaded(owner):
+            problems.append(
+                f"PCI device {device.address} on '{host}' is {device.status} to "
+                f"'{context.label(device.instance_uuid)}', which is shelved_offloaded "
+                "and should hold no device."
+            )
+            continue
         if owner is not None and not owner.deleted and owner.host == host:
             continue
         if any(not m.deleted and m.in_progress and m.touches(host) for m in migrations):
@@ -56,7 +105,10 @@ def _owners_belong_here(context: Context, host: str) -> list[str]:
             m.migration_type == "evacuation" and m.source_compute == host for m in migrations
         ):
             continue  # freed when the source starts again (nova-model 5.1)
-        where = "deleted" if owner is None or owner.deleted else f"on '{owner.host}'"
+        if owner is None or owner.deleted:
+            where = "deleted"
+        else:
+            where = f"on '{owner.host}'" if owner.host else "on no host"
         problems.append(
             f"PCI device {device.address} on '{host}' is {device.status} to "
             f"'{context.label(device.instance_uuid)}', which is {where} and not "
@@ -77,15 +129,18 @@ def _parent_and_child_not_both_used(context: Context, host: str) -> list[str]:
 
 
 def _running_servers_hold_their_devices(context: Context, hosts: list[str]) -> list[str]:
-    """2. A running or stopped server holds one allocated device per SR-IOV port on its
-    host, with the port's request id, and the port's pci_slot names it."""
+    """2. A running, stopped or shelved (not offloaded) server holds one allocated
+    device per SR-IOV port on its host, with the port's request id, and the
+    port's pci_slot names it."""
     db, problems = context.db, []
     rows = [row for host in hosts for row in db.peek_instances_on(host)]
     # By name, then creation (a name is reused after a delete), as the table sorts.
     for row in sorted(rows, key=lambda row: (row.name, db.instances.created[row.uuid])):
         if (
             row.deleted
-            or row.vm_state not in (ACTIVE, STOPPED)  # a stopped guest keeps its devices
+            # A stopped guest keeps its devices, and so does a shelved one
+            # until it is offloaded.
+            or row.vm_state not in (ACTIVE, STOPPED, SHELVED)
             or row.task_state is not None
             or row.migration_context is not None
         ):
@@ -129,18 +184,12 @@ def _no_device_bound_twice(context: Context, hosts: list[str]) -> list[str]:
     ]
 
 
-def _migration_consumer(context: Context, consumer: str) -> Migration | None:
-    """The migration record ``consumer`` is, if it is one (a move hands the
-    source allocation to its migration)."""
-    migration_id = context.db.migrations.by_uuid.get(consumer)
-    return None if migration_id is None else context.db.migrations[migration_id]
-
-
 def _placement_matches_hosts(context: Context, hosts: list[str]) -> list[str]:
     """Placement: a consumer's provider is its host's, a move's, or an
-    evacuation source that is still down; deleted servers hold nothing; a
-    migration holds its source only while it is in progress. A server still
-    building holds the scheduler's allocation before any host claimed it."""
+    evacuation source that is still down; deleted and offloaded servers hold
+    nothing; a migration holds its source only while it is in progress. A
+    server still building, or being unshelved, holds the scheduler's
+    allocation before any host claimed it."""
     db, placement, problems = context.db, context.placement, []
     by_uuid = {db.compute_nodes[host].uuid: host for host in hosts}
     consumers = {c for rp_uuid in by_uuid for c in placement.consumers_of(rp_uuid)}
@@ -150,21 +199,18 @@ def _placement_matches_hosts(context: Context, hosts: list[str]) -> list[str]:
             continue
         row = db.instances.get(consumer)
         migrations = db.peek_migrations_of(consumer)
-        mover = _migration_consumer(context, consumer)
         for rp_uuid in sorted(placement.allocations[consumer]):
             host = by_uuid.get(rp_uuid)
             if host is None:
                 continue  # another host's: not checked here
-            if mover is not None:
-                if not (mover.in_progress and not mover.deleted and mover.touches(host)):
-                    problems.append(
-                        f"Placement holds an allocation on '{host}' for "
-                        f"'{context.label(consumer)}', which is {mover.status}."
-                    )
-                continue
-            if row is not None and row.host is None and row.vm_state == BUILDING:
-                continue  # scheduled, not yet claimed: placement comes first in a build
-            if row is None or row.deleted:
+            if row is not None and row.host is None and _scheduled(row):
+                continue  # scheduled, not yet claimed: placement comes first
+            if _offloaded(row):
+                problems.append(
+                    f"Placement holds an allocation on '{host}' for server "
+                    f"'{context.label(consumer)}', which is shelved_offloaded."
+                )
+            elif row is None or row.deleted:
                 problems.append(
                     f"Placement holds an allocation on '{host}' for deleted server "
                     f"'{context.label(consumer)}'."
@@ -173,9 +219,10 @@ def _placement_matches_hosts(context: Context, hosts: list[str]) -> list[str]:
                 m.touches(host) and (m.in_progress or not db.services[host].running)
                 for m in migrations
             ):
+                where = f"on '{row.host}'" if row.host else "on no host"
                 problems.append(
                     f"Placement holds an allocation on '{host}' for server '{row.name}', "
-                    f"which is on '{row.host}'."
+                    f"which is {where}."
                 )
     return problems
 
@@ -200,7 +247,8 @@ def _migration_holds_its_source(
 
 def _usage_matches_placement(context: Context, hosts: list[str]) -> list[str]:
     """5. A running compute's saved vCPU, RAM and disk usage is what placement
-    holds on its provider: every server there, and every move through it."""
+    holds on its provider: every server there, and every move through it
+    (a build or unshelve no compute has claimed yet is placement's alone)."""
     db, placement, problems = context.db, context.placement, []
     for host in hosts:
         if not db.services[host].running:
@@ -208,7 +256,13 @@ def _usage_matches_placement(context: Context, hosts: list[str]) -> list[str]:
         node = db.compute_nodes[host]
         tracked = {"VCPU": node.vcpus_used, "MEMORY_MB": node.memory_mb_used,
                    "DISK_GB": node.local_gb_used}  # fmt: skip
-        held = placement.used(node.uuid)
+        held = dict(placement.used(node.uuid))
+        for consumer in placement.consumers_of(node.uuid):
+            row = db.instances.get(consumer)
+            if row is not None and row.host is None and _scheduled(row):
+                # The scheduler's allocation of a build no compute has claimed yet.
+                for rc, amount in placement.allocations[consumer][node.uuid].items():
+                    held[rc] -= amount
         differ = [f"{rc} {tracked[rc]} != {held[rc]}" for rc in tracked if tracked[rc] != held[rc]]
         if differ:
             problems.append(

@@ -23,6 +23,9 @@ DELETED = "deleted"
 BUILDING = "building"
 RESIZED = "resized"
 PAUSED = "paused"
+SUSPENDED = "suspended"
+SHELVED = "shelved"
+SHELVED_OFFLOADED = "shelved_offloaded"
 
 # task_state values (nova/compute/task_states.py)
 REBUILDING = "rebuilding"
@@ -39,10 +42,27 @@ RESIZE_FINISH = "resize_finish"
 RESIZE_REVERTING = "resize_reverting"
 RESIZE_CONFIRMING = "resize_confirming"
 MIGRATING = "migrating"
+SHELVING = "shelving"
+SHELVING_IMAGE_UPLOADING = "shelving_image_uploading"
+SHELVING_OFFLOADING = "shelving_offloading"
+UNSHELVING = "unshelving"
 
 # task_states.rebuild_states and resizing_states: an instance moving through a host.
 REBUILD_STATES = (REBUILDING, REBUILD_BLOCK_DEVICE_MAPPING, REBUILD_SPAWNING)
 RESIZING_STATES = (RESIZE_PREP, RESIZE_MIGRATING, RESIZE_MIGRATED, RESIZE_FINISH)
+
+
+def allow_resource_removal(
+    vm_state: str, task_state: str | None, *, keep_spawning: bool = True
+) -> bool:
+    """Whether the resource tracker may stop counting an instance in these
+    states (``vm_states.allow_resource_removal``): a deleted one, or an
+    offloaded one that no unshelve is spawning. ``keep_spawning=False`` is
+    the rule before the fix of bug 2025480, which dropped the spawning one too."""
+    if vm_state == DELETED:
+        return True
+    return vm_state == SHELVED_OFFLOADED and (not keep_spawning or task_state != SPAWNING)
+
 
 # Every status a migration record takes (nova/objects/migration.py and the
 # compute manager): evacuations, resizes and cold migrations, live migrations.

@@ -34,7 +34,17 @@ from .exception import (
     MigrationPreCheckError,
     PciDeviceRequestFailed,
 )
-from .objects import ACTIVE, ERROR, PAUSED, RESIZED, STOPPED, Instance
+from .objects import (
+    ACTIVE,
+    ERROR,
+    PAUSED,
+    RESIZED,
+    SHELVED,
+    SHELVED_OFFLOADED,
+    STOPPED,
+    SUSPENDED,
+    Instance,
+)
 
 SERVER = "server"
 HOST = "host"
@@ -457,6 +467,95 @@ LIVE_MIGRATE = register(
         check=api.check_live_migrate,
         accept=api.accept_live_migrate,
         run=api.live_migrate,
+    )
+)
+
+# -- shelve, shelve offload and unshelve (nova/compute/api.py, manager.py) -------------
+
+# _shelve_offload_instance, reached from a shelve that offloads at once or from
+# shelve offload: the guest goes, and with it every claim on the host.
+_OFFLOAD = (
+    "ComputeDriver.power_off",
+    "NeutronAPI.update_port",  # the ports unbound
+    "ComputeDriver.destroy",
+    "SchedulerReportClient.delete_allocation_for_instance",
+    "Instance.save",  # shelved_offloaded
+    "ResourceTracker.update_usage",
+    "ComputeNode.save",
+    "PciDevTracker.save",
+    "Instance.save",  # host and node cleared
+)
+
+SHELVE = register(
+    Operation(
+        name="shelve",
+        subject=SERVER,
+        points=(
+            "ComputeAPI.shelve_instance",
+            "ComputeDriver.power_off",
+            "ComputeDriver.snapshot",
+            "Instance.save",  # shelving_image_uploading (task None on a failed snapshot)
+            "Instance.save",  # shelved, task shelving_offloading when offloading
+            *_OFFLOAD,
+        ),
+        failure_points=("ComputeDriver.snapshot",),
+        keywords=("Shelve Server",),
+        vm_states=(ACTIVE, STOPPED, PAUSED, SUSPENDED),
+        must_have_launched=True,
+        accept=api.accept_shelve,
+        run=api.shelve,
+    )
+)
+
+SHELVE_OFFLOAD = register(
+    Operation(
+        name="shelve_offload",
+        verb="shelve offload",
+        subject=SERVER,
+        points=("ComputeAPI.shelve_offload_instance", *_OFFLOAD),
+        keywords=("Shelve Offload Server",),
+        vm_states=(SHELVED,),
+        must_have_launched=True,
+        accept=api.accept_shelve_offload,
+        run=api.shelve_offload,
+    )
+)
+
+UNSHELVE = register(
+    Operation(
+        name="unshelve",
+        subject=SERVER,
+        points=(
+            "ComputeTaskAPI.unshelve_instance",
+            # a shelved server is powered on where it is
+            "Instance.save",  # powering-on
+            "ComputeAPI.start_instance",
+            "ComputeDriver.power_on",
+            # an offloaded one is scheduled, claimed and spawned
+            *_SCHEDULE,
+            "ComputeAPI.unshelve_instance",
+            "Instance.save",  # spawning
+            "ResourceTracker.instance_claim",
+            "Instance.save",  # host and node
+            *_CLAIM_WRITES,
+            "NeutronAPI.update_port",
+            "ComputeDriver.spawn",
+            "Instance.save",  # active
+            # a failed spawn: the claim aborted, the allocation deleted
+            "ResourceTracker.abort_instance_claim",
+            "SchedulerReportClient.delete_allocation_for_instance",
+        ),
+        failure_points={
+            "SchedulerReportClient.claim_resources": AllocationConflict,
+            "ResourceTracker.instance_claim": ComputeResourcesUnavailable,
+            "ComputeDriver.spawn": InjectedFault,
+        },
+        keywords=("Unshelve Server",),
+        vm_states=(SHELVED, SHELVED_OFFLOADED),
+        must_have_launched=True,
+        check=api.check_unshelve,
+        accept=api.accept_unshelve,
+        run=api.unshelve,
     )
 )
 

@@ -16,7 +16,6 @@ from .context import Context
 from .exception import ComputeResourcesUnavailable, MissingMigrationContext, PciDeviceRequestFailed
 from .objects import (
     ACTIVE,
-    DELETED,
     MIGRATING,
     PAUSED,
     REBUILD_STATES,
@@ -31,6 +30,7 @@ from .objects import (
     Migration,
     MigrationContext,
     PciDevice,
+    allow_resource_removal,
 )
 from .pci_tracker import PciDevTracker
 
@@ -137,14 +137,20 @@ class ResourceTracker:
             instance.pci_devices = [d.ref for d in self.pci.allocations.get(instance.uuid, [])]
             await self._update()
 
-    async def abort_instance_claim(self, instance: Instance) -> None:
+    async def abort_instance_claim(self, instance: Instance, *, unset_host: bool = False) -> None:
         """Undoes a build-time claim whose build failed: frees what the
-        instance holds here and stops tracking it (a no-op if nothing)."""
+        instance holds here and stops tracking it (a no-op if nothing).
+        With ``unset_host`` it also clears and saves the instance's host and
+        node under the lock, as Nova's ``_unset_instance_host_and_node``."""
         async with self.locked("ResourceTracker.abort_instance_claim"):
             if instance.uuid in self.tracked_instances:
                 self.tracked_instances.discard(instance.uuid)
                 self._add_usage(instance.flavor, -1)
             self.pci.free_instance(instance.uuid)
+            instance.pci_devices = []
+            if unset_host:
+                instance.host = instance.node = instance.compute_id = None
+                await self.context.db.instance_save(instance, "host", "node", "compute_id")
             await self._update()
 
     async def rebuild_claim(self, instance: Instance, migration: Migration) -> MoveClaim:
@@ -350,7 +356,8 @@ class ResourceTracker:
         await self.context.db.pci_devices_save(self.pci.changed_rows())
 
     async def update_usage(self, instance: Instance) -> None:
-        """After a delete: frees what the instance holds here, if it is tracked."""
+        """After a delete or a shelve offload (states Nova allows resources to
+        be freed in): frees what the instance holds here, if it is tracked."""
         async with self.locked("ResourceTracker.update_usage"):
             if instance.uuid in self.tracked_instances:
                 self.tracked_instances.discard(instance.uuid)
@@ -402,8 +409,13 @@ class ResourceTracker:
         node = self.compute_node
         node.vcpus_used = node.memory_mb_used = node.local_gb_used = 0
         self.tracked_instances = set()
+        keep_spawning = self.context.behaviour.audit_keeps_unshelving
         for instance in instances:
-            if instance.vm_state == DELETED:
+            # Deleted, or offloaded and not being unshelved (before the fix
+            # of bug 2025480: offloaded at all, the spawning one too).
+            if allow_resource_removal(
+                instance.vm_state, instance.task_state, keep_spawning=keep_spawning
+            ):
                 continue
             self._track_instance(instance)
 

@@ -95,6 +95,11 @@ class ComputeEndpoint(Protocol):
     async def post_live_migration_at_destination(self, instance: Instance) -> None: ...
 
     async def rollback_live_migration_at_destination(self, instance: Instance) -> None: ...
+    async def shelve_instance(self, instance: Instance, *, offload: bool) -> None: ...
+
+    async def shelve_offload_instance(self, instance: Instance) -> None: ...
+
+    async def unshelve_instance(self, instance: Instance) -> None: ...
 
 
 class ComputeAPI:
@@ -244,6 +249,22 @@ class ComputeAPI:
         endpoint = self._endpoints[host]
         async with endpoint.handling():
             return await handler(endpoint)
+
+    # -- shelve, shelve offload and unshelve ------------------------------------------
+
+    async def shelve_instance(self, host: str, instance: Instance, *, offload: bool) -> None:
+        """``offload`` stands for the compute's ``shelved_offload_time`` being 0."""
+        await self._cast(
+            host, "shelve_instance", lambda c: c.shelve_instance(instance, offload=offload)
+        )
+
+    async def shelve_offload_instance(self, host: str, instance: Instance) -> None:
+        await self._cast(
+            host, "shelve_offload_instance", lambda c: c.shelve_offload_instance(instance)
+        )
+
+    async def unshelve_instance(self, host: str, instance: Instance) -> None:
+        await self._cast(host, "unshelve_instance", lambda c: c.unshelve_instance(instance))
 
     async def _cast(
         self, host: str, method: str, handler: Callable[[ComputeEndpoint], Awaitable[None]]

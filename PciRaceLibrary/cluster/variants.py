@@ -24,6 +24,7 @@ class Behaviour:
     | force_up_checks_evacuations | forcing a compute up is refused while ``done`` evacuations from it remain | accepted (bug 1922053) |
     | move_claim_drop_locked | confirm and revert set the migration status and drop the claim in one lock hold | status saved first, the claim dropped in a later locked call (bug 1879878) |
     | audit_skips_moves_without_context | the audit passes over a tracked move whose instance has no migration context (a live migration) | the audit reads that context, raises and ends without saving its usage (bug 1849165) |
+    | audit_keeps_unshelving | the audit counts a ``shelved_offloaded`` server whose unshelve is spawning (task ``spawning``) | it takes it for offloaded and drops its vCPU, RAM and disk usage (bug 2025480) |
     """  # noqa: E501
 
     finish_evacuation_locked: bool = True
@@ -31,6 +32,7 @@ class Behaviour:
     force_up_checks_evacuations: bool = True
     move_claim_drop_locked: bool = True
     audit_skips_moves_without_context: bool = True
+    audit_keeps_unshelving: bool = True
 
 
 @dataclass(frozen=True)
@@ -81,6 +83,13 @@ VARIANTS: dict[str, BugVariant] = {
             "context the instance does not have, raises and saves no usage",
             fix="80385a22ee: don't populate resources for not-yet-migrated instances",
             restores={"audit_skips_moves_without_context": False},
+        ),
+        BugVariant(
+            bug="2025480",
+            title="the periodic audit during an unshelve's spawn takes the server, still "
+            "shelved_offloaded, for removable and drops its resource claim",
+            fix="f1dc4ec39b: do not untrack resources of a server being unshelved",
+            restores={"audit_keeps_unshelving": False},
         ),
     )
 }

@@ -9,6 +9,7 @@ from .nova_checks import NovaCheckKeywords
 from .periodics import PeriodicKeywords
 from .report import ReportKeywords
 from .servers import ServerKeywords
+from .shelve import ShelveKeywords
 
 __all__ = [
     "CheckKeywords",
@@ -20,4 +21,5 @@ __all__ = [
     "PeriodicKeywords",
     "ReportKeywords",
     "ServerKeywords",
+    "ShelveKeywords",
 ]

@@ -84,19 +84,27 @@ class CheckKeywords(LibraryComponent):
 
     @keyword(tags=["Check"])
     def server_should_be_on_host(self, server: str, host: str, message: str | None = None) -> None:
-        """Fails unless the database records ``server`` on ``host``."""
+        """Fails unless the database records ``server`` on ``host``.
+
+        An empty ``host`` (``${EMPTY}``) expects the server on no host, as
+        a shelved-offloaded one is.
+
+        | `Server Should Be On Host` | vm1 | host2 |
+        | `Server Should Be On Host` | vm1 | ${EMPTY} | # offloaded |
+        """
         cluster = self.cluster
-        cluster.check_host(host)
+        wanted = cluster.check_host(host) if host else None
         found = cluster.server_host(server)
-        if found != host:
+        where = f"on '{wanted}'" if wanted else "on no host"
+        if found != wanted:
             raise AssertionError(
                 message
                 or (
-                    f"Server '{server}' should be on '{host}' but is on "
+                    f"Server '{server}' should be {where} but is on "
                     f"{repr(found) if found else 'no host'} at {cluster.clock}."
                 )
             )
-        logger.info(f"'{server}' is on '{host}' at {cluster.clock}.")
+        logger.info(f"'{server}' is {where} at {cluster.clock}.")
 
     @keyword(tags=["Check"])
     def migration_status_should_be(

@@ -309,7 +309,8 @@ class ServerKeywords(LibraryComponent):
         """Runs the cluster until ``server`` has the given ``host`` and ``status``.
 
         ``status`` is Nova's API status: ``ACTIVE``, ``BUILD``, ``REBUILD``,
-        ``MIGRATING``, ``ERROR``, ``SHUTOFF`` or ``DELETED`` (case-insensitive). Give at
+        ``MIGRATING``, ``ERROR``, ``SHUTOFF``, ``SHELVED``, ``SHELVED_OFFLOADED`` or
+        ``DELETED`` (case-insensitive). Give at
         least one of ``host`` and ``status``. Returns at once, moving no time,
         if the server already has them; fails if it does not within
         ``timeout`` of virtual time (see `Timeouts`).

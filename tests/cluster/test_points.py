@@ -83,7 +83,26 @@ def scenarios() -> list[Cluster]:
         deleted_before_scheduling(heal_by_restart=True),
         *moves(),
         *live_migrations(),
+        *shelved(),
     ]
+
+
+def shelved() -> list[Cluster]:
+    """Shelve and offload at once, unshelve elsewhere; shelve and keep, unshelve
+    in place; shelve offload; an unshelve whose spawn fails."""
+    c = Cluster()
+    c.run_task(c.create_server("vm1", "host1"))
+    c.run_task(c.start("shelve", "vm1"))
+    c.run_task(c.start("unshelve", "vm1", host="host2"))
+    assert (c.server_status("vm1"), c.server_host("vm1")) == ("ACTIVE", "host2")
+    c.run_task(c.start("shelve", "vm1", offload=False))
+    c.run_task(c.start("unshelve", "vm1"))
+    c.run_task(c.start("shelve", "vm1", offload=False))
+    c.run_task(c.start("shelve_offload", "vm1"))
+    c.inject_fault("ComputeDriver.spawn")
+    c.run_task(c.start("unshelve", "vm1"))
+    assert (c.server_status("vm1"), c.server_host("vm1")) == ("SHELVED_OFFLOADED", None)
+    return [c]
 
 
 def moves() -> list[Cluster]:
