@@ -544,6 +544,10 @@ class Cluster:
         """Whether ``host``'s compute process runs (it may still look down)."""
         return self.db.services[self.check_host(host)].running
 
+    def start_failure(self, host: str) -> str | None:
+        """Why ``host``'s last start-up made its process exit, or None."""
+        return self.services.computes[self.check_host(host)].start_failure
+
     def service_state(self, host: str) -> str:
         """``up`` or ``down``, as Nova's servicegroup API sees it now."""
         return "up" if self.context.service_is_up(self.check_host(host)) else "down"

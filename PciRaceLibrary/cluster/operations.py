@@ -280,6 +280,7 @@ EVACUATE = register(
             "ComputeAPI.rebuild_instance",
             "ResourceTracker.rebuild_claim",
             "Migration.save",
+            "Migration.create",  # no record left: the source's start-up completed it
             "PciDevice.claim",
             "Instance.save",
             "PciDevice.allocate",
@@ -404,6 +405,7 @@ START = register(
             "ComputeDriver.destroy",
             "SchedulerReportClient.remove_provider_tree_from_instance_allocation",
             "Migration.save",
+            "Instance.save",  # _init_instance: a server interrupted while (re)building
             *_AUDIT_START,
             "PciDeviceList.get_by_compute_node",  # a fresh tracker reads the rows
             *_AUDIT_REST,

@@ -22,11 +22,19 @@ class Behaviour:
     | finish_evacuation_locked | apply context, save host, drop context and set ``done`` under the host lock | same steps unlocked in the compute manager (bug 1896463) |
     | failed_schedule_sets_error | conductor sets the migration ``error`` on NoValidHost | it stays ``accepted`` (bug 1713783) |
     | force_up_checks_evacuations | forcing a compute up is refused while ``done`` evacuations from it remain | accepted (bug 1922053) |
+    | start_up_skips_evacuating | start-up cleans up ``accepted``, ``pre-migrating`` and ``done`` evacuations and skips ``_init_instance`` for them | only ``accepted`` and ``done``; ``_init_instance`` runs on every instance of the host and errors one still rebuilding (bug 1764883) |
+    | start_up_reads_deleted | start-up loads evacuated guests' instances with ``read_deleted='yes'`` | destroying the guest of a deleted instance lazy-loads its flavor, raises InstanceNotFound and the compute fails to start (bug 1794996) |
+    | audit_counts_all_rebuild_states | the audit counts a move whose instance is in any rebuild task state | only ``rebuilding``: ``rebuild_block_device_mapping`` and ``rebuild_spawning`` drop the evacuation's usage on the destination (bug 1791075) |
+    | build_claim_aborts_instance | a build claim aborted for a reschedule frees the devices on the instance itself | on the claim's copy: the instance keeps the freed device in its ``pci_devices`` on the next host (bug 1860555) |
     """  # noqa: E501
 
     finish_evacuation_locked: bool = True
     failed_schedule_sets_error: bool = True
     force_up_checks_evacuations: bool = True
+    start_up_skips_evacuating: bool = True
+    start_up_reads_deleted: bool = True
+    audit_counts_all_rebuild_states: bool = True
+    build_claim_aborts_instance: bool = True
 
 
 @dataclass(frozen=True)
@@ -62,6 +70,37 @@ VARIANTS: dict[str, BugVariant] = {
             "restart destroys the never-moved guest",
             fix="conductor sets the migration to 'error' on NoValidHost",
             restores={"failed_schedule_sets_error": False},
+        ),
+        BugVariant(
+            bug="1764883",
+            title="a source compute that starts while its evacuation is 'pre-migrating' "
+            "errors the rebuilding server, and the evacuation fails",
+            fix="c4988cdabf: start-up cleans up 'pre-migrating' evacuations too and skips "
+            "_init_instance for every evacuation it found",
+            restores={"start_up_skips_evacuating": False},
+        ),
+        BugVariant(
+            bug="1794996",
+            title="a source compute whose evacuated server was deleted fails to start: "
+            "destroying the guest lazy-loads the deleted instance's flavor",
+            fix="05cd8d1282: start-up reads the evacuated instances with read_deleted='yes' "
+            "and leaves a deleted one's allocations alone",
+            restores={"start_up_reads_deleted": False},
+        ),
+        BugVariant(
+            bug="1791075",
+            title="the audit counts only 'rebuilding' among the rebuild task states, so an "
+            "evacuation spawning on the destination loses its vCPU and RAM usage there",
+            fix="d8f7638d02: every rebuild task state counts as a move in the audit",
+            restores={"audit_counts_all_rebuild_states": False},
+        ),
+        BugVariant(
+            bug="1860555",
+            title="a build claim aborted for a reschedule frees the PCI devices on a copy "
+            "of the instance, which keeps naming them on the next host",
+            fix="f8b98390dc: the build claim aborts on the instance itself (a move claim "
+            "still aborts on its copy)",
+            restores={"build_claim_aborts_instance": False},
         ),
     )
 }

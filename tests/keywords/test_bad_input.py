@@ -24,6 +24,7 @@ DOC = Path(__file__).resolve().parents[2] / "docs" / "bad-input.md"
 BEGIN, END = "<!-- keyword cases: begin -->", "<!-- keyword cases: end -->"
 
 HOSTS = "Known hosts: host1, host2."
+BUGS = "Known bugs: 1713783, 1764883, 1791075, 1794996, 1860555, 1896463, 1922053."
 
 
 def token(pairs: str) -> str:
@@ -45,8 +46,9 @@ class Case:
 C, S, D, K, E = "Cluster", "Servers", "Delays", "Checks", "Explore"
 CASES = [
     # -- cluster and services ----------------------------------------------------------
-    Case(C, "Start Cluster    bugs=4242", "No variant for bug '4242'. Known bugs: 1713783, 1896463, 1922053."),
-    Case(C, "Start Cluster    bugs=1896463, abc", "No variant for bug 'abc'. Known bugs: 1713783, 1896463, 1922053."),
+    Case(C, "Start Cluster    bugs=4242", f"No variant for bug '4242'. {BUGS}"),
+    Case(C, "Start Cluster    bugs=1896463, abc", f"No variant for bug 'abc'. {BUGS}"),
+    Case(C, "Start Cluster    bugs=1896463,1791075,1764883x", f"No variant for bug '1764883x'. {BUGS}"),
     Case(C, "Start Cluster    no_such_topology", "No topology file 'no_such_topology'."),
     Case(C, "Start Cluster    ${CURDIR}", "Topology file '*' is a directory; give the path of a YAML file."),
     Case(C, "Stop Compute Service    host9", f"No host 'host9'. {HOSTS}"),

@@ -27,6 +27,7 @@ KEYWORDS = {
     "Force Down Compute Service",
     "Start Compute Service",
     "Get Virtual Time",
+    "Get Known Bugs",
     "Create Server With Direct Port",
     "Create Server",
     "Evacuate Server With Direct Port",
