@@ -117,6 +117,7 @@ class Cluster:
                     remote_managed=spec.remote_managed,
                 )
             compute = ComputeManager(context, host.name)
+            compute.compute_task_api = self.services.compute_task_api
             compute.rt.load_from_db()  # as the first start-up audit would
             self.services.computes[host.name] = compute
             self.services.compute_rpcapi.serve(host.name, compute)
@@ -461,6 +462,20 @@ class Cluster:
         for device in self.db.peek_pci_devices_of_instance(row.uuid):
             if device.status == ALLOCATED:
                 found.setdefault(device.host, []).append(device.address)
+        return {host: sorted(found[host]) for host in sorted(found)}
+
+    def spawned_pci_devices(self, server: str) -> dict[str, list[str]]:
+        """Host -> addresses of the PCI devices the instance object named when
+        the hypervisor of the server's host spawned it (Nova's in-memory
+        ``instance.pci_devices``, which a driver reads); empty if that host
+        spawned no guest of it. The database may say otherwise."""
+        row = self.instance(server)
+        compute = self.services.computes.get(row.host or "")
+        refs = compute.spawned_pci_devices.get(row.uuid, []) if compute else []
+        hosts = {node.id: name for name, node in self.db.compute_nodes.items()}
+        found: dict[str, list[str]] = {}
+        for ref in refs:
+            found.setdefault(hosts[ref.compute_node_id], []).append(ref.address)
         return {host: sorted(found[host]) for host in sorted(found)}
 
     def free_pci_devices(self, host: str) -> list[str]:

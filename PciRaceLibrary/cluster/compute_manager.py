@@ -10,6 +10,8 @@ window the periodic audit can fall into.
 from __future__ import annotations
 
 import contextlib
+from collections.abc import Awaitable
+from typing import Protocol
 
 from ..sim import Event, Lock, Task, point
 from .claims import MoveClaim
@@ -20,6 +22,7 @@ from .exception import (
     InjectedFault,
     InstanceExists,
     InstanceNotFound,
+    RescheduledException,
     UnexpectedTaskStateError,
 )
 from .network import binding_profile, device_for_port, new_device_ref, unbind_ports
@@ -37,6 +40,7 @@ from .objects import (
     SCHEDULING,
     SPAWNING,
     STOPPED,
+    DeviceRef,
     Instance,
     Migration,
     PciDevice,
@@ -69,6 +73,10 @@ class ComputeManager:
         self.working: list[Task] = []  # tasks inside this service now
         self._instance_locks: dict[str, Lock] = {}
         self.start_failure: str | None = None  # why the last start-up exited
+        # Instance uuid -> the devices its object named when the hypervisor
+        # spawned it here (a driver reads them from the object, not the DB).
+        self.spawned_pci_devices: dict[str, list[DeviceRef]] = {}
+        self.compute_task_api: ComputeTaskAPI = _NoConductor()  # set by the cluster
 
     def stopped(self) -> None:
         """The process is gone: its memory with it, and nothing is consumed."""
@@ -95,49 +103,78 @@ class ComputeManager:
             lock = self._instance_locks[instance.uuid] = Lock(f"instance[{instance.name}]")
         return lock
 
-    async def build_and_run_instance(self, instance: Instance) -> None:
+    async def build_and_run_instance(
+        self, instance: Instance, host_list: list[str]
+    ) -> Awaitable[None] | None:
+        """Builds ``instance`` here; ``host_list`` are the scheduler's
+        alternates left. A build that fails as Nova reschedules returns the
+        cast back to the conductor, made once this handler is done."""
         async with self.instance_lock(instance):
-            await self._locked_build_and_run_instance(instance)
+            failure = await self._locked_build_and_run_instance(instance)
+        if failure is None:
+            return None
+        return self.compute_task_api.build_instances(
+            instance, None, host_list=host_list, last_failure=failure
+        )
 
-    async def _locked_build_and_run_instance(self, instance: Instance) -> None:
+    async def _locked_build_and_run_instance(self, instance: Instance) -> str | None:
+        """The build; returns why it failed when it is to be rescheduled."""
         try:
+            if instance.task_state == SCHEDULING:
+                # Rescheduled here: Nova's build starts by clearing the task
+                # state (a first build's is clear already, so it saves nothing).
+                instance.task_state = None
+                await self.db.instance_save(
+                    instance, "task_state", expected_task_state=(SCHEDULING, None)
+                )
             await self._build_and_spawn(instance)
         except InstanceNotFound as exc:
-            # "Instance disappeared during build": the claim is aborted, the
-            # ports unbound, and what the scheduler allocated is given back.
-            self.context.note(f"build stopped: {exc}")
-            self.guests.discard(instance.uuid)
-            await self.rt.abort_instance_claim(instance)
+            await self._build_disappeared(instance, exc)
+        except RescheduledException as exc:
+            # _do_build_and_run_instance: the ports unbound, host and node
+            # cleared, task 'scheduling', the allocation given back; then the
+            # conductor tries an alternate.
+            self.context.note(f"build rescheduled: {exc}")
             await unbind_ports(self.db, instance)
+            instance.host = instance.node = instance.compute_id = None
+            instance.task_state = SCHEDULING
+            try:
+                await self.db.instance_save(instance, "host", "node", "compute_id", "task_state")
+            except InstanceNotFound as gone:
+                await self._build_disappeared(instance, gone)
+                return None
             await self.context.placement.delete_consumer(instance.uuid)
+            return str(exc)
+        return None
+
+    async def _build_disappeared(self, instance: Instance, exc: InstanceNotFound) -> None:
+        """ "Instance disappeared during build": the claim is aborted, the ports
+        unbound, and what the scheduler allocated is given back."""
+        self.context.note(f"build stopped: {exc}")
+        self.guests.discard(instance.uuid)
+        await self.rt.abort_instance_claim(instance)
+        await unbind_ports(self.db, instance)
+        await self.context.placement.delete_consumer(instance.uuid)
 
     async def _build_and_spawn(self, instance: Instance) -> None:
+        """Claim, bind, spawn, save. Raises RescheduledException when the
+        claim is refused or the hypervisor fails the spawn (the claim then
+        aborted: on the instance since bug 1860555, on a copy before)."""
         try:
-            await self.rt.instance_claim(instance)
+            claim = await self.rt.instance_claim(instance)
         except ComputeResourcesUnavailable as exc:
-            # Nova would reschedule; with no alternates left the build fails.
             self.context.note(f"claim refused: {exc}")
-            instance.vm_state, instance.task_state = ERROR, None
-            instance.fault = f"claim refused on '{self.host}': {exc}"
-            await self.db.instance_save(instance, "vm_state", "task_state", "fault")
-            await self.context.placement.delete_consumer(instance.uuid)
-            return
+            raise RescheduledException(f"claim refused on '{self.host}': {exc}") from exc
         await self._bind_ports(instance, self.rt.pci.allocations.get(instance.uuid, []))
         try:
             await point("ComputeDriver.spawn")
         except InjectedFault as exc:
-            # The claim is aborted (on the instance itself since bug 1860555),
-            # the ports unbound; with no alternate host to reschedule to, the
-            # build fails and the scheduler's allocation is given back.
             self.context.note(f"spawn failed: {exc}")
-            await self.rt.abort_instance_claim(instance)
-            await unbind_ports(self.db, instance)
-            instance.vm_state, instance.task_state = ERROR, None
-            instance.fault = f"spawn failed on '{self.host}': {exc}"
-            await self.db.instance_save(instance, "vm_state", "task_state", "fault")
-            await self.context.placement.delete_consumer(instance.uuid)
-            return
+            await claim.abort()
+            raise RescheduledException(f"spawn failed on '{self.host}': {exc}") from exc
         self.guests.add(instance.uuid)
+        # What the hypervisor was handed: the instance object's PCI devices.
+        self.spawned_pci_devices[instance.uuid] = list(instance.pci_devices)
         instance.vm_state, instance.task_state, instance.launched = ACTIVE, None, True
         await self.db.instance_save(
             instance, "vm_state", "task_state", "launched", expected_task_state=(None,)
@@ -227,6 +264,10 @@ class ComputeManager:
         )
         await point("ComputeDriver.rebuild")
         self.guests.add(instance.uuid)
+        # The driver rebuilds with the migration context applied in memory.
+        context = instance.migration_context
+        spawned = context.new_pci_devices if context is not None else instance.pci_devices
+        self.spawned_pci_devices[instance.uuid] = list(spawned)
         instance.vm_state, instance.task_state = ACTIVE, None
         await db.instance_save(
             instance, "vm_state", "task_state", expected_task_state=(REBUILD_SPAWNING,)
@@ -306,6 +347,7 @@ class ComputeManager:
         async with self.instance_lock(instance):  # waits for a build under way
             await point("ComputeDriver.destroy")
             self.guests.discard(instance.uuid)
+            self.spawned_pci_devices.pop(instance.uuid, None)
             await unbind_ports(self.db, instance)
             instance.vm_state, instance.task_state = DELETED, None
             await self.db.instance_save(instance, "vm_state", "task_state")
@@ -386,6 +428,26 @@ class ComputeManager:
             migration.status = "completed"
             await db.migration_save(migration)
         return evacuated
+
+
+class ComputeTaskAPI(Protocol):
+    """What a compute casts to the conductor: a build to reschedule."""
+
+    def build_instances(
+        self,
+        instance: Instance,
+        requested_host: str | None,
+        *,
+        host_list: list[str] | None = None,
+        last_failure: str = "",
+    ) -> Awaitable[None]: ...
+
+
+class _NoConductor:
+    """Until the cluster wires the conductor in."""
+
+    def build_instances(self, *_: object, **__: object) -> Awaitable[None]:
+        raise RuntimeError("This compute was not given a conductor to reschedule through.")
 
 
 class _Handling:

@@ -251,10 +251,17 @@ CREATE = register(
             "NeutronAPI.update_port",
             "ComputeDriver.spawn",
             "SchedulerReportClient.delete_allocation_for_instance",
-            "ResourceTracker.abort_instance_claim",  # the server was deleted meanwhile
+            "ResourceTracker.abort_instance_claim",  # the spawn failed, or the server is gone
             "ComputeNode.save",
             "PciDevTracker.save",
             "NeutronAPI.update_port",
+            # A failed build is rescheduled: ports unbound, host cleared, the
+            # allocation given back, and the conductor again, with an alternate.
+            "Instance.save",
+            "SchedulerReportClient.delete_allocation_for_instance",
+            "ComputeTaskAPI.build_instances",
+            "SchedulerReportClient.claim_resources",
+            "ComputeAPI.build_and_run_instance",
         ),
         keywords=("Create Server With Direct Port", "Create Server"),
         failure_points={

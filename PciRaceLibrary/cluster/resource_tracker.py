@@ -11,7 +11,7 @@ to the migration status made between the two reads, without the lock, makes
 from __future__ import annotations
 
 from ..sim import Lock, point
-from .claims import MoveClaim
+from .claims import Claim, MoveClaim
 from .context import Context
 from .exception import ComputeResourcesUnavailable
 from .objects import (
@@ -107,14 +107,18 @@ class ResourceTracker:
 
     # -- claims -----------------------------------------------------------------
 
-    async def instance_claim(self, instance: Instance) -> None:
+    async def instance_claim(self, instance: Instance) -> Claim:
         """Build-time claim: host set and saved, PCI claimed and allocated, saved.
+        The allocated devices are added to the instance's ``pci_devices``, as
+        Nova's ``PciDevice.allocate`` appends to the instance object.
 
         Raises ComputeResourcesUnavailable if the PCI requests do not fit.
         """
         async with self.locked("ResourceTracker.instance_claim"):
             if not self.pci.support_requests(instance.pci_requests):
                 raise ComputeResourcesUnavailable(self._no_fit(instance))
+            behaviour = self.context.behaviour
+            claim = Claim(self, instance.clone(), instance, behaviour.build_claim_aborts_instance)
             instance.host = instance.launched_on = self.host
             instance.node, instance.compute_id = self.node, self.node_id
             await self.context.db.instance_save(
@@ -124,17 +128,25 @@ class ResourceTracker:
             self.pci.claim_instance(instance.uuid, instance.pci_requests)
             await point("PciDevice.allocate")
             self._track_instance(instance)
-            instance.pci_devices = [d.ref for d in self.pci.allocations.get(instance.uuid, [])]
+            held = [d.ref for d in self.pci.allocations.get(instance.uuid, [])]
+            instance.pci_devices += [ref for ref in held if ref not in instance.pci_devices]
             await self._update()
+            return claim
 
     async def abort_instance_claim(self, instance: Instance) -> None:
         """Undoes a build-time claim whose build failed: frees what the
-        instance holds here and stops tracking it (a no-op if nothing)."""
+        instance holds here (found by its uuid, on whichever object is given)
+        and stops tracking it (a no-op if nothing); the freed devices leave
+        ``instance.pci_devices`` of the object given."""
         async with self.locked("ResourceTracker.abort_instance_claim"):
             if instance.uuid in self.tracked_instances:
                 self.tracked_instances.discard(instance.uuid)
                 self._add_usage(instance.flavor, -1)
-            self.pci.free_instance(instance.uuid)
+            freed = {(d.compute_node_id, d.address) for d in self.pci.free_instance(instance.uuid)}
+            instance.pci_devices = [
+                ref for ref in instance.pci_devices
+                if (ref.compute_node_id, ref.address) not in freed
+            ]  # fmt: skip
             await self._update()
 
     async def rebuild_claim(self, instance: Instance, migration: Migration | None) -> MoveClaim:

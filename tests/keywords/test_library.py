@@ -66,6 +66,7 @@ KEYWORDS = {
     "Free PCI Devices On Host Should Be",
     "Resource Accounting Should Be Consistent",
     "Get PCI Allocations",
+    "Get Spawned PCI Devices",
     "Log Timeline",
     "Log Cluster State",
     "Explore Interleavings",
