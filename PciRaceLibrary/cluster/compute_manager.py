@@ -148,8 +148,8 @@ class ComputeManager:
         return None
 
     async def _build_disappeared(self, instance: Instance, exc: InstanceNotFound) -> None:
-        """ "Instance disappeared during build": the claim is aborted, the ports
-        unbound, and what the scheduler allocated is given back."""
+        """The instance disappeared during the build: the claim is aborted, the
+        ports unbound, and what the scheduler allocated is given back."""
         self.context.note(f"build stopped: {exc}")
         self.guests.discard(instance.uuid)
         await self.rt.abort_instance_claim(instance)
@@ -264,9 +264,10 @@ class ComputeManager:
         )
         await point("ComputeDriver.rebuild")
         self.guests.add(instance.uuid)
-        # The driver rebuilds with the migration context applied in memory.
+        # The driver rebuilds with the migration context applied in memory; a
+        # rebuild in place lazy-loads the instance's devices from the database.
         context = instance.migration_context
-        spawned = context.new_pci_devices if context is not None else instance.pci_devices
+        spawned = context.new_pci_devices if context is not None else db.pci_devices_of(instance)
         self.spawned_pci_devices[instance.uuid] = list(spawned)
         instance.vm_state, instance.task_state = ACTIVE, None
         await db.instance_save(
