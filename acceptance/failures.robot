@@ -1,5 +1,7 @@
 *** Settings ***
-Documentation    Evacuations that fail leave what Nova leaves (nova-model.md 5.4).
+Documentation    Evacuations that fail leave what Nova leaves (nova-model.md 5.4); builds that
+...              fail on their compute are rescheduled to the scheduler's alternates, as Nova's
+...              are, and fail when none is left.
 
 Resource         resources/evacuation.resource
 
@@ -96,14 +98,68 @@ A Refused Evacuation Claim Leaves The Server On Its Source
     PCI Allocations Should Be    vm1    host1=1
     Placement Allocations Should Be    vm1    host1=flavor
 
-A Failed Spawn Gives Back What The Build Claimed
-    [Documentation]    The hypervisor fails the build: claim aborted, ports unbound, ERROR.
+A Failed Spawn On A Requested Host Gives Back What The Build Claimed
+    [Documentation]    The hypervisor fails the build: the claim is aborted, the ports unbound,
+    ...    host and node cleared and the allocation given back, and the build goes back to
+    ...    the conductor, as Nova reschedules; a requested host has no alternates, so the
+    ...    server is ERROR (MaxRetriesExceeded), on no host, holding nothing.
     Start Cluster
     Inject Failure    ComputeDriver.spawn
+    VAR    ${fault} =    Exhausted all hosts available for retrying build failures for instance
+    ...    'vm1'; the last attempt: spawn failed on 'host1':    separator=${SPACE}
     Run Keyword And Expect Error
-    ...    GLOB:Server 'vm1' should be ACTIVE * but is ERROR * (fault: spawn failed on 'host1': *
+    ...    GLOB:Server 'vm1' should be ACTIVE * but is ERROR * (fault: ${fault} *
     ...    Create Server With Direct Port    vm1    host=host1
     PCI Allocations Should Be    vm1
     Free PCI Devices On Host Should Be    host1    6
     Placement Allocations Should Be    vm1
+    Port Binding Should Be    vm1    host=${EMPTY}    pci_slot=${EMPTY}
+    Resource Accounting Should Be Consistent
+
+A Failed Spawn Is Rescheduled To The Alternate Host
+    [Documentation]    Without a requested host the scheduler returns host1 and host2 as its
+    ...    alternate: the failed build on host1 is given back there and retried on host2,
+    ...    where the server ends ACTIVE with host1's VF free again.
+    [Tags]    reschedule
+    Start Cluster
+    Inject Failure    ComputeDriver.spawn
+    Create Server With Direct Port    vm1
+    Server Should Be On Host    vm1    host2
+    PCI Allocations Should Be    vm1    host2=1
+    Free PCI Devices On Host Should Be    host1    6
+    Placement Allocations Should Be    vm1    host2=flavor
+    Port Binding Should Be    vm1    host=host2
+    Resource Accounting Should Be Consistent
+
+A Refused Build Claim Is Rescheduled To The Alternate Host
+    [Documentation]    ComputeResourcesUnavailable in host1's claim: Nova reschedules it too.
+    [Tags]    reschedule
+    Start Cluster
+    Inject Failure    ResourceTracker.instance_claim
+    Create Server With Direct Port    vm1
+    Server Should Be On Host    vm1    host2
+    Placement Allocations Should Be    vm1    host2=flavor
+    Resource Accounting Should Be Consistent
+
+A Build Tries At Most Three Hosts
+    [Documentation]    Nova's ``[scheduler]max_attempts`` is 3: the host and two alternates.
+    ...    With four hosts and three failing spawns the server is ERROR; the fourth host is
+    ...    never tried.
+    [Tags]    reschedule
+    Start Cluster    ${CURDIR}/topologies/four_hosts.yaml
+    Inject Failure    ComputeDriver.spawn    times=3
+    Run Keyword And Expect Error    GLOB:*fault: Exhausted all hosts available*
+    ...    Create Server With Direct Port    vm1
+    Placement Allocations Should Be    vm1
+    Resource Accounting Should Be Consistent
+
+Two Failing Spawns Leave The Third Host To Build
+    [Documentation]    Two spawns fail, on the host and on the first alternate; the second
+    ...    alternate builds the server.
+    [Tags]    reschedule
+    Start Cluster    three_hosts
+    Inject Failure    ComputeDriver.spawn    times=2
+    Create Server With Direct Port    vm1
+    Server Should Be On Host    vm1    host3
+    PCI Allocations Should Be    vm1    host3=1
     Resource Accounting Should Be Consistent

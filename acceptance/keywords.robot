@@ -57,7 +57,7 @@ Create Server With Direct Port
     Create Server With Direct Port    vm1    host=host1
     Create Server With Direct Port    vm2    host=host1
     Run Keyword And Expect Error
-    ...    GLOB:Server 'vm3' should be ACTIVE within 1 minute of virtual time but is ERROR at t=0.000s (fault: claim refused on 'host1': *
+    ...    GLOB:Server 'vm3' should be ACTIVE within 1 minute of virtual time but is ERROR at t=0.000s (fault: Exhausted all hosts * claim refused on 'host1': *
     ...    Create Server With Direct Port
     ...    vm3
     ...    host=host1

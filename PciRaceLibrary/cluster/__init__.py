@@ -516,6 +516,20 @@ class Cluster:
                 found.setdefault(device.host, []).append(device.address)
         return {host: sorted(found[host]) for host in sorted(found)}
 
+    def spawned_pci_devices(self, server: str) -> dict[str, list[str]]:
+        """Host -> addresses of the PCI devices the instance object named when
+        the hypervisor of the server's host spawned it (Nova's in-memory
+        ``instance.pci_devices``, which a driver reads); empty if that host
+        spawned no guest of it. The database may say otherwise."""
+        row = self.instance(server)
+        compute = self.services.computes.get(row.host or "")
+        refs = compute.spawned_pci_devices.get(row.uuid, []) if compute else []
+        hosts = {node.id: name for name, node in self.db.compute_nodes.items()}
+        found: dict[str, list[str]] = {}
+        for ref in refs:
+            found.setdefault(hosts[ref.compute_node_id], []).append(ref.address)
+        return {host: sorted(found[host]) for host in sorted(found)}
+
     def free_pci_devices(self, host: str) -> list[str]:
         """Addresses of ``host``'s devices whose database status is available."""
         node = self.db.compute_nodes[self.check_host(host)]
@@ -602,6 +616,10 @@ class Cluster:
     def service_running(self, host: str) -> bool:
         """Whether ``host``'s compute process runs (it may still look down)."""
         return self.db.services[self.check_host(host)].running
+
+    def start_failure(self, host: str) -> str | None:
+        """Why ``host``'s last start-up made its process exit, or None."""
+        return self.services.computes[self.check_host(host)].start_failure
 
     def service_state(self, host: str) -> str:
         """``up`` or ``down``, as Nova's servicegroup API sees it now."""

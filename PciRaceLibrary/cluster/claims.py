@@ -1,10 +1,13 @@
 """Claims: what a resource tracker hands back for resources it reserved.
 
-After ``nova/compute/claims.py``. A :class:`MoveClaim` remembers the copy of
-the instance it was made for, taken before the migration context existed,
-and the flavor it claimed; aborting it drops the move claim on that copy.
-Nova still does so today (bug 1860555 was fixed for the build claim only), so
-an aborted move frees no PCI device: the copy names none.
+After ``nova/compute/claims.py``. Both kinds remember a copy of the instance
+taken when the claim was made, before its devices were claimed. A
+:class:`MoveClaim` also keeps the flavor it claimed; aborting it drops the
+move claim on that copy. Nova still does so today (bug 1860555 was fixed for
+the build claim only), so an aborted move frees no PCI device: the copy names
+none. A build :class:`Claim` aborts on the instance itself since that fix;
+before it, on the copy, so the tracker freed the devices but the instance
+object went on naming them.
 """
 
 from __future__ import annotations
@@ -18,9 +21,26 @@ from .objects import Flavor, Instance, Migration
 class Tracker(Protocol):
     """What a claim calls back: the resource tracker that made it."""
 
+    async def abort_instance_claim(self, instance: Instance) -> None: ...
+
     async def drop_move_claim(
         self, instance: Instance, *, flavor: Flavor | None = None, prefix: str = "new"
     ) -> None: ...
+
+
+@dataclass
+class Claim:
+    """A build claim: the copy, and the instance the build goes on with."""
+
+    tracker: Tracker
+    instance: Instance  # the copy taken when the claim was made
+    instance_ref: Instance
+    aborts_on_instance: bool  # since the fix of bug 1860555
+
+    async def abort(self) -> None:
+        """Undoes the claim after the build failed here."""
+        target = self.instance_ref if self.aborts_on_instance else self.instance
+        await self.tracker.abort_instance_claim(target)
 
 
 @dataclass

@@ -10,6 +10,8 @@ audit can fall into.
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Awaitable
 from typing import TYPE_CHECKING
 
 from ..sim import Event, Lock, Task, point
@@ -25,18 +27,25 @@ from .exception import (
     InstanceExists,
     InstanceNotFound,
     MissingMigrationContext,
+    RescheduledException,
+    UnexpectedTaskStateError,
 )
 from .network import binding_profile, device_for_port, new_device_ref, unbind_ports
 from .objects import (
     ACTIVE,
+    BUILDING,
     DELETED,
     ERROR,
     POWERING_OFF,
     POWERING_ON,
     REBUILD_BLOCK_DEVICE_MAPPING,
     REBUILD_SPAWNING,
+    REBUILD_STATES,
     REBUILDING,
+    SCHEDULING,
+    SPAWNING,
     STOPPED,
+    DeviceRef,
     Instance,
     Migration,
     PciDevice,
@@ -48,10 +57,14 @@ if TYPE_CHECKING:
     from .rpcapi import ComputeAPI
 
 EVACUATION_STATUSES_TO_CLEAN = ("accepted", "pre-migrating", "done")
+# Before the fix of bug 1764883 a record already claimed on its destination
+# was not cleaned up.
+EVACUATION_STATUSES_BEFORE_1764883 = ("accepted", "done")
 
-# Failures a rebuild survives by cleaning up: an injected driver failure, or
-# the instance deleted under it (nova-model 2.7 B and C).
-REBUILD_FAILURES = (InjectedFault, InstanceNotFound, InstanceExists)
+# Failures a rebuild survives by cleaning up: an injected driver failure, the
+# instance deleted under it (nova-model 2.7 B and C), or its task state changed
+# under it (the source's start-up erroring it, bug 1764883).
+REBUILD_FAILURES = (InjectedFault, InstanceNotFound, InstanceExists, UnexpectedTaskStateError)
 
 
 class ComputeManager(ResizeHandlers, LiveMigrationHandlers, ShelveHandlers):
@@ -77,6 +90,10 @@ class ComputeManager(ResizeHandlers, LiveMigrationHandlers, ShelveHandlers):
         self.ready.set()
         self.working: list[Task] = []  # tasks inside this service now
         self._instance_locks: dict[str, Lock] = {}
+        self.start_failure: str | None = None  # why the last start-up exited
+        # Instance uuid -> the devices its object named when the hypervisor
+        # spawned it here (a driver reads them from the object, not the DB).
+        self.spawned_pci_devices: dict[str, list[DeviceRef]] = {}
 
     def stopped(self) -> None:
         """The process is gone: its memory with it, and nothing is consumed."""
@@ -104,49 +121,78 @@ class ComputeManager(ResizeHandlers, LiveMigrationHandlers, ShelveHandlers):
             lock = self._instance_locks[instance.uuid] = Lock(f"instance[{instance.name}]")
         return lock
 
-    async def build_and_run_instance(self, instance: Instance) -> None:
+    async def build_and_run_instance(
+        self, instance: Instance, host_list: list[str]
+    ) -> Awaitable[None] | None:
+        """Builds ``instance`` here; ``host_list`` are the scheduler's
+        alternates left. A build that fails as Nova reschedules returns the
+        cast back to the conductor, made once this handler is done."""
         async with self.instance_lock(instance):
-            await self._locked_build_and_run_instance(instance)
+            failure = await self._locked_build_and_run_instance(instance)
+        if failure is None:
+            return None
+        return self.compute_task_api.build_instances(
+            instance, None, host_list=host_list, last_failure=failure
+        )
 
-    async def _locked_build_and_run_instance(self, instance: Instance) -> None:
+    async def _locked_build_and_run_instance(self, instance: Instance) -> str | None:
+        """The build; returns why it failed when it is to be rescheduled."""
         try:
+            if instance.task_state == SCHEDULING:
+                # Rescheduled here: Nova's build starts by clearing the task
+                # state (a first build's is clear already, so it saves nothing).
+                instance.task_state = None
+                await self.db.instance_save(
+                    instance, "task_state", expected_task_state=(SCHEDULING, None)
+                )
             await self._build_and_spawn(instance)
         except InstanceNotFound as exc:
-            # "Instance disappeared during build": the claim is aborted, the
-            # ports unbound, and what the scheduler allocated is given back.
-            self.context.note(f"build stopped: {exc}")
-            self.guests.discard(instance.uuid)
-            await self.rt.abort_instance_claim(instance)
+            await self._build_disappeared(instance, exc)
+        except RescheduledException as exc:
+            # _do_build_and_run_instance: the ports unbound, host and node
+            # cleared, task 'scheduling', the allocation given back; then the
+            # conductor tries an alternate.
+            self.context.note(f"build rescheduled: {exc}")
             await unbind_ports(self.db, instance)
+            instance.host = instance.node = instance.compute_id = None
+            instance.task_state = SCHEDULING
+            try:
+                await self.db.instance_save(instance, "host", "node", "compute_id", "task_state")
+            except InstanceNotFound as gone:
+                await self._build_disappeared(instance, gone)
+                return None
             await self.context.placement.delete_consumer(instance.uuid)
+            return str(exc)
+        return None
+
+    async def _build_disappeared(self, instance: Instance, exc: InstanceNotFound) -> None:
+        """The instance disappeared during the build: the claim is aborted, the
+        ports unbound, and what the scheduler allocated is given back."""
+        self.context.note(f"build stopped: {exc}")
+        self.guests.discard(instance.uuid)
+        await self.rt.abort_instance_claim(instance)
+        await unbind_ports(self.db, instance)
+        await self.context.placement.delete_consumer(instance.uuid)
 
     async def _build_and_spawn(self, instance: Instance) -> None:
+        """Claim, bind, spawn, save. Raises RescheduledException when the
+        claim is refused or the hypervisor fails the spawn (the claim then
+        aborted: on the instance since bug 1860555, on a copy before)."""
         try:
-            await self.rt.instance_claim(instance)
+            claim = await self.rt.instance_claim(instance)
         except ComputeResourcesUnavailable as exc:
-            # Nova would reschedule; with no alternates left the build fails.
             self.context.note(f"claim refused: {exc}")
-            instance.vm_state, instance.task_state = ERROR, None
-            instance.fault = f"claim refused on '{self.host}': {exc}"
-            await self.db.instance_save(instance, "vm_state", "task_state", "fault")
-            await self.context.placement.delete_consumer(instance.uuid)
-            return
+            raise RescheduledException(f"claim refused on '{self.host}': {exc}") from exc
         await self._bind_ports(instance, self.rt.pci.allocations.get(instance.uuid, []))
         try:
             await point("ComputeDriver.spawn")
         except InjectedFault as exc:
-            # The claim is aborted (on the instance itself since bug 1860555),
-            # the ports unbound; with no alternate host to reschedule to, the
-            # build fails and the scheduler's allocation is given back.
             self.context.note(f"spawn failed: {exc}")
-            await self.rt.abort_instance_claim(instance)
-            await unbind_ports(self.db, instance)
-            instance.vm_state, instance.task_state = ERROR, None
-            instance.fault = f"spawn failed on '{self.host}': {exc}"
-            await self.db.instance_save(instance, "vm_state", "task_state", "fault")
-            await self.context.placement.delete_consumer(instance.uuid)
-            return
+            await claim.abort()
+            raise RescheduledException(f"spawn failed on '{self.host}': {exc}") from exc
         self.guests.add(instance.uuid)
+        # What the hypervisor was handed: the instance object's PCI devices.
+        self.spawned_pci_devices[instance.uuid] = list(instance.pci_devices)
         instance.vm_state, instance.task_state, instance.launched = ACTIVE, None, True
         await self.db.instance_save(
             instance, "vm_state", "task_state", "launched", expected_task_state=(None,)
@@ -176,8 +222,11 @@ class ComputeManager(ResizeHandlers, LiveMigrationHandlers, ShelveHandlers):
         claim: MoveClaim | None = None
         try:
             if evacuate:
-                if migration is None:  # deleted meanwhile, its records with it
+                if migration is None and self.db.instances[instance.uuid].deleted:
+                    # Deleted meanwhile, its records with it.
                     raise InstanceNotFound(f"Instance {instance.name} was deleted.")
+                # Without a record (the source's start-up completed it before
+                # the conductor read it) the claim creates one, as Nova's does.
                 claim = await self.rt.rebuild_claim(instance, migration)
             await self._do_rebuild_instance(instance, evacuate=evacuate, target_state=target_state)
         except ComputeResourcesUnavailable as exc:
@@ -188,12 +237,19 @@ class ComputeManager(ResizeHandlers, LiveMigrationHandlers, ShelveHandlers):
             self.context.note(f"rebuild failed: {exc}")
             if claim is not None:
                 await claim.abort()  # on the claim's copy: no PCI freed (bug 1860555)
-            if evacuate:
+            if isinstance(exc, InstanceNotFound):
+                # "Instance was deleted while rebuilding": the record fails, and
+                # the delete gives back everything else.
+                if migration is not None:
+                    migration.status = "failed"
+                    await self.db.migration_save(migration)
+            elif evacuate:
                 await self._fail_evacuation(instance, migration, rp_uuid, vm_state=ERROR)
-            elif not isinstance(exc, InstanceNotFound):
+            else:
                 instance.vm_state, instance.task_state = ERROR, None
                 instance.fault = f"rebuild failed on '{self.host}': {exc}"
-                await self.db.instance_save(instance, "vm_state", "task_state", "fault")
+                with contextlib.suppress(InstanceNotFound):  # deleted under it
+                    await self.db.instance_save(instance, "vm_state", "task_state", "fault")
             return
         try:
             await self.rt.finish_evacuation(instance, migration)
@@ -212,18 +268,29 @@ class ComputeManager(ResizeHandlers, LiveMigrationHandlers, ShelveHandlers):
         if evacuate and instance.uuid in self.guests:
             # _check_instance_exists: a second evacuation of a server already here.
             raise InstanceExists(f"Instance {instance.name} already exists on '{self.host}'.")
+        # Each save expects the state the last one wrote: a task that changed
+        # it meanwhile makes the rebuild fail (UnexpectedTaskStateError).
         instance.task_state = REBUILDING
-        await db.instance_save(instance, "task_state")
+        await db.instance_save(instance, "task_state", expected_task_state=(REBUILDING,))
         if evacuate:
             await self._rebind_ports_for_move(instance)
         instance.task_state = REBUILD_BLOCK_DEVICE_MAPPING
-        await db.instance_save(instance, "task_state")
+        await db.instance_save(instance, "task_state", expected_task_state=(REBUILDING,))
         instance.task_state = REBUILD_SPAWNING
-        await db.instance_save(instance, "task_state")
+        await db.instance_save(
+            instance, "task_state", expected_task_state=(REBUILD_BLOCK_DEVICE_MAPPING,)
+        )
         await point("ComputeDriver.rebuild")
         self.guests.add(instance.uuid)
+        # The driver rebuilds with the migration context applied in memory; a
+        # rebuild in place lazy-loads the instance's devices from the database.
+        context = instance.migration_context
+        spawned = context.new_pci_devices if context is not None else db.pci_devices_of(instance)
+        self.spawned_pci_devices[instance.uuid] = list(spawned)
         instance.vm_state, instance.task_state = ACTIVE, None
-        await db.instance_save(instance, "vm_state", "task_state")
+        await db.instance_save(
+            instance, "vm_state", "task_state", expected_task_state=(REBUILD_SPAWNING,)
+        )
         if orig_vm_state == STOPPED:
             # Bring it back to its original (or target) state. Until the finish
             # below, it is still on the source with a pre-migrating record, in a
@@ -290,7 +357,8 @@ class ComputeManager(ResizeHandlers, LiveMigrationHandlers, ShelveHandlers):
         if vm_state is not None:
             instance.vm_state, instance.fault = vm_state, f"evacuation to '{self.host}' failed"
             fields += ["vm_state", "fault"]
-        await self.db.instance_save(instance, *fields)
+        with contextlib.suppress(InstanceNotFound):  # destroyed from under us meanwhile
+            await self.db.instance_save(instance, *fields)
 
     # -- delete -------------------------------------------------------------------
 
@@ -298,6 +366,7 @@ class ComputeManager(ResizeHandlers, LiveMigrationHandlers, ShelveHandlers):
         async with self.instance_lock(instance):  # waits for a build under way
             await point("ComputeDriver.destroy")
             self.guests.discard(instance.uuid)
+            self.spawned_pci_devices.pop(instance.uuid, None)
             await unbind_ports(self.db, instance)
             instance.vm_state, instance.task_state = DELETED, None
             await self.db.instance_save(instance, "vm_state", "task_state")
@@ -308,13 +377,42 @@ class ComputeManager(ResizeHandlers, LiveMigrationHandlers, ShelveHandlers):
     # -- service start ------------------------------------------------------------
 
     async def init_host(self) -> None:
-        """Start-up: clean up evacuated guests, then the start-up audit; then
-        the service consumes its queue."""
+        """Start-up: clean up evacuated guests, initialise the other instances
+        of this host, then the start-up audit; then the service consumes its
+        queue.
+
+        Raises InstanceNotFound, before the fix of bug 1794996, when an
+        evacuated guest's instance was deleted meanwhile: the service does
+        not start.
+        """
         async with self.handling(wait=False):
-            await self.db.instance_list_by_host(self.host)
-            await self._destroy_evacuated_instances()
+            instances = await self.db.instance_list_by_host(self.host)
+            evacuated = await self._destroy_evacuated_instances()
+            skip = set(evacuated) if self.context.behaviour.start_up_skips_evacuating else set()
+            for instance in instances:
+                if instance.uuid not in skip:
+                    await self._init_instance(instance)
             await self.update_available_resource(startup=True)
         self.ready.set()
+
+    async def _init_instance(self, instance: Instance) -> None:
+        """What start-up does to an instance of this host, as far as the model
+        goes: one the service was building or rebuilding when it stopped
+        failed there, and is set ERROR (no fault is recorded)."""
+        if instance.host != self.host or instance.vm_state == ERROR:
+            return
+        building = instance.vm_state == BUILDING or instance.task_state in (SCHEDULING, SPAWNING)
+        rebuilding = instance.vm_state in (ACTIVE, STOPPED) and (
+            instance.task_state in REBUILD_STATES
+        )
+        if not (building or rebuilding):
+            return
+        self.context.note(
+            f"start-up of '{self.host}': {instance.name} was interrupted "
+            f"{'building' if building else instance.task_state}, so it is set ERROR"
+        )
+        instance.vm_state, instance.task_state = ERROR, None
+        await self.db.instance_save(instance, "vm_state", "task_state")
 
     async def update_available_resource(self, *, startup: bool = False) -> None:
         """The periodic task (and the start-up one): the resource audit. An
@@ -326,14 +424,24 @@ class ComputeManager(ResizeHandlers, LiveMigrationHandlers, ShelveHandlers):
 
     async def _destroy_evacuated_instances(self) -> list[str]:
         db, placement = self.db, self.context.placement
-        migrations = await db.migration_list_evacuations_from(
-            self.host, EVACUATION_STATUSES_TO_CLEAN
-        )
+        behaviour = self.context.behaviour
+        statuses = EVACUATION_STATUSES_TO_CLEAN
+        if not behaviour.start_up_skips_evacuating:
+            statuses = EVACUATION_STATUSES_BEFORE_1764883
+        migrations = await db.migration_list_evacuations_from(self.host, statuses)
         rp_uuid = db.compute_nodes[self.host].uuid
         evacuated = []
         for migration in migrations:
             if migration.instance_uuid in self.guests:
                 await point("ComputeDriver.destroy")
+                row = db.instances[migration.instance_uuid]
+                if row.deleted and not behaviour.start_up_reads_deleted:
+                    # The instance was loaded without read_deleted: destroying
+                    # its guest lazy-loads its flavor, which is gone.
+                    raise InstanceNotFound(
+                        f"destroying the guest of evacuated server '{row.name}' lazy-loaded "
+                        "the flavor of its deleted instance (InstanceNotFound)"
+                    )
                 self.guests.discard(migration.instance_uuid)
             evacuated.append(migration.instance_uuid)
         for migration in migrations:

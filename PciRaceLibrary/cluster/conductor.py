@@ -21,12 +21,11 @@ from .live_migrate import LiveMigrationTask
 from .objects import ERROR, POWERING_ON, SHELVED, UNSHELVING, Flavor, Instance, Migration
 from .placement import flavor_resources
 from .rpcapi import ComputeAPI
-from .scheduler import select_destination, weighed_hosts
+from .scheduler import MAX_ATTEMPTS, select_destination, select_destinations
 
 # What ends a request at the scheduler: no host, or placement's consumer
 # generation conflict (AllocationUpdateFailed), which nobody retries.
 SCHEDULING_FAILURES = (NoValidHost, AllocationConflict)
-MAX_ATTEMPTS = 3  # [scheduler]max_attempts: the chosen host and two alternates
 # What the conductor expects a live migration's checks to refuse with: the
 # server keeps its state. Anything else errors it (_live_migrate).
 LIVE_MIGRATION_REFUSALS = (
@@ -57,21 +56,64 @@ class ComputeTaskManager:
         self.context = context
         self.compute_rpcapi = compute_rpcapi
 
-    async def build_instances(self, instance: Instance, requested_host: str | None) -> None:
-        """Schedules a new server and casts the build to the chosen compute."""
+    async def build_instances(
+        self,
+        instance: Instance,
+        requested_host: str | None,
+        *,
+        host_list: list[str] | None = None,
+        last_failure: str = "",
+    ) -> None:
+        """Schedules a new server and casts the build to the chosen compute,
+        with the scheduler's alternates. A compute whose build failed casts
+        back here with what is left of them (``host_list``, and why it
+        failed): the first alternate placement still has room on is claimed
+        and gets the build; none left fails the server (MaxRetriesExceeded)."""
         context = self.context
         await point("ComputeTaskAPI.build_instances")
-        try:
-            host = await select_destination(context, instance, requested_host=requested_host)
-        except SCHEDULING_FAILURES as exc:
-            reason = _reason(instance, exc)
-            context.note(reason)
-            instance.vm_state, instance.task_state, instance.fault = ERROR, None, reason
-            # Deleted meanwhile: nothing was claimed, nothing to record.
-            with contextlib.suppress(InstanceNotFound):
-                await context.db.instance_save(instance, "vm_state", "task_state", "fault")
-            return
-        await self.compute_rpcapi.build_and_run_instance(host, instance)
+        if host_list is None:
+            try:
+                hosts = await select_destinations(
+                    context, instance, requested_host=requested_host, alternates=MAX_ATTEMPTS - 1
+                )
+            except SCHEDULING_FAILURES as exc:
+                await self._build_failed(instance, _reason(instance, exc))
+                return
+            host, alternates = hosts[0], hosts[1:]
+        else:
+            try:
+                chosen = await self._claim_alternate(instance, host_list)
+            except AllocationConflict as exc:
+                await self._build_failed(instance, _reason(instance, exc))
+                return
+            if chosen is None:
+                await self._build_failed(
+                    instance,
+                    f"Exhausted all hosts available for retrying build failures for instance "
+                    f"'{instance.name}'; the last attempt: {last_failure.rstrip('.')}.",
+                )
+                return
+            host, alternates = chosen, host_list
+        await self.compute_rpcapi.build_and_run_instance(host, instance, alternates)
+
+    async def _claim_alternate(self, instance: Instance, host_list: list[str]) -> str | None:
+        """Pops alternates until placement takes the instance's allocation on
+        one; returns it, or None when none is left."""
+        placement, resources = self.context.placement, flavor_resources(instance.flavor)
+        while host_list:
+            host = host_list.pop(0)
+            node = self.context.db.compute_nodes[host]
+            if await placement.claim_resources(instance.uuid, node.uuid, resources):
+                return host
+        return None
+
+    async def _build_failed(self, instance: Instance, reason: str) -> None:
+        """The server goes ERROR with ``reason`` as its fault."""
+        self.context.note(reason)
+        instance.vm_state, instance.task_state, instance.fault = ERROR, None, reason
+        # Deleted meanwhile: nothing was claimed, nothing to record.
+        with contextlib.suppress(InstanceNotFound):
+            await self.context.db.instance_save(instance, "vm_state", "task_state", "fault")
 
     async def rebuild_instance(
         self,
@@ -168,18 +210,19 @@ class ComputeTaskManager:
         same_host = context.allow_resize_to_same_host and flavor != instance.flavor
         ignore = () if same_host else (instance.host,)
         try:
-            host = await select_destination(
-                context, instance, ignore_hosts=ignore, requested_host=requested_host, flavor=flavor
+            host, *others = await select_destinations(
+                context,
+                instance,
+                ignore_hosts=ignore,
+                requested_host=requested_host,
+                alternates=0 if requested_host else MAX_ATTEMPTS - 1,
+                flavor=flavor,
             )
         except SCHEDULING_FAILURES as exc:
             await self._migration_failed(instance, migration, held, _reason(instance, exc))
             return
-        alternates: tuple[str, ...] | None = None  # a requested host is never retried
-        if requested_host is None:
-            weighed = weighed_hosts(
-                context, flavor_resources(flavor), ignore_hosts=ignore, now=context.kernel.now
-            )
-            alternates = tuple(h for h, _ in weighed if h != host)[: MAX_ATTEMPTS - 1]
+        # A requested host is never retried: no alternates at all.
+        alternates = None if requested_host else tuple(others)
         await self.compute_rpcapi.prep_resize(host, instance, flavor, migration, alternates)
 
     async def reschedule_migration(

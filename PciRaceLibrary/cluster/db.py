@@ -15,7 +15,11 @@ from collections.abc import Iterable
 from typing import Any
 
 from ..sim import Change, Kernel, point
-from .exception import InstanceNotFound, UnexpectedDeletingTaskStateError
+from .exception import (
+    InstanceNotFound,
+    UnexpectedDeletingTaskStateError,
+    UnexpectedTaskStateError,
+)
 from .objects import (
     DELETING,
     ComputeNode,
@@ -200,18 +204,23 @@ class Database:
     ) -> None:
         """Writes ``fields`` of ``instance`` (Nova saves only what changed).
 
-        PCI devices are never written by an instance save. Raises
-        UnexpectedDeletingTaskStateError when ``expected_task_state`` is given
-        and a delete has set the row ``deleting`` meanwhile.
+        PCI devices are never written by an instance save. Raises, when
+        ``expected_task_state`` is given and the row's task state is not one
+        of them, UnexpectedDeletingTaskStateError if a delete set it
+        ``deleting`` meanwhile, else UnexpectedTaskStateError.
         """
         await point("Instance.save")
         row = self.instances[instance.uuid]
-        if (
-            expected_task_state is not None
-            and row.task_state == DELETING
-            and DELETING not in expected_task_state
-        ):
-            raise UnexpectedDeletingTaskStateError(f"Instance {instance.name} is being deleted.")
+        if expected_task_state is not None and row.task_state not in expected_task_state:
+            if row.task_state == DELETING:
+                raise UnexpectedDeletingTaskStateError(
+                    f"Instance {instance.name} is being deleted."
+                )
+            if not row.deleted:
+                raise UnexpectedTaskStateError(
+                    f"Instance {instance.name}: expected task state "
+                    f"{' or '.join(map(str, expected_task_state))}, found {row.task_state}."
+                )
         self.write_instance(instance, *fields)
 
     def write_instance(self, instance: Instance, *fields: str) -> None:

@@ -16,6 +16,11 @@ class InstanceNotFound(NovaException):
     """The instance row was deleted under a task that still works on it."""
 
 
+class UnexpectedTaskStateError(NovaException):
+    """A save expected the row in one of some task states, and another task
+    changed it meanwhile (the source's start-up erroring a rebuild, say)."""
+
+
 class UnexpectedDeletingTaskStateError(InstanceNotFound):
     """A save expected a task state, but a delete set ``deleting`` meanwhile;
     handled wherever the instance disappearing is."""
@@ -40,6 +45,15 @@ class AllocationConflict(NovaException):
 
 class PciDeviceInvalidStatus(NovaException):
     """A device transition its status does not allow."""
+
+
+class RescheduledException(NovaException):
+    """A build failed on its compute in a way Nova retries on an alternate
+    host: the claim refused, or the hypervisor failed the spawn."""
+
+
+class MaxRetriesExceeded(NovaException):
+    """The conductor has no alternate host left for a rescheduled build."""
 
 
 class InjectedFault(NovaException):

@@ -267,10 +267,17 @@ CREATE = register(
             "NeutronAPI.update_port",
             "ComputeDriver.spawn",
             "SchedulerReportClient.delete_allocation_for_instance",
-            "ResourceTracker.abort_instance_claim",  # the server was deleted meanwhile
+            "ResourceTracker.abort_instance_claim",  # the spawn failed, or the server is gone
             "ComputeNode.save",
             "PciDevTracker.save",
             "NeutronAPI.update_port",
+            # A failed build is rescheduled: ports unbound, host cleared, the
+            # allocation given back, and the conductor again, with an alternate.
+            "Instance.save",
+            "SchedulerReportClient.delete_allocation_for_instance",
+            "ComputeTaskAPI.build_instances",
+            "SchedulerReportClient.claim_resources",
+            "ComputeAPI.build_and_run_instance",
         ),
         keywords=("Create Server With Direct Port", "Create Server"),
         failure_points={
@@ -296,6 +303,7 @@ EVACUATE = register(
             "ComputeAPI.rebuild_instance",
             "ResourceTracker.rebuild_claim",
             "Migration.save",
+            "Migration.create",  # no record left: the source's start-up completed it
             "PciDevice.claim",
             "Instance.save",
             "PciDevice.allocate",
@@ -583,6 +591,7 @@ START = register(
             "ComputeDriver.destroy",
             "SchedulerReportClient.remove_provider_tree_from_instance_allocation",
             "Migration.save",
+            "Instance.save",  # _init_instance: a server interrupted while (re)building
             *_AUDIT_START,
             "PciDeviceList.get_by_compute_node",  # a fresh tracker reads the rows
             *_AUDIT_REST,

@@ -11,7 +11,7 @@ to the migration status made between the two reads, without the lock, makes
 from __future__ import annotations
 
 from ..sim import Lock, point
-from .claims import MoveClaim
+from .claims import Claim, MoveClaim
 from .context import Context
 from .exception import ComputeResourcesUnavailable, MissingMigrationContext, PciDeviceRequestFailed
 from .objects import (
@@ -19,6 +19,7 @@ from .objects import (
     MIGRATING,
     PAUSED,
     REBUILD_STATES,
+    REBUILDING,
     RESIZE_REVERTING,
     RESIZED,
     RESIZING_STATES,
@@ -38,14 +39,15 @@ EVACUATION = "evacuation"
 LIVE_MIGRATION = "live-migration"
 
 
-def _moving(instance: Instance) -> bool:
+def _moving(instance: Instance, rebuild_states: tuple[str, ...] = REBUILD_STATES) -> bool:
     """Whether the audit counts an instance's migration: resizing, rebuilding
-    (every rebuild state since bug 1791075) or live migrating, as Nova's
+    (every rebuild state since bug 1791075; before, ``rebuild_states`` was
+    ``rebuilding`` alone) or live migrating, as Nova's
     ``_instance_in_resize_state`` and ``_is_trackable_migration`` decide."""
     vm, task = instance.vm_state, instance.task_state
     if vm == RESIZED:
         return True
-    if vm in (ACTIVE, STOPPED) and task in (*RESIZING_STATES, *REBUILD_STATES):
+    if vm in (ACTIVE, STOPPED) and task in (*RESIZING_STATES, *rebuild_states):
         return True
     return task == MIGRATING and vm in (ACTIVE, PAUSED)
 
@@ -117,14 +119,18 @@ class ResourceTracker:
 
     # -- claims -----------------------------------------------------------------
 
-    async def instance_claim(self, instance: Instance) -> None:
+    async def instance_claim(self, instance: Instance) -> Claim:
         """Build-time claim: host set and saved, PCI claimed and allocated, saved.
+        The allocated devices are added to the instance's ``pci_devices``, as
+        Nova's ``PciDevice.allocate`` appends to the instance object.
 
         Raises ComputeResourcesUnavailable if the PCI requests do not fit.
         """
         async with self.locked("ResourceTracker.instance_claim"):
             if not self.pci.support_requests(instance.pci_requests):
                 raise ComputeResourcesUnavailable(self._no_fit(instance))
+            behaviour = self.context.behaviour
+            claim = Claim(self, instance.clone(), instance, behaviour.build_claim_aborts_instance)
             instance.host = instance.launched_on = self.host
             instance.node, instance.compute_id = self.node, self.node_id
             await self.context.db.instance_save(
@@ -134,27 +140,35 @@ class ResourceTracker:
             self.pci.claim_instance(instance.uuid, instance.pci_requests)
             await point("PciDevice.allocate")
             self._track_instance(instance)
-            instance.pci_devices = [d.ref for d in self.pci.allocations.get(instance.uuid, [])]
+            held = [d.ref for d in self.pci.allocations.get(instance.uuid, [])]
+            instance.pci_devices += [ref for ref in held if ref not in instance.pci_devices]
             await self._update()
+            return claim
 
     async def abort_instance_claim(self, instance: Instance, *, unset_host: bool = False) -> None:
         """Undoes a build-time claim whose build failed: frees what the
-        instance holds here and stops tracking it (a no-op if nothing).
-        With ``unset_host`` it also clears and saves the instance's host and
-        node under the lock, as Nova's ``_unset_instance_host_and_node``."""
+        instance holds here (found by its uuid, on whichever object is given)
+        and stops tracking it (a no-op if nothing); the freed devices leave
+        ``instance.pci_devices`` of the object given. With ``unset_host`` it
+        also clears and saves the instance's host and node under the lock, as
+        Nova's ``_unset_instance_host_and_node``."""
         async with self.locked("ResourceTracker.abort_instance_claim"):
             if instance.uuid in self.tracked_instances:
                 self.tracked_instances.discard(instance.uuid)
                 self._add_usage(instance.flavor, -1)
-            self.pci.free_instance(instance.uuid)
-            instance.pci_devices = []
+            freed = {(d.compute_node_id, d.address) for d in self.pci.free_instance(instance.uuid)}
+            instance.pci_devices = [
+                ref for ref in instance.pci_devices
+                if (ref.compute_node_id, ref.address) not in freed
+            ]  # fmt: skip
             if unset_host:
                 instance.host = instance.node = instance.compute_id = None
                 await self.context.db.instance_save(instance, "host", "node", "compute_id")
             await self._update()
 
-    async def rebuild_claim(self, instance: Instance, migration: Migration) -> MoveClaim:
-        """Evacuation claim on this (destination) host, under the lock.
+    async def rebuild_claim(self, instance: Instance, migration: Migration | None) -> MoveClaim:
+        """Evacuation claim on this (destination) host, under the lock; with
+        no ``migration`` it creates one (see ``_move_claim``).
 
         Raises ComputeResourcesUnavailable when the requests do not fit; the
         migration is then already ``pre-migrating``.
@@ -163,21 +177,27 @@ class ResourceTracker:
             return await self._move_claim(instance, instance.flavor, migration, EVACUATION)
 
     async def _move_claim(
-        self, instance: Instance, new_flavor: Flavor, migration: Migration, move_type: str
+        self, instance: Instance, new_flavor: Flavor, migration: Migration | None, move_type: str
     ) -> MoveClaim:
         """Resources for a move to this host, the lock held: every move claims so.
 
-        Marks the migration ``pre-migrating`` (not for a live migration),
-        tests that the new PCI requests fit, claims them (a live migration
-        claims its VFs elsewhere, as Nova does), stores the migration context
-        with the old and new devices, and counts the incoming migration:
-        usage of ``new_flavor`` and PCI sign +1 (claimed -> allocated).
+        Marks the migration ``pre-migrating`` (not for a live migration), or
+        without one creates a ``pre-migrating`` record, as Nova's
+        ``_create_migration`` (its caller never learns of it, so nobody marks
+        it ``done``); tests that the new PCI requests fit, claims them (a live
+        migration claims its VFs elsewhere, as Nova does), stores the
+        migration context with the old and new devices, and counts the
+        incoming migration: usage of ``new_flavor`` and PCI sign +1
+        (claimed -> allocated).
         """
-        migration.dest_compute, migration.dest_node = self.host, self.node
-        migration.dest_compute_id = self.node_id
-        if move_type != LIVE_MIGRATION:
-            migration.status = "pre-migrating"
-        await self.context.db.migration_save(migration)
+        if migration is None:
+            migration = await self._create_migration(instance, move_type)
+        else:
+            migration.dest_compute, migration.dest_node = self.host, self.node
+            migration.dest_compute_id = self.node_id
+            if move_type != LIVE_MIGRATION:
+                migration.status = "pre-migrating"
+            await self.context.db.migration_save(migration)
         # Nova makes the flavor's alias requests anew and keeps the ports'
         # requests (their request_id pairs old and new devices); flavors ask
         # for no devices yet, so the ports' requests are all there is.
@@ -201,6 +221,25 @@ class ResourceTracker:
         self._update_usage_from_migration(instance, migration)
         await self._update()
         return claim
+
+    async def _create_migration(self, instance: Instance, move_type: str) -> Migration:
+        db = self.context.db
+        assert instance.host is not None
+        assert instance.node is not None
+        return await db.migration_create(
+            Migration(
+                id=0,
+                uuid=f"{instance.uuid}-{move_type}-{len(db.migrations) + 1}",
+                instance_uuid=instance.uuid,
+                migration_type=move_type,
+                status="pre-migrating",
+                source_compute=instance.host,
+                source_node=instance.node,
+                dest_compute=self.host,
+                dest_node=self.node,
+                dest_compute_id=self.node_id,
+            )
+        )
 
     async def resize_claim(
         self, instance: Instance, flavor: Flavor, migration: Migration
@@ -429,10 +468,13 @@ class ResourceTracker:
             current = latest.get(migration.instance_uuid)
             if current is None or migration.updated_at >= current.updated_at:
                 latest[migration.instance_uuid] = migration
+        rebuild_states = REBUILD_STATES
+        if not self.context.behaviour.audit_counts_all_rebuild_states:
+            rebuild_states = (REBUILDING,)  # before the fix of bug 1791075
         for uuid in sorted(latest):
             migration = latest[uuid]
             row = self.context.db.instances.get(uuid)
-            if row is None or not _moving(row):
+            if row is None or not _moving(row, rebuild_states):
                 continue  # skipped: no CPU/RAM usage, but still protects PCI
             context = row.migration_context
             # Not reachable with evacuation alone: its claim sets the context under

@@ -12,7 +12,9 @@ compute of ``host``:
   is why a compute cannot be stopped under it.
 
 The model runs one task per operation, so a cast runs its handler in the
-caller's task rather than in a new one.
+caller's task rather than in a new one. A handler that ends by casting on
+(a compute rescheduling a build casts back to the conductor) returns that
+cast, which runs once the handler has left the service.
 
 A *call* waits for the answer (a few of the live migration's messages are
 calls, as in Nova): the handler runs in the caller's task too and its result
@@ -43,7 +45,9 @@ class ComputeEndpoint(Protocol):
 
     def handling(self, *, wait: bool = True) -> Any: ...
 
-    async def build_and_run_instance(self, instance: Instance) -> None: ...
+    async def build_and_run_instance(
+        self, instance: Instance, host_list: list[str]
+    ) -> Awaitable[None] | None: ...
 
     async def rebuild_instance(
         self,
@@ -113,9 +117,14 @@ class ComputeAPI:
         """Makes ``endpoint`` the consumer of ``host``'s queue."""
         self._endpoints[host] = endpoint
 
-    async def build_and_run_instance(self, host: str, instance: Instance) -> None:
+    async def build_and_run_instance(
+        self, host: str, instance: Instance, host_list: list[str] | None = None
+    ) -> None:
+        """``host_list``: the scheduler's alternates left for a reschedule."""
         await self._cast(
-            host, "build_and_run_instance", lambda c: c.build_and_run_instance(instance)
+            host,
+            "build_and_run_instance",
+            lambda c: c.build_and_run_instance(instance, list(host_list or [])),
         )
 
     async def rebuild_instance(
@@ -267,7 +276,10 @@ class ComputeAPI:
         await self._cast(host, "unshelve_instance", lambda c: c.unshelve_instance(instance))
 
     async def _cast(
-        self, host: str, method: str, handler: Callable[[ComputeEndpoint], Awaitable[None]]
+        self,
+        host: str,
+        method: str,
+        handler: Callable[[ComputeEndpoint], Awaitable[Awaitable[None] | None]],
     ) -> None:
         await point(f"ComputeAPI.{method}")
         if not self.context.db.services[host].running:
@@ -275,4 +287,6 @@ class ComputeAPI:
             return
         endpoint = self._endpoints[host]
         async with endpoint.handling():
-            await handler(endpoint)
+            then = await handler(endpoint)
+        if then is not None:
+            await then  # the handler's own cast, outside the service

@@ -21,6 +21,10 @@ from .exception import NoValidHost
 from .objects import Flavor, Instance
 from .placement import UsageSnapshot, flavor_resources
 
+# Nova's [scheduler]max_attempts: a build tries its host and at most two
+# alternates.
+MAX_ATTEMPTS = 3
+
 
 async def select_destination(
     context: Context,
@@ -36,6 +40,26 @@ async def select_destination(
     For an evacuation the consumer keeps its source allocation too: placement
     then holds the doubled allocation. Raises NoValidHost.
     """
+    hosts = await select_destinations(
+        context, instance, ignore_hosts=ignore_hosts, requested_host=requested_host, flavor=flavor
+    )
+    return hosts[0]
+
+
+async def select_destinations(
+    context: Context,
+    instance: Instance,
+    *,
+    ignore_hosts: tuple[str, ...] = (),
+    requested_host: str | None = None,
+    alternates: int = 0,
+    flavor: Flavor | None = None,
+) -> list[str]:
+    """The chosen host, claimed in placement as ``select_destination`` does,
+    then up to ``alternates`` other hosts that passed the filters at the
+    request, in weighed order and not claimed: Nova's alternates, which a
+    build that fails on its host is rescheduled to. A requested host has
+    none. Raises NoValidHost."""
     await point("SchedulerClient.select_destinations")
     placement, db = context.placement, context.db
     resources = flavor_resources(flavor or instance.flavor)
@@ -61,12 +85,10 @@ async def select_destination(
             first = placement.first_by_free_ram(
                 lambda rp_uuid: passes(placement.providers[rp_uuid].name, rp_uuid)
             )
-        if first is not None:
-            chosen = (placement.providers[first].name, first)
-            if await placement.claim_resources(instance.uuid, first, resources):
-                return chosen[0]
-            # Lost a race for that host: the others, weighed as at the request.
-            weighed = weighed_hosts(
+
+        def weighed() -> list[tuple[str, str]]:
+            """Every host as weighed at the request."""
+            return weighed_hosts(
                 context,
                 resources,
                 ignore_hosts=ignore_hosts,
@@ -74,11 +96,21 @@ async def select_destination(
                 now=requested_at,
                 snapshot=snapshot,
             )
-            for host, rp_uuid in weighed:
+
+        def with_alternates(host: str) -> list[str]:
+            others = [name for name, _ in weighed() if name != host] if alternates else []
+            return [host, *others[:alternates]]
+
+        if first is not None:
+            chosen = (placement.providers[first].name, first)
+            if await placement.claim_resources(instance.uuid, first, resources):
+                return with_alternates(chosen[0])
+            # Lost a race for that host: the others, weighed as at the request.
+            for host, rp_uuid in weighed():
                 if (host, rp_uuid) != chosen and await placement.claim_resources(
                     instance.uuid, rp_uuid, resources
                 ):
-                    return host
+                    return with_alternates(host)
     wanted = f" on '{requested_host}'" if requested_host else ""
     raise NoValidHost(f"No valid host was found for '{instance.name}'{wanted}.")
 
@@ -100,7 +132,8 @@ def weighed_hosts(
     for host, node in sorted(context.db.compute_nodes.items()):
         if host in ignore_hosts or (requested_host and host != requested_host):
             continue
-        if not context.db.services[host].is_up(now, SERVICE_DOWN_TIME):
+        service = context.db.services[host]
+        if not service.is_up(now, SERVICE_DOWN_TIME) or service.disabled:  # ComputeFilter
             continue
         used = snapshot.usage(node.uuid) if snapshot else placement.used(node.uuid)
         if not placement.fits(node.uuid, resources, used):

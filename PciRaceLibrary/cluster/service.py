@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from ..errors import ApiRefused
 from ..sim import Change
+from .exception import InstanceNotFound
 from .services import Services
 
 
@@ -32,8 +33,10 @@ def accept_start(services: Services, host: str, clean_hypervisor: bool = False) 
     """The process is up at once; it consumes its queue after ``init_host``.
     With ``clean_hypervisor`` the host comes back with no guests (reinstalled,
     say), so start-up finds none of the evacuated ones to destroy."""
+    compute = services.computes[host]
     if clean_hypervisor:
-        services.computes[host].guests.clear()
+        compute.guests.clear()
+    compute.start_failure = None
     service = services.context.db.services[host]
     service.running, service.stopped_at = True, None
     services.context.changed(Change("Service", host, new="started", host=host))
@@ -41,7 +44,22 @@ def accept_start(services: Services, host: str, clean_hypervisor: bool = False) 
 
 async def start(services: Services, host: str, **_: object) -> None:
     """``init_host`` and the start-up audit, then the forced-down flag is
-    cleared (allowed once no evacuation record from this host is ``done``)."""
-    await services.computes[host].init_host()
+    cleared (allowed once no evacuation record from this host is ``done``).
+
+    If ``init_host`` raises (bug 1794996), Nova's service start raises with
+    it and the process exits: the service is stopped again, still forced
+    down, and ``start_failure`` says why.
+    """
+    context, compute = services.context, services.computes[host]
+    try:
+        await compute.init_host()
+    except InstanceNotFound as exc:
+        service = context.db.services[host]
+        service.running, service.stopped_at = False, context.kernel.now
+        compute.stopped()
+        compute.start_failure = str(exc)
+        context.note(f"compute service on '{host}' exits at start-up: {exc}")
+        context.changed(Change("Service", host, new="exited at start-up", host=host))
+        return
     services.context.db.services[host].forced_down = False
     services.context.changed(Change("Service", host, new="forced down cleared", host=host))

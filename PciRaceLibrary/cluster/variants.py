@@ -25,6 +25,10 @@ class Behaviour:
     | move_claim_drop_locked | confirm and revert set the migration status and drop the claim in one lock hold | status saved first, the claim dropped in a later locked call (bug 1879878) |
     | audit_skips_moves_without_context | the audit passes over a tracked move whose instance has no migration context (a live migration) | the audit reads that context, raises and ends without saving its usage (bug 1849165) |
     | audit_keeps_unshelving | the audit counts a ``shelved_offloaded`` server whose unshelve is spawning (task ``spawning``) | it takes it for offloaded and drops its vCPU, RAM and disk usage (bug 2025480) |
+    | start_up_skips_evacuating | start-up cleans up ``accepted``, ``pre-migrating`` and ``done`` evacuations and skips ``_init_instance`` for them | only ``accepted`` and ``done``; ``_init_instance`` runs on every instance of the host and errors one still rebuilding (bug 1764883) |
+    | start_up_reads_deleted | start-up loads evacuated guests' instances with ``read_deleted='yes'`` | destroying the guest of a deleted instance lazy-loads its flavor, raises InstanceNotFound and the compute fails to start (bug 1794996) |
+    | audit_counts_all_rebuild_states | the audit counts a move whose instance is in any rebuild task state | only ``rebuilding``: ``rebuild_block_device_mapping`` and ``rebuild_spawning`` drop the evacuation's usage on the destination (bug 1791075) |
+    | build_claim_aborts_instance | a build claim aborted for a reschedule frees the devices on the instance itself | on the claim's copy: the instance keeps the freed device in its ``pci_devices`` on the next host (bug 1860555) |
     """  # noqa: E501
 
     finish_evacuation_locked: bool = True
@@ -33,6 +37,10 @@ class Behaviour:
     move_claim_drop_locked: bool = True
     audit_skips_moves_without_context: bool = True
     audit_keeps_unshelving: bool = True
+    start_up_skips_evacuating: bool = True
+    start_up_reads_deleted: bool = True
+    audit_counts_all_rebuild_states: bool = True
+    build_claim_aborts_instance: bool = True
 
 
 @dataclass(frozen=True)
@@ -90,6 +98,37 @@ VARIANTS: dict[str, BugVariant] = {
             "shelved_offloaded, for removable and drops its resource claim",
             fix="f1dc4ec39b: do not untrack resources of a server being unshelved",
             restores={"audit_keeps_unshelving": False},
+        ),
+        BugVariant(
+            bug="1764883",
+            title="a source compute that starts while its evacuation is 'pre-migrating' "
+            "errors the rebuilding server, and the evacuation fails",
+            fix="c4988cdabf: start-up cleans up 'pre-migrating' evacuations too and skips "
+            "_init_instance for every evacuation it found",
+            restores={"start_up_skips_evacuating": False},
+        ),
+        BugVariant(
+            bug="1794996",
+            title="a source compute whose evacuated server was deleted fails to start: "
+            "destroying the guest lazy-loads the deleted instance's flavor",
+            fix="05cd8d1282: start-up reads the evacuated instances with read_deleted='yes' "
+            "and leaves a deleted one's allocations alone",
+            restores={"start_up_reads_deleted": False},
+        ),
+        BugVariant(
+            bug="1791075",
+            title="the audit counts only 'rebuilding' among the rebuild task states, so an "
+            "evacuation spawning on the destination loses its vCPU and RAM usage there",
+            fix="d8f7638d02: every rebuild task state counts as a move in the audit",
+            restores={"audit_counts_all_rebuild_states": False},
+        ),
+        BugVariant(
+            bug="1860555",
+            title="a build claim aborted for a reschedule frees the PCI devices on a copy "
+            "of the instance, which keeps naming them on the next host",
+            fix="f8b98390dc: the build claim aborts on the instance itself (a move claim "
+            "still aborts on its copy)",
+            restores={"build_claim_aborts_instance": False},
         ),
     )
 }

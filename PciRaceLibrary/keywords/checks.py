@@ -251,6 +251,24 @@ class CheckKeywords(LibraryComponent):
         logger.info(f"PCI allocations of '{server}' at {self.clock}: {_mapping(found)}.")
         return found
 
+    @keyword("Get Spawned PCI Devices", tags=["Query"])
+    def get_spawned_pci_devices(self, server: str) -> dict[str, list[str]]:
+        """Returns the PCI devices ``server``'s instance object named when the
+        hypervisor of its host spawned it: host → sorted addresses.
+
+        This is Nova's in-memory ``instance.pci_devices`` as the compute hands
+        it to its driver (the list Nova's ``PCIResourceRequestReschedulingTest``
+        counts), not the database: after a build rescheduled before the fix
+        of bug 1860555 it still names the device freed on the first host. A
+        server no hypervisor spawned on its host gives an empty dictionary.
+
+        | ${spawned} = | `Get Spawned PCI Devices` | vm1 |
+        | Should Be Equal | ${spawned} | ${{ {'host2': ['0000:02:00.1']} }} |
+        """
+        found = self.cluster.spawned_pci_devices(server)
+        logger.info(f"'{server}' was spawned with PCI devices {_mapping(found)} at {self.clock}.")
+        return found
+
 
 def _expected(host: str, value: str) -> int | list[str]:
     text = str(value).strip()

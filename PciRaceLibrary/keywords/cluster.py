@@ -11,6 +11,8 @@ from robot.libraries.BuiltIn import BuiltIn, RobotNotRunningError
 
 from ..cluster import Cluster
 from ..cluster import topology as topologies
+from ..cluster.variants import VARIANTS
+from ..report.tables import render_state
 from ._base import LibraryComponent
 
 
@@ -28,7 +30,7 @@ class ClusterKeywords(LibraryComponent):
 
         | =Argument= | =Description= |
         | ``topology`` | A YAML topology file, or the name of one shipped with the library: ``three_hosts``, ``small_host2``, ``dense``, ``two_physnets`` (see `Clusters and topology files`). Without it, the built-in default: ``host1`` and ``host2`` with the six devices of Nova's fake PCI driver each. |
-        | ``bugs`` | Comma-separated Nova bug numbers whose pre-fix code paths to restore (see `Bug variants`). Empty means current Nova. |
+        | ``bugs`` | Comma-separated Nova bug numbers whose pre-fix code paths to restore, one or several (see `Bug variants` and `Get Known Bugs`). Empty means current Nova; an unknown number fails, listing the known ones. |
         | ``microversion`` | The compute API microversion of the suite's requests, ``2.1`` to ``2.104`` or ``latest`` (the default). From ``2.95`` an evacuated server ends ``SHUTOFF``; ``2.94`` keeps it ``ACTIVE`` (see `Microversions`). |
         | ``allow_resize_to_same_host`` | Nova's option of that name: a `Resize Server` may then stay on the server's host. A cold migration always moves (the libvirt driver cannot migrate to its own host). |
 
@@ -38,6 +40,7 @@ class ClusterKeywords(LibraryComponent):
 
         | `Start Cluster` |
         | `Start Cluster` | bugs=1896463 |
+        | `Start Cluster` | bugs=1896463,1791075 |
         | `Start Cluster` | three_hosts |
         | `Start Cluster` | two_physnets |
         | `Start Cluster` | ${CURDIR}/my_cluster.yaml |
@@ -55,6 +58,31 @@ class ClusterKeywords(LibraryComponent):
         self.library.replace_cluster(cluster)
         self._record_metadata(cluster)
         logger.info(f"Started cluster {cluster.describe()} at {cluster.clock}.")
+
+    @keyword(tags=["Query"])
+    def get_known_bugs(self) -> dict[str, str]:
+        """Returns the Nova bugs whose pre-fix code paths `Start Cluster` can
+        restore, as a dictionary of bug number to a one-line description.
+
+        Needs no running cluster. Logs the bugs as a table with each fix and
+        the behaviour switches it turns back (see `Bug variants`). Any of the
+        numbers, several at once, go to ``bugs=`` of `Start Cluster`.
+
+        | ${bugs} = | `Get Known Bugs` |
+        | Dictionary Should Contain Key | ${bugs} | 1896463 |
+        | `Start Cluster` | bugs=1896463,1791075 |
+        """
+        rows = [
+            {
+                "bug": bug,
+                "what goes wrong": variant.title,
+                "fix": variant.fix,
+                "restores": ", ".join(sorted(variant.restores)),
+            }
+            for bug, variant in sorted(VARIANTS.items())
+        ]
+        logger.info(render_state({"Known bugs": rows}, title="Bug variants"), html=True)
+        return {bug: variant.title for bug, variant in sorted(VARIANTS.items())}
 
     def _record_metadata(self, cluster: Cluster) -> None:
         try:
@@ -131,8 +159,10 @@ class ClusterKeywords(LibraryComponent):
         reinstalled hypervisor): there is nothing of the evacuated servers to
         destroy, and the records are ``completed`` all the same.
 
-        Fails if the service is running, or if start-up does not finish within
-        ``timeout`` (see `Timeouts`).
+        Fails if the service is running, if start-up does not finish within
+        ``timeout`` (see `Timeouts`), or if start-up fails and the process
+        exits, as before the fix of bug 1794996 (the service is then stopped
+        again and still forced down).
         """
         cluster = self.cluster
         converted = self.delay_seconds(delays)
@@ -145,6 +175,13 @@ class ClusterKeywords(LibraryComponent):
                 f"Compute service on '{host}' should finish starting within "
                 f"{self.timestr(seconds)}, but at {cluster.clock} it still waits"
                 f"{' for ' + task.waiting_for if task.waiting_for else ''}."
+            )
+        failure = cluster.start_failure(host)
+        if failure is not None:
+            raise AssertionError(
+                f"Compute service on '{host}' should start, but its start-up failed at "
+                f"{cluster.clock}: {failure}; the process exited, and the service is "
+                "stopped and still forced down."
             )
         logger.info(f"Started compute service on '{host}'; start-up done at {cluster.clock}.")
 

@@ -38,9 +38,13 @@ class ServerKeywords(LibraryComponent):
         cluster. ``delays`` name points of the build (see `Delays and
         interleaving points`); other tasks progress while it builds.
 
-        Fails at once, changing nothing, for an unknown host or flavor; fails
-        if the server ends in ``ERROR`` (for instance no free VF) or is not
-        ``ACTIVE`` within ``timeout`` of virtual time (see `Timeouts`).
+        Fails at once, changing nothing, for an unknown host or flavor. A
+        build that fails on its compute (the claim refused, the spawn failed)
+        is rescheduled, as Nova does: the scheduler's alternates, at most two
+        more hosts (Nova's ``max_attempts`` of 3), are tried in turn; a
+        requested ``host`` has none. Fails if the server ends in ``ERROR``
+        (for instance no free VF on any host tried) or is not ``ACTIVE``
+        within ``timeout`` of virtual time (see `Timeouts`).
 
         | `Create Server With Direct Port` | vm1 | host=host1 |
         | `Create Server With Direct Port` | vm2 | flavor=m1.medium |

@@ -84,6 +84,7 @@ def scenarios() -> list[Cluster]:
         *moves(),
         *live_migrations(),
         *shelved(),
+        *source_back_during_evacuation(),
     ]
 
 
@@ -153,6 +154,26 @@ def live_migrations() -> list[Cluster]:
     rolled_back.run_task(rolled_back.live_migrate("vm1", "host2"))
     assert rolled_back.migrations_of("vm1")[-1]["status"] == "failed"
     return [skipping, rolled_back]
+
+
+def source_back_during_evacuation() -> list[Cluster]:
+    """The source starts while the conductor has not read the record yet (it
+    completes it; the destination's claim creates another), and, before the
+    fix of bug 1764883, while the destination rebuilds (start-up errors the
+    server)."""
+    out = []
+    cases = ((None, "ComputeTaskAPI.rebuild_instance"), ("1764883", "ComputeDriver.rebuild"))
+    for bugs, point in cases:
+        c = Cluster(bugs=bugs, microversion="2.94")
+        c.run_task(c.create_server("vm1", "host1"))
+        c.stop_compute_service("host1")
+        c.force_down_compute_service("host1")
+        evacuation = c.evacuate("vm1", delays={point: 1})
+        c.run_task(c.start_compute_service("host1"))
+        c.run_task(evacuation)
+        assert c.server_status("vm1") == ("ACTIVE" if bugs is None else "ERROR")
+        out.append(c)
+    return out
 
 
 def deleted_before_scheduling(heal_by_restart: bool = False) -> Cluster:

@@ -151,6 +151,7 @@ CASES = [
     Case(D, "Inject Failure    ComputeDriver.rebuild    times=many", "Argument 'times' must be a whole number such as 2, got 'many'."),
     Case(D, "Inject Failure    ComputeDriver.rebuild    times=${{b'2'}}", "Argument 'times' must be a whole number such as 2, got binary data."),
     # -- checks and reports ------------------------------------------------------------
+    Case(K, "Get Spawned PCI Devices    vm9", "No server 'vm9'. Known servers: vm1, web1."),
     Case(K, "PCI Allocation On Host Should Be    vm1    host9    1", f"No host 'host9'. {HOSTS}"),
     Case(K, "PCI Allocation On Host Should Be    vm9    host1    1", "No server 'vm9'. Known servers: vm1, web1."),
     Case(K, "PCI Allocation On Host Should Be    vm1    host1    -1", "Argument 'expected' must be 0 or more, got -1."),
