@@ -253,6 +253,22 @@ it until `Start Compute Service` runs its start-up audit. Check
 `Resource Accounting Should Be Consistent` after such an audit, or expect
 the transient.
 
+vCPU, RAM and disk usage, unlike devices, the audit recomputes from scratch,
+and `Resource Accounting Should Be Consistent` compares each running
+compute's count with what placement holds on it. Current Nova leaves a few
+windows where an audit counts a server out (or in) until the host's next
+audit, and the check reports them; give ``usage=False`` to check devices and
+placement only:
+
+| =Window= | =What the audit sees= |
+| an evacuation between its rebuild and its finish | the server still on the source and no longer rebuilding: the destination misses it |
+| a live migration without NUMA | no move claim: the destination counts the server only from its next audit |
+| a revert between the destination's drop and the source's finish | the server still on the destination: it counts it again |
+
+A bug variant's harm is often exactly such a count, lasting until the next
+audit (bugs 1879878, 1791075, 2025480): assert the count right after the
+race, with `Resource Usage On Host Should Be` or `Get Resource Usage`.
+
 = Clusters per test =
 
 A cluster started in a test belongs to that test and is gone when the test

@@ -257,3 +257,35 @@ def test_the_pre_fix_steps_fail_the_accounting_check_only_before_the_fix(race) -
     assert race(None).check_invariants() == []
     problems = race("1879878").check_invariants()
     assert any("counts other usage than placement" in problem for problem in problems)
+
+
+def test_a_failed_hand_over_errors_the_server_on_its_source_and_leaves_the_claim() -> None:
+    """``migrate_disk_and_power_off`` fails: ERROR on host1, the migration
+    ``error``; as in Nova nothing undoes host2's claim or the placement
+    hand-over (the operator rebuilds or deletes the server)."""
+    cluster = Cluster()
+    cluster.run_task(cluster.create_server("vm1", "host1"))
+    cluster.inject_fault("ComputeDriver.migrate_disk_and_power_off")
+    cluster.run_task(cluster.start("migrate", "vm1"))
+    assert (cluster.server_status("vm1"), cluster.server_host("vm1")) == ("ERROR", "host1")
+    assert cluster.migrations_of("vm1")[-1]["status"] == "error"
+    assert cluster.pci_allocations("vm1") == {"host1": ["0000:02:00.1"], "host2": ["0000:02:00.1"]}
+    assert cluster.placement_allocations("vm1") == {"host2": SMALL}
+    assert cluster.placement_allocations("vm1", migration=True) == {"host1": SMALL}
+    cluster.run_task(cluster.delete_server("vm1"))
+    for host in cluster.hosts:
+        cluster.run_task(cluster.update_available_resource(host))
+    assert cluster.pci_allocations("vm1") == {}
+    assert cluster.check_invariants(usage=False) == []
+
+
+def test_a_failed_confirm_errors_the_server_and_still_deletes_the_migration_allocation() -> None:
+    """``confirm_migration`` fails on the source: ERROR, the migration stays
+    ``confirming``, and Nova's ``finally`` deletes what the migration held."""
+    cluster = migrated()
+    cluster.inject_fault("ComputeDriver.confirm_migration")
+    cluster.run_task(cluster.start("confirm_resize", "vm1"))
+    assert (cluster.server_status("vm1"), cluster.server_host("vm1")) == ("ERROR", "host2")
+    assert cluster.migrations_of("vm1")[-1]["status"] == "confirming"
+    assert cluster.placement_allocations("vm1", migration=True) == {}
+    assert cluster.placement_allocations("vm1") == {"host2": SMALL}
