@@ -160,18 +160,7 @@ def check_evacuate(
     context = services.context
     version = _version(services, microversion)
     if force:
-        low, high = api_version.EVACUATE_FORCE
-        if not low <= version <= high:
-            raise ApiRefused(
-                f"Cannot force the evacuation of '{instance.name}' at microversion "
-                f"{api_version.show(version)}: 'force' exists from {api_version.show(low)} "
-                f"to {api_version.show(high)} (400)."
-            )
-        if target_host is None:
-            raise ApiRefused(
-                f"Cannot force the evacuation of '{instance.name}' to no host; "
-                "give target_host (400)."
-            )
+        _check_force("evacuation", instance, version, api_version.EVACUATE_FORCE, target_host)
     if target_host is not None:
         check_host(services, target_host)
         if target_host == instance.host:
@@ -230,6 +219,28 @@ async def evacuate(
         force=force,
         target_state=STOPPED if stops else None,
     )
+
+
+def _check_force(
+    move: str,
+    instance: Instance,
+    version: tuple[int, int],
+    window: tuple[tuple[int, int], tuple[int, int]],
+    target_host: str | None,
+) -> None:
+    """``force`` skips the scheduler: only within its microversions, and only
+    with a host to claim (400 otherwise)."""
+    low, high = window
+    if not low <= version <= high:
+        raise ApiRefused(
+            f"Cannot force the {move} of '{instance.name}' at microversion "
+            f"{api_version.show(version)}: 'force' exists from {api_version.show(low)} "
+            f"to {api_version.show(high)} (400)."
+        )
+    if target_host is None:
+        raise ApiRefused(
+            f"Cannot force the {move} of '{instance.name}' to no host; give target_host (400)."
+        )
 
 
 def _version(services: Services, microversion: str | None) -> tuple[int, int]:
@@ -292,18 +303,8 @@ def check_live_migrate(
     the API answered, as from microversion 2.34."""
     version = _version(services, microversion)
     if force:
-        low, high = api_version.LIVE_MIGRATE_FORCE
-        if not low <= version <= high:
-            raise ApiRefused(
-                f"Cannot force the live migration of '{instance.name}' at microversion "
-                f"{api_version.show(version)}: 'force' exists from {api_version.show(low)} "
-                f"to {api_version.show(high)} (400)."
-            )
-        if target_host is None:
-            raise ApiRefused(
-                f"Cannot force the live migration of '{instance.name}' to no host; "
-                "give target_host (400)."
-            )
+        window = api_version.LIVE_MIGRATE_FORCE
+        _check_force("live migration", instance, version, window, target_host)
     if target_host is not None:
         check_host(services, target_host)
 
