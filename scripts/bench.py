@@ -69,7 +69,7 @@ Library    PciRaceLibrary    timeout=10 min
 
 CASE = """\
 Race {n}
-    Start Cluster    bugs=1896463
+    Start Cluster    bugs=1896463    microversion=2.94
     Create Server With Direct Port    vm1    host=host1    ComputeDriver.spawn=100 s
     Stop Compute Service    host1
     Force Down Compute Service    host1
