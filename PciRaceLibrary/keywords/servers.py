@@ -351,7 +351,10 @@ class ServerKeywords(LibraryComponent):
 
         Evacuation records go ``accepted`` → ``pre-migrating`` → ``done``,
         and ``completed`` once the source host has cleaned up; a failed
-        evacuation ends ``failed`` or ``error``. Live migration records go
+        evacuation ends ``failed`` or ``error``. A cold migration or resize
+        goes ``pre-migrating`` → ``migrating`` → ``post-migrating`` →
+        ``finished`` (the server in ``VERIFY_RESIZE``), then ``confirming`` →
+        ``confirmed`` or ``reverting`` → ``reverted``. Live migration records go
         ``accepted`` → ``queued`` → ``preparing`` → ``running`` →
         ``completed``; ``error`` when the conductor refused, ``failed`` after
         a rollback. See `Timeouts`.
