@@ -390,13 +390,11 @@ class PciDevice:
         return self.dev_type in (VF, VDPA)
 
     def row(self) -> PciDevice:
-        """A copy without links, as the database stores it."""
-        return PciDevice(
-            self.compute_node_id, self.host, self.address, self.dev_type,
-            self.parent_addr, self.vendor_id, self.product_id, self.numa_node,
-            self.physnet, self.parent_ifname, self.remote_managed, self.status,
-            self.instance_uuid, self.request_id,
-        )  # fmt: skip
+        """A copy without links, as the database stores it (every other
+        field is a string, a number or None)."""
+        row = _shallow(self)
+        row.parent_device, row.child_devices, row.on_change = None, [], None
+        return row
 
     def _set(self, status: str) -> None:
         old, self.status = self.status, status
