@@ -10,7 +10,6 @@ time.
 
 from __future__ import annotations
 
-import copy
 from collections.abc import Iterable
 from typing import Any
 
@@ -233,7 +232,7 @@ class Database:
         for name in fields:
             old, new = getattr(row, name), getattr(instance, name)
             if old != new:
-                setattr(row, name, copy.deepcopy(new))
+                setattr(row, name, instance.copy_of(name))
                 if name in ("vm_state", "task_state", "host"):
                     self.changed(
                         Change("Instance", instance.name, name, str(old), str(new), host=row.host)

@@ -415,8 +415,11 @@ class Kernel:
     def _pass_point(self, task: Task, name: str) -> BaseException | tuple[Task, Any] | None:
         count = task.passes[name] = task.passes.get(name, 0) + 1
         self.journal.record(self.now, task.name, Kind.POINT, name)
-        # A task's delay at "Class.method#3" holds only its third pass.
-        injection = task.delays.get(PointPass(name, count)) or task.delays.get(PointPass(name))
+        # A task's delay at "Class.method#3" holds only its third pass. Most
+        # tasks have no delays of their own: skip building the keys then.
+        injection = None
+        if task.delays:
+            injection = task.delays.get(PointPass(name, count)) or task.delays.get(PointPass(name))
         if injection is None or not injection.take():
             injection = self.injections.get(name)
             if injection is not None and not injection.take():

@@ -50,7 +50,15 @@ async def point(name: str) -> None:
     policy may switch to another runnable task. Without either it costs
     nothing and does not yield the processor.
     """
-    await trap(PointTrap(name))
+    trap_ = _POINT_TRAPS.get(name)
+    if trap_ is None:
+        trap_ = _POINT_TRAPS[name] = PointTrap(name)
+    await trap(trap_)
+
+
+# One PointTrap per point name, made once: traps are immutable, and a model
+# run passes the same few dozen points thousands of times.
+_POINT_TRAPS: dict[str, PointTrap] = {}
 
 
 async def sleep(seconds: float, reason: str = "sleep") -> None:
