@@ -11,8 +11,10 @@ its sentence before the keyword runs, so nothing changes.
 
 from __future__ import annotations
 
+import inspect
 import math
 import re
+import typing
 from dataclasses import dataclass
 from datetime import timedelta
 from enum import Enum
@@ -163,12 +165,26 @@ class Strategy(Choice):
     RANDOM = "random"
 
 
+def _presigned(converter: Any) -> Any:
+    """``converter`` with its signature and type hints worked out once.
+
+    Robot Framework (7.x) re-reads every library converter's signature and
+    type hints on every keyword call, about 0.3 ms per converter: 1.5 ms a
+    keyword, more than most keywords cost. Robot takes a function's
+    ``__signature__`` and ``robot_types`` as given, so give them now."""
+    function = getattr(converter, "__func__", converter)  # a classmethod's function
+    hints = {k: v for k, v in typing.get_type_hints(function).items() if k != "return"}
+    function.__signature__ = inspect.signature(function, eval_str=True)
+    function.robot_types = hints
+    return converter
+
+
 CONVERTERS = {
-    bool: to_bool,  # before int: a bool is an int to Python
-    timedelta: to_timedelta,
-    int: to_int,
-    VnicType: VnicType.convert,
-    Strategy: Strategy.convert,
+    bool: _presigned(to_bool),  # before int: a bool is an int to Python
+    timedelta: _presigned(to_timedelta),
+    int: _presigned(to_int),
+    VnicType: _presigned(VnicType.convert),
+    Strategy: _presigned(Strategy.convert),
 }
 
 
