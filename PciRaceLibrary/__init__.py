@@ -191,7 +191,7 @@ model that loops forever.
 Every failure message says what was expected, what was found and at which
 virtual time (``t=2.000s``). When a keyword fails the library also logs the
 timeline of the scenario (`Log Timeline`) and the state of the hosts and
-servers the scenario touched (`Log Cluster State` shows everything) under
+servers the scenario touched (`Log Cluster State` shows all of it) under
 the failing keyword in log.html. Both are bounded, so a failure on a cluster
 of thousands of hosts logs kilobytes: the timeline keeps the tasks that
 changed PCI devices, migrations or servers, then those that ran last (eight
