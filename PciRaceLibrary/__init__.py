@@ -24,7 +24,7 @@ from .keywords import (
     ShelveKeywords,
 )
 from .keywords.arguments import CONVERTERS, Invalid, refuse_invalid, timestr, to_timedelta
-from .report import bounded_state, render_state, render_timeline
+from .report import bounded_journal, bounded_state, render_state, render_timeline
 from .scopes import ClusterScopes
 from .sim import Kernel
 
@@ -190,12 +190,18 @@ model that loops forever.
 
 Every failure message says what was expected, what was found and at which
 virtual time (``t=2.000s``). When a keyword fails the library also logs the
-timeline of the whole scenario (`Log Timeline`) and the state of the hosts
-and servers the scenario touched (`Log Cluster State` shows everything)
-under the failing keyword in log.html. A failure the suite expects, inside
-``Run Keyword And Expect Error``, ``Run Keyword And Ignore Error``,
-``Run Keyword And Return Status``, ``Wait Until Keyword Succeeds`` or a
-``TRY`` block, logs only its message.
+timeline of the scenario (`Log Timeline`) and the state of the hosts and
+servers the scenario touched (`Log Cluster State` shows all of it) under
+the failing keyword in log.html. Both are bounded, so a failure on a cluster
+of thousands of hosts logs kilobytes: the timeline keeps the tasks that
+changed PCI devices, migrations or servers, then those that ran last (eight
+at most, and its last 160 entries), and each state table its first 20 rows;
+their headings say how much was left out. A failure the suite expects,
+inside ``Run Keyword And Expect Error``, ``Run Keyword And Ignore Error``,
+``Run Keyword And Return Status``, the retries of ``Wait Until Keyword
+Succeeds`` or the body of a ``TRY`` with an ``EXCEPT``, logs only its
+message, and nothing is rendered for it. Only its last failure, when
+``Wait Until Keyword Succeeds`` gives up, logs the timeline and the state.
 
 = Microversions =
 
@@ -300,6 +306,16 @@ _CATCHING = frozenset(
         "Wait Until Keyword Succeeds",
     )
 )
+
+
+_RETRYING = "BuiltIn.Wait Until Keyword Succeeds"
+
+
+def _catches(branch: Any) -> bool:
+    """Whether a TRY block's branch is its TRY body and an EXCEPT follows:
+    only there is a failure expected (EXCEPT, ELSE and FINALLY bodies fail
+    the test as any other step does)."""
+    return branch.type == "TRY" and any(b.type == "EXCEPT" for b in branch.parent.body)
 
 
 def _cell(value: object) -> str:
@@ -416,14 +432,20 @@ class PciRaceLibrary(DynamicCore):
             self.catching += 1
 
     def _end_keyword(self, data: Any, result: Any) -> None:
-        if result.full_name in _CATCHING:
-            self.catching -= 1
-
-    def _start_try(self, data: Any, result: Any) -> None:
-        self.catching += 1
-
-    def _end_try(self, data: Any, result: Any) -> None:
+        if result.full_name not in _CATCHING:
+            return
         self.catching -= 1
+        if result.full_name == _RETRYING and result.failed and not self.catching:
+            # Its retries were expected; its last failure fails the test.
+            self._log_failure_context()
+
+    def _start_try_branch(self, data: Any, result: Any) -> None:
+        if _catches(data):
+            self.catching += 1
+
+    def _end_try_branch(self, data: Any, result: Any) -> None:
+        if _catches(data):
+            self.catching -= 1
 
     def get_keyword_documentation(self, name: str) -> str:
         if name == "__intro__":  # generated now, from the operations registered now
@@ -470,12 +492,13 @@ class PciRaceLibrary(DynamicCore):
         cluster = self.running_cluster
         if cluster is None or self.quiet or self.catching:
             return
-        logger.info(
-            render_timeline(cluster.kernel.journal, title=f"Timeline up to {cluster.clock}"),
-            html=True,
-        )
+        journal = bounded_journal(cluster.kernel.journal)
+        title = f"Timeline up to {cluster.clock}"
+        if journal.cut:
+            title += f" ({journal.summary()})"
+        logger.info(render_timeline(journal.entries, title=title), html=True)
         hosts, servers = cluster.touched()
-        state = bounded_state(cluster.snapshot(), hosts=hosts, servers=servers)
+        state = bounded_state(cluster.snapshot(), hosts=hosts, servers=servers, limit=20)
         logger.info(render_state(state, title=f"Cluster state at {cluster.clock}"), html=True)
 
 

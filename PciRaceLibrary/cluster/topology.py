@@ -93,6 +93,9 @@ VNIC_TYPES = (
 )
 
 
+DESCRIBED_HOSTS = 10  # suite metadata and messages stay one line on a big cluster
+
+
 @dataclass(frozen=True)
 class DeviceSpec:
     """One PCI device a host's hypervisor reports, with its device_spec tags."""
@@ -183,8 +186,14 @@ class Topology:
         raise UnknownName(f"No flavor '{_shown(name)}'. Known flavors: {known}.")
 
     def describe(self) -> str:
-        """One line for reports: name, hosts and devices."""
-        hosts = ", ".join(f"{host.name} ({len(host.devices)} PCI)" for host in self.hosts)
+        """One line for reports: name, hosts and devices (the first ten
+        hosts of a bigger cluster, then how many more and their devices)."""
+        shown = DESCRIBED_HOSTS if len(self.hosts) > DESCRIBED_HOSTS + 1 else len(self.hosts)
+        hosts = ", ".join(f"{host.name} ({len(host.devices)} PCI)" for host in self.hosts[:shown])
+        rest = self.hosts[shown:]
+        if rest:
+            devices = sum(len(host.devices) for host in rest)
+            hosts += f" and {len(rest)} more hosts ({devices} PCI)"
         return f"{self.name}: {hosts}; SR-IOV network {self.sriov_network}"
 
 

@@ -11,13 +11,16 @@ its sentence before the keyword runs, so nothing changes.
 
 from __future__ import annotations
 
+import inspect
 import math
 import re
+import typing
 from dataclasses import dataclass
 from datetime import timedelta
 from enum import Enum
 from typing import Any
 
+from robot.api import TypeInfo
 from robot.utils import secs_to_timestr, timestr_to_secs
 
 from ..errors import InvalidArgument
@@ -163,12 +166,31 @@ class Strategy(Choice):
     RANDOM = "random"
 
 
+def _presigned(converter: Any) -> Any:
+    """``converter`` with its signature and type hints worked out once.
+
+    Robot Framework (7.x) re-reads every library converter's signature and
+    type hints on every keyword call, about 0.3 ms per converter: 1.5 ms a
+    keyword, more than most keywords cost. Robot takes a function's
+    ``__signature__`` and ``robot_types`` (as TypeInfo, unparsed) as given,
+    so work them out now: 0.05 ms a converter is left."""
+    function = getattr(converter, "__func__", converter)  # a classmethod's function
+    hints = {
+        name: TypeInfo.from_type_hint(hint)
+        for name, hint in typing.get_type_hints(function).items()
+        if name != "return"
+    }
+    function.__signature__ = inspect.signature(function, eval_str=True)
+    function.robot_types = hints
+    return converter
+
+
 CONVERTERS = {
-    bool: to_bool,  # before int: a bool is an int to Python
-    timedelta: to_timedelta,
-    int: to_int,
-    VnicType: VnicType.convert,
-    Strategy: Strategy.convert,
+    bool: _presigned(to_bool),  # before int: a bool is an int to Python
+    timedelta: _presigned(to_timedelta),
+    int: _presigned(to_int),
+    VnicType: _presigned(VnicType.convert),
+    Strategy: _presigned(Strategy.convert),
 }
 
 

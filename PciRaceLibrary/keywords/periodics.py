@@ -64,13 +64,13 @@ class PeriodicKeywords(LibraryComponent):
         tasks = [cluster.update_available_resource(host, delays=converted) for host in hosts]
         started = cluster.clock
         if not cluster.run_until(lambda: all(task.done for task in tasks), seconds):
-            unfinished = ", ".join(task.name for task in tasks if not task.done)
+            unfinished = _some([task.name for task in tasks if not task.done])
             raise AssertionError(
                 f"Periodic audits started at {started} should finish within "
                 f"{self.timestr(seconds)}, but at {cluster.clock} these still run: {unfinished}."
             )
         logger.info(
-            f"Audits of {', '.join(hosts) or 'no running compute'} ran from {started} "
+            f"Audits of {_some(hosts) or 'no running compute'} ran from {started} "
             f"to {cluster.clock}."
         )
 
@@ -174,3 +174,11 @@ def _parse_offsets(text: str) -> dict[str, float]:
 
 def _for(waiting_for: str) -> str:
     return f" for {waiting_for}" if waiting_for else ""
+
+
+def _some(names: list[str], shown: int = 10) -> str:
+    """Names joined, the first ``shown`` of many and how many more: a message
+    about a cluster of thousands of hosts stays one line."""
+    if len(names) <= shown:
+        return ", ".join(names)
+    return f"{', '.join(names[:shown])} and {len(names) - shown} more"

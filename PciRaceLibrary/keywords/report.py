@@ -8,8 +8,10 @@ from robot.api import logger
 from robot.api.deco import keyword
 
 from ..errors import InvalidArgument
-from ..report import render_state, render_timeline
+from ..report import bounded_state, render_state, render_timeline
 from ._base import LibraryComponent
+
+STATE_ROWS = 500  # per table: a big cluster's state stays a page, not megabytes
 
 
 class ReportKeywords(LibraryComponent):
@@ -56,8 +58,17 @@ class ReportKeywords(LibraryComponent):
     @keyword(tags=["Report"])
     def log_cluster_state(self, title: str = "Cluster state") -> None:
         """Logs tables of hosts and services, servers, migrations, PCI devices
-        (status and owner) and placement allocations as they are now."""
+        (status and owner) and placement allocations as they are now.
+
+        A table of more than 500 rows (a cluster of hundreds of hosts) keeps
+        the rows about the hosts and servers the scenario touched, 500 at
+        most, and its heading says how many of how many are shown."""
         cluster = self.cluster
-        logger.info(
-            render_state(cluster.snapshot(), title=f"{title} at {cluster.clock}"), html=True
-        )
+        state: dict = cluster.snapshot()
+        big = {section: rows for section, rows in state.items() if len(rows) > STATE_ROWS}
+        if big:
+            hosts, servers = cluster.touched()
+            cut = iter(bounded_state(big, hosts=hosts, servers=servers, limit=STATE_ROWS).items())
+            state = dict(next(cut) if section in big else (section, rows)
+                         for section, rows in state.items())  # fmt: skip
+        logger.info(render_state(state, title=f"{title} at {cluster.clock}"), html=True)

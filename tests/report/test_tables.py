@@ -6,7 +6,8 @@ import re
 from html.parser import HTMLParser
 
 from PciRaceLibrary.cluster import Cluster
-from PciRaceLibrary.report import render_state
+from PciRaceLibrary.report import bounded_journal, render_state
+from PciRaceLibrary.sim.journal import Change, Entry, Kind
 
 
 class _Tables(HTMLParser):
@@ -123,3 +124,19 @@ def test_empty_sections_and_an_empty_state_say_so() -> None:
 
 def test_the_same_state_renders_identical_html() -> None:
     assert render_state(race().snapshot()) == render_state(race().snapshot())
+
+
+def test_a_failure_timeline_keeps_the_tasks_that_changed_state_then_the_last() -> None:
+    entries = [Entry(0.0, "-", Kind.NOTE, "step")]
+    entries.append(Entry(0.0, "evacuate(vm1)", Kind.STATE, "", change=Change("Instance", "vm1")))
+    entries += [Entry(float(n), f"audit(host{n})", Kind.POINT, "p") for n in range(20)]
+    bounded = bounded_journal(entries, max_tasks=3, max_entries=100)
+    assert [e.task for e in bounded.entries] == [
+        "-",
+        "evacuate(vm1)",
+        "audit(host18)",
+        "audit(host19)",
+    ]
+    assert bounded.summary().startswith("4 of 22 journal entries, 3 of 21 tasks")
+    assert bounded_journal(entries[:5]).summary() == ""  # nothing left out, nothing said
+    assert len(bounded_journal(entries, max_entries=5).entries) == 5
