@@ -132,7 +132,6 @@ class PciDeviceTable(dict[tuple[int, str], PciDevice]):
         if row.instance_uuid is not None:
             self.by_instance.setdefault(row.instance_uuid, {})[key] = row
 
-
     def add_node(self, compute_node_id: int, rows: Iterable[PciDevice]) -> None:
         """Stores a new node's free rows at once (a cluster's build)."""
         node = self.by_node.setdefault(compute_node_id, {})
