@@ -10,6 +10,7 @@ and return plain data.
 
 from __future__ import annotations
 
+import gc
 from collections.abc import Callable, Iterable
 
 from ..errors import ApiRefused, InvalidArgument, UnknownName
@@ -93,11 +94,25 @@ class Cluster:
             compute_task_api=ComputeTaskManager(self.context, rpc),
             computes={},
         )
+        self._host_of_node: dict[int, str] = {}
+        self._host_order = {host.name: n for n, host in enumerate(self.topology.hosts)}
         self._build()
 
     # -- construction -----------------------------------------------------------
 
     def _build(self) -> None:
+        # The build makes long-lived objects and no garbage: collecting meanwhile
+        # would scan the growing cluster again and again (two thirds of the
+        # build of a thousand hosts).
+        collecting = gc.isenabled()
+        gc.disable()
+        try:
+            self._build_hosts()
+        finally:
+            if collecting:
+                gc.enable()
+
+    def _build_hosts(self) -> None:
         context = self.context
         db, placement = context.db, context.placement
         for network in self.topology.networks:
@@ -112,26 +127,32 @@ class Cluster:
                 local_gb=host.disk_gb,
             )
             db.compute_nodes[host.name] = node
+            self._host_of_node[node.id] = host.name
             db.services[host.name] = Service(host.name)
             placement.providers[node.uuid] = ResourceProvider(
                 node.uuid,
                 host.name,
                 {"VCPU": host.vcpus, "MEMORY_MB": host.memory_mb, "DISK_GB": host.disk_gb},
             )
-            for spec in host.devices:
-                db.pci_devices[(node.id, spec.address)] = PciDevice(
-                    compute_node_id=node.id,
-                    host=host.name,
-                    address=spec.address,
-                    dev_type=spec.dev_type,
-                    parent_addr=spec.parent,
-                    vendor_id=spec.vendor_id,
-                    product_id=spec.product_id,
-                    numa_node=spec.numa_node,
-                    physnet=spec.physnet,
-                    parent_ifname=spec.parent_ifname,
-                    remote_managed=spec.remote_managed,
-                )
+            db.pci_devices.add_node(
+                node.id,
+                (
+                    PciDevice(
+                        node.id,
+                        host.name,
+                        spec.address,
+                        spec.dev_type,
+                        spec.parent,
+                        spec.vendor_id,
+                        spec.product_id,
+                        spec.numa_node,
+                        spec.physnet,
+                        spec.parent_ifname,
+                        spec.remote_managed,
+                    )
+                    for spec in host.devices
+                ),
+            )
             services = self.services
             compute = ComputeManager(
                 context, host.name, services.compute_rpcapi, services.compute_task_api
@@ -149,6 +170,11 @@ class Cluster:
     @property
     def hosts(self) -> list[str]:
         return [host.name for host in self.topology.hosts]
+
+    def in_host_order(self, hosts: Iterable[str]) -> list[str]:
+        """``hosts`` (known ones) in the order of ``hosts``, without duplicates:
+        for reports that list only the hosts concerned."""
+        return sorted(set(hosts), key=self._host_order.__getitem__)
 
     @property
     def servers(self) -> list[str]:
@@ -524,16 +550,15 @@ class Cluster:
         row = self.instance(server)
         compute = self.services.computes.get(row.host or "")
         refs = compute.spawned_pci_devices.get(row.uuid, []) if compute else []
-        hosts = {node.id: name for name, node in self.db.compute_nodes.items()}
         found: dict[str, list[str]] = {}
         for ref in refs:
-            found.setdefault(hosts[ref.compute_node_id], []).append(ref.address)
+            found.setdefault(self._host_of_node[ref.compute_node_id], []).append(ref.address)
         return {host: sorted(found[host]) for host in sorted(found)}
 
     def free_pci_devices(self, host: str) -> list[str]:
         """Addresses of ``host``'s devices whose database status is available."""
         node = self.db.compute_nodes[self.check_host(host)]
-        return [d.address for d in self.db.peek_pci_devices(node.id) if d.status == "available"]
+        return [d.address for d in self.db.stored_pci_devices(node.id) if d.status == "available"]
 
     def migrations_of(self, server: str) -> list[dict[str, str]]:
         row = self.instance(server)

@@ -131,6 +131,14 @@ class PciDeviceTable(dict[tuple[int, str], PciDevice]):
         if row.instance_uuid is not None:
             self.by_instance.setdefault(row.instance_uuid, {})[key] = row
 
+    def add_node(self, compute_node_id: int, rows: Iterable[PciDevice]) -> None:
+        """Stores a new node's free rows at once (a cluster's build)."""
+        node = self.by_node.setdefault(compute_node_id, {})
+        for row in rows:
+            assert row.instance_uuid is None, "a new node's devices are free"
+            dict.__setitem__(self, (compute_node_id, row.address), row)
+            node[row.address] = row
+
 
 class PortTable(dict[str, Port]):
     """Ports keyed by id, indexed by binding host. Rows are replaced on update."""
@@ -358,8 +366,13 @@ class Database:
     # -- synchronous reads for checks and reports ---------------------------
 
     def peek_pci_devices(self, compute_node_id: int) -> list[PciDevice]:
+        return [row.row() for row in self.stored_pci_devices(compute_node_id)]
+
+    def stored_pci_devices(self, compute_node_id: int) -> list[PciDevice]:
+        """The node's rows themselves, by address, for readers that copy or
+        only look (a tracker starting, a check). Do not mutate."""
         rows = self.pci_devices.by_node.get(compute_node_id, {})
-        return [rows[address].row() for address in sorted(rows)]
+        return [rows[address] for address in sorted(rows)]
 
     def peek_pci_devices_of_instance(self, instance_uuid: str) -> list[PciDevice]:
         """Copies of the rows that name ``instance_uuid``, any status, on any

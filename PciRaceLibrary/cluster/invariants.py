@@ -49,7 +49,7 @@ def check_invariants(context: Context, host: str | None = None, *, usage: bool =
 
 def _devices(context: Context, host: str) -> list[PciDevice]:
     node = context.db.compute_nodes[host]
-    return context.db.peek_pci_devices(node.id)
+    return context.db.stored_pci_devices(node.id)  # read only
 
 
 def _offloaded(row: Instance | None) -> bool:

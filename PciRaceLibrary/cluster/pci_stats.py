@@ -53,26 +53,43 @@ class PciDeviceStats:
     """The pools of one host's free devices."""
 
     def __init__(self, devices: Iterable[PciDevice] = ()) -> None:
-        self.pools: list[Pool] = []
+        # What adding each device in turn gives, grouped in one pass: pools in
+        # order of their first device, stably sorted by number of keys.
+        grouped: dict[tuple[tuple[str, str], ...], Pool] = {}
+        seen: set[int] = set()
         for device in devices:
-            self.add_device(device)
+            if id(device) in seen:
+                continue
+            seen.add(id(device))
+            key = pool_key(device)
+            pool = grouped.get(signature := tuple(key.items()))
+            if pool is None:
+                grouped[signature] = pool = Pool(key)
+            pool.devices.append(device)
+        self.pools: list[Pool] = sorted(grouped.values(), key=lambda pool: len(pool.key))
 
     def add_device(self, device: PciDevice) -> None:
         key = pool_key(device)
         for pool in self.pools:
             if pool.key == key:
-                if device not in pool.devices:
+                if not any(member is device for member in pool.devices):
                     pool.devices.append(device)
                 return
-        self.pools.append(Pool(key, [device]))
-        self.pools.sort(key=lambda pool: len(pool.key))  # stable: keeps insertion order
+        # Where a stable sort by number of keys would put a pool appended last.
+        size = len(key)
+        at = next((n for n, pool in enumerate(self.pools) if len(pool.key) > size), None)
+        self.pools.insert(len(self.pools) if at is None else at, Pool(key, [device]))
 
     def remove_device(self, device: PciDevice) -> None:
+        key = pool_key(device)  # a device's pool key never changes
         for pool in self.pools:
-            if device in pool.devices:
-                pool.devices.remove(device)
-                if not pool.devices:
-                    self.pools.remove(pool)
+            if pool.key == key:
+                for n, member in enumerate(pool.devices):
+                    if member is device:
+                        del pool.devices[n]
+                        if not pool.devices:
+                            self.pools.remove(pool)
+                        return
                 return
 
     def free_devices(self) -> list[PciDevice]:

@@ -46,9 +46,9 @@ class PciDevTracker:
             device = row.row()
             device.on_change = self._journal_change
             self.devices.append(device)
-        by_address = {device.address: device for device in self.devices}
+        self._by_address = {device.address: device for device in self.devices}
         for device in self.devices:
-            parent = by_address.get(device.parent_addr or "")
+            parent = self._by_address.get(device.parent_addr or "")
             if parent is not None:
                 device.parent_device = parent
                 parent.child_devices.append(device)
@@ -73,10 +73,7 @@ class PciDevTracker:
         )  # fmt: skip
 
     def device(self, address: str) -> PciDevice:
-        for device in self.devices:
-            if device.address == address:
-                return device
-        raise KeyError(address)
+        return self._by_address[address]
 
     def support_requests(self, requests: list[InstancePCIRequest]) -> bool:
         return self.stats.support_requests(requests)

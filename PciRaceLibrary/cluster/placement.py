@@ -111,22 +111,46 @@ class Placement:
         return sorted(self._consumers.get(rp_uuid, {}))
 
     def first_by_free_ram(self, accept: Callable[[str], bool]) -> str | None:
-        """The accepted provider with the most free RAM, ties by name, or None.
+        """The accepted provider with the most free RAM, ties by name, or None."""
+        chosen = self.best_by_free_ram(accept, 1)
+        return chosen[0] if chosen else None
 
-        Pops the heap until ``accept`` (which must not change placement) takes
-        a provider, then pushes back what it popped that is still current, so
-        a request costs the providers it passes over, not a sort of them all.
+    def best_by_free_ram(
+        self, accept: Callable[[str], bool], count: int, snapshot: UsageSnapshot | None = None
+    ) -> list[str]:
+        """Up to ``count`` accepted providers, most free RAM first, ties by
+        name, weighed by their usage when ``snapshot`` opened (now without one).
+
+        Pops the heap until ``accept`` (which must not change placement) took
+        ``count``, then pushes back what it popped that is still current, so a
+        request costs the providers it passes over, not a sort of them all.
+        The heap weighs providers changed since the snapshot by their usage
+        now: those few are weighed from the snapshot and merged in.
         """
         self._weigh_new_providers()
-        heap, passed = self._by_free_ram, []
-        chosen = None
-        while heap and chosen is None:
+        changed = sorted(
+            (-self.free_ram(rp_uuid, used), self.providers[rp_uuid].name, rp_uuid)
+            for rp_uuid, used in (snapshot.before.items() if snapshot else ())
+        )
+        heap, passed, chosen = self._by_free_ram, [], []
+
+        def take(rp_uuid: str) -> bool:
+            if accept(rp_uuid):
+                chosen.append(rp_uuid)
+            return len(chosen) >= count
+
+        full = count <= 0
+        while heap and not full:
             entry = heapq.heappop(heap)
             if entry[2] != self._generations[entry[3]]:
                 continue  # stale: the provider changed since this entry
             passed.append(entry)
-            if accept(entry[3]):
-                chosen = entry[3]
+            while changed and not full and changed[0][:2] < entry[:2]:
+                full = take(changed.pop(0)[2])
+            if not full and not (snapshot and entry[3] in snapshot.before):
+                full = take(entry[3])
+        while changed and not full:
+            full = take(changed.pop(0)[2])
         for entry in passed:
             heapq.heappush(heap, entry)
         return chosen

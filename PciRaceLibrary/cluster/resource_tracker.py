@@ -102,7 +102,7 @@ class ResourceTracker:
         self.pci_tracker = PciDevTracker(
             self.host,
             self.compute_node.id,
-            db.peek_pci_devices(self.compute_node.id),
+            db.stored_pci_devices(self.compute_node.id),  # the tracker copies them
             self.context.changed,
             self.context.label,
         )

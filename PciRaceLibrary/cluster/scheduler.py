@@ -97,9 +97,29 @@ async def select_destinations(
                 snapshot=snapshot,
             )
 
+        def at_request(rp_uuid: str) -> bool:
+            """Whether the provider passed the filters as ``weighed_hosts`` does."""
+            host = placement.providers[rp_uuid].name
+            node = db.compute_nodes.get(host)
+            service = db.services.get(host)
+            return (
+                node is not None
+                and service is not None
+                and node.uuid == rp_uuid
+                and host not in ignore_hosts
+                and service.is_up(requested_at, SERVICE_DOWN_TIME)
+                and not service.disabled  # ComputeFilter
+                and placement.fits(rp_uuid, resources, snapshot.usage(rp_uuid))
+            )
+
         def with_alternates(host: str) -> list[str]:
-            others = [name for name, _ in weighed() if name != host] if alternates else []
-            return [host, *others[:alternates]]
+            """The first ``alternates`` other hosts of the order at the request
+            (a requested host has none): a walk of placement's heap."""
+            if not alternates or requested_host:
+                return [host]
+            best = placement.best_by_free_ram(at_request, alternates + 1, snapshot)
+            others = [placement.providers[rp].name for rp in best]
+            return [host, *[name for name in others if name != host][:alternates]]
 
         if first is not None:
             chosen = (placement.providers[first].name, first)

@@ -62,7 +62,7 @@ class CheckKeywords(LibraryComponent):
             cluster.check_host(host): _expected(host, value) for host, value in expected.items()
         }
         problems = []
-        for host in cluster.hosts:
+        for host in cluster.in_host_order([*wanted, *found]):  # the others hold nothing
             want, have = wanted.get(host, 0), found.get(host, [])
             if isinstance(want, int) and len(have) != want:
                 problems.append(

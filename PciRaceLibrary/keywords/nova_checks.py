@@ -157,7 +157,7 @@ class NovaCheckKeywords(LibraryComponent):
         problems = [
             f"'{host}' should hold {_resources_text(wanted.get(host, {}))} "
             f"but holds {_resources_text(found.get(host, {}))}"
-            for host in cluster.hosts
+            for host in cluster.in_host_order([*wanted, *found])  # the others hold nothing
             if wanted.get(host, {}) != found.get(host, {})
         ]
         subject = _consumer_text(server, consumer)

@@ -136,6 +136,7 @@ class Kernel:
         self.policy = policy
         self.guard_seconds = guard_seconds
         self.current: Task | None = None
+        self._last_run: Task | None = None  # what the wall-clock guard names
         self.injections: dict[str, Injection] = {}
         self._heap: list[list[Any]] = []
         self._seq = itertools.count()
@@ -245,11 +246,7 @@ class Kernel:
             self._step()
             self._steps += 1
             if self._steps % 256 == 0 and time.monotonic() - started > self.guard_seconds:
-                raise RunawayError(
-                    f"The kernel ran longer than its wall-clock guard of "
-                    f"{self.guard_seconds:g} seconds at {format_time(self.now)}; "
-                    f"runnable: {', '.join(self._names(RUNNABLE)) or 'none'}."
-                )
+                raise RunawayError(self._runaway())
         return True
 
     def run_task(self, task: Task, timeout: float | None = None) -> bool:
@@ -356,7 +353,7 @@ class Kernel:
         (chosen by the policy) with the value to send it, or ``(None, None)``."""
         task.state = RUNNABLE
         task.waiting_for = ""
-        self.current = task
+        self.current = self._last_run = task
         throw: BaseException | None = None
         try:
             while True:
@@ -484,8 +481,18 @@ class Kernel:
         self.journal.record(self.now, task.name, Kind.WAIT, event.name)
         return False
 
-    def _names(self, state: str) -> list[str]:
-        return [task.name for task in self.tasks if task.state == state]
+    def _runaway(self) -> str:
+        """The guard's sentence: the task that ran last (the loop runs one
+        step at a time, so the runaway is the one it keeps stepping) and how
+        many others wait; naming them all would bury it."""
+        task = self._last_run
+        others = self.unfinished - (task is not None and not task.done and not task.daemon)
+        running = f"task '{task.name}' was running" if task else "no task ran"
+        return (
+            f"The kernel ran longer than its wall-clock guard of {self.guard_seconds:g} "
+            f"seconds at {format_time(self.now)}: {running}, and {others} other "
+            f"unfinished task(s) waited."
+        )
 
     def _raise_if_blocked(self) -> None:
         blocked = [task for task in self.tasks if task.state == BLOCKED]
