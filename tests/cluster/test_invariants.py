@@ -7,7 +7,7 @@ and every running compute has audited itself, ``check_invariants`` must be
 empty: current Nova never loses or leaks a PCI device for good.
 
 The operator fences a host as the runbook says: stop its compute, then force
-it down at once (one ``fence`` step). Two things are left out on purpose:
+it down at once (one ``fence`` step). These are left out on purpose:
 
 - forcing down a compute that still runs, then evacuating from it: a split
   brain Nova documents as operator error (its guest keeps running, its
@@ -20,7 +20,11 @@ it down at once (one ``fence`` step). Two things are left out on purpose:
   (``accepted`` or ``pre-migrating``): its start-up sets the record
   ``completed``, so a destination audit before the finish frees the device the
   evacuation claimed. That is Nova's behaviour (nova-model 5.4, last row: "as
-  the audits decide"), not a model defect; a test below pins it.
+  the audits decide"), not a model defect; a test below pins it;
+- evacuating a server again while its evacuation is in flight: the first
+  rebuild then fails on the task state the second wrote and removes the
+  destination's part of the allocation the second one needs, as Nova's
+  failure path does (``test_lifecycle`` pins that outcome).
 """
 
 from __future__ import annotations
@@ -87,6 +91,8 @@ def apply(cluster: Cluster, step: Step) -> None:
         return  # never created: nothing to act on
     if step.action == "start" and evacuating_from(cluster, step.subject):
         return  # Nova loses the device here too; see the module docstring
+    if step.action == "evacuate" and evacuation_in_flight(cluster, step.subject):
+        return  # a second evacuation under way: see the module docstring
     try:
         if step.action == "create":
             cluster.create_server(step.subject, step.target, delays=delays)
@@ -113,6 +119,13 @@ def evacuating_from(cluster: Cluster, host: str) -> bool:
         and m["status"] in ("accepted", "pre-migrating")
         for server in cluster.servers for m in cluster.migrations_of(server)
     )  # fmt: skip
+
+
+def evacuation_in_flight(cluster: Cluster, server: str) -> bool:
+    return any(
+        m["type"] == "evacuation" and m["status"] in ("accepted", "pre-migrating")
+        for m in cluster.migrations_of(server)
+    )
 
 
 def settle(cluster: Cluster) -> None:

@@ -130,7 +130,12 @@ def test_a_boot_through_the_scheduler_costs_the_same_among_10_and_1000_hosts() -
         [counted(cluster, boot(cluster))[0] for _ in range(2)]
         for cluster in (populated(10), populated(1000))
     ]
-    assert counts[0][1] == counts[1][1]
+    # Nearly equal, not equal: the heap drops its stale entries every so many
+    # changes, and when that falls in the counted boot depends on what ran
+    # before in the process. A loop over the hosts would add a line per host
+    # (the old scheduler ran 1,870 against 18,700).
+    small, large = counts[0][1], counts[1][1]
+    assert large <= small * 1.05, (small, large)
 
 
 def test_alternates_follow_the_order_at_the_request_while_placement_changes() -> None:
