@@ -188,22 +188,14 @@ class ComputeTaskManager:
         and the server stays as it was (task cleared, a fault recorded).
         """
         context = self.context
-        db, placement = context.db, context.placement
+        placement = context.placement
         await point("ComputeTaskAPI.migrate_server")
-        assert instance.host is not None
-        assert instance.node is not None
-        migration = await db.migration_create(
-            Migration(
-                id=0,
-                uuid=context.new_uuid("migration", instance.name),
-                instance_uuid=instance.uuid,
-                migration_type="migration" if flavor == instance.flavor else "resize",
-                status="pre-migrating",
-                source_compute=instance.host,
-                source_node=instance.node,
-                old_flavor=instance.flavor.name,
-                new_flavor=flavor.name,
-            )
+        migration = await self._new_migration(
+            instance,
+            "migration" if flavor == instance.flavor else "resize",
+            "pre-migrating",
+            old_flavor=instance.flavor.name,
+            new_flavor=flavor.name,
         )
         held = await placement.move_allocations(instance.uuid, migration.uuid)
         # [DEFAULT]allow_resize_to_same_host; a cold migration never stays (libvirt).
@@ -275,21 +267,9 @@ class ComputeTaskManager:
         task; when it fails, the migration ``error`` and the server without a
         task: in its state for an expected refusal, else in ERROR."""
         context = self.context
-        db = context.db
         await point("ComputeTaskAPI.live_migrate_instance")
-        assert instance.host is not None
-        assert instance.node is not None
-        migration = await db.migration_create(
-            Migration(
-                id=0,
-                uuid=context.new_uuid("migration", instance.name),
-                instance_uuid=instance.uuid,
-                migration_type="live-migration",
-                status="accepted",
-                source_compute=instance.host,
-                source_node=instance.node,
-                dest_compute=destination,
-            )
+        migration = await self._new_migration(
+            instance, "live-migration", "accepted", dest_compute=destination
         )
         task = LiveMigrationTask(
             context,
@@ -349,3 +329,23 @@ class ComputeTaskManager:
                 await db.instance_save(instance, "task_state")
             return
         await self.compute_rpcapi.unshelve_instance(host, instance)
+
+    async def _new_migration(
+        self, instance: Instance, migration_type: str, status: str, **fields: str | None
+    ) -> Migration:
+        """A new migration record of ``instance`` from its host (``migration.create``)."""
+        assert instance.host is not None
+        assert instance.node is not None
+        context = self.context
+        return await context.db.migration_create(
+            Migration(
+                id=0,
+                uuid=context.new_uuid("migration", instance.name),
+                instance_uuid=instance.uuid,
+                migration_type=migration_type,
+                status=status,
+                source_compute=instance.host,
+                source_node=instance.node,
+                **fields,  # type: ignore[arg-type]
+            )
+        )
