@@ -183,21 +183,10 @@ def accept_evacuate(
     """Task ``rebuilding`` and the migration ``accepted`` (the tombstone the
     source uses later)."""
     db = services.context.db
-    instance.task_state = REBUILDING
-    db.write_instance(instance, "task_state")
-    assert instance.host is not None
-    assert instance.node is not None
+    _accept_task(services, instance, REBUILDING)
+    uuid = f"{instance.uuid}-evacuation-{len(db.migrations) + 1}"
     db.write_new_migration(
-        Migration(
-            id=0,
-            uuid=f"{instance.uuid}-evacuation-{len(db.migrations) + 1}",
-            instance_uuid=instance.uuid,
-            migration_type="evacuation",
-            status="accepted",
-            source_compute=instance.host,
-            source_node=instance.node,
-            dest_compute=target_host,
-        )
+        Migration.of(instance, uuid, "evacuation", "accepted", dest_compute=target_host)
     )
 
 
@@ -243,6 +232,12 @@ def _check_force(
         )
 
 
+def _accept_task(services: Services, instance: Instance, task_state: str) -> None:
+    """The task state the API sets, and writes, before it answers 202."""
+    instance.task_state = task_state
+    services.context.db.write_instance(instance, "task_state")
+
+
 def _version(services: Services, microversion: str | None) -> tuple[int, int]:
     """The request's microversion: the one given, else the cluster's."""
     if microversion is None:
@@ -255,8 +250,7 @@ def _version(services: Services, microversion: str | None) -> tuple[int, int]:
 
 def accept_stop(services: Services, instance: Instance) -> None:
     """The API sets task ``powering-off`` before it answers."""
-    instance.task_state = POWERING_OFF
-    services.context.db.write_instance(instance, "task_state")
+    _accept_task(services, instance, POWERING_OFF)
 
 
 async def stop(services: Services, instance: Instance) -> None:
@@ -266,8 +260,7 @@ async def stop(services: Services, instance: Instance) -> None:
 
 def accept_start(services: Services, instance: Instance) -> None:
     """The API sets task ``powering-on`` before it answers."""
-    instance.task_state = POWERING_ON
-    services.context.db.write_instance(instance, "task_state")
+    _accept_task(services, instance, POWERING_ON)
 
 
 async def start(services: Services, instance: Instance) -> None:
@@ -277,8 +270,7 @@ async def start(services: Services, instance: Instance) -> None:
 
 def accept_rebuild(services: Services, instance: Instance) -> None:
     """The API sets task ``rebuilding`` before it answers."""
-    instance.task_state = REBUILDING
-    services.context.db.write_instance(instance, "task_state")
+    _accept_task(services, instance, REBUILDING)
 
 
 async def rebuild(services: Services, instance: Instance) -> None:
@@ -312,8 +304,7 @@ def check_live_migrate(
 def accept_live_migrate(services: Services, instance: Instance, **_: object) -> None:
     """The API sets task ``migrating`` before it answers; the conductor makes
     the migration record."""
-    instance.task_state = MIGRATING
-    services.context.db.write_instance(instance, "task_state")
+    _accept_task(services, instance, MIGRATING)
 
 
 async def live_migrate(
@@ -338,8 +329,7 @@ async def live_migrate(
 def accept_shelve(services: Services, instance: Instance, offload: bool = True) -> None:
     """The API sets task ``shelving`` before it answers (Nova also asks the
     image service for the snapshot's image here; not modelled)."""
-    instance.task_state = SHELVING
-    services.context.db.write_instance(instance, "task_state")
+    _accept_task(services, instance, SHELVING)
 
 
 async def shelve(services: Services, instance: Instance, offload: bool = True) -> None:
@@ -351,8 +341,7 @@ async def shelve(services: Services, instance: Instance, offload: bool = True) -
 
 def accept_shelve_offload(services: Services, instance: Instance) -> None:
     """The API sets task ``shelving_offloading`` before it answers."""
-    instance.task_state = SHELVING_OFFLOADING
-    services.context.db.write_instance(instance, "task_state")
+    _accept_task(services, instance, SHELVING_OFFLOADING)
 
 
 async def shelve_offload(services: Services, instance: Instance) -> None:
@@ -391,8 +380,7 @@ def accept_unshelve(
     services: Services, instance: Instance, host: str | None = None, **_: object
 ) -> None:
     """The API sets task ``unshelving`` before it answers."""
-    instance.task_state = UNSHELVING
-    services.context.db.write_instance(instance, "task_state")
+    _accept_task(services, instance, UNSHELVING)
 
 
 async def unshelve(
@@ -410,8 +398,7 @@ async def unshelve(
 
 def accept_delete(services: Services, instance: Instance) -> None:
     """The API sets task ``deleting`` before it answers."""
-    instance.task_state = DELETING
-    services.context.db.write_instance(instance, "task_state")
+    _accept_task(services, instance, DELETING)
 
 
 async def delete(services: Services, instance: Instance) -> None:
@@ -499,8 +486,7 @@ def _refuse_source_down(services: Services, instance: Instance, verb: str) -> No
 
 def accept_move(services: Services, instance: Instance, **_: object) -> None:
     """The API sets task ``resize_prep`` before it answers."""
-    instance.task_state = RESIZE_PREP
-    services.context.db.write_instance(instance, "task_state")
+    _accept_task(services, instance, RESIZE_PREP)
 
 
 async def migrate(
@@ -556,8 +542,7 @@ def check_revert(services: Services, instance: Instance) -> None:
 def accept_revert(services: Services, instance: Instance) -> Move:
     """Task ``resize_reverting`` and the migration ``reverting`` before the API answers."""
     migration = _finished_migration(services, instance, "revert the resize of")
-    instance.task_state = RESIZE_REVERTING
-    services.context.db.write_instance(instance, "task_state")
+    _accept_task(services, instance, RESIZE_REVERTING)
     migration.status = "reverting"
     services.context.db.write_migration(migration)
     return Move(instance, migration)

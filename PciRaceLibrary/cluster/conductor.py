@@ -334,18 +334,8 @@ class ComputeTaskManager:
         self, instance: Instance, migration_type: str, status: str, **fields: str | None
     ) -> Migration:
         """A new migration record of ``instance`` from its host (``migration.create``)."""
-        assert instance.host is not None
-        assert instance.node is not None
         context = self.context
+        uuid = context.new_uuid("migration", instance.name)
         return await context.db.migration_create(
-            Migration(
-                id=0,
-                uuid=context.new_uuid("migration", instance.name),
-                instance_uuid=instance.uuid,
-                migration_type=migration_type,
-                status=status,
-                source_compute=instance.host,
-                source_node=instance.node,
-                **fields,  # type: ignore[arg-type]
-            )
+            Migration.of(instance, uuid, migration_type, status, **fields)
         )

@@ -262,6 +262,24 @@ class Migration:
     created_at: float = 0.0
     updated_at: float = 0.0
 
+    @classmethod
+    def of(
+        cls, instance: Instance, uuid: str, migration_type: str, status: str, **fields: object
+    ) -> Migration:
+        """A new record of a move of ``instance`` away from its host (id set on create)."""
+        assert instance.host is not None
+        assert instance.node is not None
+        return cls(
+            id=0,
+            uuid=uuid,
+            instance_uuid=instance.uuid,
+            migration_type=migration_type,
+            status=status,
+            source_compute=instance.host,
+            source_node=instance.node,
+            **fields,  # type: ignore[arg-type]
+        )
+
     def clone(self) -> Migration:
         return _shallow(self)  # every field is a string, a number or None
 

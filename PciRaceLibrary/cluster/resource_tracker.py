@@ -224,17 +224,13 @@ class ResourceTracker:
 
     async def _create_migration(self, instance: Instance, move_type: str) -> Migration:
         db = self.context.db
-        assert instance.host is not None
-        assert instance.node is not None
+        uuid = f"{instance.uuid}-{move_type}-{len(db.migrations) + 1}"
         return await db.migration_create(
-            Migration(
-                id=0,
-                uuid=f"{instance.uuid}-{move_type}-{len(db.migrations) + 1}",
-                instance_uuid=instance.uuid,
-                migration_type=move_type,
-                status="pre-migrating",
-                source_compute=instance.host,
-                source_node=instance.node,
+            Migration.of(
+                instance,
+                uuid,
+                move_type,
+                "pre-migrating",
                 dest_compute=self.host,
                 dest_node=self.node,
                 dest_compute_id=self.node_id,
