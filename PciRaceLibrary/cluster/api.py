@@ -18,6 +18,7 @@ from ..errors import ApiRefused, UnknownName
 from ..sim import Change, point
 from . import api_version
 from .exception import InstanceNotFound
+from .hardware import pci_numa_policy_constraint
 from .network import pci_request_for_port, unbind_ports
 from .objects import (
     DELETED,
@@ -91,9 +92,10 @@ def check_create(
         )
     if host is not None:
         check_host(services, host)
-    if flavor is not None:
-        services.context.topology.flavor_named(flavor)
-    network = network or services.context.topology.sriov_network
+    topology = services.context.topology
+    spec = topology.flavor if flavor is None else topology.flavor_named(flavor)
+    pci_numa_policy_constraint(Flavor.from_spec(spec))
+    network = network or topology.sriov_network
     if network not in db.networks:
         raise UnknownName(
             f"No network '{network}'. Known networks: {', '.join(sorted(db.networks))}."
@@ -122,11 +124,15 @@ def accept_create(
         id=context.new_uuid("port", name), network=network, vnic_type=vnic_type,
         device_id=instance_uuid,
     )  # fmt: skip
-    request = pci_request_for_port(port, db.networks[network], context.new_uuid("request", name))
+    flavor_ = Flavor.from_spec(spec)
+    request = pci_request_for_port(
+        port, db.networks[network], context.new_uuid("request", name),
+        pci_numa_policy_constraint(flavor_),
+    )  # fmt: skip
     instance = Instance(
         uuid=instance_uuid,
         name=name,
-        flavor=Flavor.from_spec(spec),
+        flavor=flavor_,
         pci_requests=[request] if request else [],
         ports=[port.id],
     )

@@ -17,9 +17,10 @@ SRIOV_VNIC_TYPES = frozenset(
 
 
 def pci_request_for_port(
-    port: Port, network: Network, request_id: str
+    port: Port, network: Network, request_id: str, flavor_policy: str | None = None
 ) -> InstancePCIRequest | None:
-    """The PCI request a port needs, or None for a port that needs no device."""
+    """The PCI request a port needs, or None for a port that needs no device;
+    its NUMA policy is the port's own, else the flavor's (``flavor_policy``)."""
     if port.vnic_type not in SRIOV_VNIC_TYPES:
         return None
     spec = {"remote_managed": "True" if port.vnic_type == "remote-managed" else "False"}
@@ -29,7 +30,10 @@ def pci_request_for_port(
         spec["dev_type"] = PF
     elif port.vnic_type == "vdpa":
         spec["dev_type"] = VDPA
-    return InstancePCIRequest(count=1, spec=[spec], request_id=request_id, requester_id=port.id)
+    return InstancePCIRequest(
+        count=1, spec=[spec], request_id=request_id, requester_id=port.id,
+        numa_policy=port.numa_affinity_policy or flavor_policy,
+    )  # fmt: skip
 
 
 def binding_profile(device: PciDevice | None) -> dict[str, str]:

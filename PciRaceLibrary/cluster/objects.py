@@ -133,6 +133,8 @@ class InstancePCIRequest:
     request_id: str
     requester_id: str | None = None
     alias_name: str | None = None
+    # required / preferred / legacy / socket; None reads as legacy (pci_stats)
+    numa_policy: str | None = None
 
     def clone(self) -> InstancePCIRequest:
         new = _shallow(self)
@@ -351,6 +353,7 @@ class Port:
     network: str
     vnic_type: str
     device_id: str | None = None
+    numa_affinity_policy: str | None = None  # the port's own, over the flavor's
     binding_host_id: str | None = None
     binding_profile: dict[str, str] = field(default_factory=dict)
     # Neutron's multiple port bindings: the inactive ones, host -> profile. A

@@ -51,6 +51,7 @@ def request(n: int) -> InstancePCIRequest:
         request_id=f"request-{n}",
         requester_id=f"port-{n}",
         alias_name=f"alias-{n}",
+        numa_policy="preferred",
     )
 
 
@@ -103,6 +104,7 @@ def port() -> Port:
         network="network_2",
         vnic_type="direct",
         device_id="uuid-vm1",
+        numa_affinity_policy="required",
         binding_host_id="host1",
         binding_profile={"pci_slot": "0000:02:00.1", "physical_network": "physnet2"},
         inactive_bindings={"host2": {"pci_slot": "0000:02:00.1"}},
