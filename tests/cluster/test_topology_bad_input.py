@@ -335,10 +335,12 @@ CASES = [
     # -- top-level fields
     Case(TOP, "`colour: red`", "top-level key",
          "Topology file '{path}': unknown key 'colour'; valid keys: name, sriov_network, flavor, "
-         "flavors, networks, pci, enabled_filters, hosts.", text="colour: red\nhosts: [{name: host1}]\n"),
+         "flavors, networks, pci, enabled_filters, hosts.",
+         text="colour: red\nhosts: [{name: host1}]\n"),
     Case(TOP, "`1: host1`", "top-level key",
          "Topology file '{path}': unknown key '1'; valid keys: name, sriov_network, flavor, "
-         "flavors, networks, pci, enabled_filters, hosts.", text="1: host1\nhosts: [{name: host1}]\n"),
+         "flavors, networks, pci, enabled_filters, hosts.",
+         text="1: host1\nhosts: [{name: host1}]\n"),
     Case(TOP, "`name: [a, b]`", "`name`",
          "Topology file '{path}': 'name' must be a non-empty string, got a list.",
          text="name: [a, b]\nhosts: [{name: host1}]\n"),
@@ -658,7 +660,8 @@ CASES = [
          "vendor_id, product_id, address, physical_network, remote_managed, trusted, "
          "live_migratable.",
          text=pci("{device_spec: [{devname: eth0}]}")),
-    Case(PCI, "device_spec `{remote_managed: true}` matching a PF", "`pci.device_spec[].remote_managed`",
+    Case(PCI, "device_spec `{remote_managed: true}` matching a PF",
+         "`pci.device_spec[].remote_managed`",
          "Topology file '{path}', host 'host1', device '0000:81:00.0': device_spec #1 tags this "
          "type-PF remote_managed; Nova allows that tag on VFs only.",
          text=pci("{device_spec: [{remote_managed: true}]}", PF_ONLY)),
