@@ -12,7 +12,8 @@ never leaves a half-built cluster behind.
 
 = The topology file =
 
-A YAML mapping; only ``hosts`` is required:
+A YAML mapping; only ``hosts`` is required (``pci`` and ``enabled_filters``
+are described below):
 
 | name: three-hosts              # default: the file name without .yaml
 | sriov_network: network_2       # direct ports; default network_2, else the last network
@@ -41,12 +42,59 @@ A YAML mapping; only ``hosts`` is required:
 | =Device key= | =Meaning= |
 | ``address`` | Required; ``dddd:bb:ss.f`` in hex, unique on the host. |
 | ``dev_type`` | Required; one of ``type-PCI``, ``type-PF``, ``type-VF``, ``vdpa``. |
-| ``parent`` | Required for a ``type-VF``, only there: a ``type-PF`` address on that host. |
+| ``parent`` | Required for a ``type-VF``, optional for a ``vdpa`` (a VF of a PF): \
+a ``type-PF`` address on that host. |
 | ``physnet`` | The device_spec ``physical_network`` tag; must be the physnet of a network. |
 | ``numa_node`` | A whole number >= 0; default 0. |
 | ``vendor_id``, ``product_id`` | Default ``fake-vendor_id`` and ``fake-product_id``. |
 | ``parent_ifname`` | The PF's interface name, kept in ``extra_info``; default none. |
 | ``remote_managed`` | ``true`` or ``false``; default ``false``. |
+| ``trusted``, ``live_migratable`` | ``true`` or ``false``; default: no such tag. |
+
+The tags (``physnet``, ``remote_managed``, ``trusted``, ``live_migratable``)
+on a device are a shorthand for a device_spec entry of that device alone;
+where a ``device_spec`` applies they come from it, and the device may not
+give them.
+
+= PCI: device_spec, alias and the PCI filter =
+
+| enabled_filters: [PciPassthroughFilter]   # the scheduler filters PCI, as Nova's PCI tests do
+| pci:
+|   device_spec:                  # which reported devices Nova tracks, and their tags
+|     - {address: "0000:81:00.0", physical_network: physnet1, live_migratable: true}
+|     - {vendor_id: "8086", address: "*:82:*.*", physical_network: physnet2, trusted: true}
+|   alias:
+|     - {name: a-vf, vendor_id: "8086", product_id: "154c", device_type: type-VF}
+| flavors:
+|   - {name: vf.two, vcpus: 1, memory_mb: 512, disk_gb: 1,
+|      extra_specs: {"pci_passthrough:alias": "a-vf:2"}}
+| hosts:
+|   - {name: host1, device_spec: [{vendor_id: "8086"}], devices: [...]}   # its own
+
+| =device_spec key= | =Meaning= |
+| ``vendor_id``, ``product_id`` | Four hex digits or ``*``; compared ignoring case. |
+| ``address`` | An address or a glob (``0000:81:00.*``, ``*:82:*.*``); a PF's matches its VFs. |
+| ``physical_network`` | Tag: the physnet of a network. |
+| ``remote_managed`` | Tag ``true``/``false``; never ``true`` on a PF. |
+| ``trusted``, ``live_migratable`` | Tags ``true``/``false``. |
+
+The first entry that matches a device tracks it and gives its tags; a
+device none matches is not tracked, as in Nova. A host's own
+``device_spec`` replaces ``pci.device_spec`` for it. Without either, every
+reported device is tracked.
+
+| =alias key= | =Meaning= |
+| ``name`` | Required; entries of one name are ORed (same ``numa_policy`` and ``device_type``). |
+| ``vendor_id``, ``product_id`` | Required; four hex digits. |
+| ``device_type`` | ``type-PCI``, ``type-PF`` or ``type-VF``. |
+| ``numa_policy`` | ``required``, ``legacy`` (default), ``preferred`` or ``socket``. |
+| ``live_migratable`` | ``true``/``false``: only devices tagged so; live migration needs ``true``. |
+
+A flavor's ``pci_passthrough:alias`` (``a1:2,a2:1``) makes one request per
+alias, before the ports' requests, with a fresh request id at boot and in
+every move claim; an undefined alias is refused by the API (400).
+``enabled_filters: [PciPassthroughFilter]`` makes the scheduler skip hosts
+whose free devices do not support the requests (NoValidHost when none do).
 
 A ``flavors`` entry needs ``name``, ``vcpus``, ``memory_mb`` and ``disk_gb``;
 ``extra_specs`` maps keys (Nova's: ASCII letters, digits, spaces, ``-_:.``)
