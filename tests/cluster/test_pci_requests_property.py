@@ -6,7 +6,11 @@ devices, remote-managed VFs and standalone devices), flavors whose
 random vnic types, and a random sequence of every operation the model has:
 build, evacuation (after fencing the host), rebuild, delete, cold migration,
 resize, confirm, revert, live migration, shelve, shelve offload, unshelve,
-audits and compute restarts. Whatever Nova's API refuses is skipped.
+audits and compute restarts. Whatever Nova's API refuses is skipped, and so
+is moving a server evacuated from a host that has not started since: Nova's
+move then hands the old source's part of the allocation to the migration,
+which keeps it until the move is confirmed (placement, not PCI; the
+invariants would name it).
 
 Once every task has finished and every compute has audited itself, the
 invariants must hold (all but the vCPU/RAM/disk usage one, which an audit
@@ -103,6 +107,14 @@ class Step:
 
 
 @st.composite
+def builds(draw: st.DrawFn, topology: Topology, server: str, gap: float) -> Step:
+    """A build of ``server`` with a random flavor and up to two ports."""
+    flavor = draw(st.sampled_from([flavor.name for flavor in topology.flavors]))
+    vnics = draw(st.lists(st.sampled_from(VNIC_TYPES), max_size=2))
+    return Step("create", server, flavor, tuple(vnics), gap)
+
+
+@st.composite
 def steps(draw: st.DrawFn, topology: Topology) -> Step:
     action = draw(st.sampled_from(ACTIONS + MOVES))  # moves twice as often
     flavors = [flavor.name for flavor in topology.flavors]
@@ -112,8 +124,7 @@ def steps(draw: st.DrawFn, topology: Topology) -> Step:
         return Step(action, draw(st.sampled_from(hosts)), gap=gap)
     server = draw(st.sampled_from(SERVERS[:2] * 3 + SERVERS[2:]))  # mostly the built ones
     if action == "create":
-        vnics = draw(st.lists(st.sampled_from(VNIC_TYPES), max_size=2))
-        return Step(action, server, draw(st.sampled_from(flavors)), tuple(vnics), gap)
+        return draw(builds(topology, server, gap))
     if action == "resize":
         return Step(action, server, draw(st.sampled_from(flavors)), gap=gap)
     return Step(action, server, gap=gap)
@@ -135,6 +146,8 @@ def apply(cluster: Cluster, step: Step, made: list[int]) -> None:
     server = step.subject
     if step.action != "create" and server not in cluster.servers:
         return
+    if step.action in ("migrate", "resize", "live") and _evacuated_uncleaned(cluster, server):
+        return  # see the module docstring
     try:
         if step.action == "create":
             names = []
@@ -169,6 +182,15 @@ def apply(cluster: Cluster, step: Step, made: list[int]) -> None:
 def _evacuating(cluster: Cluster, server: str) -> bool:
     return any(
         m["type"] == "evacuation" and m["status"] in ("accepted", "pre-migrating")
+        for m in cluster.migrations_of(server)
+    )
+
+
+def _evacuated_uncleaned(cluster: Cluster, server: str) -> bool:
+    """Evacuated from a host that has not started since (the record is not
+    yet ``completed``): the source's allocation is still the server's."""
+    return any(
+        m["type"] == "evacuation" and m["status"] in ("accepted", "pre-migrating", "done")
         for m in cluster.migrations_of(server)
     )
 
@@ -219,10 +241,8 @@ def explain(plan: list[Step], cluster: Cluster, problems: list[str]) -> str:
 @given(st.data())
 def test_request_mixes_keep_the_invariants_and_free_what_they_claim(data: st.DataObject) -> None:
     topology = data.draw(topologies())
-    builds = data.draw(st.lists(steps(topology).filter(lambda step: step.action == "create"),
-                                min_size=1, max_size=2))  # fmt: skip
-    first = [Step("create", name, step.flavor, step.ports, 30.0)
-             for name, step in zip(SERVERS, builds, strict=False)]  # fmt: skip
+    count = data.draw(st.integers(1, 2))
+    first = [data.draw(builds(topology, server, 30.0)) for server in SERVERS[:count]]
     plan = first + data.draw(st.lists(steps(topology), min_size=1, max_size=14))
     cluster = Cluster(topology, microversion="2.94")
     free_at_start = {host: sorted(cluster.free_pci_devices(host)) for host in cluster.hosts}
