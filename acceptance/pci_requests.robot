@@ -170,6 +170,19 @@ Only Live-Migratable Alias Devices Live Migrate
     Run Periodic Update Available Resource    host2
     Resource Accounting Should Be Consistent
 
+The Queries Return The Devices And Pools As Plain Data
+    [Documentation]    `Get PCI Devices Of Server` and `Get PCI Pools` return what the checks read.
+    Start Cluster    ${TOPOLOGY}
+    Create Server    vm1    host=host1    flavor=gpu.two
+    ${devices} =    Get PCI Devices Of Server    vm1
+    Length Should Be    ${devices}    2
+    Should Be Equal    ${devices}[0][request]    alias:a-gpu
+    Should Be Equal    ${devices}[1][numa_node]    1
+    ${pools} =    Get PCI Pools    host1
+    Length Should Be    ${pools}    7
+    Should Be Equal    ${pools}[0][dev_type]    type-PF
+    Resource Accounting Should Be Consistent
+
 A Failed Check Shows The Expected And The Found Devices And Pools
     [Documentation]    The failure messages list what was expected and what was found.
     Start Cluster    ${TOPOLOGY}

@@ -10,7 +10,7 @@ from PciRaceLibrary.cluster import Cluster
 from PciRaceLibrary.cluster.objects import Flavor
 from PciRaceLibrary.cluster.pci_request import get_pci_requests_from_flavor
 from PciRaceLibrary.cluster.topology import load_topology, topology_from_mapping
-from PciRaceLibrary.errors import ApiRefused, UnknownName
+from PciRaceLibrary.errors import ApiRefused, TopologyError, UnknownName
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "acceptance" / "topologies" / "pci_requests.yaml"
 
@@ -199,3 +199,58 @@ def test_without_device_spec_every_device_is_tracked_as_before() -> None:
     topology = topology_from_mapping({"hosts": [{"name": "host1", "devices": "fake-driver"}]})
     assert len(topology.host("host1").devices) == 6
     assert topology.host("host1").untracked == 0
+
+
+def _host_with(devices: list[dict], **top: object) -> Cluster:
+    return Cluster(topology_from_mapping({**top, "hosts": [{"name": "host1", "devices": devices}]}))
+
+
+PF = {"address": "0000:81:00.0", "dev_type": "type-PF", "vendor_id": "8086",
+      "product_id": "1572"}  # fmt: skip
+VFS = [{"address": f"0000:81:00.{n}", "dev_type": "type-VF", "parent": "0000:81:00.0",
+        "vendor_id": "8086", "product_id": "154c"} for n in (1, 2)]  # fmt: skip
+
+
+def test_address_globs_match_as_nova_reads_them() -> None:
+    gpu = {"address": "0000:83:00.0", "dev_type": "type-PCI", "vendor_id": "10de",
+           "product_id": "1eb9"}  # fmt: skip
+    for address, tracked in (("*:81:*.*", 3), ("81:00.", None), ("81:00.2", 1),
+                             ("0000:8*:00.0", None), ("*:*:*.*", 4), ("0:83:0.0", 1)):  # fmt: skip
+        mapping = {"pci": {"device_spec": [{"address": address}]},
+                   "hosts": [{"name": "host1", "devices": [PF, *VFS, gpu]}]}  # fmt: skip
+        if tracked is None:
+            with pytest.raises(TopologyError, match="must be a PCI address or a glob"):
+                topology_from_mapping(mapping)
+        else:
+            assert len(topology_from_mapping(mapping).hosts[0].devices) == tracked, address
+
+
+def test_an_ored_alias_takes_either_model_and_a_trusted_port_a_trusted_vf() -> None:
+    gpu = {"address": "0000:83:00.0", "dev_type": "type-PCI", "vendor_id": "10de",
+           "product_id": "1eb9"}  # fmt: skip
+    c = _host_with(
+        [PF, *VFS, gpu],
+        networks=[{"name": "net1", "physnet": "physnet1"}],
+        pci={
+            "device_spec": [{"address": "0000:81:00.1", "physical_network": "physnet1"},
+                            {"address": "0000:81:00.2", "physical_network": "physnet1",
+                             "trusted": True},
+                            {"vendor_id": "10de"}],
+            "alias": [{"name": "g", "vendor_id": "10de", "product_id": "1eb8"},
+                      {"name": "g", "vendor_id": "10de", "product_id": "1eb9"}],
+        },
+        flavors=[{"name": "plain", "vcpus": 1, "memory_mb": 512, "disk_gb": 1},
+                 {"name": "g1", "vcpus": 1, "memory_mb": 512, "disk_gb": 1,
+                  "extra_specs": {"pci_passthrough:alias": "g:1"}}],
+    )  # fmt: skip
+    c.create_port("p1", "net1", "direct", trusted=True)
+    assert c.run_task(c.create_server("vm1", "host1", ports=("p1",)))
+    assert held(c, "vm1") == [("host1", "0000:81:00.2", "port:p1")]  # the trusted one
+    c.create_port("p2", "net1", "direct", trusted=True)
+    assert c.run_task(c.create_server("vm2", "host1", ports=("p2",)))
+    assert c.server_status("vm2") == "ERROR"  # 81:00.1 is not tagged trusted
+    assert c.run_task(c.create_server("vm3", "host1", vnic_type="normal"))
+    assert c.run_task(c.start("delete", "vm3"))
+    assert c.run_task(c.create_server("vm4", "host1", flavor="g1", vnic_type="normal"))
+    assert held(c, "vm4") == [("host1", "0000:83:00.0", "alias:g")]
+    assert c.check_invariants() == []
