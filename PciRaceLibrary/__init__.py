@@ -18,7 +18,9 @@ from .keywords import (
     ExploreKeywords,
     MoveKeywords,
     NovaCheckKeywords,
+    PciCheckKeywords,
     PeriodicKeywords,
+    PortKeywords,
     ReportKeywords,
     ServerKeywords,
     ShelveKeywords,
@@ -112,8 +114,18 @@ Other clusters are YAML files:
 
 A file that cannot describe a cluster fails `Start Cluster` with a message
 naming the file, host, flavor, device and field, and the running cluster is
-kept. Extra specs are carried on the servers' flavors; the model does not act
-on them yet.
+kept. Extra specs are carried on the servers' flavors.
+
+A topology's ``pci`` section is Nova's ``[pci]`` configuration:
+``device_spec`` (which reported devices are tracked, with their
+``physical_network``, ``remote_managed``, ``trusted`` and ``live_migratable``
+tags) and ``alias`` (what a flavor's ``pci_passthrough:alias: a1:2,a2:1``
+asks for); ``enabled_filters: [PciPassthroughFilter]`` lets the scheduler
+filter hosts by their free devices. `Create Port` makes ports of any vnic
+type for `Create Server` ``ports=p1,p2``; `PCI Devices Of Server Should Be`
+and `PCI Pools On Host Should Be` check the outcome. The shipped example is
+``acceptance/topologies/pci_requests.yaml``; docs/topology.md is the full
+reference.
 
 The library ships these, named without a path (`Start Cluster    two_physnets`):
 
@@ -389,12 +401,14 @@ class PciRaceLibrary(DynamicCore):
             [
                 ClusterKeywords(self),
                 ServerKeywords(self),
+                PortKeywords(self),
                 MoveKeywords(self),
                 ShelveKeywords(self),
                 PeriodicKeywords(self),
                 DelayKeywords(self),
                 CheckKeywords(self),
                 NovaCheckKeywords(self),
+                PciCheckKeywords(self),
                 ReportKeywords(self),
                 ExploreKeywords(self),
             ],

@@ -81,7 +81,7 @@ Create Server
     ...    Create Server    web2    network=net9
     VAR    ${baremetal} =    baremetal    # a variable, so that --dryrun does not convert it
     Run Keyword And Expect Error
-    ...    Argument 'vnic_type' must be one of 'normal', 'direct', 'macvtap', 'direct-physical', got 'baremetal'.
+    ...    Argument 'vnic_type' must be one of 'normal', 'direct', 'macvtap', 'direct-physical', 'virtio-forwarder', 'vdpa', 'remote-managed', got 'baremetal'.
     ...    Create Server
     ...    web3
     ...    vnic_type=${baremetal}

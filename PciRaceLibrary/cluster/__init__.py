@@ -15,7 +15,7 @@ from collections.abc import Callable, Iterable
 
 from ..errors import ApiRefused, InvalidArgument, UnknownName
 from ..sim import Change, Kernel, Task, format_time
-from . import api_version, operations
+from . import api, api_version, operations
 from .api import check_host
 from .compute_manager import ComputeManager
 from .conductor import ComputeTaskManager
@@ -23,8 +23,19 @@ from .context import Context
 from .db import Database
 from .invariants import check_invariants
 from .network import SRIOV_VNIC_TYPES
-from .objects import ALLOCATED, DELETED, STOPPED, ComputeNode, Instance, Network, PciDevice, Service
+from .objects import (
+    ALLOCATED,
+    AVAILABLE,
+    DELETED,
+    STOPPED,
+    ComputeNode,
+    Instance,
+    Network,
+    PciDevice,
+    Service,
+)
 from .operations import HOST, Operation, TaskTag, check_delay, resolve_point
+from .pci_stats import PciDeviceStats
 from .periodic import DEFAULT_INTERVAL, PeriodicAudits, start_audits
 from .placement import Placement, ResourceProvider
 from .rpcapi import ComputeAPI
@@ -149,6 +160,8 @@ class Cluster:
                         spec.physnet,
                         spec.parent_ifname,
                         spec.remote_managed,
+                        trusted=spec.trusted,
+                        live_migratable=spec.live_migratable,
                     )
                     for spec in host.devices
                 ),
@@ -250,11 +263,14 @@ class Cluster:
         network: str | None = None,
         vnic_type: str = "direct",
         flavor: str | None = None,
+        ports: tuple[str, ...] = (),
         delays: dict[str, float] | None = None,
     ) -> Task:
         """Creates server ``name`` with one port on ``network`` (the SR-IOV
-        network by default) and starts building it, on ``host`` if given,
-        with the topology's ``flavor`` of that name (the default flavor if None)."""
+        network by default), or with the created ``ports``, and starts
+        building it, on ``host`` if given, with the topology's ``flavor`` of
+        that name (the default flavor if None)."""
+        arguments: dict[str, object] = {"ports": tuple(ports)} if ports else {}
         return self.start(
             "create",
             name,
@@ -263,6 +279,27 @@ class Cluster:
             network=network,
             vnic_type=vnic_type,
             flavor=flavor,
+            **arguments,
+        )
+
+    def create_port(
+        self,
+        name: str,
+        network: str | None = None,
+        vnic_type: str = "normal",
+        *,
+        numa_affinity_policy: str | None = None,
+        trusted: bool | None = None,
+    ) -> None:
+        """Creates neutron port ``name`` at once (neutron answers the API
+        itself; no Nova task runs). Raises ApiRefused or UnknownName."""
+        api.create_port(
+            self.services,
+            name,
+            network,
+            vnic_type,
+            numa_affinity_policy=numa_affinity_policy,
+            trusted=trusted,
         )
 
     def evacuate(
@@ -632,6 +669,47 @@ class Cluster:
             return {"host": None}
         port = (sriov or ports)[0]
         return {"host": port.binding_host_id, **port.binding_profile}
+
+    def port_bindings(self, server: str) -> dict[str, dict[str, str | None]]:
+        """Port name (or id, for a server's own port) -> ``host`` and the
+        binding profile keys of every port of ``server``, in the boot's order."""
+        found: dict[str, dict[str, str | None]] = {}
+        for port_id in self.instance(server).ports:
+            port = self.db.ports[port_id]
+            found[port.name or port.id] = {"host": port.binding_host_id, **port.binding_profile}
+        return found
+
+    def pci_devices_of(self, server: str) -> list[dict[str, str]]:
+        """Every PCI device ``server`` holds (claimed or allocated), as rows:
+        host, address, type, parent, NUMA node, status and what asked for it
+        (``alias:<name>``, ``port:<name>`` or ``-``), sorted by host and address."""
+        row = self.instance(server)
+        asked: dict[str, str] = {}
+        requests = list(row.pci_requests)
+        if row.migration_context is not None:
+            requests += row.migration_context.new_pci_requests
+            requests += row.migration_context.old_pci_requests
+        for request in requests:
+            if request.alias_name is not None:
+                asked[request.request_id] = f"alias:{request.alias_name}"
+            else:
+                port = self.db.ports.get(request.requester_id or "")
+                asked[request.request_id] = f"port:{port.name or port.id}" if port else "port:-"
+        devices = self.db.peek_pci_devices_of_instance(row.uuid)
+        return [
+            {"host": d.host, "address": d.address, "type": d.dev_type,
+             "parent": d.parent_addr or "-", "numa_node": str(d.numa_node),
+             "status": d.status, "request": asked.get(d.request_id or "", "-")}
+            for d in sorted(devices, key=lambda d: (d.host, d.address))
+        ]  # fmt: skip
+
+    def pci_pools(self, host: str) -> list[dict[str, str]]:
+        """``host``'s PCI pools as its devices' saved status makes them: the
+        pool keys and ``count`` of free devices, in the pools' order."""
+        node = self.db.compute_nodes[self.check_host(host)]
+        rows = self.db.stored_pci_devices(node.id)
+        stats = PciDeviceStats(d for d in rows if d.status == AVAILABLE)
+        return [{**pool.key, "count": str(pool.count)} for pool in stats.pools]
 
     def audit_failures(self, host: str) -> list[str]:
         """The errors that ended audits of ``host``, oldest first (Nova logs

@@ -17,8 +17,8 @@ from typing import NamedTuple
 from ..errors import ApiRefused, UnknownName
 from ..sim import Change, point
 from . import api_version
-from .exception import InstanceNotFound
-from .hardware import pci_numa_policy_constraint
+from .exception import InstanceNotFound, PciRequestAliasNotDefined
+from .hardware import PCI_NUMA_POLICIES, pci_numa_policy_constraint
 from .network import pci_request_for_port, unbind_ports
 from .objects import (
     DELETED,
@@ -39,6 +39,7 @@ from .objects import (
     Migration,
     Port,
 )
+from .pci_request import get_pci_requests_from_flavor
 from .services import Services
 
 MAX_NAME = 255
@@ -78,10 +79,12 @@ def check_create(
     network: str | None = None,
     vnic_type: str = "direct",
     flavor: str | None = None,
+    ports: tuple[str, ...] = (),
 ) -> None:
     """Refuses what ``POST /servers`` refuses: a taken name, an unknown host,
-    flavor or network (in Nova's order: the flavor is looked up before the
-    compute API asks neutron about the networks)."""
+    flavor or network, a flavor alias ``[pci]alias`` does not define, an
+    unknown port or one in use (in Nova's order: the flavor and its PCI
+    requests before the compute API asks neutron about the networks)."""
     db = services.context.db
     check_server_name(name)
     uuid = db.names.get(name)
@@ -94,12 +97,43 @@ def check_create(
         check_host(services, host)
     topology = services.context.topology
     spec = topology.flavor if flavor is None else topology.flavor_named(flavor)
-    pci_numa_policy_constraint(Flavor.from_spec(spec))
+    flavor_ = Flavor.from_spec(spec)
+    policy = pci_numa_policy_constraint(flavor_)
+    _check_aliases(services, name, flavor_, policy)
+    if ports:
+        _check_ports(services, name, ports)
+        return
     network = network or topology.sriov_network
     if network not in db.networks:
         raise UnknownName(
             f"No network '{network}'. Known networks: {', '.join(sorted(db.networks))}."
         )
+
+
+def _check_aliases(services: Services, name: str, flavor: Flavor, policy: str | None) -> None:
+    """``get_pci_requests_from_flavor`` at the API: an unknown alias is a 400."""
+    try:
+        get_pci_requests_from_flavor(flavor, services.context.topology.pci_aliases, str, policy)
+    except PciRequestAliasNotDefined as exc:
+        raise ApiRefused(f"Cannot use flavor '{flavor.name}' for '{name}': {exc} (400).") from None
+
+
+def _check_ports(services: Services, name: str, ports: tuple[str, ...]) -> None:
+    """Neutron's answers for the ports a boot names: unknown (404), in use (409)."""
+    db = services.context.db
+    for index, port_name in enumerate(ports):
+        port_id = db.port_names.get(port_name)
+        if port_id is None:
+            known = ", ".join(sorted(db.port_names)) or "none"
+            raise UnknownName(f"No port '{shown(port_name)}'. Known ports: {known}.")
+        if port_name in ports[:index]:
+            raise ApiRefused(f"Cannot create '{name}': port '{port_name}' is listed twice (400).")
+        owner = db.instances.get(db.ports[port_id].device_id or "")
+        if owner is not None and not owner.deleted:
+            raise ApiRefused(
+                f"Cannot create '{name}': port '{port_name}' is in use by server "
+                f"'{owner.name}' (409)."
+            )
 
 
 def accept_create(
@@ -110,37 +144,91 @@ def accept_create(
     network: str | None = None,
     vnic_type: str = "direct",
     flavor: str | None = None,
+    ports: tuple[str, ...] = (),
 ) -> Instance:
-    """``POST /servers`` records the server and its port before answering, so
+    """``POST /servers`` records the server and its ports before answering, so
     it is listed at once; returns the instance the build works on, with its
-    own copy of ``flavor`` (the topology's default flavor if None)."""
+    own copy of ``flavor`` (the topology's default flavor if None). Its PCI
+    requests are the flavor's alias requests, then one per SR-IOV port, as
+    Nova's compute API and ``create_resource_requests`` make them. Without
+    ``ports`` the server gets one new port on ``network``."""
     context = services.context
     db = context.db
     topology = context.topology
     spec = topology.flavor if flavor is None else topology.flavor_named(flavor)
-    network = network or context.topology.sriov_network
     instance_uuid = context.new_uuid("instance", name)
-    port = Port(
-        id=context.new_uuid("port", name), network=network, vnic_type=vnic_type,
-        device_id=instance_uuid,
-    )  # fmt: skip
     flavor_ = Flavor.from_spec(spec)
-    request = pci_request_for_port(
-        port, db.networks[network], context.new_uuid("request", name),
-        pci_numa_policy_constraint(flavor_),
-    )  # fmt: skip
+    policy = pci_numa_policy_constraint(flavor_)
+    requests = get_pci_requests_from_flavor(
+        flavor_, topology.pci_aliases, lambda: context.new_uuid("request", name), policy
+    )
+    if ports:
+        chosen = [db.ports[db.port_names[port_name]].clone() for port_name in ports]
+    else:
+        network = network or context.topology.sriov_network
+        chosen = [Port(id=context.new_uuid("port", name), network=network, vnic_type=vnic_type)]
+    for port in chosen:
+        port.device_id = instance_uuid
+        request = pci_request_for_port(
+            port, db.networks[port.network], context.new_uuid("request", name), policy
+        )
+        if request is not None:
+            requests.append(request)
     instance = Instance(
         uuid=instance_uuid,
         name=name,
         flavor=flavor_,
-        pci_requests=[request] if request else [],
-        ports=[port.id],
+        pci_requests=requests,
+        ports=[port.id for port in chosen],
     )
-    db.ports[port.id] = port
+    for port in chosen:
+        db.ports[port.id] = port
     db.instances[instance.uuid] = instance.clone()
     db.names[name] = instance.uuid
     context.changed(Change("Instance", name, new="created"))
     return instance
+
+
+def create_port(
+    services: Services,
+    name: str,
+    network: str | None = None,
+    vnic_type: str = "normal",
+    *,
+    numa_affinity_policy: str | None = None,
+    trusted: bool | None = None,
+) -> Port:
+    """Neutron's ``POST /ports``: a port no server uses yet, named ``name``.
+
+    Raises ApiRefused for a taken name or an unknown NUMA affinity policy,
+    UnknownName for an unknown network."""
+    context = services.context
+    db = context.db
+    if not name or not name.isprintable() or name != name.strip() or len(name) > MAX_NAME:
+        raise ApiRefused(
+            f"Cannot create a port named '{shown(name[:40])}': neutron takes 1 to {MAX_NAME} "
+            "printable characters without leading or trailing blanks here (400)."
+        )
+    if name in db.port_names:
+        raise ApiRefused(f"Cannot create port '{name}': a port with that name exists.")
+    network = network or context.topology.sriov_network
+    if network not in db.networks:
+        raise UnknownName(
+            f"No network '{network}'. Known networks: {', '.join(sorted(db.networks))}."
+        )
+    if numa_affinity_policy is not None and numa_affinity_policy not in PCI_NUMA_POLICIES:
+        raise ApiRefused(
+            f"Cannot create port '{name}': NUMA affinity policy '{shown(numa_affinity_policy)}' "
+            f"is not one of {', '.join(PCI_NUMA_POLICIES)} (400)."
+        )
+    port = Port(
+        id=context.new_uuid("port", name), network=network, vnic_type=vnic_type,
+        numa_affinity_policy=numa_affinity_policy, name=name, trusted=trusted,
+    )  # fmt: skip
+    db.ports[port.id] = port
+    db.port_names[name] = port.id
+    context.changed(Change("Port", name, new="created"))
+    return port
 
 
 async def create_server(
@@ -478,6 +566,9 @@ def check_resize(services: Services, instance: Instance, flavor: str) -> None:
             "use 'Migrate Server' to move it with its flavor (400)."
         )
     _refuse_source_down(services, instance, "resize")
+    # The new flavor's alias requests are made at the API, as Nova's resize does.
+    flavor_ = Flavor.from_spec(new)
+    _check_aliases(services, instance.name, flavor_, pci_numa_policy_constraint(flavor_))
 
 
 def _refuse_source_down(services: Services, instance: Instance, verb: str) -> None:

@@ -97,10 +97,11 @@ class LiveMigrationHandlers:
             raise MigrationPreCheckError(
                 f"Error while check_can_live_migrate_source from '{source}' to '{self.host}': {exc}"
             ) from exc
-        requests = [r for r in instance.pci_requests if r.requester_id is not None]
+        # _flavor_based_pci_claim and _claim_pci_for_instance_vifs: the same
+        # requests as on the source (the flavor's first), in one claim here.
+        requests = list(instance.pci_requests)
         if not requests:
             return {}
-        # _claim_pci_for_instance_vifs: the same requests as on the source.
         claimed = await self.rt.claim_pci_devices(instance, requests)
         return {
             request.requester_id: binding_profile(device_for_port(request, claimed))

@@ -182,6 +182,7 @@ class Database:
         self.services: dict[str, Service] = {}
         self.pci_devices = PciDeviceTable()
         self.ports = PortTable()
+        self.port_names: dict[str, str] = {}  # ports created by name -> id
         self.networks: dict[str, Network] = {}
         self._migration_ids = 0
 

@@ -89,3 +89,8 @@ class MissingMigrationContext(NovaException):
     """Before the fix of bug 1849165 the audit read the migration context of
     every migration it tracks; a live migration's instance has none, and
     Nova raised TypeError there."""
+
+
+class PciRequestAliasNotDefined(NovaException):
+    """A flavor's ``pci_passthrough:alias`` names an alias ``[pci]alias``
+    does not define: the API answers 400."""

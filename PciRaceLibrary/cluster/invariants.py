@@ -129,9 +129,10 @@ def _parent_and_child_not_both_used(context: Context, host: str) -> list[str]:
 
 
 def _running_servers_hold_their_devices(context: Context, hosts: list[str]) -> list[str]:
-    """2. A running, stopped or shelved (not offloaded) server holds one allocated
-    device per SR-IOV port on its host, with the port's request id, and the
-    port's pci_slot names it."""
+    """2. A running, stopped or shelved (not offloaded) server holds, on its
+    host, ``count`` allocated devices per PCI request (one per SR-IOV port,
+    as many as a flavor alias asks), with the request's id and no others,
+    and each port's pci_slot names its own device."""
     db, problems = context.db, []
     rows = [row for host in hosts for row in db.peek_instances_on(host)]
     # By name, then creation (a name is reused after a delete), as the table sorts.
@@ -150,13 +151,21 @@ def _running_servers_hold_their_devices(context: Context, hosts: list[str]) -> l
             d for d in db.peek_pci_devices_of_instance(row.uuid)
             if d.compute_node_id == node_id and d.status == ALLOCATED
         ]  # fmt: skip
+        asked = {request.request_id for request in row.pci_requests}
+        stray = [d.address for d in held if d.request_id not in asked]
+        if stray:
+            problems.append(
+                f"Server '{row.name}' on '{row.host}' holds PCI device(s) {', '.join(stray)} "
+                "that none of its PCI requests asked for."
+            )
         for request in row.pci_requests:
             mine = [d for d in held if d.request_id == request.request_id]
             if len(mine) != request.count:
                 found = ", ".join(d.address for d in mine) or "none"
+                what = f"alias '{request.alias_name}'" if request.alias_name else "its port"
                 problems.append(
                     f"Server '{row.name}' on '{row.host}' should hold {request.count} "
-                    f"allocated PCI device(s) for its port but holds {len(mine)}: {found}."
+                    f"allocated PCI device(s) for {what} but holds {len(mine)}: {found}."
                 )
                 continue
             port = db.ports.get(request.requester_id or "")

@@ -26,6 +26,7 @@ from .exception import (
 )
 from .network import bind_ports_to_host
 from .objects import Instance, Migration
+from .pci_request import is_live_migratable
 from .placement import ALLOCATION_RATIOS, flavor_resources
 from .rpcapi import ComputeAPI, MigrateData
 from .scheduler import select_destination
@@ -141,8 +142,9 @@ class LiveMigrationTask:
             raise
 
     async def _call_livem_checks_on_host(self, host: str) -> None:
-        """The destination's check (an RPC call: it claims the VFs), then the
-        ports bound there, inactive, to the devices it chose."""
+        """The PCI check, the destination's check (an RPC call: it claims the
+        devices), then the ports bound there, inactive, to the devices it chose."""
+        self._check_can_migrate_pci()
         try:
             self.migrate_data = await self.compute_rpcapi.check_can_live_migrate_destination(
                 host, self.instance, self.migration
@@ -154,6 +156,16 @@ class LiveMigrationTask:
         await bind_ports_to_host(self.context.db, self.instance, host, self.migrate_data)
 
     # -- checks ------------------------------------------------------------------
+
+    def _check_can_migrate_pci(self) -> None:
+        """Nova's ``_check_can_migrate_pci``: a flavor's PCI devices move only
+        if every alias request asks for live-migratable devices."""
+        for request in self.instance.pci_requests:
+            if request.alias_name is not None and not is_live_migratable(request):
+                raise MigrationPreCheckError(
+                    f"Cannot live migrate '{self.instance.name}': its PCI alias "
+                    f"'{request.alias_name}' does not explicitly request live-migratable devices."
+                )
 
     def _check_host_is_up(self, host: str) -> None:
         if not self.context.service_is_up(host):

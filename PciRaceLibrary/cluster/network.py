@@ -30,6 +30,8 @@ def pci_request_for_port(
         spec["dev_type"] = PF
     elif port.vnic_type == "vdpa":
         spec["dev_type"] = VDPA
+    if port.trusted is not None:  # only devices tagged so, either way
+        spec["trusted"] = str(port.trusted)
     return InstancePCIRequest(
         count=1, spec=[spec], request_id=request_id, requester_id=port.id,
         numa_policy=port.numa_affinity_policy or flavor_policy,

@@ -354,6 +354,8 @@ class Port:
     vnic_type: str
     device_id: str | None = None
     numa_affinity_policy: str | None = None  # the port's own, over the flavor's
+    name: str | None = None  # as neutron's port create names it; None for a server's own
+    trusted: bool | None = None  # binding:profile 'trusted' the user asked for
     binding_host_id: str | None = None
     binding_profile: dict[str, str] = field(default_factory=dict)
     # Neutron's multiple port bindings: the inactive ones, host -> profile. A
@@ -392,6 +394,9 @@ class PciDevice:
     status: str = AVAILABLE
     instance_uuid: str | None = None
     request_id: str | None = None
+    # device_spec tags beyond physnet and remote_managed; None: not tagged
+    trusted: bool | None = None
+    live_migratable: bool | None = None
     parent_device: PciDevice | None = field(default=None, repr=False, compare=False)
     child_devices: list[PciDevice] = field(default_factory=list, repr=False, compare=False)
     on_change: Callable[[PciDevice, str, str], None] | None = field(

@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from .objects import PF, VDPA, InstancePCIRequest, PciDevice
+from .objects import PF, STANDALONE, VDPA, InstancePCIRequest, PciDevice
 
 
 @dataclass
@@ -35,10 +35,16 @@ def pool_key(device: PciDevice) -> dict[str, str]:
     }
     if device.physnet is not None:
         key["physical_network"] = device.physnet
+    for tag in ("trusted", "live_migratable"):
+        value = getattr(device, tag)
+        if value is not None:
+            key[tag] = "true" if value else "false"
     key["address"] = device.parent_addr or device.address
     if device.parent_ifname:
         key["parent_ifname"] = device.parent_ifname
-    key["remote_managed"] = "true" if device.remote_managed else "false"
+    # Nova's _ensure_remote_managed_tag: network devices only, 'false' unless tagged.
+    if device.remote_managed or device.dev_type != STANDALONE:
+        key["remote_managed"] = "true" if device.remote_managed else "false"
     return key
 
 
@@ -47,6 +53,10 @@ def _spec_matches(spec: dict[str, str], pool: Pool) -> bool:
         key in pool.key and pool.key[key].lower() == str(value).lower()
         for key, value in spec.items()
     )
+
+
+def _true(value: object) -> bool:
+    return str(value).lower() in ("true", "1", "yes", "on", "y", "t")
 
 
 class PciDeviceStats:
@@ -96,15 +106,21 @@ class PciDeviceStats:
         return [device for pool in self.pools for device in pool.devices]
 
     def _filter(self, request: InstancePCIRequest) -> list[Pool]:
-        spec = request.spec[0] if request.spec else {}
-        pools = [pool for pool in self.pools if _spec_matches(spec, pool)]
-        wanted_type = spec.get("dev_type")
-        if wanted_type != PF:
+        """Nova's ``_filter_pools`` without NUMA: pools matching any of the
+        request's specs (an alias's entries are ORed), less PFs, vDPA and
+        remote-managed devices no spec asks for, and, when every spec says
+        so, the devices that are (not) live-migratable."""
+        specs = request.spec or [{}]
+        pools = [p for p in self.pools if any(_spec_matches(spec, p) for spec in specs)]
+        if all(spec.get("dev_type") != PF for spec in specs):
             pools = [pool for pool in pools if pool.key["dev_type"] != PF]
-        if wanted_type != VDPA:
+        if all(spec.get("dev_type") != VDPA for spec in specs):
             pools = [pool for pool in pools if pool.key["dev_type"] != VDPA]
-        if str(spec.get("remote_managed", "false")).lower() != "true":
-            pools = [pool for pool in pools if pool.key["remote_managed"] != "true"]
+        if not any(_true(spec.get("remote_managed")) for spec in specs):
+            pools = [pool for pool in pools if not _true(pool.key.get("remote_managed"))]
+        for wanted in ("true", "false"):
+            if all(spec.get("live_migratable") == wanted for spec in specs):
+                pools = [pool for pool in pools if pool.key.get("live_migratable") == wanted]
         return pools
 
     def support_requests(self, requests: Iterable[InstancePCIRequest]) -> bool:

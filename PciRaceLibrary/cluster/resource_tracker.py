@@ -14,6 +14,7 @@ from ..sim import Lock, point
 from .claims import Claim, MoveClaim
 from .context import Context
 from .exception import ComputeResourcesUnavailable, MissingMigrationContext, PciDeviceRequestFailed
+from .hardware import pci_numa_policy_constraint
 from .objects import (
     ACTIVE,
     MIGRATING,
@@ -33,6 +34,7 @@ from .objects import (
     PciDevice,
     allow_resource_removal,
 )
+from .pci_request import get_pci_requests_from_flavor, port_requests
 from .pci_tracker import PciDevTracker
 
 EVACUATION = "evacuation"
@@ -198,10 +200,9 @@ class ResourceTracker:
             if move_type != LIVE_MIGRATION:
                 migration.status = "pre-migrating"
             await self.context.db.migration_save(migration)
-        # Nova makes the flavor's alias requests anew and keeps the ports'
-        # requests (their request_id pairs old and new devices); flavors ask
-        # for no devices yet, so the ports' requests are all there is.
-        requests = [r for r in instance.pci_requests if r.requester_id is not None]
+        # Nova makes the flavor's alias requests anew (fresh request ids) and
+        # keeps the ports' requests (their request_id pairs old and new devices).
+        requests = self._move_requests(instance, new_flavor)
         if not self.pci.support_requests(requests):
             raise ComputeResourcesUnavailable(self._no_fit(instance))
         claim = MoveClaim(self, instance.clone(), migration, new_flavor)
@@ -221,6 +222,17 @@ class ResourceTracker:
         self._update_usage_from_migration(instance, migration)
         await self._update()
         return claim
+
+    def _move_requests(self, instance: Instance, flavor: Flavor) -> list[InstancePCIRequest]:
+        """The new flavor's alias requests, then the ports' own."""
+        context = self.context
+        aliases = get_pci_requests_from_flavor(
+            flavor,
+            context.topology.pci_aliases,
+            lambda: context.new_uuid("request", instance.name),
+            pci_numa_policy_constraint(flavor),
+        )
+        return aliases + port_requests(instance.pci_requests)
 
     async def _create_migration(self, instance: Instance, move_type: str) -> Migration:
         db = self.context.db

@@ -5,7 +5,9 @@ hosts (an evacuation ignores its source), honours a requested host, and asks
 placement whether the flavor fits. It weighs by free RAM, most first, then by
 host name, so the choice is deterministic. The PCI filter is off, as in Nova's
 default and its regression test: PCI fit is only tested by the claim on the
-compute host.
+compute host. A topology's ``enabled_filters: [PciPassthroughFilter]`` turns
+it on, as Nova's PCI functional tests do: a host passes if the pools its
+compute last saved (its free device rows) support the PCI requests.
 
 The order is that of a sort of every host at the moment of the request, but
 the sort is never made: placement keeps its providers in a heap by free RAM,
@@ -15,10 +17,15 @@ rest of the order get computed, from the usage as it was at the request.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from ..sim import point
 from .context import SERVICE_DOWN_TIME, Context
 from .exception import NoValidHost
-from .objects import Flavor, Instance
+from .hardware import pci_numa_policy_constraint
+from .objects import AVAILABLE, Flavor, Instance
+from .pci_request import get_pci_requests_from_flavor, port_requests
+from .pci_stats import PciDeviceStats
 from .placement import UsageSnapshot, flavor_resources
 
 # Nova's [scheduler]max_attempts: a build tries its host and at most two
@@ -64,6 +71,7 @@ async def select_destinations(
     placement, db = context.placement, context.db
     resources = flavor_resources(flavor or instance.flavor)
     requested_at = context.kernel.now
+    pci_fits = _pci_filter(context, instance, flavor)
 
     def passes(host: str, rp_uuid: str) -> bool:
         node = db.compute_nodes.get(host)
@@ -75,6 +83,7 @@ async def select_destinations(
             and context.service_is_up(host)
             and not db.services[host].disabled  # ComputeFilter
             and placement.fits(rp_uuid, resources)
+            and pci_fits(host)
         )
 
     with placement.usage_snapshot() as snapshot:
@@ -95,6 +104,7 @@ async def select_destinations(
                 requested_host=requested_host,
                 now=requested_at,
                 snapshot=snapshot,
+                pci_fits=pci_fits,
             )
 
         def at_request(rp_uuid: str) -> bool:
@@ -110,6 +120,7 @@ async def select_destinations(
                 and service.is_up(requested_at, SERVICE_DOWN_TIME)
                 and not service.disabled  # ComputeFilter
                 and placement.fits(rp_uuid, resources, snapshot.usage(rp_uuid))
+                and pci_fits(host)
             )
 
         def with_alternates(host: str) -> list[str]:
@@ -143,6 +154,7 @@ def weighed_hosts(
     requested_host: str | None = None,
     now: float,
     snapshot: UsageSnapshot | None = None,
+    pci_fits: Callable[[str], bool] = lambda host: True,
 ) -> list[tuple[str, str]]:
     """Every host that passes the filters at ``now``, with its provider, in
     weighed order: the sort of all hosts, for a lost race and for tests.
@@ -156,7 +168,32 @@ def weighed_hosts(
         if not service.is_up(now, SERVICE_DOWN_TIME) or service.disabled:  # ComputeFilter
             continue
         used = snapshot.usage(node.uuid) if snapshot else placement.used(node.uuid)
-        if not placement.fits(node.uuid, resources, used):
+        if not placement.fits(node.uuid, resources, used) or not pci_fits(host):
             continue
         candidates.append((-placement.free_ram(node.uuid, used), host, node.uuid))
     return [(host, rp_uuid) for _, host, rp_uuid in sorted(candidates)]
+
+
+def _pci_filter(
+    context: Context, instance: Instance, flavor: Flavor | None
+) -> Callable[[str], bool]:
+    """PciPassthroughFilter, when the topology enables it: whether a host's
+    saved pools support the requests (a new flavor's alias requests and the
+    ports' own, for a resize), without taking anything."""
+    if "PciPassthroughFilter" not in context.topology.enabled_filters:
+        return lambda host: True
+    requests = instance.pci_requests
+    if flavor is not None and flavor != instance.flavor:
+        aliases = get_pci_requests_from_flavor(
+            flavor, context.topology.pci_aliases, str, pci_numa_policy_constraint(flavor)
+        )
+        requests = aliases + port_requests(instance.pci_requests)
+    if not requests:
+        return lambda host: True
+
+    def fits(host: str) -> bool:
+        node = context.db.compute_nodes[host]
+        rows = context.db.stored_pci_devices(node.id)
+        return PciDeviceStats(d for d in rows if d.status == AVAILABLE).support_requests(requests)
+
+    return fits

@@ -12,7 +12,8 @@ never leaves a half-built cluster behind.
 
 = The topology file =
 
-A YAML mapping; only ``hosts`` is required:
+A YAML mapping; only ``hosts`` is required (``pci`` and ``enabled_filters``
+are described below):
 
 | name: three-hosts              # default: the file name without .yaml
 | sriov_network: network_2       # direct ports; default network_2, else the last network
@@ -41,12 +42,59 @@ A YAML mapping; only ``hosts`` is required:
 | =Device key= | =Meaning= |
 | ``address`` | Required; ``dddd:bb:ss.f`` in hex, unique on the host. |
 | ``dev_type`` | Required; one of ``type-PCI``, ``type-PF``, ``type-VF``, ``vdpa``. |
-| ``parent`` | Required for a ``type-VF``, only there: a ``type-PF`` address on that host. |
+| ``parent`` | Required for a ``type-VF``, optional for a ``vdpa`` (a VF of a PF): \
+a ``type-PF`` address on that host. |
 | ``physnet`` | The device_spec ``physical_network`` tag; must be the physnet of a network. |
 | ``numa_node`` | A whole number >= 0; default 0. |
 | ``vendor_id``, ``product_id`` | Default ``fake-vendor_id`` and ``fake-product_id``. |
 | ``parent_ifname`` | The PF's interface name, kept in ``extra_info``; default none. |
 | ``remote_managed`` | ``true`` or ``false``; default ``false``. |
+| ``trusted``, ``live_migratable`` | ``true`` or ``false``; default: no such tag. |
+
+The tags (``physnet``, ``remote_managed``, ``trusted``, ``live_migratable``)
+on a device are a shorthand for a device_spec entry of that device alone;
+where a ``device_spec`` applies they come from it, and the device may not
+give them.
+
+= PCI: device_spec, alias and the PCI filter =
+
+| enabled_filters: [PciPassthroughFilter]   # the scheduler filters PCI, as Nova's PCI tests do
+| pci:
+|   device_spec:                  # which reported devices Nova tracks, and their tags
+|     - {address: "0000:81:00.0", physical_network: physnet1, live_migratable: true}
+|     - {vendor_id: "8086", address: "*:82:*.*", physical_network: physnet2, trusted: true}
+|   alias:
+|     - {name: a-vf, vendor_id: "8086", product_id: "154c", device_type: type-VF}
+| flavors:
+|   - {name: vf.two, vcpus: 1, memory_mb: 512, disk_gb: 1,
+|      extra_specs: {"pci_passthrough:alias": "a-vf:2"}}
+| hosts:
+|   - {name: host1, device_spec: [{vendor_id: "8086"}], devices: [...]}   # its own
+
+| =device_spec key= | =Meaning= |
+| ``vendor_id``, ``product_id`` | Four hex digits or ``*``; compared ignoring case. |
+| ``address`` | An address or a glob (``0000:81:00.*``, ``*:82:*.*``); a PF's matches its VFs. |
+| ``physical_network`` | Tag: the physnet of a network. |
+| ``remote_managed`` | Tag ``true``/``false``; never ``true`` on a PF. |
+| ``trusted``, ``live_migratable`` | Tags ``true``/``false``. |
+
+The first entry that matches a device tracks it and gives its tags; a
+device none matches is not tracked, as in Nova. A host's own
+``device_spec`` replaces ``pci.device_spec`` for it. Without either, every
+reported device is tracked.
+
+| =alias key= | =Meaning= |
+| ``name`` | Required; entries of one name are ORed (same ``numa_policy`` and ``device_type``). |
+| ``vendor_id``, ``product_id`` | Required; four hex digits. |
+| ``device_type`` | ``type-PCI``, ``type-PF`` or ``type-VF``. |
+| ``numa_policy`` | ``required``, ``legacy`` (default), ``preferred`` or ``socket``. |
+| ``live_migratable`` | ``true``/``false``: only devices tagged so; live migration needs ``true``. |
+
+A flavor's ``pci_passthrough:alias`` (``a1:2,a2:1``) makes one request per
+alias, before the ports' requests, with a fresh request id at boot and in
+every move claim; an undefined alias is refused by the API (400).
+``enabled_filters: [PciPassthroughFilter]`` makes the scheduler skip hosts
+whose free devices do not support the requests (NoValidHost when none do).
 
 A ``flavors`` entry needs ``name``, ``vcpus``, ``memory_mb`` and ``disk_gb``;
 ``extra_specs`` maps keys (Nova's: ASCII letters, digits, spaces, ``-_:.``)
@@ -109,6 +157,49 @@ class DeviceSpec:
     numa_node: int = 0
     parent_ifname: str | None = None
     remote_managed: bool = False
+    trusted: bool | None = None  # device_spec tags Nova pools by, when given
+    live_migratable: bool | None = None
+
+
+@dataclass(frozen=True)
+class PciDeviceSpec:
+    """One ``[pci]device_spec`` entry: which reported devices Nova tracks,
+    and the tags it gives them. Fields left None match anything (the
+    matchers) or add no tag (the tags)."""
+
+    vendor_id: str | None = None
+    product_id: str | None = None
+    address: str | None = None  # a glob ('0000:81:00.*', '*:82:*.*') or one address
+    physical_network: str | None = None
+    remote_managed: bool | None = None
+    trusted: bool | None = None
+    live_migratable: bool | None = None
+
+    def matches(self, device: DeviceSpec, pfs: frozenset[str]) -> bool:
+        """Whether the spec takes ``device``; an address naming a PF
+        (``pfs``) takes the PF and its VFs, as Nova's WhitelistPciAddress."""
+        if self.vendor_id is not None and self.vendor_id.lower() != device.vendor_id.lower():
+            return False
+        if self.product_id is not None and self.product_id.lower() != device.product_id.lower():
+            return False
+        if self.address is None:
+            return True
+        if self.address.lower() in pfs and device.parent == self.address.lower():
+            return True
+        return _address_matches(self.address, device.address)
+
+
+@dataclass(frozen=True)
+class PciAlias:
+    """One ``[pci]alias`` entry; entries of one name are ORed (Nova's
+    ``get_alias_from_config``)."""
+
+    name: str
+    vendor_id: str
+    product_id: str
+    device_type: str | None = None
+    numa_policy: str = "legacy"
+    live_migratable: bool | None = None
 
 
 @dataclass(frozen=True)
@@ -120,6 +211,7 @@ class HostSpec:
     vcpus: int = 2
     memory_mb: int = 8192
     disk_gb: int = 1028
+    untracked: int = 0  # reported devices no device_spec matched
 
 
 @dataclass(frozen=True)
@@ -164,6 +256,9 @@ class Topology:
     flavor: FlavorSpec = field(default_factory=FlavorSpec)
     sriov_network: str = "network_2"
     flavors: tuple[FlavorSpec, ...] = ()
+    pci_aliases: tuple[PciAlias, ...] = ()  # [pci]alias, as every API node reads it
+    device_spec: tuple[PciDeviceSpec, ...] = ()  # [pci]device_spec of hosts without their own
+    enabled_filters: tuple[str, ...] = ()  # scheduler filters beyond ComputeFilter
 
     def __post_init__(self) -> None:
         if not self.flavors:
@@ -238,10 +333,26 @@ def _shown(name: str) -> str:
 
 # -- the YAML topology file -------------------------------------------------------
 
-_TOP_KEYS = ("name", "sriov_network", "flavor", "flavors", "networks", "hosts")
-_HOST_KEYS = ("name", "vcpus", "memory_mb", "disk_gb", "devices")
+_TOP_KEYS = ("name", "sriov_network", "flavor", "flavors", "networks", "pci",
+             "enabled_filters", "hosts")  # fmt: skip
+FILTERS = ("PciPassthroughFilter",)  # what enabled_filters may add
+_HOST_KEYS = ("name", "vcpus", "memory_mb", "disk_gb", "device_spec", "devices")
 _DEVICE_KEYS = ("address", "dev_type", "parent", "vendor_id", "product_id", "physnet",
-                "numa_node", "parent_ifname", "remote_managed")  # fmt: skip
+                "numa_node", "parent_ifname", "remote_managed", "trusted",
+                "live_migratable")  # fmt: skip
+_TAG_KEYS = ("physnet", "remote_managed", "trusted", "live_migratable")  # device_spec's job
+_PCI_KEYS = ("device_spec", "alias")
+_DEVICE_SPEC_KEYS = ("vendor_id", "product_id", "address", "physical_network",
+                     "remote_managed", "trusted", "live_migratable")  # fmt: skip
+_ALIAS_KEYS = ("name", "vendor_id", "product_id", "device_type", "numa_policy",
+               "live_migratable")  # fmt: skip
+ALIAS_DEVICE_TYPES = ("type-PCI", "type-PF", "type-VF")  # Nova's alias schema: no vdpa
+PCI_NUMA_POLICIES = ("required", "legacy", "preferred", "socket")
+ALIAS_SPEC = "pci_passthrough:alias"
+# Nova's flavor extra spec validator: one or more 'alias:count', comma-separated.
+_ALIAS_SPEC_VALUE = re.compile(r"[^:]+:\d+(?:\s*,\s*[^:]+:\d+)*")
+_PCI_ID = re.compile(r"[0-9a-fA-F]{4}")  # Nova's PCI_VENDOR_PATTERN
+_MAX_SPECS = 1_000  # device_spec or alias entries in one list
 _NETWORK_KEYS = ("name", "physnet")
 _FLAVOR_KEYS = ("name", "vcpus", "memory_mb", "disk_gb", "extra_specs")
 _EXTRA_SPECS = "extra_specs"  # a mapping whose values read as the text typed
@@ -268,7 +379,8 @@ _MAX_DIGITS = 100  # longer numbers stay unconverted: Python refuses ints over 4
 # So do the values of an ``extra_specs`` mapping: ``hw:numa_nodes: 1`` is '1'.
 _TEXT_KEYS = frozenset(("name", "sriov_network", "physnet", "parent", "vendor_id",
                         "product_id", "parent_ifname", "address", "dev_type",
-                        "flavor"))  # fmt: skip
+                        "flavor", "physical_network", "device_type",
+                        "numa_policy", "enabled_filters"))  # fmt: skip
 _NULLS = frozenset(("", "~", "null", "Null", "NULL"))
 _NAME_CHARACTER = re.compile(r"[^A-Za-z0-9._-]")
 _EXTRA_SPEC_CHARACTER = re.compile(r"[^A-Za-z0-9_:. -]")  # Nova's API: [a-zA-Z0-9-_:. ]
@@ -679,6 +791,9 @@ def topology_from_mapping(
             f"defined networks: {_listing(names)}."
         )
     flavors = _flavors(top, source)
+    device_spec, aliases = _pci(top.get("pci"), source, physnets)
+    filters = _filters(top.get("enabled_filters"), source)
+    _check_alias_specs(flavors, source)
     raw_hosts = top.get("hosts")
     if not isinstance(raw_hosts, (list, tuple)) or not raw_hosts:
         raise TopologyError(
@@ -693,7 +808,7 @@ def topology_from_mapping(
     seen: dict[str, int] = {}  # lower-cased name -> index: one dict lookup per host
     devices = 0
     for index, raw in enumerate(raw_hosts, start=1):
-        host = _host(raw, source, index, physnets, devices)
+        host = _host(raw, source, index, physnets, devices, device_spec)
         devices += len(host.devices)
         first = seen.setdefault(host.name.lower(), index)
         if first != index:
@@ -710,7 +825,8 @@ def topology_from_mapping(
             )
         hosts.append(host)
     return Topology(name=name, hosts=tuple(hosts), networks=networks, flavor=flavors[0],
-                    sriov_network=sriov, flavors=flavors)  # fmt: skip
+                    sriov_network=sriov, flavors=flavors, pci_aliases=aliases,
+                    device_spec=device_spec, enabled_filters=filters)  # fmt: skip
 
 
 _HOSTS_IGNORE_CASE = "host names ignore case, as DNS and Nova's database compare them"
@@ -907,8 +1023,13 @@ def _extra_spec_key_problem(key: str) -> str | None:
     return None
 
 
-def _host(
-    raw: object, source: str, index: int, physnets: set[str | None], devices_before: int
+def _host(  # noqa: PLR0917 - the loader's context, passed through
+    raw: object,
+    source: str,
+    index: int,
+    physnets: set[str | None],
+    devices_before: int,
+    device_spec: tuple[PciDeviceSpec, ...] = (),
 ) -> HostSpec:
     where = f"{source}, host #{index}"
     entry = _mapping(raw, where)
@@ -919,6 +1040,8 @@ def _host(
     vcpus = _count(entry.get("vcpus", defaults.vcpus), f"{where}: 'vcpus'", minimum=1)
     memory_mb = _count(entry.get("memory_mb", defaults.memory_mb), f"{where}: 'memory_mb'")
     disk_gb = _count(entry.get("disk_gb", defaults.disk_gb), f"{where}: 'disk_gb'")
+    if "device_spec" in entry:
+        device_spec = _device_spec(entry["device_spec"], where, physnets)
     raw_devices = entry.get("devices", [])
     if raw_devices == FAKE_DRIVER:
         devices = fake_driver_devices(name)
@@ -931,7 +1054,7 @@ def _host(
                 f"{devices_before + len(raw_devices)} devices; at most "
                 f"{_MAX_DEVICES} are allowed in one topology."
             )
-        devices = _devices(raw_devices, where)
+        devices = _devices(raw_devices, where, tags_allowed=not device_spec)
     else:
         raise TopologyError(
             f"{where}: 'devices' must be a list of devices or "
@@ -944,10 +1067,16 @@ def _host(
                 f"{where}, device '{device.address}': physnet '{device.physnet}' belongs to "
                 f"no network; physnets of the networks: {known}."
             )
-    return HostSpec(name=name, devices=devices, vcpus=vcpus, memory_mb=memory_mb, disk_gb=disk_gb)
+    reported = len(devices)
+    if device_spec:
+        devices = _tracked(devices, device_spec, where)
+    return HostSpec(name=name, devices=devices, vcpus=vcpus, memory_mb=memory_mb,
+                    disk_gb=disk_gb, untracked=reported - len(devices))  # fmt: skip
 
 
-def _devices(raw: list[object] | tuple[object, ...], host_where: str) -> tuple[DeviceSpec, ...]:
+def _devices(
+    raw: list[object] | tuple[object, ...], host_where: str, *, tags_allowed: bool = True
+) -> tuple[DeviceSpec, ...]:
     devices: list[DeviceSpec] = []
     written: list[str] = []  # addresses as the file writes them, for messages
     seen: dict[str, int] = {}  # lower-cased address -> index: linear, not quadratic
@@ -957,6 +1086,13 @@ def _devices(raw: list[object] | tuple[object, ...], host_where: str) -> tuple[D
         address = _address(_required(entry, "address", where), f"{where}: 'address'")
         where = f"{host_where}, device '{address}'"
         _known_keys(entry, _DEVICE_KEYS, where)
+        if not tags_allowed:
+            for key in _TAG_KEYS:
+                if key in entry:
+                    raise TopologyError(
+                        f"{where}: '{key}' cannot be given here when a device_spec applies "
+                        "to the host; its tags come from the device_spec entry that matches it."
+                    )
         first = seen.setdefault(address.lower(), index)
         if first != index:
             raise TopologyError(
@@ -983,11 +1119,9 @@ def _devices(raw: list[object] | tuple[object, ...], host_where: str) -> tuple[D
             if entry.get(key) is not None
         }
         physnet = entry.get("physnet")
-        remote = entry.get("remote_managed", False)
-        if not isinstance(remote, bool):
-            raise TopologyError(
-                f"{where}: 'remote_managed' must be true or false, got {_kind(remote)}."
-            )
+        remote = _flag(entry.get("remote_managed", False), f"{where}: 'remote_managed'")
+        trusted = _flag(entry.get("trusted"), f"{where}: 'trusted'")
+        migratable = _flag(entry.get("live_migratable"), f"{where}: 'live_migratable'")
         written.append(address)
         devices.append(
             DeviceSpec(
@@ -998,7 +1132,9 @@ def _devices(raw: list[object] | tuple[object, ...], host_where: str) -> tuple[D
                 numa_node=_count(
                     entry.get("numa_node", 0), f"{where}: 'numa_node'", maximum=_MAX_NUMA_NODE
                 ),
-                remote_managed=remote,
+                remote_managed=bool(remote),
+                trusted=trusted,
+                live_migratable=migratable,
                 **optional,
             )
         )
@@ -1019,10 +1155,245 @@ def _check_parents(devices: list[DeviceSpec], written: list[str], host_where: st
                     f"{where}: 'parent' '{device.parent}' is not a type-PF on this host; "
                     f"PFs here: {_listing(shown)}."
                 )
+        elif device.dev_type == "vdpa" and device.parent is not None:
+            if device.parent not in pfs:  # a vDPA device is a VF of a PF
+                shown = [d.address for d in devices if d.dev_type == "type-PF"]
+                raise TopologyError(
+                    f"{where}: 'parent' '{device.parent}' is not a type-PF on this host; "
+                    f"PFs here: {_listing(shown)}."
+                )
         elif device.parent is not None:
             raise TopologyError(
-                f"{where}: only a type-VF has a 'parent', but this is a {device.dev_type}."
+                f"{where}: only a type-VF or vdpa device has a 'parent', but this is a "
+                f"{device.dev_type}."
             )
+
+
+# -- [pci]: device_spec and alias ---------------------------------------------------
+
+
+def _pci(
+    raw: object, source: str, physnets: set[str | None]
+) -> tuple[tuple[PciDeviceSpec, ...], tuple[PciAlias, ...]]:
+    if raw is None:
+        return (), ()
+    where = f"{source}, pci"
+    entry = _mapping(raw, where)
+    _known_keys(entry, _PCI_KEYS, where)
+    device_spec = (
+        _device_spec(entry["device_spec"], where, physnets) if "device_spec" in entry else ()
+    )
+    return device_spec, _aliases(entry.get("alias"), where)
+
+
+def _filters(raw: object, source: str) -> tuple[str, ...]:
+    if raw is None:
+        return ()
+    where = f"{source}: 'enabled_filters'"
+    if not isinstance(raw, (list, tuple)):
+        raise TopologyError(f"{where} must be a list of filter names, got {_kind(raw)}.")
+    for name in raw:
+        if name not in FILTERS:
+            got = _quoted(name) if isinstance(name, str) else _kind(name)
+            raise TopologyError(
+                f"{where}: {got} is not a filter the model has; valid: {', '.join(FILTERS)}."
+            )
+    return tuple(dict.fromkeys(raw))
+
+
+def _entries(raw: object, where: str, what: str) -> list[object] | tuple[object, ...]:
+    if not isinstance(raw, (list, tuple)) or not raw:
+        raise TopologyError(f"{where}: '{what}' must be a non-empty list, got {_kind(raw)}.")
+    if len(raw) > _MAX_SPECS:
+        raise TopologyError(
+            f"{where}: '{what}' lists {len(raw)} entries; at most {_MAX_SPECS} are allowed."
+        )
+    return raw
+
+
+def _device_spec(raw: object, where: str, physnets: set[str | None]) -> tuple[PciDeviceSpec, ...]:
+    specs = []
+    for index, item in enumerate(_entries(raw, where, "device_spec"), start=1):
+        at = f"{where}, device_spec #{index}"
+        entry = _mapping(item, at)
+        _known_keys(entry, _DEVICE_SPEC_KEYS, at)
+        ids = {key: _pci_id(entry[key], f"{at}: '{key}'", wildcard=True)
+               for key in ("vendor_id", "product_id") if entry.get(key) is not None}  # fmt: skip
+        address = entry.get("address")
+        if address is not None:
+            address = _address_glob(address, f"{at}: 'address'")
+        physnet = entry.get("physical_network")
+        if physnet is not None:
+            physnet = _name(physnet, f"{at}: 'physical_network'")
+            if physnet not in physnets:
+                known = _listing(sorted(p for p in physnets if p))
+                raise TopologyError(
+                    f"{at}: 'physical_network' '{physnet}' belongs to no network; physnets "
+                    f"of the networks: {known}."
+                )
+        specs.append(
+            PciDeviceSpec(
+                vendor_id=ids.get("vendor_id"),
+                product_id=ids.get("product_id"),
+                address=address,
+                physical_network=physnet,
+                remote_managed=_flag(entry.get("remote_managed"), f"{at}: 'remote_managed'"),
+                trusted=_flag(entry.get("trusted"), f"{at}: 'trusted'"),
+                live_migratable=_flag(entry.get("live_migratable"), f"{at}: 'live_migratable'"),
+            )
+        )
+    return tuple(specs)
+
+
+def _tracked(
+    devices: tuple[DeviceSpec, ...], specs: tuple[PciDeviceSpec, ...], host_where: str
+) -> tuple[DeviceSpec, ...]:
+    """The reported devices some device_spec entry matches (the first that
+    does gives the tags), as Nova's PciDevTracker keeps only those."""
+    pfs = frozenset(device.address for device in devices if device.dev_type == "type-PF")
+    tracked = []
+    for device in devices:
+        number, spec = next(
+            ((n, spec) for n, spec in enumerate(specs, start=1) if spec.matches(device, pfs)),
+            (0, None),
+        )
+        if spec is None:
+            continue
+        if spec.remote_managed and device.dev_type == "type-PF":
+            raise TopologyError(
+                f"{host_where}, device '{device.address}': device_spec #{number} tags this "
+                "type-PF remote_managed; Nova allows that tag on VFs only."
+            )
+        tracked.append(
+            DeviceSpec(
+                address=device.address,
+                dev_type=device.dev_type,
+                parent=device.parent,
+                vendor_id=device.vendor_id,
+                product_id=device.product_id,
+                physnet=spec.physical_network,
+                numa_node=device.numa_node,
+                parent_ifname=device.parent_ifname,
+                remote_managed=bool(spec.remote_managed),
+                trusted=spec.trusted,
+                live_migratable=spec.live_migratable,
+            )
+        )
+    return tuple(tracked)
+
+
+def _aliases(raw: object, where: str) -> tuple[PciAlias, ...]:
+    if raw is None:
+        return ()
+    aliases: list[PciAlias] = []
+    first: dict[str, tuple[int, PciAlias]] = {}
+    for index, item in enumerate(_entries(raw, where, "alias"), start=1):
+        at = f"{where}, alias #{index}"
+        entry = _mapping(item, at)
+        name = _label(_required(entry, "name", at), f"{at}: 'name'")
+        at = f"{where}, alias {_quoted(name)}"
+        _known_keys(entry, _ALIAS_KEYS, at)
+        ids = {key: _pci_id(_required(entry, key, at), f"{at}: '{key}'")
+               for key in ("vendor_id", "product_id")}  # fmt: skip
+        device_type = entry.get("device_type")
+        if device_type is not None and device_type not in ALIAS_DEVICE_TYPES:
+            got = _quoted(device_type) if isinstance(device_type, str) else _kind(device_type)
+            raise TopologyError(
+                f"{at}: 'device_type' {got} is not one of {', '.join(ALIAS_DEVICE_TYPES)} "
+                "(Nova's aliases cannot ask for vdpa devices)."
+            )
+        policy = entry.get("numa_policy") or "legacy"
+        if policy not in PCI_NUMA_POLICIES:
+            got = _quoted(policy) if isinstance(policy, str) else _kind(policy)
+            raise TopologyError(
+                f"{at}: 'numa_policy' {got} is not one of {', '.join(PCI_NUMA_POLICIES)}."
+            )
+        alias = PciAlias(
+            name=name,
+            device_type=device_type,
+            numa_policy=policy,
+            live_migratable=_flag(entry.get("live_migratable"), f"{at}: 'live_migratable'"),
+            **ids,
+        )
+        earlier = first.setdefault(name, (index, alias))
+        if earlier[1] is not alias:
+            for field_name in ("numa_policy", "device_type"):
+                if getattr(earlier[1], field_name) != getattr(alias, field_name):
+                    raise TopologyError(
+                        f"{at}: entries #{earlier[0]} and #{index} of one alias must have the "
+                        f"same '{field_name}', got {_shown_value(getattr(earlier[1], field_name))} "
+                        f"and {_shown_value(getattr(alias, field_name))}; Nova ORs the entries "
+                        "of one name only then."
+                    )
+        aliases.append(alias)
+    return tuple(aliases)
+
+
+def _shown_value(value: object) -> str:
+    return "none" if value is None else f"'{value}'"
+
+
+def _check_alias_specs(flavors: tuple[FlavorSpec, ...], source: str) -> None:
+    """A flavor's ``pci_passthrough:alias`` has the form Nova's flavor API takes."""
+    for flavor in flavors:
+        value = dict(flavor.extra_specs).get(ALIAS_SPEC)
+        if value is not None and not _ALIAS_SPEC_VALUE.fullmatch(value):
+            raise TopologyError(
+                f"{source}, flavor {_quoted(flavor.name)}, extra spec '{ALIAS_SPEC}': "
+                f"{_kind(value)} is not a comma-separated list of alias:count, such as "
+                "'a1:2,a2:1'."
+            )
+
+
+def _pci_id(value: object, where: str, *, wildcard: bool = False) -> str:
+    if wildcard and value == "*":
+        return None  # type: ignore[return-value] - matches any
+    if not isinstance(value, str) or not _PCI_ID.fullmatch(value):
+        also = " or '*'" if wildcard else ""
+        raise TopologyError(
+            f"{where} must be four hexadecimal digits{also}, such as '8086', got {_kind(value)}."
+        )
+    return value.lower()
+
+
+_GLOB_FIELD = re.compile(r"\*|[0-9a-fA-F]+")
+_GLOB_WIDTHS = (4, 2, 2, 1)  # domain, bus, slot, function
+
+
+def _glob_fields(pattern: str) -> list[str] | None:
+    """The four fields of an address glob ('*' where any will do), or None."""
+    head, dot, function = pattern.partition(".")
+    parts = head.split(":")
+    if len(parts) > 3 or (dot and not function):
+        return None
+    fields = ["*"] * (3 - len(parts)) + parts + [function or "*"]
+    for text, width in zip(fields, _GLOB_WIDTHS, strict=True):
+        if not _GLOB_FIELD.fullmatch(text) or (text != "*" and len(text) > width):
+            return None
+    return fields
+
+
+def _address_glob(value: object, where: str) -> str:
+    if not isinstance(value, str) or _glob_fields(value) is None:
+        raise TopologyError(
+            f"{where} must be a PCI address or a glob of one, such as '0000:81:00.1', "
+            f"'0000:81:00.*' or '*:82:*.*', got {_kind(value)}."
+        )
+    return value
+
+
+def _address_matches(pattern: str, address: str) -> bool:
+    wanted = _glob_fields(pattern)
+    found = _glob_fields(address)
+    assert wanted is not None  # checked when loaded
+    assert found is not None
+    return all(w == "*" or int(w, 16) == int(f, 16) for w, f in zip(wanted, found, strict=True))
+
+
+def _flag(value: object, where: str) -> bool | None:
+    if value is None or isinstance(value, bool):
+        return value
+    raise TopologyError(f"{where} must be true or false, got {_kind(value)}.")
 
 
 # -- checks of one value, and how values are named in messages ---------------------

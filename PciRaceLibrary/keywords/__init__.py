@@ -6,7 +6,9 @@ from .delays import DelayKeywords
 from .explore import ExploreKeywords
 from .moves import MoveKeywords
 from .nova_checks import NovaCheckKeywords
+from .pci_checks import PciCheckKeywords
 from .periodics import PeriodicKeywords
+from .ports import PortKeywords
 from .report import ReportKeywords
 from .servers import ServerKeywords
 from .shelve import ShelveKeywords
@@ -18,7 +20,9 @@ __all__ = [
     "ExploreKeywords",
     "MoveKeywords",
     "NovaCheckKeywords",
+    "PciCheckKeywords",
     "PeriodicKeywords",
+    "PortKeywords",
     "ReportKeywords",
     "ServerKeywords",
     "ShelveKeywords",

@@ -144,12 +144,18 @@ class VnicType(Choice):
     | direct | an SR-IOV VF |
     | macvtap | an SR-IOV VF behind a macvtap |
     | direct-physical | a whole PF |
+    | virtio-forwarder | an SR-IOV VF behind a vhost-user forwarder |
+    | vdpa | a vDPA device (a VF of a PF, device type ``vdpa``) |
+    | remote-managed | a VF tagged ``remote_managed`` (a SmartNIC DPU programs it) |
     """
 
     NORMAL = "normal"
     DIRECT = "direct"
     MACVTAP = "macvtap"
     DIRECT_PHYSICAL = "direct-physical"
+    VIRTIO_FORWARDER = "virtio-forwarder"
+    VDPA = "vdpa"
+    REMOTE_MANAGED = "remote-managed"
 
 
 class Strategy(Choice):

@@ -61,12 +61,19 @@ class ServerKeywords(LibraryComponent):
         timeout: timedelta | None,
         delays: dict[str, timedelta],
         flavor: str | None,
+        ports: tuple[str, ...] = (),
     ) -> None:
         cluster = self.cluster
         converted = self.delay_seconds(delays)
         seconds = self.seconds(timeout, converted)  # refused before anything starts
         task = cluster.create_server(
-            name, host, network=network, vnic_type=vnic_type, flavor=flavor, delays=converted
+            name,
+            host,
+            network=network,
+            vnic_type=vnic_type,
+            flavor=flavor,
+            ports=ports,
+            delays=converted,
         )
         cluster.run_until(lambda: task.done or cluster.server_status(name) in _SETTLED, seconds)
         status = cluster.server_status(name)
@@ -84,27 +91,48 @@ class ServerKeywords(LibraryComponent):
         self,
         name: str,
         host: str | None = None,
-        vnic_type: VnicType = VnicType.NORMAL,
+        vnic_type: VnicType | None = None,
         network: str | None = None,
         timeout: timedelta | None = None,
         *,
         flavor: str | None = None,
+        ports: str | None = None,
         **delays: timedelta,
     ) -> None:
-        """Creates server ``name`` with one port of ``vnic_type`` and waits until it is ``ACTIVE``.
+        """Creates server ``name`` with a port of ``vnic_type`` or ``ports``; waits for ``ACTIVE``.
 
         Like `Create Server With Direct Port`, for the other port types:
-        ``normal`` needs no PCI device, ``direct`` and ``macvtap`` take a VF,
-        ``direct-physical`` a whole PF (its VF becomes unavailable). The port
-        is on ``network``, by default the topology's SR-IOV network; the
-        device must match its physnet. ``flavor`` names one of the
-        topology's flavors; without it, the default flavor.
+        ``normal`` (the default) needs no PCI device, ``direct``, ``macvtap``
+        and ``virtio-forwarder`` take a VF, ``direct-physical`` a whole PF
+        (its VFs become unavailable), ``vdpa`` a vDPA device and
+        ``remote-managed`` a VF tagged so. The port is on ``network``, by
+        default the topology's SR-IOV network; the device must match its
+        physnet.
+
+        ``ports`` instead names ports made with `Create Port`, comma-separated
+        (``p1,p2``), as a boot with port ids does: the server gets those and
+        no other. ``flavor`` names one of the topology's flavors; without it,
+        the default flavor. Its ``pci_passthrough:alias`` extra spec asks for
+        devices too (see `Clusters and topology files`): the flavor's requests
+        and every SR-IOV port's are claimed together, all or nothing. An alias
+        ``[pci]alias`` does not define is refused at once (400).
 
         | `Create Server` | web1 | host=host2 |
         | `Create Server` | vm2 | vnic_type=direct-physical | host=host1 |
         | `Create Server` | vm3 | vnic_type=direct | network=network_1 | flavor=m1.medium |
+        | `Create Server` | vm4 | ports=p1,p2 | flavor=two-vfs |
         """
-        self._create(name, host, VnicType(vnic_type).value, network, timeout, delays, flavor)
+        chosen = tuple(port.strip() for port in ports.split(",")) if ports else ()
+        if chosen and (vnic_type is not None or network is not None):
+            raise InvalidArgument(
+                "Give either 'ports' or 'vnic_type' and 'network' (a new port), not both."
+            )
+        if ports is not None and not all(chosen):
+            raise InvalidArgument(
+                f"Argument 'ports' must name ports, comma-separated, got '{ports}'."
+            )
+        kind = VnicType(vnic_type or VnicType.NORMAL).value
+        self._create(name, host, kind, network, timeout, delays, flavor, chosen)
 
     @keyword(tags=["Action"])
     def evacuate_server_with_direct_port(

@@ -105,6 +105,8 @@ def port() -> Port:
         vnic_type="direct",
         device_id="uuid-vm1",
         numa_affinity_policy="required",
+        name="p1",
+        trusted=True,
         binding_host_id="host1",
         binding_profile={"pci_slot": "0000:02:00.1", "physical_network": "physnet2"},
         inactive_bindings={"host2": {"pci_slot": "0000:02:00.1"}},
@@ -114,7 +116,7 @@ def port() -> Port:
 def device(address: str, dev_type: str, parent: str | None) -> PciDevice:
     return PciDevice(
         1, "host1", address, dev_type, parent, "8086", "154d", 0, "physnet2", "eth0",
-        False, ALLOCATED, "uuid-vm1", "request-1",
+        False, ALLOCATED, "uuid-vm1", "request-1", True, False,
     )  # fmt: skip
 
 

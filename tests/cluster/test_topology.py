@@ -114,7 +114,7 @@ def test_default_hosts_hold_a_resize_to_m1_medium() -> None:
 
 
 def test_a_server_gets_the_flavor_it_names_with_its_extra_specs() -> None:
-    extra_specs = {"pci_passthrough:alias": "a1:2", "hw:numa_nodes": "1"}
+    extra_specs = {"quota:cpu_shares": "1024", "hw:numa_nodes": "1"}
     topology = topology_from_mapping({
         "flavors": [{**MEDIUM, "extra_specs": extra_specs}, {**MEDIUM, "name": "big"}],
         "hosts": [{"name": "host1", "devices": "fake-driver"}],
@@ -123,7 +123,7 @@ def test_a_server_gets_the_flavor_it_names_with_its_extra_specs() -> None:
     cluster = Cluster(topology)
     assert cluster.run_task(cluster.create_server("vm1", "host1"), 60)
     flavor = cluster.instance("vm1").flavor
-    specs = (("hw:numa_nodes", "1"), ("pci_passthrough:alias", "a1:2"))  # sorted by key
+    specs = (("hw:numa_nodes", "1"), ("quota:cpu_shares", "1024"))  # sorted by key
     assert flavor == Flavor("m1.medium", 2, 1024, 2, specs)
     assert cluster.run_task(cluster.create_server("vm2", "host1", flavor="big"), 60)
     assert cluster.instance("vm2").flavor == Flavor("big", 2, 1024, 2)
@@ -253,7 +253,7 @@ BAD = [
     (lambda d: d["hosts"][0]["devices"][1].pop("parent"),
      ["device '0000:81:00.1'", "needs 'parent'"]),
     (lambda d: d["hosts"][0]["devices"][0].update(parent="0000:81:00.1"),
-     ["device '0000:81:00.0'", "only a type-VF has a 'parent'"]),
+     ["device '0000:81:00.0'", "only a type-VF or vdpa device has a 'parent'"]),
     (lambda d: d["hosts"][0]["devices"][0].update(dev_type="type-GPU"),
      ["'dev_type' 'type-GPU' is unknown", "valid: type-PCI, type-PF, type-VF, vdpa"]),
     (lambda d: d["hosts"][0]["devices"][0].update(numa_node=-1), ["'numa_node'", "got -1"]),

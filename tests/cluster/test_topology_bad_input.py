@@ -75,6 +75,15 @@ def flavors(fragment: str) -> str:
     return f"flavors:\n  - {fragment}\nhosts: [{{name: host1}}]\n"
 
 
+def pci(fragment: str, devices: str = PF) -> str:
+    """A ``pci`` section, and host1 with ``devices``."""
+    return f"pci: {fragment}\nhosts:\n  - name: host1\n    devices: [{devices}]\n"
+
+
+VF = "{address: '0000:81:00.1', dev_type: type-VF, parent: '0000:81:00.0'}"
+PF_ONLY = "{address: '0000:81:00.0', dev_type: type-PF}"
+
+
 def specs(fragment: str) -> str:
     """A listed m1.medium with ``extra_specs: fragment``."""
     return flavors(f"{{{MEDIUM}, extra_specs: {fragment}}}")
@@ -148,10 +157,10 @@ def host_name(topology: Topology) -> object:
     return topology.hosts[0].name
 
 
-FILE, YAML, TOP, HOST, DEVICE, NETWORK, FLAVOR, TEXT, LIMIT, PYTHON = (
+FILE, YAML, TOP, HOST, DEVICE, NETWORK, FLAVOR, PCI, TEXT, LIMIT, PYTHON = (
     "The file itself", "YAML features", "Top-level fields", "Host fields", "Device fields",
-    "Network fields", "Flavor fields", "Names read as typed", "Size limits",
-    "Python mappings (topology_from_mapping)",
+    "Network fields", "Flavor fields", "PCI device_spec and alias", "Names read as typed",
+    "Size limits", "Python mappings (topology_from_mapping)",
 )  # fmt: skip
 
 RULES = {
@@ -326,10 +335,12 @@ CASES = [
     # -- top-level fields
     Case(TOP, "`colour: red`", "top-level key",
          "Topology file '{path}': unknown key 'colour'; valid keys: name, sriov_network, flavor, "
-         "flavors, networks, hosts.", text="colour: red\nhosts: [{name: host1}]\n"),
+         "flavors, networks, pci, enabled_filters, hosts.",
+         text="colour: red\nhosts: [{name: host1}]\n"),
     Case(TOP, "`1: host1`", "top-level key",
          "Topology file '{path}': unknown key '1'; valid keys: name, sriov_network, flavor, "
-         "flavors, networks, hosts.", text="1: host1\nhosts: [{name: host1}]\n"),
+         "flavors, networks, pci, enabled_filters, hosts.",
+         text="1: host1\nhosts: [{name: host1}]\n"),
     Case(TOP, "`name: [a, b]`", "`name`",
          "Topology file '{path}': 'name' must be a non-empty string, got a list.",
          text="name: [a, b]\nhosts: [{name: host1}]\n"),
@@ -466,10 +477,10 @@ CASES = [
          text="hosts: [{name: host1}, {name: HOST1}]\n"),
     Case(HOST, "host `{name: h, cpus: 4}`", "host key",
          "Topology file '{path}', host 'h': unknown key 'cpus'; valid keys: name, vcpus, "
-         "memory_mb, disk_gb, devices.", text=host("{name: h, cpus: 4}")),
+         "memory_mb, disk_gb, device_spec, devices.", text=host("{name: h, cpus: 4}")),
     Case(HOST, "host `{name: h, \"cp\\nus\": 4}`", "host key",
          "Topology file '{path}', host 'h': unknown key 'cp\\nus'; valid keys: name, vcpus, "
-         "memory_mb, disk_gb, devices.", text=host('{name: h, "cp\\nus": 4}')),
+         "memory_mb, disk_gb, device_spec, devices.", text=host('{name: h, "cp\\nus": 4}')),
     Case(HOST, "host `{name: h, vcpus: 0}`", "`hosts[].vcpus`",
          "Topology file '{path}', host 'h': 'vcpus' must be a whole number from 1 to "
          "2147483647, got 0.", text=host("{name: h, vcpus: 0}")),
@@ -614,9 +625,87 @@ CASES = [
          "0000:81:00.1 (domain:bus:slot.function, hexadecimal), got the text 'pf0'.",
          text=device("{address: 0000:81:00.1, dev_type: type-VF, parent: pf0}")),
     Case(DEVICE, "device `{..., dev_type: type-PCI, parent: 0000:81:00.0}`", "`devices[].parent`",
-         "Topology file '{path}', host 'host1', device '0000:81:00.1': only a type-VF has a "
-         "'parent', but this is a type-PCI.",
+         "Topology file '{path}', host 'host1', device '0000:81:00.1': only a type-VF or vdpa "
+         "device has a 'parent', but this is a type-PCI.",
          text=device("{address: 0000:81:00.1, dev_type: type-PCI, parent: 0000:81:00.0}")),
+    Case(DEVICE, "device `{..., dev_type: vdpa, parent: 0000:81:00.5}`", "`devices[].parent`",
+         "Topology file '{path}', host 'host1', device '0000:81:00.1': 'parent' '0000:81:00.5' "
+         "is not a type-PF on this host; PFs here: 0000:81:00.0.",
+         text=device("{address: 0000:81:00.1, dev_type: vdpa, parent: 0000:81:00.5}")),
+    Case(DEVICE, "device `{..., trusted: yes}`", "`devices[].trusted`",
+         "Topology file '{path}', host 'host1', device '0000:81:00.1': 'trusted' must be true "
+         "or false, got the text 'yes'.",
+         text=device("{address: 0000:81:00.1, dev_type: type-PCI, trusted: 'yes'}")),
+    Case(PCI, "`pci: {whitelist: []}`", "`pci`",
+         "Topology file '{path}', pci: unknown key 'whitelist'; valid keys: device_spec, alias.",
+         text=pci("{whitelist: []}")),
+    Case(PCI, "`pci: {device_spec: []}`", "`pci.device_spec`",
+         "Topology file '{path}', pci: 'device_spec' must be a non-empty list, got a list.",
+         text=pci("{device_spec: []}")),
+    Case(PCI, "device_spec `{vendor_id: 80861}`", "`pci.device_spec[].vendor_id`",
+         "Topology file '{path}', pci, device_spec #1: 'vendor_id' must be four hexadecimal "
+         "digits or '*', such as '8086', got the text '80861'.",
+         text=pci("{device_spec: [{vendor_id: 80861}]}")),
+    Case(PCI, "device_spec `{address: 0000:81:00.x}`", "`pci.device_spec[].address`",
+         "Topology file '{path}', pci, device_spec #1: 'address' must be a PCI address or a glob "
+         "of one, such as '0000:81:00.1', '0000:81:00.*' or '*:82:*.*', got the text "
+         "'0000:81:00.x'.",
+         text=pci("{device_spec: [{address: '0000:81:00.x'}]}")),
+    Case(PCI, "device_spec `{physical_network: physnet9}`", "`pci.device_spec[].physical_network`",
+         "Topology file '{path}', pci, device_spec #1: 'physical_network' 'physnet9' belongs to "
+         "no network; physnets of the networks: physnet1, physnet2.",
+         text=pci("{device_spec: [{physical_network: physnet9}]}")),
+    Case(PCI, "device_spec `{devname: eth0}`", "`pci.device_spec[]`",
+         "Topology file '{path}', pci, device_spec #1: unknown key 'devname'; valid keys: "
+         "vendor_id, product_id, address, physical_network, remote_managed, trusted, "
+         "live_migratable.",
+         text=pci("{device_spec: [{devname: eth0}]}")),
+    Case(PCI, "device_spec `{remote_managed: true}` matching a PF",
+         "`pci.device_spec[].remote_managed`",
+         "Topology file '{path}', host 'host1', device '0000:81:00.0': device_spec #1 tags this "
+         "type-PF remote_managed; Nova allows that tag on VFs only.",
+         text=pci("{device_spec: [{remote_managed: true}]}", PF_ONLY)),
+    Case(PCI, "a device's own `physnet` under a device_spec", "`devices[].physnet`",
+         "Topology file '{path}', host 'host1', device '0000:81:00.0': 'physnet' cannot be given "
+         "here when a device_spec applies to the host; its tags come from the device_spec entry "
+         "that matches it.",
+         text=pci("{device_spec: [{vendor_id: '8086'}]}")),
+    Case(PCI, "host `device_spec: [{trusted: 1}]`", "`hosts[].device_spec[].trusted`",
+         "Topology file '{path}', host 'host1', device_spec #1: 'trusted' must be true or false, "
+         "got 1.",
+         text="hosts:\n  - {name: host1, device_spec: [{trusted: 1}]}\n"),
+    Case(PCI, "alias `{name: a1}`", "`pci.alias[].vendor_id`",
+         "Topology file '{path}', pci, alias 'a1': 'vendor_id' is required.",
+         text=pci("{alias: [{name: a1}]}")),
+    Case(PCI, "alias `{..., device_type: vdpa}`", "`pci.alias[].device_type`",
+         "Topology file '{path}', pci, alias 'a1': 'device_type' 'vdpa' is not one of type-PCI, "
+         "type-PF, type-VF (Nova's aliases cannot ask for vdpa devices).",
+         text=pci("{alias: [{name: a1, vendor_id: '8086', product_id: '154c', "
+                  "device_type: vdpa}]}")),
+    Case(PCI, "alias `{..., numa_policy: strict}`", "`pci.alias[].numa_policy`",
+         "Topology file '{path}', pci, alias 'a1': 'numa_policy' 'strict' is not one of "
+         "required, legacy, preferred, socket.",
+         text=pci("{alias: [{name: a1, vendor_id: '8086', product_id: '154c', "
+                  "numa_policy: strict}]}")),
+    Case(PCI, "two `a1` aliases of other device types", "`pci.alias[].device_type`",
+         "Topology file '{path}', pci, alias 'a1': entries #1 and #2 of one alias must have the "
+         "same 'device_type', got 'type-VF' and 'type-PF'; Nova ORs the entries of one name "
+         "only then.",
+         text=pci("{alias: [{name: a1, vendor_id: '8086', product_id: '154c', "
+                  "device_type: type-VF}, {name: a1, vendor_id: '8086', product_id: '1572', "
+                  "device_type: type-PF}]}")),
+    Case(PCI, "flavor extra spec `pci_passthrough:alias: a1`", "`flavors[].extra_specs`",
+         "Topology file '{path}', flavor 'm1.medium', extra spec 'pci_passthrough:alias': the "
+         "text 'a1' is not a comma-separated list of alias:count, such as 'a1:2,a2:1'.",
+         text=specs("{'pci_passthrough:alias': a1}")),
+    Case(PCI, "`enabled_filters: [NUMATopologyFilter]`", "`enabled_filters`",
+         "Topology file '{path}': 'enabled_filters': 'NUMATopologyFilter' is not a filter the "
+         "model has; valid: PciPassthroughFilter.",
+         text="enabled_filters: [NUMATopologyFilter]\nhosts: [{name: host1}]\n"),
+    Case(PCI, "device_spec `{address: '0000:81:00.0'}`, a PF's", "`pci.device_spec[].address`",
+         "accepted: devices tracked '0000:81:00.0 0000:81:00.1'",
+         text=pci("{device_spec: [{address: '0000:81:00.0'}]}", f"{PF_ONLY}, {VF}"),
+         loads=lambda t: " ".join(device.address for device in t.hosts[0].devices)),
     Case(DEVICE, "device `{..., numa_node: -1}`", "`devices[].numa_node`",
          "Topology file '{path}', host 'host1', device '0000:81:00.1': 'numa_node' must be a "
          "whole number from 0 to 1023, got -1.",
@@ -668,7 +757,7 @@ CASES = [
     Case(DEVICE, "device `{..., numa: 1}`", "device key",
          "Topology file '{path}', host 'host1', device '0000:81:00.1': unknown key 'numa'; valid "
          "keys: address, dev_type, parent, vendor_id, product_id, physnet, numa_node, "
-         "parent_ifname, remote_managed.",
+         "parent_ifname, remote_managed, trusted, live_migratable.",
          text=device("{address: 0000:81:00.1, dev_type: type-PCI, numa: 1}")),
     # -- network fields
     Case(NETWORK, "network `network_1` (a bare name)", "`networks[]`",

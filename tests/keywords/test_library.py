@@ -22,6 +22,12 @@ from PciRaceLibrary.errors import (
 
 # The public vocabulary of ARCHITECTURE.md, plus what the issues added.
 KEYWORDS = {
+    "Create Port",
+    "Get Port Bindings",
+    "PCI Devices Of Server Should Be",
+    "PCI Pools On Host Should Be",
+    "Get PCI Devices Of Server",
+    "Get PCI Pools",
     "Migrate Server",
     "Resize Server",
     "Confirm Resize",
