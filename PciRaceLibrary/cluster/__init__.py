@@ -23,7 +23,17 @@ from .context import Context
 from .db import Database
 from .invariants import check_invariants
 from .network import SRIOV_VNIC_TYPES
-from .objects import ALLOCATED, DELETED, STOPPED, ComputeNode, Instance, Network, PciDevice, Service
+from .objects import (
+    ALLOCATED,
+    DELETED,
+    STOPPED,
+    ComputeNode,
+    Instance,
+    Network,
+    PciDevice,
+    Service,
+    host_numa_topology,
+)
 from .operations import HOST, Operation, TaskTag, check_delay, resolve_point
 from .periodic import DEFAULT_INTERVAL, PeriodicAudits, start_audits
 from .placement import Placement, ResourceProvider
@@ -125,6 +135,7 @@ class Cluster:
                 vcpus=host.vcpus,
                 memory_mb=host.memory_mb,
                 local_gb=host.disk_gb,
+                numa_topology=host_numa_topology(host),
             )
             db.compute_nodes[host.name] = node
             self._host_of_node[node.id] = host.name

@@ -18,7 +18,7 @@ from ..errors import ApiRefused, UnknownName
 from ..sim import Change, point
 from . import api_version
 from .exception import InstanceNotFound
-from .hardware import pci_numa_policy_constraint
+from .hardware import numa_get_constraints, pci_numa_policy_constraint
 from .network import pci_request_for_port, unbind_ports
 from .objects import (
     DELETED,
@@ -95,6 +95,7 @@ def check_create(
     topology = services.context.topology
     spec = topology.flavor if flavor is None else topology.flavor_named(flavor)
     pci_numa_policy_constraint(Flavor.from_spec(spec))
+    numa_get_constraints(Flavor.from_spec(spec))
     network = network or topology.sriov_network
     if network not in db.networks:
         raise UnknownName(
@@ -135,6 +136,7 @@ def accept_create(
         flavor=flavor_,
         pci_requests=[request] if request else [],
         ports=[port.id],
+        numa_topology=numa_get_constraints(flavor_),
     )
     db.ports[port.id] = port
     db.instances[instance.uuid] = instance.clone()
@@ -472,6 +474,7 @@ def check_resize(services: Services, instance: Instance, flavor: str) -> None:
     """Refuses an unknown flavor, the server's own flavor, and a source whose
     compute service is down."""
     new = services.context.topology.flavor_named(flavor)
+    numa_get_constraints(Flavor.from_spec(new))
     if new.name == instance.flavor.name:
         raise ApiRefused(
             f"Cannot resize '{instance.name}' to {flavor}: it already has that flavor; "

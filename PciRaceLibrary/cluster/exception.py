@@ -89,3 +89,13 @@ class MissingMigrationContext(NovaException):
     """Before the fix of bug 1849165 the audit read the migration context of
     every migration it tracks; a live migration's instance has none, and
     Nova raised TypeError there."""
+
+
+class CPUPinningInvalid(NovaException):
+    """The host cell's pCPUs to pin are pinned already: the audit counted an
+    instance with a pinning that does not hold on this host (bug 1953359)."""
+
+
+class CPUUnpinningInvalid(NovaException):
+    """The host cell's pCPUs to unpin are not pinned: a drop of a claim the
+    tracker never counted (bug 1953359)."""

@@ -112,14 +112,29 @@ class DeviceSpec:
 
 
 @dataclass(frozen=True)
+class NUMACellSpec:
+    """One host NUMA cell as the hypervisor reports it: its CPUs split into
+    shared ones (``cpuset``, Nova's ``cpu_shared_set`` in this cell) and
+    dedicated ones (``pcpuset``, ``cpu_dedicated_set``), memory, socket."""
+
+    id: int
+    cpuset: frozenset[int]
+    pcpuset: frozenset[int]
+    memory_mb: int
+    socket: int | None = None
+
+
+@dataclass(frozen=True)
 class HostSpec:
-    """A compute host (node name == host name) and its hypervisor resources."""
+    """A compute host (node name == host name) and its hypervisor resources;
+    ``numa_cells`` empty means the host reports no NUMA topology."""
 
     name: str
     devices: tuple[DeviceSpec, ...] = ()
     vcpus: int = 2
     memory_mb: int = 8192
     disk_gb: int = 1028
+    numa_cells: tuple[NUMACellSpec, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -239,7 +254,9 @@ def _shown(name: str) -> str:
 # -- the YAML topology file -------------------------------------------------------
 
 _TOP_KEYS = ("name", "sriov_network", "flavor", "flavors", "networks", "hosts")
-_HOST_KEYS = ("name", "vcpus", "memory_mb", "disk_gb", "devices")
+_HOST_KEYS = ("name", "vcpus", "memory_mb", "disk_gb", "devices", "numa_cells",
+              "cpu_dedicated_set", "cpu_shared_set")  # fmt: skip
+_CELL_KEYS = ("id", "cpus", "memory_mb", "socket")
 _DEVICE_KEYS = ("address", "dev_type", "parent", "vendor_id", "product_id", "physnet",
                 "numa_node", "parent_ifname", "remote_managed")  # fmt: skip
 _NETWORK_KEYS = ("name", "physnet")
@@ -261,6 +278,7 @@ _MAX_NAME = 255  # Nova's services.host and Neutron's network name columns
 _MAX_EXTRA_SPEC = 255  # Nova's API: extra spec keys and values are at most 255 characters
 _MAX_COUNT = 2_147_483_647  # Nova's Integer columns and flavor API bound (db.MAX_INT)
 _MAX_NUMA_NODE = 1023  # Linux has at most 1024 NUMA nodes (NODES_SHIFT 10)
+_MAX_CPU = 8191  # Linux's largest NR_CPUS is 8192
 _MAX_DIGITS = 100  # longer numbers stay unconverted: Python refuses ints over 4,300 digits
 
 # Values of these keys are read as the text the user typed: a host named 0x1f
@@ -268,7 +286,8 @@ _MAX_DIGITS = 100  # longer numbers stay unconverted: Python refuses ints over 4
 # So do the values of an ``extra_specs`` mapping: ``hw:numa_nodes: 1`` is '1'.
 _TEXT_KEYS = frozenset(("name", "sriov_network", "physnet", "parent", "vendor_id",
                         "product_id", "parent_ifname", "address", "dev_type",
-                        "flavor"))  # fmt: skip
+                        "flavor", "cpus", "cpu_dedicated_set",
+                        "cpu_shared_set"))  # fmt: skip
 _NULLS = frozenset(("", "~", "null", "Null", "NULL"))
 _NAME_CHARACTER = re.compile(r"[^A-Za-z0-9._-]")
 _EXTRA_SPEC_CHARACTER = re.compile(r"[^A-Za-z0-9_:. -]")  # Nova's API: [a-zA-Z0-9-_:. ]
@@ -944,7 +963,141 @@ def _host(
                 f"{where}, device '{device.address}': physnet '{device.physnet}' belongs to "
                 f"no network; physnets of the networks: {known}."
             )
-    return HostSpec(name=name, devices=devices, vcpus=vcpus, memory_mb=memory_mb, disk_gb=disk_gb)
+    cells = _numa_cells(entry, where)
+    if cells:
+        ids = {cell.id for cell in cells}
+        for device in devices:
+            if device.numa_node not in ids:
+                raise TopologyError(
+                    f"{where}, device '{device.address}': 'numa_node' {device.numa_node} is "
+                    f"not a NUMA cell of the host; cells: "
+                    f"{', '.join(str(cell.id) for cell in cells)}."
+                )
+        # A host with cells reports what they hold, unless told otherwise.
+        if "vcpus" not in entry:
+            vcpus = max(1, len(set().union(*(c.cpuset | c.pcpuset for c in cells))))
+        if "memory_mb" not in entry:
+            memory_mb = sum(cell.memory_mb for cell in cells)
+    return HostSpec(
+        name=name, devices=devices, vcpus=vcpus, memory_mb=memory_mb, disk_gb=disk_gb,
+        numa_cells=cells,
+    )  # fmt: skip
+
+
+def parse_cpu_spec(spec: str) -> set[int]:
+    """CPUs of a spec such as ``0-3,^2,5`` (Nova's ``parse_cpu_spec``).
+    Raises ValueError for a malformed one or a CPU above the largest Linux has."""
+    included: set[int] = set()
+    excluded: set[int] = set()
+    for part in (piece.strip() for piece in spec.split(",")):
+        if not part:
+            continue
+        target = excluded if part.startswith("^") else included
+        low, _, high = part.removeprefix("^").partition("-")
+        if not low.strip().isdigit() or not (high or low).strip().isdigit():
+            raise ValueError(part)
+        first, last = int(low), int(high or low)
+        if last < first or last > _MAX_CPU:
+            raise ValueError(part)
+        target.update(range(first, last + 1))
+    return included - excluded
+
+
+def _cpus(value: object, where: str) -> frozenset[int]:
+    text = str(value) if isinstance(value, int) and not isinstance(value, bool) else value
+    if not isinstance(text, str) or len(text) > _MAX_NAME:
+        raise TopologyError(f"{where} must be a CPU list such as '0-3,^2', got {_kind(value)}.")
+    try:
+        cpus = parse_cpu_spec(text)
+    except ValueError:
+        raise TopologyError(
+            f"{where} must be a CPU list such as '0-3,^2' of CPUs 0 to {_MAX_CPU}, "
+            f"got {_kind(value)}."
+        ) from None
+    if not cpus:
+        raise TopologyError(f"{where} names no CPU, got {_kind(value)}.")
+    return frozenset(cpus)
+
+
+def _numa_cells(entry: dict[str, object], where: str) -> tuple[NUMACellSpec, ...]:
+    """The host's NUMA cells, their CPUs split by ``cpu_dedicated_set`` and
+    ``cpu_shared_set`` as Nova's libvirt driver splits them: with neither,
+    every CPU is both shared and dedicated (Nova's legacy configuration)."""
+    raw = entry.get("numa_cells")
+    sets = {
+        key: _cpus(entry[key], f"{where}: '{key}'")
+        for key in ("cpu_dedicated_set", "cpu_shared_set")
+        if entry.get(key) is not None
+    }
+    if raw is None:
+        if sets:
+            raise TopologyError(
+                f"{where}: '{next(iter(sets))}' needs 'numa_cells', the cells whose CPUs it names."
+            )
+        return ()
+    if not isinstance(raw, (list, tuple)):
+        raise TopologyError(f"{where}: 'numa_cells' must be a list of cells, got {_kind(raw)}.")
+    if not raw:
+        raise TopologyError(f"{where}: 'numa_cells' must list at least one cell.")
+    if len(raw) > _MAX_NUMA_NODE + 1:
+        raise TopologyError(
+            f"{where}: 'numa_cells' lists {len(raw)} cells; at most {_MAX_NUMA_NODE + 1}."
+        )
+    dedicated, shared = sets.get("cpu_dedicated_set"), sets.get("cpu_shared_set")
+    if dedicated is not None and shared is not None and dedicated & shared:
+        raise TopologyError(
+            f"{where}: CPU(s) {_cpu_list(dedicated & shared)} are in both 'cpu_dedicated_set' "
+            "and 'cpu_shared_set'; a CPU is one or the other."
+        )
+    cells: list[NUMACellSpec] = []
+    owner: dict[int, int] = {}  # CPU -> cell id
+    for index, item in enumerate(raw, start=1):
+        cell_where = f"{where}, NUMA cell #{index}"
+        cell = _mapping(item, cell_where)
+        _known_keys(cell, _CELL_KEYS, cell_where)
+        cell_id = _count(
+            _required(cell, "id", cell_where), f"{cell_where}: 'id'", maximum=_MAX_NUMA_NODE
+        )
+        if any(other.id == cell_id for other in cells):
+            raise TopologyError(f"{cell_where}: 'id' {cell_id} is given to an earlier cell too.")
+        cpus = _cpus(_required(cell, "cpus", cell_where), f"{cell_where}: 'cpus'")
+        for cpu in sorted(cpus):
+            if cpu in owner:
+                raise TopologyError(
+                    f"{cell_where}: 'cpus' names CPU {cpu}, which is in cell {owner[cpu]} already."
+                )
+            owner[cpu] = cell_id
+        memory = _count(
+            _required(cell, "memory_mb", cell_where), f"{cell_where}: 'memory_mb'", minimum=1
+        )
+        socket = cell.get("socket")
+        if socket is not None:
+            socket = _count(socket, f"{cell_where}: 'socket'", maximum=_MAX_NUMA_NODE)
+        if dedicated is None and shared is None:
+            cpuset = pcpuset = cpus
+        else:
+            cpuset = cpus & (shared or frozenset())
+            pcpuset = cpus & (dedicated or frozenset())
+        cells.append(NUMACellSpec(cell_id, cpuset, pcpuset, memory, socket))
+    for key, cpus in sets.items():
+        unknown = cpus - owner.keys()
+        if unknown:
+            raise TopologyError(
+                f"{where}: '{key}' names CPU(s) {_cpu_list(unknown)} that no NUMA cell has; "
+                f"the cells have CPUs {_cpu_list(set(owner))}."
+            )
+    return tuple(cells)
+
+
+def _cpu_list(cpus: set[int] | frozenset[int]) -> str:
+    """CPUs for a message: ``0-3, 6`` (runs joined, so a big set stays short)."""
+    runs: list[str] = []
+    for cpu in sorted(cpus):
+        if runs and runs[-1].split("-")[-1] == str(cpu - 1):
+            runs[-1] = f"{runs[-1].split('-')[0]}-{cpu}"
+        else:
+            runs.append(str(cpu))
+    return ", ".join(runs[:20]) + (", ..." if len(runs) > 20 else "")
 
 
 def _devices(raw: list[object] | tuple[object, ...], host_where: str) -> tuple[DeviceSpec, ...]:
