@@ -593,6 +593,27 @@ class Cluster:
             "disk_gb": node.local_gb_used,
         }
 
+    def numa_placement(self, server: str) -> dict[str, object]:
+        """Where ``server``'s saved NUMA topology places it: ``host``, the
+        host ``cells`` its guest cells sit on (guest order) and the host
+        pCPUs it is ``pinned`` to (sorted); no cells for a server that has
+        no NUMA topology or no host."""
+        instance = self.instance(server)
+        topology = instance.numa_topology if instance.host else None
+        return {
+            "host": instance.host,
+            "cells": topology.host_cells if topology else [],
+            "pinned": topology.pinned if topology else [],
+        }
+
+    def pinned_cpus(self, host: str) -> list[int] | None:
+        """The pCPUs ``host``'s tracker last saved as pinned, sorted; None
+        for a host that reports no NUMA topology."""
+        topology = self.db.compute_nodes[self.check_host(host)].numa_topology
+        if topology is None:
+            return None
+        return sorted(cpu for cell in topology.cells for cpu in cell.pinned_cpus)
+
     def placement_usage(self, host: str) -> dict[str, int]:
         """Resource class -> amount used on ``host``'s provider, every class
         listed (0 when nothing is allocated there), in placement's order."""

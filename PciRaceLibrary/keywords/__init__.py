@@ -6,6 +6,7 @@ from .delays import DelayKeywords
 from .explore import ExploreKeywords
 from .moves import MoveKeywords
 from .nova_checks import NovaCheckKeywords
+from .numa import NUMAKeywords
 from .periodics import PeriodicKeywords
 from .report import ReportKeywords
 from .servers import ServerKeywords
@@ -17,6 +18,7 @@ __all__ = [
     "DelayKeywords",
     "ExploreKeywords",
     "MoveKeywords",
+    "NUMAKeywords",
     "NovaCheckKeywords",
     "PeriodicKeywords",
     "ReportKeywords",

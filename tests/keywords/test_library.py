@@ -22,6 +22,9 @@ from PciRaceLibrary.errors import (
 
 # The public vocabulary of ARCHITECTURE.md, plus what the issues added.
 KEYWORDS = {
+    "NUMA Placement Of Server Should Be",
+    "NUMA Usage On Host Should Be",
+    "Get NUMA Placement",
     "Migrate Server",
     "Resize Server",
     "Confirm Resize",
