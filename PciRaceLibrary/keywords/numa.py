@@ -26,7 +26,8 @@ def _numbers(value: str, what: str) -> list[int]:
         part = item.strip()
         if not part.isdigit():
             raise InvalidArgument(
-                f"{what} must be whole numbers separated by commas, as in 0,1, or 'none'; "
+                f"Argument '{what}' must be whole numbers separated by commas, as in 0,1, "
+                "or 'none'; "
                 f"got '{value}'."
             )
         numbers.append(int(part))
