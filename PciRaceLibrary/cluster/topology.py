@@ -43,10 +43,49 @@ A YAML mapping; only ``hosts`` is required:
 | ``dev_type`` | Required; one of ``type-PCI``, ``type-PF``, ``type-VF``, ``vdpa``. |
 | ``parent`` | Required for a ``type-VF``, only there: a ``type-PF`` address on that host. |
 | ``physnet`` | The device_spec ``physical_network`` tag; must be the physnet of a network. |
-| ``numa_node`` | A whole number >= 0; default 0. |
+| ``numa_node`` | 0-1023, default 0; a cell's ``id`` where the host has ``numa_cells``. |
 | ``vendor_id``, ``product_id`` | Default ``fake-vendor_id`` and ``fake-product_id``. |
 | ``parent_ifname`` | The PF's interface name, kept in ``extra_info``; default none. |
 | ``remote_managed`` | ``true`` or ``false``; default ``false``. |
+
+= NUMA cells =
+
+A host may list its NUMA cells, as Nova's libvirt driver reports them; a
+host without ``numa_cells`` reports no NUMA topology, as Nova's fake driver
+(every topology written before NUMA loads and runs unchanged). Example
+(``acceptance/topologies/numa_hosts.yaml``):
+
+|   - name: host1
+|     cpu_shared_set: "0-1,4-5"        # Nova's [compute] options, CPU lists
+|     cpu_dedicated_set: "2-3,6-7"
+|     numa_cells:
+|       - {id: 0, cpus: "0-3", memory_mb: 4096, socket: 0}
+|       - {id: 1, cpus: "4-7", memory_mb: 1024, socket: 0}
+|     devices:
+|       - {address: "0000:81:00.0", dev_type: type-PF, physnet: physnet2, numa_node: 1}
+
+| =Key= | =Meaning= |
+| ``numa_cells`` | A non-empty list of cells; each CPU in one cell. |
+| ``id`` | Required; the cell's NUMA node, 0-1023, unique on the host. |
+| ``cpus`` | Required; the cell's CPUs as a CPU list (``0-3,^2``), CPUs 0-8191. |
+| ``memory_mb`` | Required; the cell's memory, at least 1. |
+| ``socket`` | The cell's socket, for the ``socket`` PCI NUMA affinity policy. |
+| ``cpu_dedicated_set`` | The host's CPUs for pinned (``hw:cpu_policy=dedicated``) guests. |
+| ``cpu_shared_set`` | The host's CPUs for the other guests of a NUMA topology. |
+
+With neither set, every CPU of a cell serves both (Nova's configuration
+before the two options); with either, a cell's CPUs outside both serve
+nothing. The sets need cells, name only their CPUs and do not overlap. A
+host with a cell without ``socket`` refuses the ``socket`` policy, as Nova. Where
+cells are given a device's ``numa_node`` must name one. Without ``vcpus``
+and ``memory_mb`` such a host reports the cells' usable CPUs and memory.
+
+A flavor asks for a guest NUMA topology with ``hw:numa_nodes`` (vCPUs and
+memory split evenly, or as ``hw:numa_cpus.N`` and ``hw:numa_mem.N`` say) or
+``hw:cpu_policy: dedicated`` (one cell unless ``hw:numa_nodes`` says more,
+each vCPU pinned to a pCPU); ``hw:pci_numa_affinity_policy`` (``required``,
+``legacy``, ``preferred``, ``socket``) is the policy of its SR-IOV port's
+request. A server of such a flavor goes only to a host with cells it fits.
 
 A ``flavors`` entry needs ``name``, ``vcpus``, ``memory_mb`` and ``disk_gb``;
 ``extra_specs`` maps keys (Nova's: ASCII letters, digits, spaces, ``-_:.``)
