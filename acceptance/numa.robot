@@ -162,7 +162,11 @@ The NUMA Checks Name What They Found
     ...    NUMA Usage On Host Should Be    host1    pinned=none
     Run Keyword And Expect Error    Host 'host3' should have pinned CPUs 0 but reports no NUMA topology.
     ...    NUMA Usage On Host Should Be    host3    pinned=0
-    Run Keyword And Expect Error    Argument 'pinned' must be whole numbers separated by commas, as in 0,1, or 'none'; got 'six'.
-    ...    NUMA Placement Of Server Should Be    vm1    cells=1    pinned=six
+    Run Keyword And Expect Error
+    ...    Argument 'pinned' must be whole numbers separated by commas, as in 0,1, or 'none'; got 'six'.
+    ...    NUMA Placement Of Server Should Be
+    ...    vm1
+    ...    cells=1
+    ...    pinned=six
     ${placement} =    Get NUMA Placement    vm1
     Should Be Equal    ${placement}[pinned]    ${{[6, 7]}}
