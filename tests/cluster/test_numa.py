@@ -278,3 +278,16 @@ def test_a_numa_server_is_refused_live_migration() -> None:
         ApiRefused, match="does not model the live migration of a server with a NUMA"
     ):
         cluster.start("live_migrate", "vm1")
+
+
+def test_the_accounting_check_compares_saved_pinning_with_the_servers() -> None:
+    cluster = Cluster(load_topology(NUMA_HOSTS))
+    assert cluster.run_task(cluster.create_server("vm1", "host1", flavor="pinned.two"), 60)
+    assert cluster.check_invariants() == []
+    node = cluster.db.compute_nodes["host1"]
+    assert node.numa_topology is not None
+    node.numa_topology = node.numa_topology.unused()  # as if an audit lost the pinning
+    assert cluster.check_invariants() == [
+        "The resource tracker of 'host1' saved pCPUs none as pinned, but its servers and "
+        "moves pin [6, 7]."
+    ]
