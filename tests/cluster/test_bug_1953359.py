@@ -83,3 +83,12 @@ def test_without_the_race_both_variants_agree() -> None:
         revert(cluster)
         assert cluster.server_status("vm1") == "ACTIVE"
         assert cluster.check_invariants() == []
+
+
+def test_the_reproducer_repeats_byte_for_byte() -> None:
+    journals = []
+    for _ in range(2):
+        cluster = migrate_racing_the_destination_audit("1953359")
+        revert(cluster)
+        journals.append([str(entry) for entry in cluster.kernel.journal])
+    assert journals[0] == journals[1]

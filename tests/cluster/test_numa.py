@@ -3,6 +3,7 @@ PCI NUMA affinity policies in the pools, and the tracker's NUMA usage."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -291,3 +292,26 @@ def test_the_accounting_check_compares_saved_pinning_with_the_servers() -> None:
         "The resource tracker of 'host1' saved pCPUs none as pinned, but its servers and "
         "moves pin [6, 7]."
     ]
+
+
+@pytest.mark.parametrize("end", ["confirm_resize", "revert_resize"])
+def test_a_resize_on_one_host_counts_both_sides_until_it_ends(end: str) -> None:
+    """The same-node resize: the host pins the old flavor's pCPUs while the
+    server has the new shared topology, through an audit; a confirm unpins
+    them, a revert takes the old topology back with them."""
+    topology = load_topology(NUMA_HOSTS)
+    cluster = Cluster(replace(topology, hosts=topology.hosts[:1]), allow_resize_to_same_host=True)
+    assert cluster.run_task(cluster.create_server("vm1", "host1", flavor="pinned.two"), 60)
+    cluster.start("resize", "vm1", flavor="numa.split")
+    assert cluster.run_until(lambda: cluster.server_status("vm1") == "VERIFY_RESIZE", 60)
+    assert cluster.numa_placement("vm1") == {"host": "host1", "cells": [0, 1], "pinned": []}
+    assert cluster.run_task(cluster.update_available_resource("host1"), 60)
+    assert cluster.pinned_cpus("host1") == [6, 7]
+    assert cluster.check_invariants() == []
+    cluster.start(end, "vm1")
+    cluster.kernel.run_all()
+    assert cluster.run_task(cluster.update_available_resource("host1"), 60)
+    pinned = [] if end == "confirm_resize" else [6, 7]
+    assert cluster.numa_placement("vm1")["pinned"] == cluster.pinned_cpus("host1") == pinned
+    assert cluster.audit_failures("host1") == []
+    assert cluster.check_invariants() == []
