@@ -18,6 +18,7 @@ from .keywords import (
     ExploreKeywords,
     MoveKeywords,
     NovaCheckKeywords,
+    NUMAKeywords,
     PciCheckKeywords,
     PeriodicKeywords,
     PortKeywords,
@@ -102,19 +103,29 @@ Other clusters are YAML files:
 | flavor: m1.small                    # the default flavor
 | flavors:                            # without it: m1.small and m1.medium
 |   - {name: m1.small, vcpus: 1, memory_mb: 512, disk_gb: 1}
-|   - {name: m1.numa, vcpus: 2, memory_mb: 1024, disk_gb: 2, extra_specs: {"hw:numa_nodes": "1"}}
+|   - {name: m1.numa, vcpus: 2, memory_mb: 1024, disk_gb: 2, extra_specs: {"hw:numa_nodes": "1"}}  # host3 only
 | hosts:
 |   - name: host1
 |     devices: fake-driver            # the six devices above
 |   - name: host3
-|     vcpus: 4
+|     numa_cells: [{id: 0, cpus: "0-3", memory_mb: 8192}]
 |     devices:
 |       - {address: "0000:81:00.0", dev_type: type-PF, physnet: physnet2}
 |       - {address: "0000:81:00.1", dev_type: type-VF, parent: "0000:81:00.0", physnet: physnet2}
 
 A file that cannot describe a cluster fails `Start Cluster` with a message
 naming the file, host, flavor, device and field, and the running cluster is
-kept. Extra specs are carried on the servers' flavors.
+kept. Extra specs are carried on the servers' flavors; the model acts on the
+NUMA ones: ``hw:numa_nodes``, ``hw:numa_cpus.N``, ``hw:numa_mem.N``,
+``hw:cpu_policy`` and ``hw:pci_numa_affinity_policy``. A host may list its
+NUMA cells (``numa_cells`` with ``id``, ``cpus``, ``memory_mb``, ``socket``,
+and ``cpu_dedicated_set``/``cpu_shared_set``); a host without them reports no
+NUMA topology, so a guest that asks for one does not go there (the
+scheduler's NUMATopologyFilter). `NUMA Placement Of Server Should Be` and
+`NUMA Usage On Host Should Be` check where guests are placed and pinned. The
+shipped ``acceptance/topologies/numa_hosts.yaml`` is an example; the
+topology reference (``PciRaceLibrary/cluster/topology.py``) describes every
+key.
 
 A topology's ``pci`` section is Nova's ``[pci]`` configuration:
 ``device_spec`` (which reported devices are tracked, with their
@@ -409,6 +420,7 @@ class PciRaceLibrary(DynamicCore):
                 CheckKeywords(self),
                 NovaCheckKeywords(self),
                 PciCheckKeywords(self),
+                NUMAKeywords(self),
                 ReportKeywords(self),
                 ExploreKeywords(self),
             ],

@@ -33,6 +33,7 @@ from .objects import (
     Network,
     PciDevice,
     Service,
+    host_numa_topology,
 )
 from .operations import HOST, Operation, TaskTag, check_delay, resolve_point
 from .pci_stats import PciDeviceStats
@@ -136,6 +137,7 @@ class Cluster:
                 vcpus=host.vcpus,
                 memory_mb=host.memory_mb,
                 local_gb=host.disk_gb,
+                numa_topology=host_numa_topology(host),
             )
             db.compute_nodes[host.name] = node
             self._host_of_node[node.id] = host.name
@@ -618,6 +620,27 @@ class Cluster:
             "memory_mb": node.memory_mb_used,
             "disk_gb": node.local_gb_used,
         }
+
+    def numa_placement(self, server: str) -> dict[str, object]:
+        """Where ``server``'s saved NUMA topology places it: ``host``, the
+        host ``cells`` its guest cells sit on (guest order) and the host
+        pCPUs it is ``pinned`` to (sorted); no cells for a server that has
+        no NUMA topology or no host."""
+        instance = self.instance(server)
+        topology = instance.numa_topology if instance.host else None
+        return {
+            "host": instance.host,
+            "cells": topology.host_cells if topology else [],
+            "pinned": topology.pinned if topology else [],
+        }
+
+    def pinned_cpus(self, host: str) -> list[int] | None:
+        """The pCPUs ``host``'s tracker last saved as pinned, sorted; None
+        for a host that reports no NUMA topology."""
+        topology = self.db.compute_nodes[self.check_host(host)].numa_topology
+        if topology is None:
+            return None
+        return sorted(cpu for cell in topology.cells for cpu in cell.pinned_cpus)
 
     def placement_usage(self, host: str) -> dict[str, int]:
         """Resource class -> amount used on ``host``'s provider, every class

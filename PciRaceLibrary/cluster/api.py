@@ -18,7 +18,7 @@ from ..errors import ApiRefused, UnknownName
 from ..sim import Change, point
 from . import api_version
 from .exception import InstanceNotFound, PciRequestAliasNotDefined
-from .hardware import PCI_NUMA_POLICIES, pci_numa_policy_constraint
+from .hardware import PCI_NUMA_POLICIES, numa_get_constraints, pci_numa_policy_constraint
 from .network import pci_request_for_port, unbind_ports
 from .objects import (
     DELETED,
@@ -99,6 +99,7 @@ def check_create(
     spec = topology.flavor if flavor is None else topology.flavor_named(flavor)
     flavor_ = Flavor.from_spec(spec)
     policy = pci_numa_policy_constraint(flavor_)
+    numa_get_constraints(flavor_)
     _check_aliases(services, name, flavor_, policy)
     if ports:
         _check_ports(services, name, ports)
@@ -180,6 +181,7 @@ def accept_create(
         flavor=flavor_,
         pci_requests=requests,
         ports=[port.id for port in chosen],
+        numa_topology=numa_get_constraints(flavor_),
     )
     for port in chosen:
         db.ports[port.id] = port
@@ -386,8 +388,15 @@ def check_live_migrate(
     beyond the instance state: ``force`` where the microversion has none or
     without a host, an unknown host (ComputeHostNotFound, 400). Everything
     else (the own host, a host or source down) the conductor refuses after
-    the API answered, as from microversion 2.34."""
+    the API answered, as from microversion 2.34. A server with a NUMA
+    topology is refused too: Nova claims its live migration with a NUMA-aware
+    move claim, which the library does not model."""
     version = _version(services, microversion)
+    if instance.numa_topology is not None:
+        raise ApiRefused(
+            f"Cannot live-migrate '{instance.name}': the library does not model the live "
+            "migration of a server with a NUMA topology (Nova's NUMA-aware move claim)."
+        )
     if force:
         window = api_version.LIVE_MIGRATE_FORCE
         _check_force("live migration", instance, version, window, target_host)
@@ -560,6 +569,7 @@ def check_resize(services: Services, instance: Instance, flavor: str) -> None:
     """Refuses an unknown flavor, the server's own flavor, and a source whose
     compute service is down."""
     new = services.context.topology.flavor_named(flavor)
+    numa_get_constraints(Flavor.from_spec(new))
     if new.name == instance.flavor.name:
         raise ApiRefused(
             f"Cannot resize '{instance.name}' to {flavor}: it already has that flavor; "

@@ -23,6 +23,8 @@ from .context import Context
 from .db import Database
 from .exception import (
     ComputeResourcesUnavailable,
+    CPUPinningInvalid,
+    CPUUnpinningInvalid,
     InjectedFault,
     InstanceExists,
     InstanceNotFound,
@@ -421,6 +423,8 @@ class ComputeManager(ResizeHandlers, LiveMigrationHandlers, ShelveHandlers):
             await self.rt.update_available_resource(startup=startup)
         except MissingMigrationContext as exc:
             self.context.audit_failed(self.host, str(exc))
+        except (CPUPinningInvalid, CPUUnpinningInvalid) as exc:
+            self.context.audit_failed(self.host, f"{type(exc).__name__}: {exc}")
 
     async def _destroy_evacuated_instances(self) -> list[str]:
         db, placement = self.db, self.context.placement

@@ -21,7 +21,12 @@ from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING
 
 from ..sim import Lock, point
-from .exception import ComputeResourcesUnavailable, InjectedFault, InstanceNotFound
+from .exception import (
+    ComputeResourcesUnavailable,
+    CPUUnpinningInvalid,
+    InjectedFault,
+    InstanceNotFound,
+)
 from .network import binding_profile
 from .objects import (
     ACTIVE,
@@ -153,6 +158,7 @@ class ResizeHandlers:
             "flavor",
             "old_flavor",
             "pci_requests",
+            "numa_topology",
             "task_state",
             expected_task_state=(RESIZE_MIGRATED,),
         )
@@ -224,14 +230,22 @@ class ResizeHandlers:
         await point("ComputeDriver.destroy")
         self.guests.discard(instance.uuid)
         if self.context.behaviour.move_claim_drop_locked:
-            await self.rt.drop_move_claim_at_dest(instance, migration)
+            try:
+                await self.rt.drop_move_claim_at_dest(instance, migration)
+            except CPUUnpinningInvalid as exc:
+                # _error_out_instance_on_exception and errors_out_migration
+                await self._fail_move(
+                    instance, migration, f"reverting on '{self.host}' failed: "
+                    f"CPUUnpinningInvalid: {exc}"
+                )  # fmt: skip
+                return
         else:
             # Before the fix of 1879878: status and old devices saved first,
             # the claim dropped later with whatever flavor the tracker still has.
             migration.status = "reverted"
             await db.migration_save(migration)
             instance.revert_migration_context()
-            await db.instance_save(instance, "pci_requests")
+            await db.instance_save(instance, "pci_requests", "numa_topology")
             await self.rt.drop_move_claim(instance)
         await self.compute_rpcapi.finish_revert_resize(
             migration.source_compute, instance, migration

@@ -94,3 +94,13 @@ class MissingMigrationContext(NovaException):
 class PciRequestAliasNotDefined(NovaException):
     """A flavor's ``pci_passthrough:alias`` names an alias ``[pci]alias``
     does not define: the API answers 400."""
+
+
+class CPUPinningInvalid(NovaException):
+    """The host cell's pCPUs to pin are pinned already: the audit counted an
+    instance with a pinning that does not hold on this host (bug 1953359)."""
+
+
+class CPUUnpinningInvalid(NovaException):
+    """The host cell's pCPUs to unpin are not pinned: a drop of a claim the
+    tracker never counted (bug 1953359)."""

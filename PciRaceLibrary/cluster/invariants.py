@@ -44,6 +44,7 @@ def check_invariants(context: Context, host: str | None = None, *, usage: bool =
     problems += _placement_matches_hosts(context, hosts)
     if usage:
         problems += _usage_matches_placement(context, hosts)
+        problems += _pinning_matches_servers(context, hosts)
     return problems
 
 
@@ -277,5 +278,46 @@ def _usage_matches_placement(context: Context, hosts: list[str]) -> list[str]:
             problems.append(
                 f"The resource tracker of '{host}' counts other usage than placement holds "
                 f"on it ({', '.join(differ)})."
+            )
+    return problems
+
+
+def _pinning_matches_servers(context: Context, hosts: list[str]) -> list[str]:
+    """6. A running compute with NUMA cells has saved as pinned exactly the
+    pCPUs of the topologies it counts: each server on it, except that a move
+    in progress counts its migration context there, the new side at the
+    destination and the old side at the source (both on one host)."""
+    db, problems = context.db, []
+    if all(db.compute_nodes[host].numa_topology is None for host in hosts):
+        return []
+    moving: dict[str, list[tuple[str, str]]] = defaultdict(list)  # uuid -> (host, side)
+    for migration in db.migrations.values():
+        if migration.in_progress and not migration.deleted:
+            if migration.dest_compute:
+                moving[migration.instance_uuid].append((migration.dest_compute, "new"))
+            moving[migration.instance_uuid].append((migration.source_compute, "old"))
+    for host in hosts:
+        node = db.compute_nodes[host]
+        if node.numa_topology is None or not db.services[host].running:
+            continue
+        saved = sorted(cpu for cell in node.numa_topology.cells for cpu in cell.pinned_cpus)
+        expected: list[int] = []
+        for row in db.instances.values():
+            if row.deleted or _offloaded(row):
+                continue
+            context_ = row.migration_context
+            sides = [side for where, side in moving.get(row.uuid, []) if where == host]
+            if context_ is not None and sides:
+                for side in sorted(set(sides)):
+                    topology = (
+                        context_.new_numa_topology if side == "new" else context_.old_numa_topology
+                    )
+                    expected += topology.pinned if topology else []
+            elif row.host == host and row.numa_topology is not None:
+                expected += row.numa_topology.pinned
+        if saved != sorted(expected):
+            problems.append(
+                f"The resource tracker of '{host}' saved pCPUs {saved or 'none'} as pinned, "
+                f"but its servers and moves pin {sorted(expected) or 'none'}."
             )
     return problems

@@ -18,7 +18,8 @@ from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 from .exception import PciDeviceInvalidStatus
-from .topology import FlavorSpec
+from .numa import InstanceNUMATopology, NUMACell, NUMATopology
+from .topology import FlavorSpec, HostSpec
 
 _Record = TypeVar("_Record")
 
@@ -157,13 +158,16 @@ class DeviceRef:
 
 @dataclass
 class MigrationContext:
-    """Old and new PCI devices and requests of a move, stored with the instance."""
+    """Old and new PCI devices, requests and NUMA topologies of a move,
+    stored with the instance (the topologies are frozen, so shared)."""
 
     migration_id: int
     old_pci_devices: list[DeviceRef]
     new_pci_devices: list[DeviceRef]
     old_pci_requests: list[InstancePCIRequest]
     new_pci_requests: list[InstancePCIRequest]
+    old_numa_topology: InstanceNUMATopology | None = None
+    new_numa_topology: InstanceNUMATopology | None = None
 
     def clone(self) -> MigrationContext:
         return MigrationContext(
@@ -172,6 +176,8 @@ class MigrationContext:
             list(self.new_pci_devices),
             _clone_requests(self.old_pci_requests),
             _clone_requests(self.new_pci_requests),
+            self.old_numa_topology,
+            self.new_numa_topology,
         )
 
 
@@ -215,6 +221,9 @@ class Instance:
     new_flavor: Flavor | None = None
     # system_metadata['old_vm_state']: what a resize or migration returns to
     old_vm_state: str | None = None
+    # What the flavor asks for until a claim fits it; then its cells name the
+    # host cells and its dedicated vCPUs their pCPUs. Frozen, so shared.
+    numa_topology: InstanceNUMATopology | None = None
 
     def clone(self) -> Instance:
         """A copy that shares no mutable value with this instance."""
@@ -231,16 +240,20 @@ class Instance:
         return value if copied is None else copied(value)
 
     def apply_migration_context(self) -> None:
-        """Copies the context's new devices and requests onto the instance."""
+        """Copies the context's new devices, requests and NUMA topology onto
+        the instance."""
         if self.migration_context is not None:
             self.pci_requests = _clone_requests(self.migration_context.new_pci_requests)
             self.pci_devices = list(self.migration_context.new_pci_devices)
+            self.numa_topology = self.migration_context.new_numa_topology
 
     def revert_migration_context(self) -> None:
-        """Copies the context's old devices and requests back (a revert)."""
+        """Copies the context's old devices, requests and NUMA topology back
+        (a revert)."""
         if self.migration_context is not None:
             self.pci_requests = _clone_requests(self.migration_context.old_pci_requests)
             self.pci_devices = list(self.migration_context.old_pci_devices)
+            self.numa_topology = self.migration_context.old_numa_topology
 
 
 @dataclass
@@ -306,6 +319,8 @@ class ComputeNode:
     vcpus_used: int = 0
     memory_mb_used: int = 0
     local_gb_used: int = 0
+    # The host's NUMA cells and their usage; None: the host reports none.
+    numa_topology: NUMATopology | None = None
 
     @property
     def node(self) -> str:
@@ -495,3 +510,16 @@ class PciDevice:
         self.instance_uuid = None
         self.request_id = None
         return freed
+
+
+def host_numa_topology(host: HostSpec) -> NUMATopology | None:
+    """The NUMA topology ``host``'s hypervisor reports (no usage), or None
+    for a host without cells, as Nova's fake driver reports none."""
+    if not host.numa_cells:
+        return None
+    return NUMATopology(
+        tuple(
+            NUMACell(cell.id, cell.cpuset, cell.pcpuset, cell.memory_mb, cell.socket)
+            for cell in host.numa_cells
+        )
+    )

@@ -9,10 +9,17 @@ wrongful free the next server may get a different VF than a fresh host gives.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from .objects import PF, STANDALONE, VDPA, InstancePCIRequest, PciDevice
+
+if TYPE_CHECKING:
+    from .numa import InstanceNUMACell, NUMATopology
+
+# Nova's fields.PCINUMAAffinityPolicy; a request without one reads as legacy.
+REQUIRED, LEGACY, PREFERRED, SOCKET = "required", "legacy", "preferred", "socket"
 
 
 @dataclass
@@ -62,7 +69,11 @@ def _true(value: object) -> bool:
 class PciDeviceStats:
     """The pools of one host's free devices."""
 
-    def __init__(self, devices: Iterable[PciDevice] = ()) -> None:
+    def __init__(
+        self, devices: Iterable[PciDevice] = (), numa_topology: NUMATopology | None = None
+    ) -> None:
+        # The host's cells: the socket policy reads their sockets.
+        self.numa_topology = numa_topology
         # What adding each device in turn gives, grouped in one pass: pools in
         # order of their first device, stably sorted by number of keys.
         grouped: dict[tuple[tuple[str, str], ...], Pool] = {}
@@ -105,13 +116,43 @@ class PciDeviceStats:
     def free_devices(self) -> list[PciDevice]:
         return [device for pool in self.pools for device in pool.devices]
 
-    def _filter(self, request: InstancePCIRequest) -> list[Pool]:
-        """Nova's ``_filter_pools`` without NUMA: pools matching any of the
-        request's specs (an alias's entries are ORed), less PFs, vDPA and
-        remote-managed devices no spec asks for, and, when every spec says
-        so, the devices that are (not) live-migratable."""
+    def free_per_numa_node(self) -> dict[int, int]:
+        """Free devices per NUMA node (the fit's cell order reads them)."""
+        counts: dict[int, int] = {}
+        for pool in self.pools:
+            node = pool.devices[0].numa_node if pool.devices else None
+            if node is not None:
+                counts[node] = counts.get(node, 0) + pool.count
+        return counts
+
+    def matching_per_numa_node(self, requests: Iterable[InstancePCIRequest]) -> dict[int, int]:
+        """Free devices per NUMA node that one of ``requests`` could take
+        but for its NUMA policy (a refusal's message names them)."""
+        matching: dict[int, PciDevice] = {}
+        for request in requests:
+            for pool in self._filter(request) or []:
+                matching.update((id(device), device) for device in pool.devices)
+        counts: dict[int, int] = {}
+        for device in matching.values():
+            counts[device.numa_node] = counts.get(device.numa_node, 0) + 1
+        return counts
+
+    def _filter(
+        self, request: InstancePCIRequest, numa_cells: Sequence[InstanceNUMACell] | None = None
+    ) -> list[Pool] | None:
+        """The pools that may serve ``request``, in the order to take from;
+        None when too few devices pass a step, as Nova's ``_filter_pools``:
+        pools matching any of the request's specs (an alias's entries are
+        ORed), those the NUMA policy allows, less PFs, vDPA and remote-managed
+        devices no spec asks for, and, when every spec says so, the devices
+        that are (not) live-migratable."""
         specs = request.spec or [{}]
         pools = [p for p in self.pools if any(_spec_matches(spec, p) for spec in specs)]
+        if _count(pools) < request.count:
+            return None
+        pools = self._filter_for_numa_cells(pools, request, numa_cells)
+        if _count(pools) < request.count:
+            return None
         if all(spec.get("dev_type") != PF for spec in specs):
             pools = [pool for pool in pools if pool.key["dev_type"] != PF]
         if all(spec.get("dev_type") != VDPA for spec in specs):
@@ -123,22 +164,72 @@ class PciDeviceStats:
                 pools = [pool for pool in pools if pool.key.get("live_migratable") == wanted]
         return pools
 
-    def support_requests(self, requests: Iterable[InstancePCIRequest]) -> bool:
-        """Tests whether ``requests`` fit, on a copy (the claim's fit test)."""
-        trial = PciDeviceStats()
-        trial.pools = [Pool(dict(pool.key), list(pool.devices)) for pool in self.pools]
-        return trial.consume_requests(requests) is not None
+    def _filter_for_numa_cells(
+        self,
+        pools: list[Pool],
+        request: InstancePCIRequest,
+        numa_cells: Sequence[InstanceNUMACell] | None,
+    ) -> list[Pool]:
+        """The pools whose NUMA node the request's policy accepts for an
+        instance on ``numa_cells`` (host cell ids); every pool when the
+        instance has no NUMA topology. Strictest first: pools on the cells;
+        for ``socket``, on the cells' sockets; then also pools with no NUMA
+        node (``legacy`` stops here); ``preferred`` at last takes every pool,
+        those on the cells first. ``required`` never goes past the first."""
+        if not numa_cells:
+            return pools
+        policy = request.numa_policy or LEGACY
+        cell_ids = {str(cell.id) for cell in numa_cells}
+        on_cells = [pool for pool in pools if pool.key["numa_node"] in cell_ids]
+        if policy == REQUIRED or _count(on_cells) >= request.count:
+            return on_cells
+        if policy == SOCKET:
+            return self._filter_for_socket_affinity(pools, numa_cells)
+        cell_ids.add("None")
+        near = [pool for pool in pools if pool.key["numa_node"] in cell_ids]
+        if policy == LEGACY or _count(near) >= request.count:
+            return near
+        return sorted(pools, key=lambda pool: pool.key["numa_node"] not in cell_ids)
 
-    def consume_requests(self, requests: Iterable[InstancePCIRequest]) -> list[PciDevice] | None:
-        """Takes devices for ``requests`` out of the pools; None if they do not fit.
+    def _filter_for_socket_affinity(
+        self, pools: list[Pool], numa_cells: Sequence[InstanceNUMACell]
+    ) -> list[Pool]:
+        """Pools on any host cell of a socket the instance's cells are on;
+        none when a host cell has no socket."""
+        host_cells = self.numa_topology.cells if self.numa_topology is not None else ()
+        if not host_cells or any(cell.socket is None for cell in host_cells):
+            return []
+        wanted = {cell.id for cell in numa_cells}
+        sockets = {cell.socket for cell in host_cells if cell.id in wanted}
+        allowed = {str(cell.id) for cell in host_cells if cell.socket in sockets}
+        return [pool for pool in pools if pool.key["numa_node"] in allowed]
+
+    def support_requests(
+        self,
+        requests: Iterable[InstancePCIRequest],
+        numa_cells: Sequence[InstanceNUMACell] | None = None,
+    ) -> bool:
+        """Tests whether ``requests`` fit, on a copy (the claim's fit test);
+        with ``numa_cells``, as their NUMA policies allow."""
+        trial = PciDeviceStats(numa_topology=self.numa_topology)
+        trial.pools = [Pool(dict(pool.key), list(pool.devices)) for pool in self.pools]
+        return trial.consume_requests(requests, numa_cells) is not None
+
+    def consume_requests(
+        self,
+        requests: Iterable[InstancePCIRequest],
+        numa_cells: Sequence[InstanceNUMACell] | None = None,
+    ) -> list[PciDevice] | None:
+        """Takes devices for ``requests`` out of the pools; None if they do not
+        fit (on ``numa_cells`` as the requests' NUMA policies allow).
 
         Nothing is taken unless every request fits.
         """
         snapshot = [Pool(dict(pool.key), list(pool.devices)) for pool in self.pools]
         chosen: list[PciDevice] = []
         for request in requests:
-            pools = self._filter(request)
-            if sum(pool.count for pool in pools) < request.count:
+            pools = self._filter(request, numa_cells)
+            if pools is None or _count(pools) < request.count:
                 self.pools = snapshot
                 return None
             needed = request.count
@@ -158,3 +249,7 @@ class PciDeviceStats:
                 self.remove_device(child)
         elif device.parent_device is not None:
             self.remove_device(device.parent_device)
+
+
+def _count(pools: list[Pool]) -> int:
+    return sum(pool.count for pool in pools)

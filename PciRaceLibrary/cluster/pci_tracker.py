@@ -9,7 +9,8 @@ a device that was wrongly freed.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
+from typing import TYPE_CHECKING
 
 from ..sim import Change
 from .objects import (
@@ -21,6 +22,9 @@ from .objects import (
     PciDevice,
 )
 from .pci_stats import PciDeviceStats
+
+if TYPE_CHECKING:
+    from .numa import InstanceNUMACell, NUMATopology
 
 Changed = Callable[[Change], None]
 Label = Callable[[str], str]
@@ -36,6 +40,8 @@ class PciDevTracker:
         rows: Iterable[PciDevice],
         changed: Changed,
         label: Label = str,
+        *,
+        numa_topology: NUMATopology | None = None,
     ) -> None:
         self.host = host
         self.compute_node_id = compute_node_id
@@ -60,7 +66,9 @@ class PciDevTracker:
                 self.claims.setdefault(device.instance_uuid, []).append(device)
             elif device.instance_uuid and device.status == ALLOCATED:
                 self.allocations.setdefault(device.instance_uuid, []).append(device)
-        self.stats = PciDeviceStats(d for d in self.devices if d.status == AVAILABLE)
+        self.stats = PciDeviceStats(
+            (d for d in self.devices if d.status == AVAILABLE), numa_topology
+        )
         self._dirty: set[str] = set()
 
     def _journal_change(self, device: PciDevice, old: str, new: str) -> None:
@@ -75,18 +83,27 @@ class PciDevTracker:
     def device(self, address: str) -> PciDevice:
         return self._by_address[address]
 
-    def support_requests(self, requests: list[InstancePCIRequest]) -> bool:
-        return self.stats.support_requests(requests)
+    def support_requests(
+        self,
+        requests: list[InstancePCIRequest],
+        numa_cells: Sequence[InstanceNUMACell] | None = None,
+    ) -> bool:
+        return self.stats.support_requests(requests, numa_cells)
 
     def claim_instance(
-        self, instance_uuid: str, requests: list[InstancePCIRequest]
+        self,
+        instance_uuid: str,
+        requests: list[InstancePCIRequest],
+        numa_cells: Sequence[InstanceNUMACell] | None = None,
     ) -> list[PciDevice] | None:
-        """Claims devices for ``requests``; None if they no longer fit."""
+        """Claims devices for ``requests`` (on ``numa_cells``, the host cells
+        of the instance's fitted topology, as their NUMA policies want);
+        None if they no longer fit."""
         if not requests:
             return []
         chosen: list[PciDevice] = []
         for request in requests:
-            devices = self.stats.consume_requests([request])
+            devices = self.stats.consume_requests([request], numa_cells)
             if devices is None:
                 for device in chosen:  # undo, so a refused claim changes nothing
                     self._free_device(device)

@@ -14,7 +14,15 @@ from ..sim import Lock, point
 from .claims import Claim, MoveClaim
 from .context import Context
 from .exception import ComputeResourcesUnavailable, MissingMigrationContext, PciDeviceRequestFailed
-from .hardware import pci_numa_policy_constraint
+from .hardware import (
+    Limits,
+    numa_fit_failure,
+    numa_fit_instance_to_host,
+    numa_get_constraints,
+    numa_usage_from_instance_numa,
+    pci_numa_policy_constraint,
+)
+from .numa import InstanceNUMATopology
 from .objects import (
     ACTIVE,
     MIGRATING,
@@ -52,6 +60,15 @@ def _moving(instance: Instance, rebuild_states: tuple[str, ...] = REBUILD_STATES
     if vm in (ACTIVE, STOPPED) and task in (*RESIZING_STATES, *rebuild_states):
         return True
     return task == MIGRATING and vm in (ACTIVE, PAUSED)
+
+
+def _context_numa_topology(instance: Instance, prefix: str) -> InstanceNUMATopology | None:
+    """Nova's ``_get_migration_context_resource('numa_topology', prefix)``:
+    the context's ``prefix`` side; none without a context."""
+    context = instance.migration_context
+    if context is None:
+        return None
+    return context.new_numa_topology if prefix == "new" else context.old_numa_topology
 
 
 def _migration_flavor(instance: Instance, prefix: str, migration: Migration) -> Flavor:
@@ -107,6 +124,7 @@ class ResourceTracker:
             db.stored_pci_devices(self.compute_node.id),  # the tracker copies them
             self.context.changed,
             self.context.label,
+            numa_topology=self.compute_node.numa_topology,
         )
 
     @property
@@ -126,20 +144,27 @@ class ResourceTracker:
         The allocated devices are added to the instance's ``pci_devices``, as
         Nova's ``PciDevice.allocate`` appends to the instance object.
 
-        Raises ComputeResourcesUnavailable if the PCI requests do not fit.
+        An instance with a NUMA topology is fitted to the host's cells first
+        (Nova's ``_test_numa_topology``) and keeps the fitted topology: its
+        devices come from the cells their NUMA policies allow.
+
+        Raises ComputeResourcesUnavailable if the PCI requests or the NUMA
+        topology do not fit.
         """
         async with self.locked("ResourceTracker.instance_claim"):
-            if not self.pci.support_requests(instance.pci_requests):
-                raise ComputeResourcesUnavailable(self._no_fit(instance))
+            fitted = self._test_claim(instance, instance.numa_topology, instance.pci_requests)
             behaviour = self.context.behaviour
             claim = Claim(self, instance.clone(), instance, behaviour.build_claim_aborts_instance)
+            instance.numa_topology = fitted
             instance.host = instance.launched_on = self.host
             instance.node, instance.compute_id = self.node, self.node_id
             await self.context.db.instance_save(
-                instance, "host", "node", "compute_id", "launched_on"
+                instance, "numa_topology", "host", "node", "compute_id", "launched_on"
             )
             await point("PciDevice.claim")
-            self.pci.claim_instance(instance.uuid, instance.pci_requests)
+            self.pci.claim_instance(
+                instance.uuid, instance.pci_requests, fitted.cells if fitted else None
+            )
             await point("PciDevice.allocate")
             self._track_instance(instance)
             held = [d.ref for d in self.pci.allocations.get(instance.uuid, [])]
@@ -157,7 +182,7 @@ class ResourceTracker:
         async with self.locked("ResourceTracker.abort_instance_claim"):
             if instance.uuid in self.tracked_instances:
                 self.tracked_instances.discard(instance.uuid)
-                self._add_usage(instance.flavor, -1)
+                self._add_usage(instance.flavor, -1, instance.numa_topology)
             freed = {(d.compute_node_id, d.address) for d in self.pci.free_instance(instance.uuid)}
             instance.pci_devices = [
                 ref for ref in instance.pci_devices
@@ -203,19 +228,25 @@ class ResourceTracker:
         # Nova makes the flavor's alias requests anew (fresh request ids) and
         # keeps the ports' requests (their request_id pairs old and new devices).
         requests = self._move_requests(instance, new_flavor)
-        if not self.pci.support_requests(requests):
-            raise ComputeResourcesUnavailable(self._no_fit(instance))
+        # The move claim fits the NUMA topology the (new) flavor asks for,
+        # not the instance's pinned one (Nova's MoveClaim.numa_topology).
+        fitted = self._test_claim(instance, numa_get_constraints(new_flavor), requests)
         claim = MoveClaim(self, instance.clone(), migration, new_flavor)
         claimed: list[PciDevice] = []
         if move_type != LIVE_MIGRATION:
             await point("PciDevice.claim")
-            claimed = self.pci.claim_instance(instance.uuid, requests) or []
+            claimed = (
+                self.pci.claim_instance(instance.uuid, requests, fitted.cells if fitted else None)
+                or []
+            )
         instance.migration_context = MigrationContext(
             migration_id=migration.id,
             old_pci_devices=self.context.db.pci_devices_of(instance),
             new_pci_devices=[device.ref for device in claimed],
             old_pci_requests=list(instance.pci_requests),
             new_pci_requests=list(requests),
+            old_numa_topology=instance.numa_topology,
+            new_numa_topology=fitted,
         )
         await self.context.db.instance_save(instance, "migration_context")
         await point("PciDevice.allocate")
@@ -269,19 +300,19 @@ class ResourceTracker:
             migration.source_compute == self.host,
         )
         tracked = instance.uuid in self.tracked_instances
-        flavor, allocate = None, False
+        flavor, allocate, prefix = None, False, "new"
         if incoming and outbound:
             if instance.flavor.name == migration.old_flavor:
                 flavor, allocate = _migration_flavor(instance, "new", migration), True
             else:
-                flavor = _migration_flavor(instance, "old", migration)
+                flavor, prefix = _migration_flavor(instance, "old", migration), "old"
         elif incoming and not tracked:
             flavor, allocate = _migration_flavor(instance, "new", migration), True
         elif outbound and not tracked:
-            flavor = _migration_flavor(instance, "old", migration)
+            flavor, prefix = _migration_flavor(instance, "old", migration), "old"
         if flavor is None:
             return False
-        self._add_usage(flavor, +1)
+        self._add_usage(flavor, +1, _context_numa_topology(instance, prefix))
         if allocate:
             self.pci.allocate_instance(instance.uuid)
         self.tracked_migrations[instance.uuid] = migration
@@ -314,7 +345,7 @@ class ResourceTracker:
             await self._drop_move_claim(instance, flavor=instance.new_flavor, prefix="new")
             instance.revert_migration_context()
             await self.context.db.instance_save(
-                instance, "pci_requests", expected_task_state=(RESIZE_REVERTING,)
+                instance, "pci_requests", "numa_topology", expected_task_state=(RESIZE_REVERTING,)
             )
 
     async def _drop_move_claim(
@@ -332,7 +363,7 @@ class ResourceTracker:
             refs = (context.new_pci_devices if prefix == "new" else context.old_pci_devices
                     ) if context is not None else []  # fmt: skip
             self.pci.free_named_devices(refs, instance.uuid)
-            self._add_usage(flavor, -1)
+            self._add_usage(flavor, -1, _context_numa_topology(instance, prefix))
             await self._update()
         self.tracked_migrations.pop(instance.uuid, None)
         self.tracked_instances.discard(instance.uuid)
@@ -350,7 +381,9 @@ class ResourceTracker:
         db = self.context.db
         instance.apply_migration_context()
         instance.host, instance.node, instance.compute_id = self.host, self.node, self.node_id
-        await db.instance_save(instance, "host", "node", "compute_id", "pci_requests")
+        await db.instance_save(
+            instance, "host", "node", "compute_id", "pci_requests", "numa_topology"
+        )
         if instance.migration_context is not None:
             await db.instance_drop_migration_context(instance)
         if migration is not None:
@@ -408,7 +441,7 @@ class ResourceTracker:
         async with self.locked("ResourceTracker.update_usage"):
             if instance.uuid in self.tracked_instances:
                 self.tracked_instances.discard(instance.uuid)
-                self._add_usage(instance.flavor, -1)
+                self._add_usage(instance.flavor, -1, instance.numa_topology)
                 self.pci.free_instance(instance.uuid)
             await self._update()
 
@@ -427,6 +460,8 @@ class ResourceTracker:
             migrations = await db.migration_list_in_progress(
                 self.host, self.node, include_error=True
             )
+            if self.context.behaviour.audit_applies_incoming_context:
+                self._apply_incoming_migration_contexts(instances, migrations)
             self._usage_from_instances(instances)
             moving = await self._usage_from_migrations(migrations)
             await self._remove_deleted_instances_allocations(migrations)
@@ -451,10 +486,25 @@ class ResourceTracker:
                     f"of '{instance.name}' through '{self.host}' has no migration context)"
                 )
 
+    def _apply_incoming_migration_contexts(
+        self, instances: list[Instance], migrations: list[Migration]
+    ) -> None:
+        """Since the fix of bug 1953359: an instance of this host's list with
+        a move coming here is counted as the move's context has it (its new
+        NUMA topology and devices), not as the source had it. Applied to the
+        audit's copies only, which it never saves."""
+        by_uuid = {instance.uuid: instance for instance in instances}
+        for migration in migrations:
+            instance = by_uuid.get(migration.instance_uuid)
+            if instance is not None and migration.dest_compute == self.host:
+                instance.apply_migration_context()
+
     def _usage_from_instances(self, instances: list[Instance]) -> None:
         assert self.compute_node is not None
         node = self.compute_node
         node.vcpus_used = node.memory_mb_used = node.local_gb_used = 0
+        if node.numa_topology is not None:  # the driver reports it anew, unused
+            node.numa_topology = node.numa_topology.unused()
         self.tracked_instances = set()
         keep_spawning = self.context.behaviour.audit_keeps_unshelving
         for instance in instances:
@@ -520,15 +570,58 @@ class ResourceTracker:
         if instance.uuid in self.tracked_instances:
             return
         self.tracked_instances.add(instance.uuid)
-        self._add_usage(instance.flavor, +1)
+        self._add_usage(instance.flavor, +1, instance.numa_topology)
         self.pci.allocate_instance(instance.uuid)
 
-    def _add_usage(self, flavor: Flavor, sign: int) -> None:
+    def _add_usage(
+        self, flavor: Flavor, sign: int, numa_topology: InstanceNUMATopology | None = None
+    ) -> None:
+        """Nova's ``_update_usage``: the flavor's vCPU, RAM and disk, then the
+        NUMA usage of ``numa_topology`` on the host's cells. Raises
+        CPUPinningInvalid or CPUUnpinningInvalid (the rest already counted)."""
         assert self.compute_node is not None
         node = self.compute_node
         node.vcpus_used += sign * flavor.vcpus
         node.memory_mb_used += sign * flavor.memory_mb
         node.local_gb_used += sign * flavor.disk_gb
+        if node.numa_topology is not None and numa_topology is not None:
+            node.numa_topology = numa_usage_from_instance_numa(
+                node.numa_topology, numa_topology, free=sign < 0
+            )
+
+    def _test_claim(
+        self,
+        instance: Instance,
+        numa_topology: InstanceNUMATopology | None,
+        requests: list[InstancePCIRequest],
+    ) -> InstanceNUMATopology | None:
+        """Nova's ``Claim._claim_test``: the NUMA topology fitted to this
+        host's cells together with ``requests``, and the requests alone in
+        the pools; returns the fitted topology (None without one). Raises
+        ComputeResourcesUnavailable naming every reason, as Nova joins them."""
+        assert self.compute_node is not None
+        host = self.compute_node.numa_topology
+        reasons = []
+        fitted = None
+        if host is not None and numa_topology is not None:
+            fitted = numa_fit_instance_to_host(
+                host,
+                numa_topology,
+                limits=Limits(),
+                pci_requests=requests,
+                pci_stats=self.pci.stats,
+            )
+            if fitted is None:
+                reasons.append(
+                    numa_fit_failure(
+                        instance.name, self.host, host, numa_topology, requests, self.pci.stats
+                    )
+                )
+        if not self.pci.support_requests(requests):
+            reasons.append(self._no_fit(instance))
+        if reasons:
+            raise ComputeResourcesUnavailable(" ".join(reasons))
+        return fitted
 
     async def _update(self) -> None:
         """Pushes the compute node and the changed PCI rows to the database."""

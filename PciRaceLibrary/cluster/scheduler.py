@@ -8,6 +8,10 @@ default and its regression test: PCI fit is only tested by the claim on the
 compute host. A topology's ``enabled_filters: [PciPassthroughFilter]`` turns
 it on, as Nova's PCI functional tests do: a host passes if the pools its
 compute last saved (its free device rows) support the PCI requests.
+The NUMATopologyFilter is on (Nova's NUMA tests enable it; its
+default filter list does not): a server whose flavor asks for a NUMA topology
+goes only where the host's saved cells and free devices fit it, as the
+claim will fit it. It passes every host for a server without one.
 
 The order is that of a sort of every host at the moment of the request, but
 the sort is never made: placement keeps its providers in a heap by free RAM,
@@ -22,7 +26,13 @@ from collections.abc import Callable
 from ..sim import point
 from .context import SERVICE_DOWN_TIME, Context
 from .exception import NoValidHost
-from .hardware import pci_numa_policy_constraint
+from .hardware import (
+    Limits,
+    numa_fit_failure,
+    numa_fit_instance_to_host,
+    numa_get_constraints,
+    pci_numa_policy_constraint,
+)
 from .objects import AVAILABLE, Flavor, Instance
 from .pci_request import get_pci_requests_from_flavor, port_requests
 from .pci_stats import PciDeviceStats
@@ -72,6 +82,7 @@ async def select_destinations(
     resources = flavor_resources(flavor or instance.flavor)
     requested_at = context.kernel.now
     pci_fits = _pci_filter(context, instance, flavor)
+    numa_fits = NUMATopologyFilter(context, instance, flavor or instance.flavor)
 
     def passes(host: str, rp_uuid: str) -> bool:
         node = db.compute_nodes.get(host)
@@ -84,6 +95,7 @@ async def select_destinations(
             and not db.services[host].disabled  # ComputeFilter
             and placement.fits(rp_uuid, resources)
             and pci_fits(host)
+            and numa_fits(host)
         )
 
     with placement.usage_snapshot() as snapshot:
@@ -105,6 +117,7 @@ async def select_destinations(
                 now=requested_at,
                 snapshot=snapshot,
                 pci_fits=pci_fits,
+                host_filter=numa_fits,
             )
 
         def at_request(rp_uuid: str) -> bool:
@@ -121,6 +134,7 @@ async def select_destinations(
                 and not service.disabled  # ComputeFilter
                 and placement.fits(rp_uuid, resources, snapshot.usage(rp_uuid))
                 and pci_fits(host)
+                and numa_fits(host)
             )
 
         def with_alternates(host: str) -> list[str]:
@@ -143,7 +157,9 @@ async def select_destinations(
                 ):
                     return with_alternates(host)
     wanted = f" on '{requested_host}'" if requested_host else ""
-    raise NoValidHost(f"No valid host was found for '{instance.name}'{wanted}.")
+    raise NoValidHost(
+        f"No valid host was found for '{instance.name}'{wanted}.{numa_fits.explain()}"
+    )
 
 
 def weighed_hosts(
@@ -155,10 +171,13 @@ def weighed_hosts(
     now: float,
     snapshot: UsageSnapshot | None = None,
     pci_fits: Callable[[str], bool] = lambda host: True,
+    host_filter: Callable[[str], bool] | None = None,
 ) -> list[tuple[str, str]]:
     """Every host that passes the filters at ``now``, with its provider, in
     weighed order: the sort of all hosts, for a lost race and for tests.
-    ``snapshot`` gives placement usage as it was; by default it is now."""
+    ``snapshot`` gives placement usage as it was; by default it is now;
+    ``pci_fits`` is the PciPassthroughFilter, ``host_filter`` a further
+    filter (the NUMATopologyFilter)."""
     placement = context.placement
     candidates = []
     for host, node in sorted(context.db.compute_nodes.items()):
@@ -169,6 +188,8 @@ def weighed_hosts(
             continue
         used = snapshot.usage(node.uuid) if snapshot else placement.used(node.uuid)
         if not placement.fits(node.uuid, resources, used) or not pci_fits(host):
+            continue
+        if host_filter is not None and not host_filter(host):
             continue
         candidates.append((-placement.free_ram(node.uuid, used), host, node.uuid))
     return [(host, rp_uuid) for _, host, rp_uuid in sorted(candidates)]
@@ -197,3 +218,46 @@ def _pci_filter(
         return PciDeviceStats(d for d in rows if d.status == AVAILABLE).support_requests(requests)
 
     return fits
+
+
+class NUMATopologyFilter:
+    """Nova's NUMATopologyFilter for ``instance`` asking for ``flavor``'s
+    NUMA topology: a host passes when its saved cells, with the free devices
+    of its saved rows, fit the topology and the instance's PCI requests; a
+    host without cells fails such an instance. Every host passes an
+    instance whose flavor asks for no NUMA topology. ``refusals`` keeps why
+    each host failed, for the NoValidHost message (Nova logs it)."""
+
+    def __init__(self, context: Context, instance: Instance, flavor: Flavor) -> None:
+        self.context, self.instance = context, instance
+        self.requested = numa_get_constraints(flavor)
+        self.refusals: dict[str, str] = {}
+
+    def __call__(self, host: str) -> bool:
+        if self.requested is None:
+            return True
+        node = self.context.db.compute_nodes.get(host)
+        if node is None or node.numa_topology is None:
+            self.refusals[host] = (
+                f"'{host}' reports no NUMA topology and '{self.instance.name}' asks for one."
+            )
+            return False
+        rows = self.context.db.stored_pci_devices(node.id)
+        stats = PciDeviceStats((d for d in rows if d.status == AVAILABLE), node.numa_topology)
+        requests = self.instance.pci_requests
+        fitted = numa_fit_instance_to_host(
+            node.numa_topology, self.requested, limits=Limits(), pci_requests=requests,
+            pci_stats=stats,
+        )  # fmt: skip
+        if fitted is None:
+            self.refusals[host] = numa_fit_failure(
+                self.instance.name, host, node.numa_topology, self.requested, requests, stats
+            )
+            return False
+        return True
+
+    def explain(self) -> str:
+        """The refusals, one sentence per host, sorted by host; empty if none."""
+        return "".join(
+            f" NUMATopologyFilter: {self.refusals[host]}" for host in sorted(self.refusals)
+        )

@@ -45,7 +45,7 @@ are described below):
 | ``parent`` | Required for a ``type-VF``, optional for a ``vdpa`` (a VF of a PF): \
 a ``type-PF`` address on that host. |
 | ``physnet`` | The device_spec ``physical_network`` tag; must be the physnet of a network. |
-| ``numa_node`` | A whole number >= 0; default 0. |
+| ``numa_node`` | 0-1023, default 0; a cell's ``id`` where the host has ``numa_cells``. |
 | ``vendor_id``, ``product_id`` | Default ``fake-vendor_id`` and ``fake-product_id``. |
 | ``parent_ifname`` | The PF's interface name, kept in ``extra_info``; default none. |
 | ``remote_managed`` | ``true`` or ``false``; default ``false``. |
@@ -95,6 +95,45 @@ alias, before the ports' requests, with a fresh request id at boot and in
 every move claim; an undefined alias is refused by the API (400).
 ``enabled_filters: [PciPassthroughFilter]`` makes the scheduler skip hosts
 whose free devices do not support the requests (NoValidHost when none do).
+
+= NUMA cells =
+
+A host may list its NUMA cells, as Nova's libvirt driver reports them; a
+host without ``numa_cells`` reports no NUMA topology, as Nova's fake driver
+(every topology written before NUMA loads and runs unchanged). Example
+(``acceptance/topologies/numa_hosts.yaml``):
+
+|   - name: host1
+|     cpu_shared_set: "0-1,4-5"        # Nova's [compute] options, CPU lists
+|     cpu_dedicated_set: "2-3,6-7"
+|     numa_cells:
+|       - {id: 0, cpus: "0-3", memory_mb: 4096, socket: 0}
+|       - {id: 1, cpus: "4-7", memory_mb: 1024, socket: 0}
+|     devices:
+|       - {address: "0000:81:00.0", dev_type: type-PF, physnet: physnet2, numa_node: 1}
+
+| =Key= | =Meaning= |
+| ``numa_cells`` | A non-empty list of cells; each CPU in one cell. |
+| ``id`` | Required; the cell's NUMA node, 0-1023, unique on the host. |
+| ``cpus`` | Required; the cell's CPUs as a CPU list (``0-3,^2``), CPUs 0-8191. |
+| ``memory_mb`` | Required; the cell's memory, at least 1. |
+| ``socket`` | The cell's socket, for the ``socket`` PCI NUMA affinity policy. |
+| ``cpu_dedicated_set`` | The host's CPUs for pinned (``hw:cpu_policy=dedicated``) guests. |
+| ``cpu_shared_set`` | The host's CPUs for the other guests of a NUMA topology. |
+
+With neither set, every CPU of a cell serves both (Nova's configuration
+before the two options); with either, a cell's CPUs outside both serve
+nothing. The sets need cells, name only their CPUs and do not overlap. A
+host with a cell without ``socket`` refuses the ``socket`` policy, as Nova. Where
+cells are given a device's ``numa_node`` must name one. Without ``vcpus``
+and ``memory_mb`` such a host reports the cells' usable CPUs and memory.
+
+A flavor asks for a guest NUMA topology with ``hw:numa_nodes`` (vCPUs and
+memory split evenly, or as ``hw:numa_cpus.N`` and ``hw:numa_mem.N`` say) or
+``hw:cpu_policy: dedicated`` (one cell unless ``hw:numa_nodes`` says more,
+each vCPU pinned to a pCPU); ``hw:pci_numa_affinity_policy`` (``required``,
+``legacy``, ``preferred``, ``socket``) is the policy of its SR-IOV port's
+request. A server of such a flavor goes only to a host with cells it fits.
 
 A ``flavors`` entry needs ``name``, ``vcpus``, ``memory_mb`` and ``disk_gb``;
 ``extra_specs`` maps keys (Nova's: ASCII letters, digits, spaces, ``-_:.``)
@@ -203,8 +242,22 @@ class PciAlias:
 
 
 @dataclass(frozen=True)
+class NUMACellSpec:
+    """One host NUMA cell as the hypervisor reports it: its CPUs split into
+    shared ones (``cpuset``, Nova's ``cpu_shared_set`` in this cell) and
+    dedicated ones (``pcpuset``, ``cpu_dedicated_set``), memory, socket."""
+
+    id: int
+    cpuset: frozenset[int]
+    pcpuset: frozenset[int]
+    memory_mb: int
+    socket: int | None = None
+
+
+@dataclass(frozen=True)
 class HostSpec:
-    """A compute host (node name == host name) and its hypervisor resources."""
+    """A compute host (node name == host name) and its hypervisor resources;
+    ``numa_cells`` empty means the host reports no NUMA topology."""
 
     name: str
     devices: tuple[DeviceSpec, ...] = ()
@@ -212,6 +265,7 @@ class HostSpec:
     memory_mb: int = 8192
     disk_gb: int = 1028
     untracked: int = 0  # reported devices no device_spec matched
+    numa_cells: tuple[NUMACellSpec, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -336,7 +390,9 @@ def _shown(name: str) -> str:
 _TOP_KEYS = ("name", "sriov_network", "flavor", "flavors", "networks", "pci",
              "enabled_filters", "hosts")  # fmt: skip
 FILTERS = ("PciPassthroughFilter",)  # what enabled_filters may add
-_HOST_KEYS = ("name", "vcpus", "memory_mb", "disk_gb", "device_spec", "devices")
+_HOST_KEYS = ("name", "vcpus", "memory_mb", "disk_gb", "device_spec", "devices", "numa_cells",
+              "cpu_dedicated_set", "cpu_shared_set")  # fmt: skip
+_CELL_KEYS = ("id", "cpus", "memory_mb", "socket")
 _DEVICE_KEYS = ("address", "dev_type", "parent", "vendor_id", "product_id", "physnet",
                 "numa_node", "parent_ifname", "remote_managed", "trusted",
                 "live_migratable")  # fmt: skip
@@ -347,7 +403,7 @@ _DEVICE_SPEC_KEYS = ("vendor_id", "product_id", "address", "physical_network",
 _ALIAS_KEYS = ("name", "vendor_id", "product_id", "device_type", "numa_policy",
                "live_migratable")  # fmt: skip
 ALIAS_DEVICE_TYPES = ("type-PCI", "type-PF", "type-VF")  # Nova's alias schema: no vdpa
-PCI_NUMA_POLICIES = ("required", "legacy", "preferred", "socket")
+PCI_NUMA_POLICIES = ("required", "legacy", "preferred", "socket")  # fields.PCINUMAAffinityPolicy
 ALIAS_SPEC = "pci_passthrough:alias"
 # Nova's flavor extra spec validator: one or more 'alias:count', comma-separated.
 _ALIAS_SPEC_VALUE = re.compile(r"[^:]+:\d+(?:\s*,\s*[^:]+:\d+)*")
@@ -372,6 +428,7 @@ _MAX_NAME = 255  # Nova's services.host and Neutron's network name columns
 _MAX_EXTRA_SPEC = 255  # Nova's API: extra spec keys and values are at most 255 characters
 _MAX_COUNT = 2_147_483_647  # Nova's Integer columns and flavor API bound (db.MAX_INT)
 _MAX_NUMA_NODE = 1023  # Linux has at most 1024 NUMA nodes (NODES_SHIFT 10)
+_MAX_CPU = 8191  # Linux's largest NR_CPUS is 8192
 _MAX_DIGITS = 100  # longer numbers stay unconverted: Python refuses ints over 4,300 digits
 
 # Values of these keys are read as the text the user typed: a host named 0x1f
@@ -380,7 +437,8 @@ _MAX_DIGITS = 100  # longer numbers stay unconverted: Python refuses ints over 4
 _TEXT_KEYS = frozenset(("name", "sriov_network", "physnet", "parent", "vendor_id",
                         "product_id", "parent_ifname", "address", "dev_type",
                         "flavor", "physical_network", "device_type",
-                        "numa_policy", "enabled_filters"))  # fmt: skip
+                        "numa_policy", "enabled_filters", "cpus",
+                        "cpu_dedicated_set", "cpu_shared_set"))  # fmt: skip
 _NULLS = frozenset(("", "~", "null", "Null", "NULL"))
 _NAME_CHARACTER = re.compile(r"[^A-Za-z0-9._-]")
 _EXTRA_SPEC_CHARACTER = re.compile(r"[^A-Za-z0-9_:. -]")  # Nova's API: [a-zA-Z0-9-_:. ]
@@ -1070,8 +1128,141 @@ def _host(  # noqa: PLR0917 - the loader's context, passed through
     reported = len(devices)
     if device_spec:
         devices = _tracked(devices, device_spec, where)
-    return HostSpec(name=name, devices=devices, vcpus=vcpus, memory_mb=memory_mb,
-                    disk_gb=disk_gb, untracked=reported - len(devices))  # fmt: skip
+    cells = _numa_cells(entry, where)
+    if cells:
+        ids = {cell.id for cell in cells}
+        for device in devices:
+            if device.numa_node not in ids:
+                raise TopologyError(
+                    f"{where}, device '{device.address}': 'numa_node' {device.numa_node} is "
+                    f"not a NUMA cell of the host; cells: "
+                    f"{', '.join(str(cell.id) for cell in cells)}."
+                )
+        # A host with cells reports what they hold, unless told otherwise.
+        if "vcpus" not in entry:
+            vcpus = max(1, len(set().union(*(c.cpuset | c.pcpuset for c in cells))))
+        if "memory_mb" not in entry:
+            memory_mb = sum(cell.memory_mb for cell in cells)
+    return HostSpec(
+        name=name, devices=devices, vcpus=vcpus, memory_mb=memory_mb, disk_gb=disk_gb,
+        untracked=reported - len(devices), numa_cells=cells,
+    )  # fmt: skip
+
+
+def parse_cpu_spec(spec: str) -> set[int]:
+    """CPUs of a spec such as ``0-3,^2,5`` (Nova's ``parse_cpu_spec``).
+    Raises ValueError for a malformed one or a CPU above the largest Linux has."""
+    included: set[int] = set()
+    excluded: set[int] = set()
+    for part in (piece.strip() for piece in spec.split(",")):
+        if not part:
+            continue
+        target = excluded if part.startswith("^") else included
+        low, _, high = part.removeprefix("^").partition("-")
+        if not low.strip().isdigit() or not (high or low).strip().isdigit():
+            raise ValueError(part)
+        first, last = int(low), int(high or low)
+        if last < first or last > _MAX_CPU:
+            raise ValueError(part)
+        target.update(range(first, last + 1))
+    return included - excluded
+
+
+def _cpus(value: object, where: str) -> frozenset[int]:
+    text = str(value) if isinstance(value, int) and not isinstance(value, bool) else value
+    if not isinstance(text, str) or len(text) > _MAX_NAME:
+        raise TopologyError(f"{where} must be a CPU list such as '0-3,^2', got {_kind(value)}.")
+    try:
+        cpus = parse_cpu_spec(text)
+    except ValueError:
+        raise TopologyError(
+            f"{where} must be a CPU list such as '0-3,^2' of CPUs 0 to {_MAX_CPU}, "
+            f"got {_kind(value)}."
+        ) from None
+    if not cpus:
+        raise TopologyError(f"{where} names no CPU, got {_kind(value)}.")
+    return frozenset(cpus)
+
+
+def _numa_cells(entry: dict[str, object], where: str) -> tuple[NUMACellSpec, ...]:
+    """The host's NUMA cells, their CPUs split by ``cpu_dedicated_set`` and
+    ``cpu_shared_set`` as Nova's libvirt driver splits them: with neither,
+    every CPU is both shared and dedicated (Nova's legacy configuration)."""
+    raw = entry.get("numa_cells")
+    sets = {
+        key: _cpus(entry[key], f"{where}: '{key}'")
+        for key in ("cpu_dedicated_set", "cpu_shared_set")
+        if entry.get(key) is not None
+    }
+    if raw is None:
+        if sets:
+            raise TopologyError(
+                f"{where}: '{next(iter(sets))}' needs 'numa_cells', the cells whose CPUs it names."
+            )
+        return ()
+    if not isinstance(raw, (list, tuple)):
+        raise TopologyError(f"{where}: 'numa_cells' must be a list of cells, got {_kind(raw)}.")
+    if not raw:
+        raise TopologyError(f"{where}: 'numa_cells' must list at least one cell.")
+    if len(raw) > _MAX_NUMA_NODE + 1:
+        raise TopologyError(
+            f"{where}: 'numa_cells' lists {len(raw)} cells; at most {_MAX_NUMA_NODE + 1}."
+        )
+    dedicated, shared = sets.get("cpu_dedicated_set"), sets.get("cpu_shared_set")
+    if dedicated is not None and shared is not None and dedicated & shared:
+        raise TopologyError(
+            f"{where}: CPU(s) {_cpu_list(dedicated & shared)} are in both 'cpu_dedicated_set' "
+            "and 'cpu_shared_set'; a CPU is one or the other."
+        )
+    cells: list[NUMACellSpec] = []
+    owner: dict[int, int] = {}  # CPU -> cell id
+    for index, item in enumerate(raw, start=1):
+        cell_where = f"{where}, NUMA cell #{index}"
+        cell = _mapping(item, cell_where)
+        _known_keys(cell, _CELL_KEYS, cell_where)
+        cell_id = _count(
+            _required(cell, "id", cell_where), f"{cell_where}: 'id'", maximum=_MAX_NUMA_NODE
+        )
+        if any(other.id == cell_id for other in cells):
+            raise TopologyError(f"{cell_where}: 'id' {cell_id} is given to an earlier cell too.")
+        cpus = _cpus(_required(cell, "cpus", cell_where), f"{cell_where}: 'cpus'")
+        for cpu in sorted(cpus):
+            if cpu in owner:
+                raise TopologyError(
+                    f"{cell_where}: 'cpus' names CPU {cpu}, which is in cell {owner[cpu]} already."
+                )
+            owner[cpu] = cell_id
+        memory = _count(
+            _required(cell, "memory_mb", cell_where), f"{cell_where}: 'memory_mb'", minimum=1
+        )
+        socket = cell.get("socket")
+        if socket is not None:
+            socket = _count(socket, f"{cell_where}: 'socket'", maximum=_MAX_NUMA_NODE)
+        if dedicated is None and shared is None:
+            cpuset = pcpuset = cpus
+        else:
+            cpuset = cpus & (shared or frozenset())
+            pcpuset = cpus & (dedicated or frozenset())
+        cells.append(NUMACellSpec(cell_id, cpuset, pcpuset, memory, socket))
+    for key, cpus in sets.items():
+        unknown = cpus - owner.keys()
+        if unknown:
+            raise TopologyError(
+                f"{where}: '{key}' names CPU(s) {_cpu_list(unknown)} that no NUMA cell has; "
+                f"the cells have CPUs {_cpu_list(set(owner))}."
+            )
+    return tuple(cells)
+
+
+def _cpu_list(cpus: set[int] | frozenset[int]) -> str:
+    """CPUs for a message: ``0-3, 6`` (runs joined, so a big set stays short)."""
+    runs: list[str] = []
+    for cpu in sorted(cpus):
+        if runs and runs[-1].split("-")[-1] == str(cpu - 1):
+            runs[-1] = f"{runs[-1].split('-')[0]}-{cpu}"
+        else:
+            runs.append(str(cpu))
+    return ", ".join(runs[:20]) + (", ..." if len(runs) > 20 else "")
 
 
 def _devices(

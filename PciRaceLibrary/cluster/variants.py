@@ -29,6 +29,7 @@ class Behaviour:
     | start_up_reads_deleted | start-up loads evacuated guests' instances with ``read_deleted='yes'`` | destroying the guest of a deleted instance lazy-loads its flavor, raises InstanceNotFound and the compute fails to start (bug 1794996) |
     | audit_counts_all_rebuild_states | the audit counts a move whose instance is in any rebuild task state | only ``rebuilding``: ``rebuild_block_device_mapping`` and ``rebuild_spawning`` drop the evacuation's usage on the destination (bug 1791075) |
     | build_claim_aborts_instance | a build claim aborted for a reschedule frees the devices on the instance itself | on the claim's copy: the instance keeps the freed device in its ``pci_devices`` on the next host (bug 1860555) |
+    | audit_applies_incoming_context | the audit counts an instance of its host with an incoming move as the move's context has it (new NUMA topology and pinning) | as the source had it: the source's pinning raises CPUPinningInvalid, the audit ends, and a revert then fails to unpin (bug 1953359) |
     """  # noqa: E501
 
     finish_evacuation_locked: bool = True
@@ -41,6 +42,7 @@ class Behaviour:
     start_up_reads_deleted: bool = True
     audit_counts_all_rebuild_states: bool = True
     build_claim_aborts_instance: bool = True
+    audit_applies_incoming_context: bool = True
 
 
 @dataclass(frozen=True)
@@ -129,6 +131,15 @@ VARIANTS: dict[str, BugVariant] = {
             fix="f8b98390dc: the build claim aborts on the instance itself (a move claim "
             "still aborts on its copy)",
             restores={"build_claim_aborts_instance": False},
+        ),
+        BugVariant(
+            bug="1953359",
+            title="an audit on the destination of a resize, after the source pointed the "
+            "instance there and before finish_resize, counts it with the source's NUMA "
+            "pinning: CPUPinningInvalid ends the audit and a revert then fails to unpin",
+            fix="32c1044d86: the audit applies the migration context of incoming, "
+            "in-progress migrations to the instances it counts",
+            restores={"audit_applies_incoming_context": False},
         ),
     )
 }

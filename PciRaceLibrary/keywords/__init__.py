@@ -6,6 +6,7 @@ from .delays import DelayKeywords
 from .explore import ExploreKeywords
 from .moves import MoveKeywords
 from .nova_checks import NovaCheckKeywords
+from .numa import NUMAKeywords
 from .pci_checks import PciCheckKeywords
 from .periodics import PeriodicKeywords
 from .ports import PortKeywords
@@ -19,6 +20,7 @@ __all__ = [
     "DelayKeywords",
     "ExploreKeywords",
     "MoveKeywords",
+    "NUMAKeywords",
     "NovaCheckKeywords",
     "PciCheckKeywords",
     "PeriodicKeywords",

@@ -171,11 +171,13 @@ class CheckKeywords(LibraryComponent):
         migration accounts for; no device is allocated to a deleted or
         unknown server; placement allocations match the hosts that account
         for the server (a move's migration holds its source while the move
-        is under way); PF/VF states agree; and each running compute's saved
-        vCPU, RAM and disk usage equals what placement holds on it. Every
-        violation is listed.
+        is under way); PF/VF states agree; each running compute's saved
+        vCPU, RAM and disk usage equals what placement holds on it; and each
+        running compute with NUMA cells has saved as pinned exactly the pCPUs
+        of its servers (of a move in progress: the new side at the
+        destination, the old at the source). Every violation is listed.
 
-        ``usage=False`` leaves the last comparison out. An audit that runs
+        ``usage=False`` leaves the last two comparisons out. An audit that runs
         while a move is between two of its steps can leave the tracker's
         count off until that host's next audit, in current Nova as well: a
         destination audit while an evacuation finishes misses the server's

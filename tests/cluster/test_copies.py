@@ -19,6 +19,12 @@ from typing import Any
 import pytest
 
 from PciRaceLibrary.cluster.db import Database
+from PciRaceLibrary.cluster.numa import (
+    InstanceNUMACell,
+    InstanceNUMATopology,
+    NUMACell,
+    NUMATopology,
+)
 from PciRaceLibrary.cluster.objects import (
     ACTIVE,
     ALLOCATED,
@@ -62,7 +68,14 @@ def context() -> MigrationContext:
         new_pci_devices=[DeviceRef(2, "0000:02:00.1", "request-1")],
         old_pci_requests=[request(1)],
         new_pci_requests=[request(2)],
+        old_numa_topology=numa_topology(0),
+        new_numa_topology=numa_topology(1),
     )
+
+
+def numa_topology(pcpu: int) -> InstanceNUMATopology:
+    cell = InstanceNUMACell(0, frozenset(), frozenset({0}), 512, "dedicated", ((0, pcpu),))
+    return InstanceNUMATopology((cell,))
 
 
 def instance() -> Instance:
@@ -88,6 +101,7 @@ def instance() -> Instance:
         old_flavor=flavor,
         new_flavor=Flavor("m1.large", 2, 1024, 2),
         old_vm_state=ACTIVE,
+        numa_topology=numa_topology(0),
     )
 
 
@@ -131,7 +145,8 @@ def linked_vf() -> PciDevice:
 
 
 def compute_node() -> ComputeNode:
-    return ComputeNode(1, "uuid-node1", "host1", 8, 8192, 100, 1, 512, 1)
+    cell = NUMACell(0, frozenset({0}), frozenset({1}), 1024, 0, 1, 512, frozenset({1}))
+    return ComputeNode(1, "uuid-node1", "host1", 8, 8192, 100, 1, 512, 1, NUMATopology((cell,)))
 
 
 # (what is copied, how): each way the model copies a record.

@@ -117,7 +117,8 @@ def test_a_server_gets_the_flavor_it_names_with_its_extra_specs() -> None:
     extra_specs = {"quota:cpu_shares": "1024", "hw:numa_nodes": "1"}
     topology = topology_from_mapping({
         "flavors": [{**MEDIUM, "extra_specs": extra_specs}, {**MEDIUM, "name": "big"}],
-        "hosts": [{"name": "host1", "devices": "fake-driver"}],
+        "hosts": [{"name": "host1", "devices": "fake-driver",
+                   "numa_cells": [{"id": 0, "cpus": "0-3", "memory_mb": 8192}]}],
     })  # fmt: skip
     assert topology.flavor.name == "m1.medium"  # without 'flavor', the first listed
     cluster = Cluster(topology)

@@ -60,6 +60,10 @@ def device(fragment: str) -> str:
     return f"hosts:\n  - name: host1\n    devices:\n      - {PF}\n      - {fragment}\n"
 
 
+def numa_host(fragment: str) -> str:
+    return f"hosts:\n  - name: host1\n{fragment}"
+
+
 def network(fragment: str) -> str:
     return f"networks:\n  - {{name: network_2, physnet: physnet2}}\n  - {fragment}\nhosts: [{{name: host1}}]\n"  # noqa: E501
 
@@ -157,10 +161,10 @@ def host_name(topology: Topology) -> object:
     return topology.hosts[0].name
 
 
-FILE, YAML, TOP, HOST, DEVICE, NETWORK, FLAVOR, PCI, TEXT, LIMIT, PYTHON = (
+FILE, YAML, TOP, HOST, DEVICE, NETWORK, FLAVOR, PCI, TEXT, LIMIT, PYTHON, NUMA = (
     "The file itself", "YAML features", "Top-level fields", "Host fields", "Device fields",
     "Network fields", "Flavor fields", "PCI device_spec and alias", "Names read as typed",
-    "Size limits", "Python mappings (topology_from_mapping)",
+    "Size limits", "Python mappings (topology_from_mapping)", "NUMA cells",
 )  # fmt: skip
 
 RULES = {
@@ -189,6 +193,10 @@ RULES = {
     LIMIT: "At most 10,000 hosts, 1,000 networks, 1,000 flavors and 100,000 devices per "
     "topology, checked before "
     "the entries are read, so a list repeated by aliases costs nothing to refuse.",
+    NUMA: "A host's `numa_cells` is a non-empty list of cells with a unique `id` (0-1023), "
+    "`cpus` (a CPU list such as `0-3,^2`, CPUs 0-8191, each CPU in one cell), `memory_mb` >= 1 "
+    "and an optional `socket`; `cpu_dedicated_set` and `cpu_shared_set` need cells, name only "
+    "their CPUs and do not overlap; where cells are given, a device's `numa_node` names one.",
     PYTHON: "The same checks apply to a mapping built in Python; values YAML cannot produce "
     "(bytes, dates, sets) are named in words.",
 }
@@ -477,10 +485,12 @@ CASES = [
          text="hosts: [{name: host1}, {name: HOST1}]\n"),
     Case(HOST, "host `{name: h, cpus: 4}`", "host key",
          "Topology file '{path}', host 'h': unknown key 'cpus'; valid keys: name, vcpus, "
-         "memory_mb, disk_gb, device_spec, devices.", text=host("{name: h, cpus: 4}")),
+         "memory_mb, disk_gb, device_spec, devices, numa_cells, cpu_dedicated_set, cpu_shared_set.",
+         text=host("{name: h, cpus: 4}")),
     Case(HOST, "host `{name: h, \"cp\\nus\": 4}`", "host key",
          "Topology file '{path}', host 'h': unknown key 'cp\\nus'; valid keys: name, vcpus, "
-         "memory_mb, disk_gb, device_spec, devices.", text=host('{name: h, "cp\\nus": 4}')),
+         "memory_mb, disk_gb, device_spec, devices, numa_cells, cpu_dedicated_set, cpu_shared_set.",
+         text=host('{name: h, "cp\\nus": 4}')),
     Case(HOST, "host `{name: h, vcpus: 0}`", "`hosts[].vcpus`",
          "Topology file '{path}', host 'h': 'vcpus' must be a whole number from 1 to "
          "2147483647, got 0.", text=host("{name: h, vcpus: 0}")),
@@ -942,6 +952,95 @@ CASES = [
          "100000 are allowed in one topology.",
          data={"hosts": [{"name": "h", "devices": [{"address": "0000:81:00.0"}] * 1_000_000}]}),
     # -- Python mappings
+    Case(NUMA, '`numa_cells: {id: 0}`', '`hosts[].numa_cells`',
+         "Topology file '{path}', host 'host1': 'numa_cells' must be a list of cells, "
+         "got a mapping.",
+         text=numa_host("    numa_cells: {id: 0}\n")),
+    Case(NUMA, '`numa_cells: []`', '`hosts[].numa_cells`',
+         "Topology file '{path}', host 'host1': 'numa_cells' must list at least one "
+         "cell.",
+         text=numa_host("    numa_cells: []\n")),
+    Case(NUMA, '`numa_cells: [0]`', '`hosts[].numa_cells`',
+         "Topology file '{path}', host 'host1', NUMA cell #1 must be a mapping of keys "
+         "to values, got 0.",
+         text=numa_host("    numa_cells: [0]\n")),
+    Case(NUMA, 'cell `{..., cores: 2}`', 'cell key',
+         "Topology file '{path}', host 'host1', NUMA cell #1: unknown key 'cores'; "
+         "valid keys: id, cpus, memory_mb, socket.",
+         text=numa_host("    numa_cells: [{id: 0, cpus: 0-1, memory_mb: 1024, cores: "
+                        "2}]\n")),
+    Case(NUMA, 'cell `{cpus: 0-1, memory_mb: 1024}`', '`numa_cells[].id`',
+         "Topology file '{path}', host 'host1', NUMA cell #1: 'id' is required.",
+         text=numa_host("    numa_cells: [{cpus: 0-1, memory_mb: 1024}]\n")),
+    Case(NUMA, 'cell `{id: -1, ...}`', '`numa_cells[].id`',
+         "Topology file '{path}', host 'host1', NUMA cell #1: 'id' must be a whole "
+         "number from 0 to 1023, got -1.",
+         text=numa_host("    numa_cells: [{id: -1, cpus: 0-1, memory_mb: 1024}]\n")),
+    Case(NUMA, 'two cells with `id: 0`', '`numa_cells[].id`',
+         "Topology file '{path}', host 'host1', NUMA cell #2: 'id' 0 is given to an "
+         "earlier cell too.",
+         text=numa_host("    numa_cells: [{id: 0, cpus: 0-1, memory_mb: 1024}, {id: 0, "
+                        "cpus: 2-3, memory_mb: 1024}]\n")),
+    Case(NUMA, 'cell `{id: 0, memory_mb: 1024}`', '`numa_cells[].cpus`',
+         "Topology file '{path}', host 'host1', NUMA cell #1: 'cpus' is required.",
+         text=numa_host("    numa_cells: [{id: 0, memory_mb: 1024}]\n")),
+    Case(NUMA, "cell `{..., cpus: 'x-y'}`", '`numa_cells[].cpus`',
+         "Topology file '{path}', host 'host1', NUMA cell #1: 'cpus' must be a CPU "
+         "list such as '0-3,^2' of CPUs 0 to 8191, got the text 'x-y'.",
+         text=numa_host("    numa_cells: [{id: 0, cpus: 'x-y', memory_mb: 1024}]\n")),
+    Case(NUMA, 'cell `{..., cpus: 3-1}`', '`numa_cells[].cpus`',
+         "Topology file '{path}', host 'host1', NUMA cell #1: 'cpus' must be a CPU "
+         "list such as '0-3,^2' of CPUs 0 to 8191, got the text '3-1'.",
+         text=numa_host("    numa_cells: [{id: 0, cpus: 3-1, memory_mb: 1024}]\n")),
+    Case(NUMA, 'cell `{..., cpus: 0-9000}`', '`numa_cells[].cpus`',
+         "Topology file '{path}', host 'host1', NUMA cell #1: 'cpus' must be a CPU "
+         "list such as '0-3,^2' of CPUs 0 to 8191, got the text '0-9000'.",
+         text=numa_host("    numa_cells: [{id: 0, cpus: 0-9000, memory_mb: 1024}]\n")),
+    Case(NUMA, "cell `{..., cpus: '0,^0'}`", '`numa_cells[].cpus`',
+         "Topology file '{path}', host 'host1', NUMA cell #1: 'cpus' names no CPU, got "
+         "the text '0,^0'.",
+         text=numa_host("    numa_cells: [{id: 0, cpus: '0,^0', memory_mb: 1024}]\n")),
+    Case(NUMA, 'cell `{..., cpus: [0, 1]}`', '`numa_cells[].cpus`',
+         "Topology file '{path}', host 'host1', NUMA cell #1: 'cpus' must be a CPU "
+         "list such as '0-3,^2', got a list.",
+         text=numa_host("    numa_cells: [{id: 0, cpus: [0, 1], memory_mb: 1024}]\n")),
+    Case(NUMA, 'cells with `cpus: 0-1` and `cpus: 1-2`', '`numa_cells[].cpus`',
+         "Topology file '{path}', host 'host1', NUMA cell #2: 'cpus' names CPU 1, "
+         "which is in cell 0 already.",
+         text=numa_host("    numa_cells: [{id: 0, cpus: 0-1, memory_mb: 1024}, {id: 1, "
+                        "cpus: 1-2, memory_mb: 1024}]\n")),
+    Case(NUMA, 'cell `{id: 0, cpus: 0-1}`', '`numa_cells[].memory_mb`',
+         "Topology file '{path}', host 'host1', NUMA cell #1: 'memory_mb' is required.",
+         text=numa_host("    numa_cells: [{id: 0, cpus: 0-1}]\n")),
+    Case(NUMA, 'cell `{..., memory_mb: 0}`', '`numa_cells[].memory_mb`',
+         "Topology file '{path}', host 'host1', NUMA cell #1: 'memory_mb' must be a "
+         "whole number from 1 to 2147483647, got 0.",
+         text=numa_host("    numa_cells: [{id: 0, cpus: 0-1, memory_mb: 0}]\n")),
+    Case(NUMA, 'cell `{..., socket: first}`', '`numa_cells[].socket`',
+         "Topology file '{path}', host 'host1', NUMA cell #1: 'socket' must be a whole "
+         "number from 0 to 1023, got the text 'first'.",
+         text=numa_host("    numa_cells: [{id: 0, cpus: 0-1, memory_mb: 1024, socket: "
+                        "first}]\n")),
+    Case(NUMA, '`cpu_dedicated_set: 0-1` without cells', '`hosts[].cpu_dedicated_set`',
+         "Topology file '{path}', host 'host1': 'cpu_dedicated_set' needs "
+         "'numa_cells', the cells whose CPUs it names.",
+         text=numa_host("    cpu_dedicated_set: 0-1\n")),
+    Case(NUMA, '`cpu_dedicated_set: 0-5`, cell `cpus: 0-1`', '`hosts[].cpu_dedicated_set`',
+         "Topology file '{path}', host 'host1': 'cpu_dedicated_set' names CPU(s) 2-5 "
+         "that no NUMA cell has; the cells have CPUs 0-1.",
+         text=numa_host("    cpu_dedicated_set: 0-5\n    numa_cells: [{id: 0, cpus: "
+                        "0-1, memory_mb: 1024}]\n")),
+    Case(NUMA, '`cpu_dedicated_set: 0-1`, `cpu_shared_set: 1-3`', '`hosts[].cpu_shared_set`',
+         "Topology file '{path}', host 'host1': CPU(s) 1 are in both "
+         "'cpu_dedicated_set' and 'cpu_shared_set'; a CPU is one or the other.",
+         text=numa_host("    cpu_dedicated_set: 0-1\n    cpu_shared_set: 1-3\n    "
+                        "numa_cells: [{id: 0, cpus: 0-3, memory_mb: 1024}]\n")),
+    Case(NUMA, 'device `{..., numa_node: 1}` on a host with cell 0 only', '`devices[].numa_node`',
+         "Topology file '{path}', host 'host1', device '0000:81:00.0': 'numa_node' 1 "
+         "is not a NUMA cell of the host; cells: 0.",
+         text=numa_host("    numa_cells: [{id: 0, cpus: 0-1, memory_mb: 1024}]\n    "
+                        "devices: [{address: 0000:81:00.0, dev_type: type-PCI, "
+                        "numa_node: 1}]\n")),
     Case(PYTHON, "`{'name': b'host1'}`", "`hosts[].name`",
          "Topology mapping, host #1: 'name' must be a non-empty string, got binary data.",
          data={"hosts": [{"name": b"host1"}]}),
