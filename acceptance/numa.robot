@@ -89,6 +89,35 @@ Socket Takes A Device Of Another Cell On The Same Socket
     Server Should Be On Host    vm3    host1
     Resource Accounting Should Be Consistent
 
+An Alias Request Takes The Alias's Policy
+    [Documentation]    A flavor without ``hw:pci_numa_affinity_policy`` asks for a VF through an
+    ...    alias: ``vf-preferred`` lets the cell 0 guest take the VF of cell 1, ``vf-required``
+    ...    refuses it, as Nova's ``_translate_alias_to_requests`` gives each request its
+    ...    alias's ``numa_policy``.
+    Start Cluster    ${TOPOLOGY}
+    Create Server    vm1    host=host1    flavor=numa.big.alias-preferred    vnic_type=normal
+    NUMA Placement Of Server Should Be    vm1    cells=0    host=host1
+    PCI Devices Of Server Should Be    vm1    host1 0000:81:00.2 type-VF 0000:81:00.0 1 alias:vf-preferred
+    Run Keyword And Expect Error
+    ...    GLOB:*${NO FIT} of 'host2': PCI NUMA affinity policy required; the guest alone fits host cell(s) 0;*
+    ...    Create Server    vm2    host=host2    flavor=numa.big.alias-required    vnic_type=normal
+    Resource Accounting Should Be Consistent
+
+The Flavor's Policy Is Over The Alias's, And The Port's Over The Flavor's
+    [Documentation]    ``hw:pci_numa_affinity_policy=required`` overrides the alias's
+    ...    ``preferred``, so the alias request is refused; a port's own
+    ...    ``numa_affinity_policy=preferred`` overrides the flavor's ``required``, so the port's
+    ...    request is placed (Nova's ``create_resource_requests``).
+    Start Cluster    ${TOPOLOGY}
+    Run Keyword And Expect Error
+    ...    GLOB:*${NO FIT} of 'host1': PCI NUMA affinity policy required; the guest alone fits host cell(s) 0;*
+    ...    Create Server    vm1    host=host1    flavor=numa.big.required.alias-preferred    vnic_type=normal
+    Create Port    p1    vnic_type=direct    numa_affinity_policy=preferred
+    Create Server    vm2    host=host1    flavor=numa.big.required    ports=p1
+    NUMA Placement Of Server Should Be    vm2    cells=0    host=host1
+    PCI Devices Of Server Should Be    vm2    host1 0000:81:00.2 type-VF 0000:81:00.0 1 port:p1
+    Resource Accounting Should Be Consistent
+
 A Host Without NUMA Cells Refuses A NUMA Guest
     [Documentation]    host3 reports no NUMA topology, as Nova's fake driver: the filter refuses
     ...    a guest that asks for one and takes any other.

@@ -158,6 +158,23 @@ class VnicType(Choice):
     REMOTE_MANAGED = "remote-managed"
 
 
+class NumaPolicy(Choice):
+    """A PCI NUMA affinity policy (Nova's ``PCINUMAAffinityPolicy``), for a
+    guest with a NUMA topology.
+
+    | =Value= | =Devices may come from= |
+    | required | the guest's NUMA cells only |
+    | legacy | the guest's cells, or devices that report no NUMA node |
+    | preferred | any cell, the guest's first |
+    | socket | a cell on a socket of the guest's cells |
+    """
+
+    REQUIRED = "required"
+    LEGACY = "legacy"
+    PREFERRED = "preferred"
+    SOCKET = "socket"
+
+
 class Strategy(Choice):
     """How `Explore Interleavings` picks schedules.
 
@@ -196,6 +213,7 @@ CONVERTERS = {
     timedelta: _presigned(to_timedelta),
     int: _presigned(to_int),
     VnicType: _presigned(VnicType.convert),
+    NumaPolicy: _presigned(NumaPolicy.convert),
     Strategy: _presigned(Strategy.convert),
 }
 

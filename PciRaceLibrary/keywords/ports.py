@@ -6,7 +6,7 @@ from robot.api import logger
 from robot.api.deco import keyword
 
 from ._base import LibraryComponent
-from .arguments import VnicType
+from .arguments import NumaPolicy, VnicType
 
 
 class PortKeywords(LibraryComponent):
@@ -17,7 +17,7 @@ class PortKeywords(LibraryComponent):
         network: str | None = None,
         vnic_type: VnicType = VnicType.NORMAL,
         *,
-        numa_affinity_policy: str | None = None,
+        numa_affinity_policy: NumaPolicy | None = None,
         trusted: bool | None = None,
     ) -> None:
         """Creates neutron port ``name``, which `Create Server` can boot with (``ports=name``).
@@ -25,10 +25,10 @@ class PortKeywords(LibraryComponent):
         The port is on ``network`` (by default the topology's SR-IOV
         network) with ``vnic_type`` (see `VnicType`): an SR-IOV type makes the
         server ask for one PCI device with the network's physnet, as Nova's
-        ``create_resource_requests`` does. ``numa_affinity_policy``
-        (``required``, ``legacy``, ``preferred`` or ``socket``) is the port's
-        own PCI NUMA policy, over the flavor's. ``trusted`` asks for a device
-        whose device_spec tags it ``trusted`` (true) or not (false).
+        ``create_resource_requests`` does. ``numa_affinity_policy`` (see
+        `NumaPolicy`) is the port's own PCI NUMA policy, over the flavor's.
+        ``trusted`` asks for a device whose device_spec tags it ``trusted``
+        (true) or not (false).
 
         Neutron answers at once: no virtual time passes. Fails, changing
         nothing, for a taken name, an unknown network or policy.
@@ -42,7 +42,9 @@ class PortKeywords(LibraryComponent):
             name,
             network,
             VnicType(vnic_type).value,
-            numa_affinity_policy=numa_affinity_policy,
+            numa_affinity_policy=(
+                None if numa_affinity_policy is None else NumaPolicy(numa_affinity_policy).value
+            ),
             trusted=trusted,
         )
         logger.info(f"Port '{name}' ({VnicType(vnic_type).value}) created at {cluster.clock}.")
