@@ -10,6 +10,7 @@ and return plain data.
 
 from __future__ import annotations
 
+import functools
 import gc
 from collections.abc import Callable, Iterable
 
@@ -56,6 +57,10 @@ STATUSES = ("ACTIVE", "BUILD", "REBUILD", "RESIZE", "VERIFY_RESIZE", "REVERT_RES
             "SHUTOFF", "PAUSED", "SHELVED", "SHELVED_OFFLOADED", "ERROR", "DELETED")  # fmt: skip
 
 
+# Behaviours are frozen and a suite starts the same variants again and again.
+_behaviour = functools.lru_cache(maxsize=64)(behaviour_for)
+
+
 class Cluster:
     """A running fake cluster built from ``topology`` with the variants ``bugs``.
 
@@ -79,7 +84,7 @@ class Cluster:
             kernel=self.kernel,
             db=Database(self.kernel),
             placement=Placement(),
-            behaviour=behaviour_for(self.bugs),
+            behaviour=_behaviour(self.bugs),
             topology=self.topology,
             microversion=version,
             allow_resize_to_same_host=allow_resize_to_same_host,
