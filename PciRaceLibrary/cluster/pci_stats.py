@@ -42,11 +42,13 @@ def pool_key(device: PciDevice) -> dict[str, str]:
     return key
 
 
-def _spec_matches(spec: dict[str, str], pool: Pool) -> bool:
-    return all(
-        key in pool.key and pool.key[key].lower() == str(value).lower()
-        for key, value in spec.items()
-    )
+def _spec_matches(wanted: list[tuple[str, str]], pool: Pool) -> bool:
+    """Whether ``pool`` has every (key, lower-cased value) of ``wanted``."""
+    key = pool.key
+    for name, value in wanted:
+        if name not in key or key[name].lower() != value:
+            return False
+    return True
 
 
 class PciDeviceStats:
@@ -97,7 +99,9 @@ class PciDeviceStats:
 
     def _filter(self, request: InstancePCIRequest) -> list[Pool]:
         spec = request.spec[0] if request.spec else {}
-        pools = [pool for pool in self.pools if _spec_matches(spec, pool)]
+        # Lower-cased once per request, not once per pool.
+        wanted = [(key, str(value).lower()) for key, value in spec.items()]
+        pools = [pool for pool in self.pools if _spec_matches(wanted, pool)]
         wanted_type = spec.get("dev_type")
         if wanted_type != PF:
             pools = [pool for pool in pools if pool.key["dev_type"] != PF]
@@ -110,7 +114,9 @@ class PciDeviceStats:
     def support_requests(self, requests: Iterable[InstancePCIRequest]) -> bool:
         """Tests whether ``requests`` fit, on a copy (the claim's fit test)."""
         trial = PciDeviceStats()
-        trial.pools = [Pool(dict(pool.key), list(pool.devices)) for pool in self.pools]
+        # A pool's key never changes once made: a copy shares it, and copies
+        # only the list of devices a trial takes from.
+        trial.pools = [Pool(pool.key, list(pool.devices)) for pool in self.pools]
         return trial.consume_requests(requests) is not None
 
     def consume_requests(self, requests: Iterable[InstancePCIRequest]) -> list[PciDevice] | None:
@@ -118,7 +124,7 @@ class PciDeviceStats:
 
         Nothing is taken unless every request fits.
         """
-        snapshot = [Pool(dict(pool.key), list(pool.devices)) for pool in self.pools]
+        snapshot = [Pool(pool.key, list(pool.devices)) for pool in self.pools]
         chosen: list[PciDevice] = []
         for request in requests:
             pools = self._filter(request)
