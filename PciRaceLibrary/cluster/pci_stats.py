@@ -45,10 +45,7 @@ def pool_key(device: PciDevice) -> dict[str, str]:
 def _spec_matches(wanted: list[tuple[str, str]], pool: Pool) -> bool:
     """Whether ``pool`` has every (key, lower-cased value) of ``wanted``."""
     key = pool.key
-    for name, value in wanted:
-        if name not in key or key[name].lower() != value:
-            return False
-    return True
+    return all(name in key and key[name].lower() == value for name, value in wanted)
 
 
 class PciDeviceStats:
