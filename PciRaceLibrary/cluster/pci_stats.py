@@ -114,7 +114,7 @@ class PciDeviceStats:
         # A pool's key never changes once made: a copy shares it, and copies
         # only the list of devices a trial takes from.
         trial.pools = [Pool(pool.key, list(pool.devices)) for pool in self.pools]
-        return trial.consume_requests(requests) is not None
+        return trial._take(requests) is not None  # a throwaway: nothing to restore
 
     def consume_requests(self, requests: Iterable[InstancePCIRequest]) -> list[PciDevice] | None:
         """Takes devices for ``requests`` out of the pools; None if they do not fit.
@@ -122,11 +122,18 @@ class PciDeviceStats:
         Nothing is taken unless every request fits.
         """
         snapshot = [Pool(pool.key, list(pool.devices)) for pool in self.pools]
+        chosen = self._take(requests)
+        if chosen is None:
+            self.pools = snapshot
+        return chosen
+
+    def _take(self, requests: Iterable[InstancePCIRequest]) -> list[PciDevice] | None:
+        """Takes devices for each request in turn; None at the first that does
+        not fit, leaving what the ones before took out of the pools."""
         chosen: list[PciDevice] = []
         for request in requests:
             pools = self._filter(request)
             if sum(pool.count for pool in pools) < request.count:
-                self.pools = snapshot
                 return None
             needed = request.count
             for pool in pools:
