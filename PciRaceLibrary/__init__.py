@@ -195,7 +195,7 @@ servers the scenario touched (`Log Cluster State` shows all of it) under
 the failing keyword in log.html. Both are bounded, so a failure on a cluster
 of thousands of hosts logs kilobytes: the timeline keeps the tasks that
 changed PCI devices, migrations or servers, then those that ran last (eight
-at most, and its last 160 entries) and leaves out the folded table of every
+at most, and its last 120 entries) and leaves out the folded table of every
 entry (`Log Timeline` has it; the chart's marks name each entry), and each
 state table keeps its first 20 rows; their headings say how much was left
 out. A failure the suite expects,

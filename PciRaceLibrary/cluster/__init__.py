@@ -11,11 +11,11 @@ and return plain data.
 from __future__ import annotations
 
 import functools
-import gc
 from collections.abc import Callable, Iterable
 
 from ..errors import ApiRefused, InvalidArgument, UnknownName
 from ..sim import Change, Kernel, Task, format_time
+from ..sim.kernel import cyclic_gc_paused
 from . import api_version, operations
 from .api import check_host
 from .compute_manager import ComputeManager
@@ -109,13 +109,8 @@ class Cluster:
         # The build makes long-lived objects and no garbage: collecting meanwhile
         # would scan the growing cluster again and again (two thirds of the
         # build of a thousand hosts).
-        collecting = gc.isenabled()
-        gc.disable()
-        try:
+        with cyclic_gc_paused():
             self._build_hosts()
-        finally:
-            if collecting:
-                gc.enable()
 
     def _build_hosts(self) -> None:
         context = self.context

@@ -15,7 +15,7 @@ from ..sim.journal import Entry
 from .story import MODEL_TASK
 
 MAX_TASKS = 8  # lanes besides the cluster's
-MAX_ENTRIES = 160  # the canonical race has under 100
+MAX_ENTRIES = 120  # the canonical race has under 100; each entry drawn is ~0.3 KB
 
 
 @dataclass(frozen=True)
