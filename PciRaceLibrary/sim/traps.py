@@ -9,7 +9,6 @@ coroutine yields (an ``asyncio`` future, say) is rejected by the kernel.
 from __future__ import annotations
 
 import types
-from collections.abc import Awaitable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -44,21 +43,17 @@ def trap(request: object) -> Any:
     return (yield request)
 
 
-def point(name: str) -> Awaitable[None]:
-    """Passes the named interleaving point ``name`` (``Class.method``), awaited.
+async def point(name: str) -> None:
+    """Passes the named interleaving point ``name`` (``Class.method``).
 
     Applies any delay or fault injected for it, and is where an exploration
     policy may switch to another runnable task. Without either it costs
     nothing and does not yield the processor.
-
-    A plain function that returns the trap itself, not an ``async def``: a
-    model run passes thousands of points, and a coroutine of its own per
-    pass was one more frame for every send and return to go through.
     """
     trap_ = _POINT_TRAPS.get(name)
     if trap_ is None:
         trap_ = _POINT_TRAPS[name] = PointTrap(name)
-    return trap(trap_)
+    await trap(trap_)
 
 
 # One PointTrap per point name, made once: traps are immutable, and a model
