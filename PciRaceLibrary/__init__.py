@@ -194,7 +194,7 @@ timeline of the scenario (`Log Timeline`) and the state of the hosts and
 servers the scenario touched (`Log Cluster State` shows all of it) under
 the failing keyword in log.html. Both are bounded, so a failure on a cluster
 of thousands of hosts logs kilobytes: the timeline keeps the tasks that
-changed PCI devices, migrations or servers, then those that ran last (eight
+changed PCI devices, migrations or servers, then those that ran last (six
 at most, and its last 120 entries) and leaves out the folded table of every
 entry (`Log Timeline` has it; the chart's marks name each entry), and each
 state table keeps its first 20 rows; their headings say how much was left
