@@ -135,17 +135,18 @@ _KINDS = {kind.value: kind for kind in Kind}
 def _entry(stored: tuple) -> Entry:
     """The :class:`Entry` of a stored row (see :class:`Journal`)."""
     time, task, kind, detail, duration, target, change = stored
-    return Entry(
-        time, task, _KINDS[kind], detail, duration, target,
-        None if change is None else Change._make(change),
-    )  # fmt: skip
+    if change is not None:
+        change = Change._make(change)
+        detail = change.sentence()  # rendered when read: most entries never are
+    return Entry(time, task, _KINDS[kind], detail, duration, target, change)
 
 
 class Journal:
     """Append-only list of :class:`Entry`, in the order events happened.
 
     Each entry is stored as a plain tuple of strings, floats and None (its
-    change one too), and read back as an :class:`Entry`. CPython's garbage
+    change one too), and read back as an :class:`Entry`, a change's sentence
+    rendered then. CPython's garbage
     collector stops following a plain tuple of such values after its first
     look, but follows every named tuple and every tuple holding an enum
     member for good: a cluster booting 100,000 servers journals millions of
@@ -167,7 +168,7 @@ class Journal:
         change: Change | None = None,
     ) -> None:
         if change is not None:
-            detail = change.sentence()
+            detail = ""  # the change's sentence, rendered when the entry is read
             change = tuple(change)  # type: ignore[assignment]
         self._stored.append((time, task, _STORED[kind], detail, duration, target, change))
 
