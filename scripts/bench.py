@@ -29,6 +29,7 @@ unless the benchmark itself breaks.
 from __future__ import annotations
 
 import json
+import os
 import resource
 import subprocess
 import sys
@@ -409,14 +410,19 @@ def main() -> None:
         scale_child(int(sys.argv[2]), float(sys.argv[3]))
         return
     quick = "--quick" in sys.argv
-    started = time.perf_counter()
+    started, load = time.perf_counter(), os.getloadavg()[0]
     bench_model(5 if quick else 30)
     bench_robot(10 if quick else 20, 40 if quick else 100, rounds=1 if quick else 2)
     bench_audit(500 if quick else 1000, 2000 if quick else 20000, runs=10 if quick else 30)
     bench_scale((100, 1000) if quick else (100, 1000, 10_000), boot_cap=1 if quick else 90)
     bench_failure_log(100 if quick else 2000)
     print_table()
-    print(f"({'--quick, ' if quick else ''}{time.perf_counter() - started:.0f} s wall in all)")
+    # Other work on the machine slows every figure, paired ones alike: say how much there was.
+    loads = f"{load:.1f} at the start, {os.getloadavg()[0]:.1f} at the end"
+    print(
+        f"({'--quick, ' if quick else ''}{time.perf_counter() - started:.0f} s wall in all; "
+        f"load average {loads}, on {os.cpu_count()} CPUs)"
+    )
 
 
 if __name__ == "__main__":
