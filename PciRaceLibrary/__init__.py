@@ -217,9 +217,11 @@ timeline of the scenario (`Log Timeline`) and the state of the hosts and
 servers the scenario touched (`Log Cluster State` shows all of it) under
 the failing keyword in log.html. Both are bounded, so a failure on a cluster
 of thousands of hosts logs kilobytes: the timeline keeps the tasks that
-changed PCI devices, migrations or servers, then those that ran last (eight
-at most, and its last 160 entries), and each state table its first 20 rows;
-their headings say how much was left out. A failure the suite expects,
+changed PCI devices, migrations or servers, then those that ran last (six
+at most, and its last 120 entries) and leaves out the folded table of every
+entry (`Log Timeline` has it; the chart's marks name each entry), and each
+state table keeps its first 20 rows; their headings say how much was left
+out. A failure the suite expects,
 inside ``Run Keyword And Expect Error``, ``Run Keyword And Ignore Error``,
 ``Run Keyword And Return Status``, the retries of ``Wait Until Keyword
 Succeeds`` or the body of a ``TRY`` with an ``EXCEPT``, logs only its
@@ -522,7 +524,10 @@ class PciRaceLibrary(DynamicCore):
         title = f"Timeline up to {cluster.clock}"
         if journal.cut:
             title += f" ({journal.summary()})"
-        logger.info(render_timeline(journal.entries, title=title), html=True)
+        # The story and the chart (whose marks name each entry) without the
+        # folded table of every entry, which Log Timeline keeps: a failure's
+        # log stays a few tens of kilobytes.
+        logger.info(render_timeline(journal.entries, title=title, journal=False), html=True)
         hosts, servers = cluster.touched()
         state = bounded_state(cluster.snapshot(), hosts=hosts, servers=servers, limit=20)
         logger.info(render_state(state, title=f"Cluster state at {cluster.clock}"), html=True)

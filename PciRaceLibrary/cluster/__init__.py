@@ -10,11 +10,12 @@ and return plain data.
 
 from __future__ import annotations
 
-import gc
+import functools
 from collections.abc import Callable, Iterable
 
 from ..errors import ApiRefused, InvalidArgument, UnknownName
 from ..sim import Change, Kernel, Task, format_time
+from ..sim.kernel import cyclic_gc_paused
 from . import api, api_version, operations
 from .api import check_host
 from .compute_manager import ComputeManager
@@ -68,6 +69,10 @@ STATUSES = ("ACTIVE", "BUILD", "REBUILD", "RESIZE", "VERIFY_RESIZE", "REVERT_RES
             "SHUTOFF", "PAUSED", "SHELVED", "SHELVED_OFFLOADED", "ERROR", "DELETED")  # fmt: skip
 
 
+# Behaviours are frozen and a suite starts the same variants again and again.
+_behaviour = functools.lru_cache(maxsize=64)(behaviour_for)
+
+
 class Cluster:
     """A running fake cluster built from ``topology`` with the variants ``bugs``.
 
@@ -91,7 +96,7 @@ class Cluster:
             kernel=self.kernel,
             db=Database(self.kernel),
             placement=Placement(),
-            behaviour=behaviour_for(self.bugs),
+            behaviour=_behaviour(self.bugs),
             topology=self.topology,
             microversion=version,
             allow_resize_to_same_host=allow_resize_to_same_host,
@@ -116,13 +121,8 @@ class Cluster:
         # The build makes long-lived objects and no garbage: collecting meanwhile
         # would scan the growing cluster again and again (two thirds of the
         # build of a thousand hosts).
-        collecting = gc.isenabled()
-        gc.disable()
-        try:
+        with cyclic_gc_paused():
             self._build_hosts()
-        finally:
-            if collecting:
-                gc.enable()
 
     def _build_hosts(self) -> None:
         context = self.context

@@ -9,6 +9,7 @@ and hands out the deterministic uuids of new records.
 
 from __future__ import annotations
 
+import functools
 import uuid as uuidlib
 from dataclasses import dataclass, field
 
@@ -23,6 +24,14 @@ from .variants import Behaviour
 SERVICE_DOWN_TIME = 60.0
 
 _NAMESPACE = uuidlib.UUID("6f1f2c4e-1896-4463-8000-000000000000")
+
+
+@functools.lru_cache(maxsize=4096)
+def _uuid_of(text: str) -> str:
+    # A pure function of its text, and each test's cluster asks the same ones
+    # again (host1's compute node, vm1, ...): remembered, a uuid costs a dict
+    # look-up, not uuid5's SHA-1 and UUID object (a tenth of a short scenario).
+    return str(uuidlib.uuid5(_NAMESPACE, text))
 
 
 @dataclass
@@ -43,7 +52,7 @@ class Context:
     def new_uuid(self, kind: str, name: str) -> str:
         """A uuid for a new record; the same cluster history gives the same uuids."""
         self._uuids += 1
-        return str(uuidlib.uuid5(_NAMESPACE, f"{kind}:{name}:{self._uuids}"))
+        return _uuid_of(f"{kind}:{name}:{self._uuids}")
 
     def label(self, instance_uuid: str | None) -> str:
         """The server name of ``instance_uuid``, for journal lines; a move's

@@ -55,11 +55,19 @@ def pool_key(device: PciDevice) -> dict[str, str]:
     return key
 
 
-def _spec_matches(spec: dict[str, str], pool: Pool) -> bool:
-    return all(
-        key in pool.key and pool.key[key].lower() == str(value).lower()
-        for key, value in spec.items()
-    )
+def _lowered(spec: dict[str, str]) -> list[tuple[str, str]]:
+    """A spec's (key, lower-cased value) pairs: lower-cased once per request."""
+    return [(key, str(value).lower()) for key, value in spec.items()]
+
+
+def _spec_matches(wanted: list[tuple[str, str]], pool: Pool) -> bool:
+    """Whether ``pool`` has every (key, lower-cased value) of ``wanted``."""
+    key = pool.key
+    # A loop, not all() over a generator: a boot tests every pool of its host.
+    for name, value in wanted:  # noqa: SIM110
+        if name not in key or key[name].lower() != value:
+            return False
+    return True
 
 
 def _true(value: object) -> bool:
@@ -147,7 +155,8 @@ class PciDeviceStats:
         devices no spec asks for, and, when every spec says so, the devices
         that are (not) live-migratable."""
         specs = request.spec or [{}]
-        pools = [p for p in self.pools if any(_spec_matches(spec, p) for spec in specs)]
+        wanted = [_lowered(spec) for spec in specs]
+        pools = [p for p in self.pools if any(_spec_matches(w, p) for w in wanted)]
         if _count(pools) < request.count:
             return None
         pools = self._filter_for_numa_cells(pools, request, numa_cells)
@@ -211,9 +220,17 @@ class PciDeviceStats:
     ) -> bool:
         """Tests whether ``requests`` fit, on a copy (the claim's fit test);
         with ``numa_cells``, as their NUMA policies allow."""
+        requests = list(requests)
+        if len(requests) == 1:
+            # One request fits when its pools hold enough devices: what taking
+            # them from a copy would find, without making the copy.
+            pools = self._filter(requests[0], numa_cells)
+            return pools is not None and _count(pools) >= requests[0].count
         trial = PciDeviceStats(numa_topology=self.numa_topology)
-        trial.pools = [Pool(dict(pool.key), list(pool.devices)) for pool in self.pools]
-        return trial.consume_requests(requests, numa_cells) is not None
+        # A pool's key never changes once made: a copy shares it, and copies
+        # only the list of devices a trial takes from.
+        trial.pools = [Pool(pool.key, list(pool.devices)) for pool in self.pools]
+        return trial._take(requests, numa_cells) is not None  # a throwaway: nothing to restore
 
     def consume_requests(
         self,
@@ -225,12 +242,23 @@ class PciDeviceStats:
 
         Nothing is taken unless every request fits.
         """
-        snapshot = [Pool(dict(pool.key), list(pool.devices)) for pool in self.pools]
+        snapshot = [Pool(pool.key, list(pool.devices)) for pool in self.pools]
+        chosen = self._take(requests, numa_cells)
+        if chosen is None:
+            self.pools = snapshot
+        return chosen
+
+    def _take(
+        self,
+        requests: Iterable[InstancePCIRequest],
+        numa_cells: Sequence[InstanceNUMACell] | None,
+    ) -> list[PciDevice] | None:
+        """Takes devices for each request in turn; None at the first that does
+        not fit, leaving what the ones before took out of the pools."""
         chosen: list[PciDevice] = []
         for request in requests:
             pools = self._filter(request, numa_cells)
             if pools is None or _count(pools) < request.count:
-                self.pools = snapshot
                 return None
             needed = request.count
             for pool in pools:

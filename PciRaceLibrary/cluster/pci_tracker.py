@@ -48,9 +48,12 @@ class PciDevTracker:
         self._changed = changed
         self._label = label
         self.devices: list[PciDevice] = []
+        # One bound method for all devices: each ``self._journal_change`` makes
+        # a new object, and a big cluster would hold one per device.
+        journal_change = self._journal_change
         for row in rows:
             device = row.row()
-            device.on_change = self._journal_change
+            device.on_change = journal_change
             self.devices.append(device)
         self._by_address = {device.address: device for device in self.devices}
         for device in self.devices:

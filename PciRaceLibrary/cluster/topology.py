@@ -154,6 +154,7 @@ refusal is catalogued, with its message, in docs/bad-input.md.
 from __future__ import annotations
 
 import datetime
+import functools
 import math
 import os
 import re
@@ -364,6 +365,9 @@ def fake_driver_devices(host: str) -> tuple[DeviceSpec, ...]:
     return tuple(devices)
 
 
+# Made once: a topology is frozen all the way down, and every test's Start
+# Cluster asks for this one.
+@functools.cache
 def default_topology() -> Topology:
     """The two-host cluster of Nova's regression test for bug 1896463."""
     return Topology(

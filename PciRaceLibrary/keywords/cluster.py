@@ -88,7 +88,10 @@ class ClusterKeywords(LibraryComponent):
         try:
             builtin = BuiltIn()
             seen = self.library.suite_clusters
-            seen.add(cluster.describe())
+            described = cluster.describe()
+            if described in seen:
+                return  # the metadata says so already: no call, no log line per test
+            seen.add(described)
             builtin.set_suite_metadata("Clusters", "\n\n".join(sorted(seen)))
         except RobotNotRunningError:
             pass  # used from plain Python: there is no suite to annotate

@@ -14,8 +14,8 @@ from dataclasses import dataclass
 from ..sim.journal import Entry
 from .story import MODEL_TASK
 
-MAX_TASKS = 8  # lanes besides the cluster's
-MAX_ENTRIES = 160  # the canonical race has under 100
+MAX_TASKS = 6  # lanes besides the cluster's: a race is among a few, and each lane costs kilobytes
+MAX_ENTRIES = 120  # the canonical race has under 100; each entry drawn is ~0.3 KB
 
 
 @dataclass(frozen=True)

@@ -44,6 +44,23 @@ LOCK_INK = "#8a5300"
 DELAY = "#3b6fd0"
 OBJECT_INK = {"PciDevice": "#2e7d32", "Migration": "#6a1b9a", "Instance": "#00838f"}
 
+# The story table's look, once per table instead of on each of its hundreds of
+# cells (that was a third of a failure's timeline in output.xml). Scoped by the
+# table's class, so log.html's own tables are untouched. Rows of a new instant
+# (``at``) get a rule above; the first column holds the instant, in bold.
+_CELL = "padding:2px 8px;vertical-align:top;text-align:left;border-left:1px solid #eceff1"
+STORY_STYLE = (
+    "<style>"
+    f".prl-story{{border-collapse:collapse;font-size:11px;color:{INK};margin-bottom:8px}}"
+    f".prl-story td,.prl-story th{{{_CELL}}}"
+    ".prl-story th{white-space:nowrap;border-bottom:1px solid #b0bec5}"
+    ".prl-story td:first-child,.prl-story th:first-child{border-left:none;white-space:nowrap}"
+    ".prl-story td:first-child{font-weight:bold}"
+    ".prl-story tr.at td{border-top:1px solid #b0bec5}"
+    f".prl-story tr.cut td{{border-left:none;color:{MUTED};font-style:italic;font-weight:normal}}"
+    "</style>"
+)
+
 
 def frees(entry: Entry) -> bool:
     """A PCI device state change that makes the device free again."""
@@ -207,34 +224,27 @@ def render_story(entries: list[Entry], lanes: list[str], lane_name: dict[str, st
         return ""
     shown = [lane for lane in lanes if any(row.lane == lane for row in rows)]
     kept = _bounded(rows, MAX_ROWS)
-    cell = "padding:2px 8px;vertical-align:top;text-align:left;border-left:1px solid #eceff1"
-    head = f'<th style="{cell};border-left:none;white-space:nowrap">virtual time</th>' + "".join(
-        f'<th style="{cell};white-space:nowrap">{esc(lane)}</th>' for lane in shown
-    )
+    head = "<th>virtual time</th>" + "".join(f"<th>{esc(lane)}</th>" for lane in shown)
     out = []
     previous: float | None = None
     for item in kept:
         if isinstance(item, int):
             out.append(
-                f'<tr><td colspan="{len(shown) + 1}" style="{cell};border-left:none;'
-                f'color:{MUTED};font-style:italic">⋯ {item} step(s) left out here</td></tr>'
+                f'<tr class="cut"><td colspan="{len(shown) + 1}">'
+                f"⋯ {item} step(s) left out here</td></tr>"
             )
             continue
         new_time = previous is None or round(item.time - previous, 9) != 0
         previous = item.time
-        top = "border-top:1px solid #b0bec5;" if new_time else ""
         red = any(frees(e) for e in item.entries) or item.first.kind in (Kind.FAULT, Kind.CRASH)
-        background = f"background:{RED_BG};" if red else ""
+        background = f' style="background:{RED_BG}"' if red else ""
         # The time heads the first row of each instant; the rows under it share it.
-        when = esc(secs(item.time)) if new_time else ""
-        tds = [
-            f'<td style="{cell};{top}border-left:none;white-space:nowrap;font-weight:bold">'
-            f"{when}</td>"
-        ]
+        tds = [f"<td>{esc(secs(item.time))}</td>" if new_time else "<td></td>"]
         for lane in shown:
             content = _cell(item) if lane == item.lane else ""
-            tds.append(f'<td style="{cell};{top}{background if content else ""}">{content}</td>')
-        out.append(f"<tr>{''.join(tds)}</tr>")
+            tds.append(f"<td{background if content else ''}>{content}</td>")
+        opens = '<tr class="at">' if new_time else "<tr>"
+        out.append(f"{opens}{''.join(tds)}</tr>")
     left_out = sum(item for item in kept if isinstance(item, int))
     told = sum(len(row.entries) + (row.delay is not None) for row in rows)
     caption = (
@@ -245,8 +255,8 @@ def render_story(entries: list[Entry], lanes: list[str], lane_name: dict[str, st
         caption += f"; {left_out} step(s) left out, all of them in the journal below"
     return (
         f'<div style="color:#455a64;margin:6px 0 2px">{esc(caption)}.</div>'
+        f"{STORY_STYLE}"
         '<div style="overflow-x:auto;max-width:100%">'
-        '<table data-kind="story" style="border-collapse:collapse;font-size:11px;'
-        f'color:{INK};margin-bottom:8px"><tr style="border-bottom:1px solid #b0bec5">{head}</tr>'
+        f'<table data-kind="story" class="prl-story"><tr>{head}</tr>'
         f"{''.join(out)}</table></div>"
     )

@@ -142,9 +142,11 @@ class _Hold:
     title: str
 
 
-def render_timeline(entries: Iterable[Entry], *, title: str = "Timeline") -> str:
+def render_timeline(
+    entries: Iterable[Entry], *, title: str = "Timeline", journal: bool = True
+) -> str:
     """Returns an HTML fragment: the race's story, a lane chart of ``entries``
-    and a table of them.
+    and, unless ``journal`` is False, a folded table of them.
 
     One lane per task in order of first appearance; entries journaled outside
     any task (task ``-``) go on a lane called ``cluster``. Accepts a
@@ -169,7 +171,7 @@ def render_timeline(entries: Iterable[Entry], *, title: str = "Timeline") -> str
         f'<div style="overflow-x:auto;max-width:100%">{chart.svg()}</div>'
         f'<div style="overflow-x:auto;max-width:100%">'
         f"{svg(legend_width + 8, 24, ''.join(legend), 'Key to the symbols')}</div>"
-        f"{_journal_table(entries, chart.lane_name)}</div>"
+        f"{_journal_table(entries, chart.lane_name) if journal else ''}</div>"
     )
 
 
@@ -1092,30 +1094,36 @@ def _key(t: float) -> float:
     return round(t, 9)
 
 
+# The journal table's look, once per table rather than on each of its cells:
+# it lists every entry, and the inline styles were two thirds of its bytes.
+JOURNAL_STYLE = (
+    "<style>"
+    ".prl-journal{border-collapse:collapse;font-family:monospace;font-size:11px;margin-top:2px}"
+    ".prl-journal td,.prl-journal th{padding:1px 8px 1px 0;vertical-align:top;text-align:left}"
+    ".prl-journal th{border-bottom:1px solid #b0bec5}"
+    ".prl-journal td:nth-child(-n+2){white-space:nowrap}"
+    f".prl-journal tr.red{{color:{RED};font-weight:bold}}"
+    "</style>"
+)
+
+
 def _journal_table(entries: list[Entry], lane_name: Callable[[str], str]) -> str:
     """Every entry, in a table folded away under the chart."""
-    cell = "padding:1px 8px 1px 0;vertical-align:top;text-align:left"
     rows = []
     for entry in entries:
         detail = entry.detail if entry.target is None else f"{entry.detail} → {entry.target}"
         if entry.duration:
             detail += f" (+{entry.duration:.3f}s)"
         red = entry.kind in (Kind.FAULT, Kind.CRASH) or frees(entry)
-        row = f' style="color:{RED};font-weight:bold"' if red else ""
+        opens = '<tr class="red">' if red else "<tr>"
         rows.append(
-            f"<tr{row}>"
-            f'<td style="{cell};white-space:nowrap">{esc(format_time(entry.time))}</td>'
-            f'<td style="{cell};white-space:nowrap">{esc(lane_name(entry.task))}</td>'
-            f'<td style="{cell}">{esc(entry.kind.value)}</td>'
-            f'<td style="{cell}">{esc(detail)}</td></tr>'
+            f"{opens}"
+            f"<td>{esc(format_time(entry.time))}</td><td>{esc(lane_name(entry.task))}</td>"
+            f"<td>{esc(entry.kind.value)}</td><td>{esc(detail)}</td></tr>"
         )
-    head = "".join(
-        f'<th style="{cell};border-bottom:1px solid #b0bec5">{name}</th>'
-        for name in ("time", "task", "kind", "detail")
-    )
+    head = "".join(f"<th>{name}</th>" for name in ("time", "task", "kind", "detail"))
     return (
         '<details style="margin-top:4px"><summary style="cursor:pointer;color:#455a64">'
-        f"Journal: {len(entries)} entries</summary>"
-        '<table style="border-collapse:collapse;font-family:monospace;font-size:11px;'
-        f'margin-top:2px"><tr>{head}</tr>{"".join(rows)}</table></details>'
+        f"Journal: {len(entries)} entries</summary>{JOURNAL_STYLE}"
+        f'<table class="prl-journal"><tr>{head}</tr>{"".join(rows)}</table></details>'
     )

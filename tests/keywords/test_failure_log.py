@@ -137,14 +137,35 @@ def test_a_failure_on_a_2000_host_cluster_logs_kilobytes(tmp_path: Path) -> None
     timeline, state, everything, rendered = failure_log(tmp_path / "big", 2000)
     assert "of 2001 tasks" in rendered[0]  # the audits left out are counted
     assert "Hosts, 20 of 2000" in rendered[1]
-    # The bound: what the canonical race logs (its own timeline is ~100 KB),
-    # never what the cluster's size would make it.
-    assert timeline < 150_000, timeline
-    assert state < 30_000, state
-    assert everything < 200_000, everything
+    # The bound: about what the canonical race logs (under 50 KB in all, see
+    # below), never what the cluster's size would make it.
+    assert timeline < 45_000, timeline
+    assert state < 10_000, state
+    assert everything < 50_000, everything
+    assert "Journal:" not in rendered[0]  # the folded table of entries is Log Timeline's
     # Asked for, the state of 12,000 devices keeps 500 rows a table.
     assert "PCI devices, 500 of 12000" in rendered[2]
     assert len(rendered[2].encode()) < 1_000_000
     small_timeline, small_state, _, _ = failure_log(tmp_path / "small", 20)
     assert timeline < 1.2 * small_timeline, (timeline, small_timeline)
     assert state < 1.2 * small_state, (state, small_state)
+
+
+def test_the_canonical_race_failing_logs_under_50_kilobytes(tmp_path: Path) -> None:
+    result = run(
+        tmp_path,
+        "Race\n    Start Cluster    bugs=1896463    microversion=2.94\n"
+        "    Create Server With Direct Port    vm1    host=host1\n"
+        "    Stop Compute Service    host1\n    Force Down Compute Service    host1\n"
+        "    Evacuate Server With Direct Port    vm1    ComputeDriver.rebuild=0.5 s"
+        "    drop_migration_context=1 s\n"
+        "    Run Periodic Update Available Resource    host2    get_in_progress_and_error=2 s\n"
+        "    Wait Until Server Has    vm1    host=host2    status=ACTIVE    timeout=30 s\n"
+        "    PCI Allocation On Host Should Be    vm1    host2    1\n",
+    )
+    test = by_name(result)["Race"]
+    assert test.status == "FAIL"
+    assert len(context(test)) == 2  # the timeline and the state, nothing else rendered
+    assert "frees" in context(test)[0]  # the story still tells the wrongful free
+    logged = sum(len(m.encode()) for m in messages(test))
+    assert logged < 50_000, logged
