@@ -82,6 +82,7 @@ KEYWORDS = {
     "Explore Interleavings",
     "Replay Schedule",
     "Run Until Idle",
+    "Start Steps Together",
 }
 
 CANONICAL = """\
