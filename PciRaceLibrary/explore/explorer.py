@@ -127,7 +127,7 @@ class Exploration:
     groups: dict[tuple[str | None, str | None], Group] = field(default_factory=dict)
     complete_bound: int = -1  # exhaustive: every schedule with <= this many preemptions ran
     levels: list[int] = field(default_factory=list)  # exhaustive: schedules run per level
-    stopped_by: str = ""  # "budget", "count", or "" when the strategy finished
+    stopped_by: str = ""  # "budget", "count", "failure", or "" when the strategy finished
     choice_points: int = 0  # most choice points seen in one run
     pct_steps: int = 0  # pct: the choice points its change points were drawn among
     tasks: int = 0  # most tasks seen at choice points in one run
@@ -188,6 +188,13 @@ class Exploration:
                 f"{self.bound} preemption(s) was run ({free})"
             )
         running = self.complete_bound + 1
+        if self.stopped_by == "failure":
+            return (
+                f"complete to bound {self.complete_bound}: every schedule with at most "
+                f"{self.complete_bound} preemption(s) was run ({free}); bounds {running} "
+                f"to {self.bound} were not run, since schedules with {self.complete_bound} "
+                "already fail"
+            )
         ran = self.levels[running] if running < len(self.levels) else 0
         done = (
             f"complete to bound {self.complete_bound} only: every schedule with at most "
@@ -232,12 +239,16 @@ def explore(
     shard: tuple[int, int] = (0, 1),
     keep_failing: int = 20,
     clock: Callable[[], float] = time.monotonic,
+    deepen_past_failure: bool = False,
 ) -> Exploration:
     """Runs ``run_once`` under the schedules of ``strategy``.
 
     ``bound`` is the preemption bound (exhaustive) or the bug depth (pct);
     ``count`` caps the number of runs (for exhaustive too, as a safety net);
-    ``budget`` caps wall-clock seconds. Raises ValueError for bad arguments.
+    ``budget`` caps wall-clock seconds. Exhaustive search stops after the
+    first level (preemption count) in which a schedule failed, unless
+    ``deepen_past_failure``: deeper levels find the same failures with more
+    preemptions. Raises ValueError for bad arguments.
     """
     if strategy not in STRATEGIES:
         raise ValueError(f"No strategy '{strategy}'. Valid strategies: {', '.join(STRATEGIES)}.")
@@ -283,7 +294,7 @@ def explore(
             result.groups[run.kind] = Group(failing)
 
     if strategy == "exhaustive":
-        _exhaustive(run_once, result, record, out_of_time)
+        _exhaustive(run_once, result, record, out_of_time, deepen_past_failure)
     else:
         probe: RecordingPolicy | None = None
         if strategy == "pct":  # PCT needs the number of choice points: one plain run
@@ -313,6 +324,7 @@ def _exhaustive(
     result: Exploration,
     record: Callable[[RecordingPolicy, Run], None],
     out_of_time: Callable[[], bool],
+    deepen_past_failure: bool,
 ) -> None:
     """Iterative deepening over choice prefixes.
 
@@ -358,4 +370,7 @@ def _exhaustive(
         level = deeper
         if not level:
             result.complete_bound = result.bound  # no schedule needs more preemptions
+            return
+        if result.failures and not deepen_past_failure and depth < result.bound:
+            result.stopped_by = "failure"
             return

@@ -22,7 +22,7 @@ earlier one of another task when both touch one thing and one of them writes.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Sequence
 
 from ..sim import Entry, Kind
 
@@ -53,46 +53,44 @@ def footprint(entry: Entry) -> tuple[tuple[str, ...], tuple[str, ...]]:
     return (), ()
 
 
-def trace_of(journal: Iterable[Entry]) -> int:
+def trace_of(journal: Sequence[Entry]) -> int:
     """A fingerprint equal for runs of one trace (see the module doc)."""
     tasks: dict[str, int] = {}
+    for entry in journal:
+        tasks.setdefault(entry.task, len(tasks))
+    zero = (0,) * len(tasks)
     clocks: dict[str, tuple[int, ...]] = {}  # task -> its last event's vector clock
     written: dict[str, tuple[int, ...]] = {}  # resource -> last write's clock
     read: dict[str, tuple[int, ...]] = {}  # resource -> join of reads since the write
-    any_write: tuple[int, ...] = ()  # join of every write: what a read of ALL follows
-    all_reads: tuple[int, ...] = ()  # join of reads of ALL: what any write follows
+    any_write = zero  # join of every write: what a read of ALL follows
+    all_reads = zero  # join of reads of ALL: what any write follows
     events = []
     for entry in journal:
         if entry.kind in _SKIPPED:
             continue
-        number = tasks.setdefault(entry.task, len(tasks))
-        clock = clocks.get(entry.task, ())
+        number = tasks[entry.task]
+        clock = clocks.get(entry.task, zero)
         reads, writes = footprint(entry)
         for resource in reads:
-            clock = _join(clock, any_write if resource == ALL else written.get(resource, ()))
+            other = any_write if resource == ALL else written.get(resource)
+            if other is not None:
+                clock = tuple(map(max, clock, other))
         for resource in writes:
-            clock = _join(clock, written.get(resource, ()), read.get(resource, ()), all_reads)
-        clock = _tick(clock, number)
+            for other in (written.get(resource), read.get(resource), all_reads):
+                if other is not None:
+                    clock = tuple(map(max, clock, other))
+        clock = (*clock[:number], clock[number] + 1, *clock[number + 1 :])
         clocks[entry.task] = clock
         for resource in reads:
             if resource == ALL:
-                all_reads = _join(all_reads, clock)
+                all_reads = tuple(map(max, all_reads, clock))
             else:
-                read[resource] = _join(read.get(resource, ()), clock)
+                seen = read.get(resource)
+                read[resource] = clock if seen is None else tuple(map(max, seen, clock))
         for resource in writes:
             written[resource] = clock
             read.pop(resource, None)
-            any_write = _join(any_write, clock)
-        events.append((entry.task, entry.kind.value, entry.detail, entry.time, clock))
-    events.sort(key=lambda event: (event[0], event[4][tasks[event[0]]]))
+            any_write = tuple(map(max, any_write, clock))
+        events.append((number, clock[number], entry.kind.value, entry.detail, entry.time, clock))
+    events.sort()
     return hash(tuple(events))
-
-
-def _join(*clocks: tuple[int, ...]) -> tuple[int, ...]:
-    size = max(len(clock) for clock in clocks)
-    return tuple(max(clock[i] if i < len(clock) else 0 for clock in clocks) for i in range(size))
-
-
-def _tick(clock: tuple[int, ...], number: int) -> tuple[int, ...]:
-    padded = clock + (0,) * (number + 1 - len(clock))
-    return (*padded[:number], padded[number] + 1, *padded[number + 1 :])

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import contextlib
+import copy
+import itertools
 import os
 import re
 from collections.abc import Iterator, Sequence
@@ -53,6 +55,11 @@ class Scenario:
     starts: list[list[Start]] | None = None
     issued: str | None = None  # the state right after the steps, to verify ``starts``
     direct: bool = False  # ``starts`` verified: later schedules skip Robot for the steps
+    # The cluster as the set-up left it, copied for later schedules once a copy
+    # proved equal to a set-up run by Robot; None when it cannot be copied.
+    template: Cluster | None = None
+    copies: bool = False  # ``template`` verified
+    tried: bool = False  # a template was tried
 
 
 class ExploreKeywords(LibraryComponent):
@@ -72,7 +79,7 @@ class ExploreKeywords(LibraryComponent):
         complete: bool = True,
         settle: str = "",
         shard: str = "1/1",
-    ) -> None:
+    ) -> str:
         """Runs ``steps`` together under many schedules and checks each outcome.
 
         Each schedule runs ``setup`` (a keyword that calls `Start Cluster`
@@ -126,6 +133,9 @@ class ExploreKeywords(LibraryComponent):
         as an ordinary test next to output.xml (its steps start together
         with `Start Steps Together`).
 
+        Returns the summary the test message gives (what was covered, and
+        the figures), when the keyword passes.
+
         | `Explore Interleavings` | Server On Failed Host | Resource Accounting Should Be Consistent |
         | ... | Evacuate Server With Direct Port | vm1 | AND | Run Periodic Update Available Resource | host2 |
         | ... | bound=2 | settle=Run Periodics |
@@ -157,18 +167,21 @@ class ExploreKeywords(LibraryComponent):
         failure = finding.failure
         self._sign_off(check, expect_race, failure is not None, result.summary(), complete)
         logger.info(render_summary(result), html=True)
-        partial = (
-            f" The exploration was not complete ({result.guarantee()}): raise 'schedules' "
-            "or 'budget', lower 'bound', or give 'complete=False' to accept a partial one."
-        )
         if failure is None:
+            partial = ""
+            if not result.complete:
+                partial = (
+                    " The exploration was not complete: raise 'schedules' or 'budget', "
+                    "lower 'bound', or give 'complete=False' to accept a partial one."
+                )
             if expect_race:
                 raise AssertionError(
                     f"Expected a race, but no schedule failed '{check}': {result.summary()}"
+                    + partial
                 )
             if complete and not result.complete:
-                raise AssertionError(f"No schedule failed '{check}', but{partial[4:]}")
-            return
+                raise AssertionError(f"No schedule failed '{check}': {result.summary()}{partial}")
+            return result.summary()
         for other in finding.failures:
             logger.info(render_failure(other), html=True)
         path = self._write_reproducer(scenario, failure)
@@ -180,7 +193,7 @@ class ExploreKeywords(LibraryComponent):
         )
         if expect_race:
             logger.info(f"Race found as expected. {message}")
-            return
+            return result.summary()
         raise AssertionError(
             f"{result.failures} schedule(s) failed '{check}'"
             + (f", in {kinds} kinds of failure" if kinds > 1 else "")
@@ -263,14 +276,7 @@ class ExploreKeywords(LibraryComponent):
     def _run_once(self, scenario: Scenario, policy: RecordingPolicy | None, check: bool = True,
                   delays: dict[str, dict[str, float]] | None = None) -> Run:  # fmt: skip
         builtin = BuiltIn()
-        before = self.library.running_cluster
-        builtin.run_keyword(scenario.setup)
-        cluster = self.library.running_cluster
-        if cluster is None or cluster is before:
-            raise InvalidArgument(
-                f"The set-up keyword '{scenario.setup}' must start a fresh cluster with "
-                "'Start Cluster' for every schedule."
-            )
+        cluster = self._set_up(scenario)
         cluster = self._start_steps(scenario, cluster, delays)
         cluster.kernel.policy = policy
         try:
@@ -289,6 +295,31 @@ class ExploreKeywords(LibraryComponent):
         return Run(
             outcome=_outcome(cluster), failure=failure, journal=cluster.kernel.journal.entries()
         )
+
+    def _set_up(self, scenario: Scenario) -> Cluster:
+        """A fresh cluster as the set-up keyword leaves it. The first schedule
+        runs the keyword and keeps a copy; the second runs it again and, if
+        the copy is equal to what it gave, later ones start from copies."""
+        if scenario.copies and scenario.template is not None:
+            cluster = _copy(scenario.template)
+            self.library.replace_cluster(cluster)
+            return cluster
+        before = self.library.running_cluster
+        BuiltIn().run_keyword(scenario.setup)
+        cluster = self.library.running_cluster
+        if cluster is None or cluster is before:
+            raise InvalidArgument(
+                f"The set-up keyword '{scenario.setup}' must start a fresh cluster with "
+                "'Start Cluster' for every schedule."
+            )
+        if not scenario.tried:
+            scenario.tried = True
+            scenario.template = _template_of(cluster)
+        elif scenario.template is not None and not scenario.copies:
+            scenario.copies = _set_up_state(_copy(scenario.template)) == _set_up_state(cluster)
+            if not scenario.copies:
+                scenario.template = None
+        return cluster
 
     def _start_steps(
         self, scenario: Scenario, cluster: Cluster, delays: dict[str, dict[str, float]] | None
@@ -455,6 +486,36 @@ def _issue(
         cluster.starting_steps = False
         cluster.started = None
     return starts, found
+
+
+def _template_of(cluster: Cluster) -> Cluster | None:
+    """A copy of ``cluster`` to start later schedules from, or None when it
+    cannot be copied safely: a task still runs or a timer is pending (a
+    coroutine cannot be copied)."""
+    if not cluster.kernel.quiescent:
+        return None
+    try:
+        return _copy(cluster)
+    except TypeError:  # something else that cannot be copied: run the set-up each time
+        return None
+
+
+def _copy(cluster: Cluster) -> Cluster:
+    """A deep copy of a quiescent cluster: its finished tasks keep their
+    journal names but not their coroutines, and its kernel gets a fresh
+    counter that goes on where the original's stands."""
+    kernel = cluster.kernel
+    start = next(kernel._seq)
+    kernel._seq = itertools.count(start)
+    memo: dict[int, object] = {id(task.coro): None for task in kernel.tasks}
+    memo[id(kernel._seq)] = itertools.count(start)
+    for entry in kernel.journal:  # immutable: shared, not copied
+        memo[id(entry)] = entry
+    return copy.deepcopy(cluster, memo)
+
+
+def _set_up_state(cluster: Cluster) -> str:
+    return f"{cluster.clock}\n{cluster.snapshot()!r}\n{cluster.kernel.journal.text()}"
 
 
 def _step_keywords() -> str:

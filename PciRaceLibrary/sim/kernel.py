@@ -264,6 +264,12 @@ class Kernel:
         return self.run_until(lambda: self.idle, timeout)
 
     @property
+    def quiescent(self) -> bool:
+        """Whether every task, daemons too, has finished and no timer is
+        pending: all the state is then in the objects the tasks changed."""
+        return all(task.done for task in self.tasks) and self._peek() is None
+
+    @property
     def idle(self) -> bool:
         """Whether every task but the daemons has finished and no daemon is
         due now: a daemon due now runs first (a timer's tick that falls on

@@ -31,7 +31,14 @@ ACCEPTANCE = Path(__file__).resolve().parents[2] / "acceptance"
 
 
 def exhaustive(bugs: str | None, bound: int, shard: tuple[int, int] = (0, 1)) -> Exploration:
-    return explore(evacuation_vs_audit(bugs), "exhaustive", bound=bound, count=10_000, shard=shard)
+    return explore(
+        evacuation_vs_audit(bugs),
+        "exhaustive",
+        bound=bound,
+        count=10_000,
+        shard=shard,
+        deepen_past_failure=True,
+    )
 
 
 def test_exhaustive_search_finds_the_loss_before_the_fix_without_delays() -> None:

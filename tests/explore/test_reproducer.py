@@ -33,7 +33,7 @@ def schedules_of(run_once, bound: int) -> list[tuple[ReplayPolicy, Run]]:  # typ
         seen.append((policy, run))
         return run
 
-    explore(recording, bound=bound, count=100_000)  # type: ignore[arg-type]
+    explore(recording, bound=bound, count=100_000, deepen_past_failure=True)  # type: ignore[arg-type]
     return seen
 
 

@@ -93,7 +93,7 @@ def test_tokens_are_compact_and_survive_spaces() -> None:
 
 def test_shrinking_finds_the_shortest_two_preemption_schedule() -> None:
     run_once = evacuation_vs_audit(BUG)
-    result = explore(run_once, bound=3, count=10_000, keep_failing=1000)
+    result = explore(run_once, bound=3, count=10_000, keep_failing=1000, deepen_past_failure=True)
     best = result.smallest_failing
     assert best is not None
     longest = max(result.failing, key=lambda f: (f.preemptions, len(f.schedule)))
