@@ -166,7 +166,8 @@ def test_a_random_walk_failure_is_shrunk_to_the_two_preemptions_the_race_needs()
     assert finding.exploration.failures
     assert finding.failure is not None
     walked = finding.exploration.smallest_failing
-    assert walked is not None and walked.preemptions > 2
+    assert walked is not None
+    assert walked.preemptions > 2
     assert finding.failure.preemptions == 2
 
 
