@@ -88,6 +88,49 @@ An Unexpected Race Fails With A Replay Token
     ...    Run Periodic Update Available Resource
     ...    host2
 
+A Capped Exploration Fails Unless A Partial One Is Accepted
+    [Documentation]    Ten schedules do not cover bound 2: by default that fails, saying what
+    ...    was not covered; ``complete=False`` accepts it and the message still says so.
+    [Tags]    variant-fixed
+    Run Keyword And Expect Error
+    ...    GLOB:No schedule failed *: exhaustive exploration: 10 schedules, * complete to bound 0 only: * NOT covered: the rest of bound 1 (8 *
+    ...    Explore Interleavings
+    ...    Fixed Server On Failed Host
+    ...    Destination Should Hold The Device
+    ...    Evacuate Server With Direct Port
+    ...    vm1
+    ...    AND
+    ...    Run Periodic Update Available Resource
+    ...    host2
+    ...    schedules=10
+    ${summary} =    Explore Interleavings    Fixed Server On Failed Host
+    ...    Destination Should Hold The Device
+    ...    Evacuate Server With Direct Port    vm1
+    ...    AND    Run Periodic Update Available Resource    host2
+    ...    schedules=10    complete=False
+    Should Contain    ${summary}    NOT covered: the rest of bound 1
+
+A Check Or A Wait Cannot Be A Racing Step
+    [Documentation]    A step must start an operation; a check starts none.
+    [Tags]    variant-fixed
+    Run Keyword And Expect Error
+    ...    GLOB:Step 2, 'Wait Until Server Is Active', starts no operation, so it cannot race. A step must be *
+    ...    Explore Interleavings    Fixed Server On Failed Host    Destination Should Hold The Device
+    ...    Evacuate Server With Direct Port    vm1
+    ...    AND    Wait Until Server Is Active    vm1
+
+Steps Started Together Race As In An Exploration
+    [Documentation]    The audit written first still runs with the evacuation, not before it.
+    [Tags]    variant-fixed
+    Fixed Server On Failed Host
+    Start Steps Together    Run Periodic Update Available Resource    host2
+    ...    AND    Evacuate Server With Direct Port    vm1
+    Run Until Idle
+    PCI Allocations Should Be    vm1    host1=1    host2=1
+    Run Keyword And Expect Error
+    ...    GLOB:Step 1, 'Server Should Be On Host', starts no operation, so it cannot race. *
+    ...    Start Steps Together    Server Should Be On Host    vm1    host2
+
 
 *** Keywords ***
 Pre-fix Server On Failed Host

@@ -473,7 +473,7 @@ def _issue(
             builtin.run_keyword(step[0], *step[1:], *_step_delays(number, owners, delays))
             if not cluster.started:
                 raise InvalidArgument(
-                    f"Step '{'    '.join(step)}' starts no operation, so it cannot race. A "
+                    f"Step {number + 1}, '{step[0]}', starts no operation, so it cannot race. A "
                     f"step must be a keyword that starts one: {_step_keywords()}; checks "
                     "and waits can go in the check or settle keyword."
                 )
