@@ -361,8 +361,18 @@ class ExploreKeywords(LibraryComponent):
         to output.xml, when delays were found that give the same run."""
         reproduction = failure.reproduction
         if reproduction is None:
+            racing = {e.task for e in failure.run.journal if e.kind == "switch"} | {
+                e.target for e in failure.run.journal if e.kind == "switch" and e.target
+            }
+            outside = sorted(task for task in racing if task not in scenario.owners)
+            why = (
+                f": {', '.join(repr(task) for task in outside)} started in the set-up, and "
+                "a reproducer gives delays only to the tasks its steps start"
+                if outside
+                else ""
+            )
             logger.warn(
-                f"No delays reproduce schedule {failure.token} without the explorer; "
+                f"No delays reproduce schedule {failure.token} without the explorer{why}; "
                 "use 'Replay Schedule' instead."
             )
             return None
