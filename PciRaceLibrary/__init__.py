@@ -158,7 +158,7 @@ task passes while another could run, the explorer may switch tasks (a
 on up to ``bound`` (CHESS's preemption bounding, by iterative deepening), and
 its message says the bound it reached completely, for example "complete to
 bound 2: every schedule with at most 2 preemption(s) was run (switches where a
-task blocked or ended are free)". An exploration stopped by its cap or budget
+task blocked or ended are free); none with more". An exploration stopped by its cap or budget
 before that fails unless ``complete=False``. ``pct`` and ``random`` sample
 the space from a seed. Each schedule starts from a fresh cluster made by the
 set-up keyword.

@@ -185,7 +185,7 @@ class Exploration:
         if self.exhausted:
             return (
                 f"complete to bound {self.bound}: every schedule with at most "
-                f"{self.bound} preemption(s) was run ({free})"
+                f"{self.bound} preemption(s) was run ({free}); none with more"
             )
         running = self.complete_bound + 1
         if self.stopped_by == "failure":

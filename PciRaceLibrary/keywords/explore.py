@@ -113,7 +113,7 @@ class ExploreKeywords(LibraryComponent):
         The test message always says what was covered and what was not.
         For ``exhaustive`` it reads, for example, "complete to bound 2:
         every schedule with at most 2 preemption(s) was run (switches where
-        a task blocked or ended are free)", or "complete to bound 1 only:
+        a task blocked or ended are free); none with more", or "complete to bound 1 only:
         ...; NOT covered: the rest of bound 2 (40 of its schedules ran
         before the count stopped it)". It also gives the schedules run, the
         distinct traces among them (runs that differ only in the order of
