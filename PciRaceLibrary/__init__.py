@@ -173,21 +173,28 @@ The points of each operation, in the order it passes them:
 = Exploring interleavings =
 
 Hand-tuned delays find a race only where someone already looked.
-`Explore Interleavings` runs the racing steps under many *schedules*: at
-every point a task passes while another could run, the explorer may switch
-tasks (a *preemption*). ``exhaustive`` tries every schedule with at most
-``bound`` preemptions and says when the space is exhausted; ``pct`` and
-``random`` sample it from a seed. Each schedule starts from a fresh cluster
-made by the set-up keyword.
+`Explore Interleavings` starts the work of every racing step, whatever kind
+of keyword it is, and runs all of it under many *schedules*: at every point a
+task passes while another could run, the explorer may switch tasks (a
+*preemption*); where a task blocks or ends, it chooses freely who runs next.
+``exhaustive`` tries every schedule with 0 preemptions, then with 1, and so
+on up to ``bound`` (CHESS's preemption bounding, by iterative deepening), and
+its message says the bound it reached completely, for example "complete to
+bound 2: every schedule with at most 2 preemption(s) was run (switches where a
+task blocked or ended are free); none with more". An exploration stopped by its cap or budget
+before that fails unless ``complete=False``. ``pct`` and ``random`` sample
+the space from a seed. Each schedule starts from a fresh cluster made by the
+set-up keyword.
 
-A failing schedule is shrunk to the fewest preemptions and reported with a
-*replay token* (``PCR1:12=1,16=1:08c2``) for `Replay Schedule`, its timeline
-in the log, and the same interleaving written as an ordinary test that uses
-delays only (``Instance.save#2=0.5 s``), next to output.xml.
+Failing schedules are grouped by outcome and failure; the smallest of each
+group is shrunk and reported with a *replay token* (``PCR2:13=1,17=1:626b``)
+for `Replay Schedule`, its timeline in the log, and the same interleaving
+written as an ordinary test that uses delays only (``Instance.save#2=0.5 s``),
+next to output.xml.
 
 | `Explore Interleavings` | Server On Failed Host | Resource Accounting Should Be Consistent |
 | ... | Evacuate Server With Direct Port | vm1 | AND | Run Periodic Update Available Resource | host2 |
-| ... | bound=2 | expect_race=True |
+| ... | bound=2 | expect_race=True | settle=Run Periodics |
 
 = Bug variants =
 

@@ -91,7 +91,7 @@ The Bug's Schedules Drop The Usage Only Before The Fix
     ...    ``rebuild_block_device_mapping``), at the hypervisor's rebuild and at the save
     ...    after it (vm1 ``rebuild_spawning``). Before the fix host2 is short; with it, not.
     [Tags]    exploration
-    FOR    ${token}    IN    PCR1:15\=1:2f27    PCR1:16\=1:917e    PCR1:17\=1:fb49
+    FOR    ${token}    IN    PCR2:16\=1:917e    PCR2:17\=1:fb49    PCR2:18\=1:bc74
         Replay Schedule    ${token}    Pre-fix Server On Failed Host    No Operation
         ...    Evacuate Server With Direct Port    vm1
         ...    AND    Run Periodic Update Available Resource    host2

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable, Iterable
+from typing import NamedTuple
 
 from ..errors import ApiRefused, InvalidArgument, UnknownName
 from ..sim import Change, Kernel, Task, format_time
@@ -71,6 +72,17 @@ STATUSES = ("ACTIVE", "BUILD", "REBUILD", "RESIZE", "VERIFY_RESIZE", "REVERT_RES
 
 # Behaviours are frozen and a suite starts the same variants again and again.
 _behaviour = functools.lru_cache(maxsize=64)(behaviour_for)
+
+
+class Started(NamedTuple):
+    """One call of ``Cluster.start`` and the task it spawned: enough to start
+    the same work again on a cluster in the same state."""
+
+    operation: str
+    subject: str
+    delays: dict[str, float]
+    arguments: dict[str, object]
+    task: Task
 
 
 class Cluster:
@@ -244,9 +256,12 @@ class Cluster:
             accepted = op.accept(self.services, target, **arguments)
             target = target if accepted is None else accepted
         coro = op.run(self.services, target, **arguments)
-        return self.kernel.spawn(
+        task = self.kernel.spawn(
             coro, op.task_name(subject), delays=resolved, tag=TaskTag(op.name, subject)
         )
+        if self.started is not None:  # an explorer learns what each step starts
+            self.started.append(Started(op.name, subject, dict(delays or {}), arguments, task))
+        return task
 
     def _server_target(self, op: Operation, server: str) -> Instance:
         """A copy of the server's row, once it passes the state preconditions."""
@@ -529,10 +544,20 @@ class Cluster:
 
     # -- running --------------------------------------------------------------------
 
+    # An exploration issues its racing steps with ``starting_steps`` set: a
+    # run keyword then only starts its work, and the explorer runs it with
+    # the others, so the order the steps are written in changes nothing.
+    starting_steps = False
+    started: list[Started] | None = None  # every start, while a list
+
     def run_task(self, task: Task, timeout: float | None = None) -> bool:
+        if self.starting_steps:
+            return True
         return self.kernel.run_task(task, timeout)
 
     def run_until(self, done: Callable[[], bool], timeout: float | None = None) -> bool:
+        if self.starting_steps:
+            return True
         return self.kernel.run_until(done, timeout)
 
     @property

@@ -5,9 +5,10 @@ under many schedules; ``shrink`` minimises a failing one; ``reproducer``
 turns it into plain delays; ``schedule`` writes it as a replay token.
 """
 
-from .explorer import STRATEGIES, Exploration, Failing, Run, explore
+from .explorer import STRATEGIES, Exploration, Failing, Group, Run, explore, untimed
 from .pipeline import Failure, Finding, investigate
 from .policies import (
+    FREE,
     Choice,
     PCTPolicy,
     RandomWalkPolicy,
@@ -24,14 +25,17 @@ from .reproducer import (
 )
 from .schedule import decode, encode, preemptions
 from .shrink import shrink
+from .traces import trace_of
 
 __all__ = [
+    "FREE",
     "STRATEGIES",
     "Choice",
     "Exploration",
     "Failing",
     "Failure",
     "Finding",
+    "Group",
     "PCTPolicy",
     "RandomWalkPolicy",
     "RecordingPolicy",
@@ -49,4 +53,6 @@ __all__ = [
     "reproduce_with_delays",
     "shrink",
     "switch_delays",
+    "trace_of",
+    "untimed",
 ]

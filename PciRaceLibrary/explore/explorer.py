@@ -7,18 +7,28 @@ Framework; ``scenarios`` and the keyword layer provide ``run_once``.
 
 Strategies:
 
-- ``exhaustive``: every schedule with at most ``bound`` preemptions, depth
-  first; says whether the whole space was run.
+- ``exhaustive``: preemption bounding as CHESS defines it (Musuvathi and
+  Qadeer, PLDI 2007): a switch away from a task that could go on costs one
+  preemption; choosing who runs after a task blocked, slept or ended is free.
+  Iterative deepening: every schedule with 0 preemptions, then every one with
+  exactly 1, and so on up to ``bound``, so that a cap or a budget always
+  stops in the shallowest level not yet complete, and a failure is found
+  first with the fewest preemptions it needs.
 - ``pct``: ``count`` runs of PCT with bug depth ``bound`` from ``seed``.
 - ``random``: ``count`` random walks from ``seed``.
 
+Failing schedules are grouped by outcome and failure (virtual times masked),
+and each group keeps its smallest schedule: fewest preemptions, then fewest
+switches, then the shortest.
+
 ``shard=(i, n)`` runs the i-th of n disjoint parts of the space (exhaustive:
-subtrees by their first preemption; others: every n-th run), so that parallel
+subtrees by their first switch; others: every n-th run), so that parallel
 processes share one exploration.
 """
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -26,8 +36,17 @@ from dataclasses import dataclass, field
 from ..sim import Entry
 from .policies import PCTPolicy, RandomWalkPolicy, RecordingPolicy, ReplayPolicy
 from .schedule import encode, preemptions, trimmed
+from .traces import trace_of
 
 STRATEGIES = ("exhaustive", "pct", "random")
+MAX_GROUPS = 50  # distinct kinds of failure kept; more are counted, not kept
+
+_TIME = re.compile(r"t=-?[0-9]+\.[0-9]{3}s")
+
+
+def untimed(text: str | None) -> str | None:
+    """``text`` with its virtual times (``t=2.050s``) masked."""
+    return None if text is None else _TIME.sub("t=?", text)
 
 
 @dataclass(frozen=True)
@@ -44,11 +63,17 @@ class Run:
         """The journal as text, one entry per line."""
         return "\n".join(str(entry) for entry in self.journal)
 
+    @property
+    def kind(self) -> tuple[str | None, str | None]:
+        """What groups failures: the outcome and the failure, times masked."""
+        return untimed(self.outcome), untimed(self.failure)
+
 
 class Scheduled:
     """Something that names a schedule: its replay token and preemptions."""
 
     schedule: tuple[int, ...]
+    free: tuple[bool, ...]
 
     @property
     def token(self) -> str:
@@ -56,7 +81,13 @@ class Scheduled:
 
     @property
     def preemptions(self) -> int:
-        return preemptions(self.schedule)
+        return preemptions(self.schedule, self.free)
+
+    @property
+    def size(self) -> tuple[int, int, int]:
+        """Fewest preemptions first, then fewest switches, then shortest."""
+        switches = sum(1 for choice in self.schedule if choice)
+        return self.preemptions, switches, len(self.schedule)
 
 
 @dataclass
@@ -66,6 +97,19 @@ class Failing(Scheduled):
     schedule: tuple[int, ...]
     failure: str
     outcome: str
+    free: tuple[bool, ...] = ()
+
+
+@dataclass
+class Group:
+    """Failing schedules with the same outcome and failure."""
+
+    smallest: Failing
+    count: int = 1
+
+    @property
+    def failure(self) -> str:
+        return self.smallest.failure
 
 
 @dataclass
@@ -80,11 +124,28 @@ class Exploration:
     outcomes: dict[str, int] = field(default_factory=dict)
     failing: list[Failing] = field(default_factory=list)  # the first ``keep_failing``
     failures: int = 0  # every failing schedule
-    exhausted: bool = False
-    stopped_by: str = ""  # "budget", "count", or "" when the strategy finished
+    groups: dict[tuple[str | None, str | None], Group] = field(default_factory=dict)
+    complete_bound: int = -1  # exhaustive: every schedule with <= this many preemptions ran
+    levels: list[int] = field(default_factory=list)  # exhaustive: schedules run per level
+    stopped_by: str = ""  # "budget", "count", "failure", or "" when the strategy finished
     choice_points: int = 0  # most choice points seen in one run
+    pct_steps: int = 0  # pct: the choice points its change points were drawn among
     tasks: int = 0  # most tasks seen at choice points in one run
+    traces: set[int] = field(default_factory=set, repr=False)  # distinct traces (traces.py)
     seconds: float = 0.0
+
+    @property
+    def exhausted(self) -> bool:
+        """Exhaustive: whether every schedule within the bound ran."""
+        return self.strategy == "exhaustive" and self.complete_bound >= self.bound
+
+    @property
+    def complete(self) -> bool:
+        """Whether the exploration did all it set out to: the whole bound
+        (exhaustive), every planned run (pct, random)."""
+        if self.strategy == "exhaustive":
+            return self.exhausted
+        return self.stopped_by != "budget"
 
     @property
     def first_failing(self) -> Failing | None:
@@ -92,39 +153,79 @@ class Exploration:
 
     @property
     def smallest_failing(self) -> Failing | None:
-        """The kept failing schedule with the fewest preemptions, then the
-        shortest: the best start for ``shrink``."""
-        return min(self.failing, key=lambda f: (f.preemptions, len(f.schedule)), default=None)
+        """The smallest failing schedule of any group: the best start for ``shrink``."""
+        return min((g.smallest for g in self.groups.values()), key=_size, default=None)
+
+    def ordered_groups(self) -> list[Group]:
+        """The groups, smallest schedule first."""
+        return sorted(self.groups.values(), key=lambda g: _size(g.smallest))
 
     def guarantee(self) -> str:
-        """What the runs so far promise, in plain words."""
+        """What the runs so far promise, and what they do not, in plain words."""
         if self.strategy == "exhaustive":
-            if self.exhausted:
-                return (
-                    f"every schedule with at most {self.bound} preemption(s) was run "
-                    f"({self.schedules} schedules): the space is exhausted"
-                )
-            return (
-                f"{self.schedules} schedules with at most {self.bound} preemption(s) were run; "
-                f"the space was not exhausted (stopped by the {self.stopped_by or 'shard'})"
-            )
-        if self.strategy == "pct" and self.choice_points:
-            one = 1.0 / (max(self.tasks, 1) * self.choice_points ** max(self.bound - 1, 0))
+            return self._exhaustive_guarantee()
+        if self.strategy == "pct" and self.pct_steps:
+            one = 1.0 / (max(self.tasks, 1) * self.pct_steps ** max(self.bound - 1, 0))
             found = 1.0 - (1.0 - one) ** self.schedules
             return (
-                f"a bug of depth {self.bound} over these {self.choice_points} choice points "
-                f"and {self.tasks} tasks would be found with probability >= {found:.3f} "
-                f"({self.schedules} runs, >= {one:.4f} each)"
+                f"a bug of depth {self.bound} whose ordering points all fall within the "
+                f"first {self.pct_steps} choice points where a task could go on (of "
+                f"{self.choice_points} in the longest run), among {self.tasks} tasks, would "
+                f"be found with probability >= {found:.3f} ({self.schedules} runs, "
+                f">= {one:.4f} each); deeper bugs or later points are not covered"
+                + self._stop_note()
             )
-        return f"{self.schedules} random schedules were run; random walks promise no bound"
+        return (
+            f"{self.schedules} random schedules were run; random walks promise no bound"
+            + self._stop_note()
+        )
+
+    def _exhaustive_guarantee(self) -> str:
+        free = "switches where a task blocked or ended are free"
+        if self.exhausted:
+            return (
+                f"complete to bound {self.bound}: every schedule with at most "
+                f"{self.bound} preemption(s) was run ({free}); none with more"
+            )
+        running = self.complete_bound + 1
+        if self.stopped_by == "failure":
+            return (
+                f"complete to bound {self.complete_bound}: every schedule with at most "
+                f"{self.complete_bound} preemption(s) was run ({free}); bounds {running} "
+                f"to {self.bound} were not run, since schedules with {self.complete_bound} "
+                "already fail"
+            )
+        ran = self.levels[running] if running < len(self.levels) else 0
+        done = (
+            f"complete to bound {self.complete_bound} only: every schedule with at most "
+            f"{self.complete_bound} preemption(s) was run ({free})"
+            if self.complete_bound >= 0
+            else "not complete even at bound 0"
+        )
+        rest = f"bounds {running + 1} to {self.bound}" if running < self.bound else ""
+        return (
+            f"{done}; NOT covered: the rest of bound {running} ({ran} of its schedules "
+            f"ran before the {self.stopped_by or 'shard'} stopped it)"
+            + (f" and {rest}" if rest else "")
+        )
+
+    def _stop_note(self) -> str:
+        if self.stopped_by == "budget":
+            return "; stopped by the budget before every planned run"
+        return ""
 
     def summary(self) -> str:
         shard = f" (shard {self.shard[0] + 1}/{self.shard[1]})" if self.shard[1] > 1 else ""
+        kinds = f" in {len(self.groups)} kind(s)" if self.failures else ""
         return (
             f"{self.strategy} exploration{shard}: {self.schedules} schedules, "
-            f"{len(self.outcomes)} distinct outcome(s), {self.failures} failing; "
-            f"{self.guarantee()}."
+            f"{len(self.traces)} distinct traces, {len(self.outcomes)} distinct outcome(s), "
+            f"{self.failures} failing{kinds}, {self.seconds:.1f} s; {self.guarantee()}."
         )
+
+
+def _size(failing: Failing) -> tuple[int, int, int]:
+    return failing.size
 
 
 def explore(
@@ -138,12 +239,16 @@ def explore(
     shard: tuple[int, int] = (0, 1),
     keep_failing: int = 20,
     clock: Callable[[], float] = time.monotonic,
+    deepen_past_failure: bool = False,
 ) -> Exploration:
     """Runs ``run_once`` under the schedules of ``strategy``.
 
     ``bound`` is the preemption bound (exhaustive) or the bug depth (pct);
     ``count`` caps the number of runs (for exhaustive too, as a safety net);
-    ``budget`` caps wall-clock seconds. Raises ValueError for bad arguments.
+    ``budget`` caps wall-clock seconds. Exhaustive search stops after the
+    first level (preemption count) in which a schedule failed, unless
+    ``deepen_past_failure``: deeper levels find the same failures with more
+    preemptions. Raises ValueError for bad arguments.
     """
     if strategy not in STRATEGIES:
         raise ValueError(f"No strategy '{strategy}'. Valid strategies: {', '.join(STRATEGIES)}.")
@@ -169,21 +274,33 @@ def explore(
     def record(policy: RecordingPolicy, run: Run) -> None:
         result.schedules += 1
         result.outcomes[run.outcome] = result.outcomes.get(run.outcome, 0) + 1
+        result.traces.add(trace_of(run.journal))
         result.choice_points = max(result.choice_points, len(policy.choices))
         names = {name for choice in policy.choices for name in choice.candidates}
         result.tasks = max(result.tasks, len(names))
-        result.failures += run.failure is not None
-        if run.failure is not None and len(result.failing) < keep_failing:
-            schedule = trimmed(policy.schedule)
-            result.failing.append(Failing(schedule, run.failure, run.outcome))
+        if run.failure is None:
+            return
+        result.failures += 1
+        schedule = trimmed(policy.schedule)
+        failing = Failing(schedule, run.failure, run.outcome, policy.free[: len(schedule)])
+        if len(result.failing) < keep_failing:
+            result.failing.append(failing)
+        group = result.groups.get(run.kind)
+        if group is not None:
+            group.count += 1
+            if failing.size < group.smallest.size:
+                group.smallest = failing
+        elif len(result.groups) < MAX_GROUPS:
+            result.groups[run.kind] = Group(failing)
 
     if strategy == "exhaustive":
-        _exhaustive(run_once, result, record, out_of_time)
+        _exhaustive(run_once, result, record, out_of_time, deepen_past_failure)
     else:
         probe: RecordingPolicy | None = None
         if strategy == "pct":  # PCT needs the number of choice points: one plain run
             probe = ReplayPolicy()
             run_once(probe)
+            result.pct_steps = max(1, sum(not free for free in probe.free))
         number = 0
         while not out_of_time():
             run_seed = seed * 1_000_003 + number
@@ -192,11 +309,12 @@ def explore(
                 continue
             policy: RecordingPolicy
             if strategy == "pct":
-                assert probe is not None
-                policy = PCTPolicy(seed=run_seed, depth=bound, steps=max(len(probe.choices), 1))
+                policy = PCTPolicy(seed=run_seed, depth=bound, steps=result.pct_steps)
             else:
                 policy = RandomWalkPolicy(seed=run_seed)
             record(policy, run_once(policy))
+        if result.stopped_by == "count":
+            result.stopped_by = ""  # the planned number of runs is the plan, not a cap
     result.seconds = clock() - started
     return result
 
@@ -206,40 +324,53 @@ def _exhaustive(
     result: Exploration,
     record: Callable[[RecordingPolicy, Run], None],
     out_of_time: Callable[[], bool],
+    deepen_past_failure: bool,
 ) -> None:
-    """Depth-first over choice prefixes, split into subtrees by first preemption."""
+    """Iterative deepening over choice prefixes.
+
+    A prefix ends with its last switch; its run continues with choice 0.
+    The children of a run are its prefix extended by one more switch after
+    the prefix's last one: a free switch stays in the level, a preemption
+    goes to the next. So every schedule has one parent, and level ``k``
+    holds exactly the schedules with ``k`` preemptions. Shards split the
+    root's children, and each subtree stays in its root's shard.
+    """
     index, total = result.shard
-    default = ReplayPolicy()
-    default_run = run_once(default)
-    # Subtree roots: the default path with one deviation (position, choice).
-    roots = [
-        (*default.schedule[:position], choice)
-        for position, width in enumerate(default.widths)
-        for choice in range(1, width)
-    ] if result.bound > 0 else []  # fmt: skip
-    if index == 0:
-        record(default, default_run)
-    mine = [root for number, root in enumerate(roots) if number % total == index]
-    for root in mine:
-        prefix: tuple[int, ...] | None = root
-        while prefix is not None:
-            if out_of_time():
+    level: list[tuple[tuple[int, ...], int]] = [((), -1)]  # (prefix, owning shard)
+    roots = 0
+    for depth in range(result.bound + 1):
+        result.levels.append(0)
+        deeper: list[tuple[tuple[int, ...], int]] = []
+        stack = list(reversed(level))
+        while stack:
+            prefix, owner = stack.pop()
+            if (owner != -1 or index == 0) and out_of_time():
                 return
             policy = ReplayPolicy(prefix=prefix)
-            record(policy, run_once(policy))
-            prefix = _next_prefix(policy.schedule, policy.widths, len(root), result.bound)
-    result.exhausted = True
-
-
-def _next_prefix(
-    choices: tuple[int, ...], widths: tuple[int, ...], floor: int, bound: int
-) -> tuple[int, ...] | None:
-    """The next schedule prefix in depth-first order within the subtree whose
-    first ``floor`` choices are fixed, or None when the subtree is done."""
-    for position in range(len(choices) - 1, floor - 1, -1):
-        if choices[position] + 1 >= widths[position]:
-            continue
-        used = preemptions(choices[:position])
-        if used + 1 <= bound:
-            return (*choices[:position], choices[position] + 1)
-    return None
+            run = run_once(policy)
+            if owner != -1 or index == 0:  # every shard runs the root for its children
+                record(policy, run)
+                result.levels[depth] += 1
+            children: list[tuple[tuple[int, ...], int]] = []
+            for position in range(len(prefix), len(policy.choices)):
+                choice = policy.choices[position]
+                for pick in range(1, len(choice.candidates)):
+                    mine = owner
+                    if owner == -1:
+                        mine, roots = roots % total, roots + 1
+                    if mine != index:
+                        continue
+                    child = (*policy.schedule[:position], pick)
+                    if choice.free:
+                        children.append((child, mine))
+                    elif depth < result.bound:
+                        deeper.append((child, mine))
+            stack.extend(reversed(children))  # depth first, earliest switch first
+        result.complete_bound = depth
+        level = deeper
+        if not level:
+            result.complete_bound = result.bound  # no schedule needs more preemptions
+            return
+        if result.failures and not deepen_past_failure and depth < result.bound:
+            result.stopped_by = "failure"
+            return

@@ -13,15 +13,28 @@ from dataclasses import dataclass, field
 from ..errors import ReplayError
 from ..sim import Task
 
+# The point name of a free choice: which task runs after the running one
+# blocked, slept or ended. Nobody is preempted there (CHESS counts it free).
+FREE = "(next task)"
+
 
 @dataclass
 class Choice:
     """One choice point as it happened."""
 
-    point: str
-    candidates: tuple[str, ...]  # task names; [0] is the task passing the point
+    point: str  # FREE for a free choice
+    candidates: tuple[str, ...]  # task names; [0] passes the point (free: runs by default)
     chosen: int
-    nth: int = 1  # which pass of ``point`` by the passing task this was
+    nth: int = 1  # which pass of ``point`` by the passing task (free: its nth free choice)
+
+    @property
+    def free(self) -> bool:
+        return self.point == FREE
+
+    @property
+    def preempts(self) -> bool:
+        """Whether this choice switches away from a task that could go on."""
+        return bool(self.chosen) and self.point != FREE
 
 
 @dataclass
@@ -31,13 +44,24 @@ class RecordingPolicy:
     choices: list[Choice] = field(default_factory=list)
     # task name -> its live pass counts, final once the run is over
     passes: dict[str, dict[str, int]] = field(default_factory=dict)
+    nth: int = field(init=False, default=1)  # of the choice being decided
+    _free: dict[str, int] = field(init=False, default_factory=dict)
 
     def choose(self, point: str, candidates: Sequence[Task]) -> int:
-        pick = self.decide(len(self.choices), point, candidates)
         task = candidates[0]
         self.passes[task.name] = task.passes
+        self.nth = task.passes.get(point, 1)
+        return self._record(point, candidates)
+
+    def choose_next(self, candidates: Sequence[Task]) -> int:
+        name = candidates[0].name
+        self.nth = self._free[name] = self._free.get(name, 0) + 1
+        return self._record(FREE, candidates)
+
+    def _record(self, point: str, candidates: Sequence[Task]) -> int:
+        pick = self.decide(len(self.choices), point, candidates)
         names = tuple(candidate.name for candidate in candidates)
-        self.choices.append(Choice(point, names, pick, task.passes.get(point, 1)))
+        self.choices.append(Choice(point, names, pick, self.nth))
         return pick
 
     def decide(self, position: int, point: str, candidates: Sequence[Task]) -> int:
@@ -50,6 +74,14 @@ class RecordingPolicy:
     @property
     def widths(self) -> tuple[int, ...]:
         return tuple(len(choice.candidates) for choice in self.choices)
+
+    @property
+    def free(self) -> tuple[bool, ...]:
+        return tuple(choice.free for choice in self.choices)
+
+    @property
+    def preemptions(self) -> int:
+        return sum(choice.preempts for choice in self.choices)
 
 
 @dataclass
@@ -94,10 +126,11 @@ class PCTPolicy(RecordingPolicy):
     """Probabilistic concurrency testing (Burckhardt et al., ASPLOS 2010).
 
     Tasks get random distinct priorities when first seen; the highest-priority
-    candidate runs. At ``depth - 1`` change points, drawn among the first
-    ``steps`` choice points, the running task drops below every other. A bug
-    that needs ``depth`` ordering constraints is found in one run with
-    probability at least ``1 / (tasks * steps ** (depth - 1))``.
+    candidate runs, at every choice point. At ``depth - 1`` change points,
+    drawn among the first ``steps`` points where a running task could go on,
+    the running task drops below every other. A bug that needs ``depth``
+    ordering constraints, all within those ``steps`` points, is found in one
+    run with probability at least ``1 / (tasks * steps ** (depth - 1))``.
     """
 
     seed: int = 0
@@ -112,6 +145,7 @@ class PCTPolicy(RecordingPolicy):
         count = max(0, self.depth - 1)
         self.change_points = set(self.rng.sample(range(max(self.steps, count)), count))
         self._lowest = 0.0
+        self._step = 0  # choice points where a running task could go on, so far
 
     def _priority(self, name: str) -> float:
         if name not in self.priorities:
@@ -119,14 +153,16 @@ class PCTPolicy(RecordingPolicy):
         return self.priorities[name]
 
     def decide(self, position: int, point: str, candidates: Sequence[Task]) -> int:
-        if position in self.change_points:
-            self._lowest -= 1.0
-            self.priorities[candidates[0].name] = self._lowest
+        if point != FREE:
+            if self._step in self.change_points:
+                self._lowest -= 1.0
+                self.priorities[candidates[0].name] = self._lowest
+            self._step += 1
         ranks = [self._priority(task.name) for task in candidates]
         return max(range(len(candidates)), key=lambda index: (ranks[index], -index))
 
 
-Switch = tuple[str, str, int, str]  # (task, point, nth pass, task switched to)
+Switch = tuple[str, str, int, str]  # (task, point or FREE, nth pass, task switched to)
 
 
 @dataclass
@@ -139,13 +175,13 @@ class SwitchPolicy(RecordingPolicy):
     def decide(self, position: int, point: str, candidates: Sequence[Task]) -> int:
         task = candidates[0]
         for index, other in enumerate(candidates[1:], start=1):
-            if (task.name, point, task.passes.get(point, 1), other.name) in self.switches:
+            if (task.name, point, self.nth, other.name) in self.switches:
                 return index
         return 0
 
 
 def switches_of(choices: Sequence[Choice]) -> frozenset[Switch]:
-    """The preemptions of a run as named events."""
+    """The switches of a run (preemptions and free ones) as named events."""
     return frozenset(
         (c.candidates[0], c.point, c.nth, c.candidates[c.chosen]) for c in choices if c.chosen
     )

@@ -17,7 +17,6 @@ with one more measured delay, until they are equal event for event.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 
@@ -40,7 +39,7 @@ def switch_delays(
     """
     passes = passes or {}
     delays: dict[str, dict[str, float]] = {}
-    switches = [choice for choice in choices if choice.chosen]
+    switches = [choice for choice in choices if choice.preempts]
     for number, choice in enumerate(switches, start=1):
         task = choice.candidates[0]
         total = passes.get(task, {}).get(choice.point, choice.nth)
@@ -50,10 +49,15 @@ def switch_delays(
 
 
 def describe_switches(choices: Iterable[Choice]) -> list[str]:
-    """One line per preemption, for logs and failure messages."""
+    """One line per switch, for logs and failure messages."""
     return [
-        f"at choice point {position}: '{choice.candidates[0]}' at {choice.point} "
-        f"yields to '{choice.candidates[choice.chosen]}'"
+        (
+            f"at choice point {position}: '{choice.candidates[choice.chosen]}' runs "
+            f"before '{choice.candidates[0]}' (free: the running task blocked or ended)"
+            if choice.free
+            else f"at choice point {position}: '{choice.candidates[0]}' at {choice.point} "
+            f"yields to '{choice.candidates[choice.chosen]}'"
+        )
         for position, choice in enumerate(choices)
         if choice.chosen
     ]
@@ -227,18 +231,14 @@ def reproduce_with_delays(
     return search.fallback
 
 
-_TIME = re.compile(r"t=-?[0-9]+\.[0-9]{3}s")
-
-
-def _untimed(run: Run) -> tuple[str, str | None]:
-    failure = None if run.failure is None else _TIME.sub("t=?", run.failure)
-    return _TIME.sub("t=?", run.outcome), failure
+def _untimed(run: Run) -> tuple[str | None, str | None]:
+    return run.kind
 
 
 def _stops_of(choices: Sequence[Choice], step: float) -> _Stops:
     """One stop per preemption, later preemptions longer (``switch_delays``)."""
     stops: _Stops = {}
-    for number, choice in enumerate((c for c in choices if c.chosen), start=1):
+    for number, choice in enumerate((c for c in choices if c.preempts), start=1):
         points = stops.setdefault(choice.candidates[0], {})
         points.setdefault((choice.point, choice.nth), round(step * number, 3))
     return stops
@@ -292,13 +292,21 @@ class _Search:
         a repair is impossible, makes no progress or the limit is reached."""
         run, found = self.attempt(stops)
         position = _divergence(found, self.wanted)
+        tried: set[tuple[int, tuple[str, str, str, int]]] = set()
         while position is not None and self.runs < self.limit:
+            if position < len(found):
+                # The same place may need several tasks held back (a free switch
+                # to a third task), but the same task there twice is no progress.
+                tried.add((position, found[position].key))
             repaired = self.repair(stops, found, position)
             if repaired is None:
                 return None
             stops, run, found = repaired
             progress = _divergence(found, self.wanted)
-            if progress is not None and progress <= position:
+            if progress is not None and (
+                progress < position
+                or (progress < len(found) and (progress, found[progress].key) in tried)
+            ):
                 return None
             position = progress
         if position is None and self.same_outcome(run):

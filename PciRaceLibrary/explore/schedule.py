@@ -2,13 +2,18 @@
 
 A choice point is a point a task passes while other tasks are runnable at the
 same virtual time. Choice 0 lets the passing task go on; choice ``k`` switches
-to the ``k``-th other runnable task: a *preemption*. A schedule is the list of
-choices, one per choice point in the order they came. Because the kernel is
-deterministic, the same schedule on the same scenario gives the same run.
+to the ``k``-th other runnable task: a *preemption*. A *free* choice point is
+where the running task blocked, slept or ended while several tasks can run:
+choice 0 runs the one the kernel's order would, choice ``k`` another one, and
+no task is preempted (CHESS's preemption bounding counts only preemptions). A
+schedule is the list of choices, one per choice point in the order they came.
+Because the kernel is deterministic, the same schedule on the same scenario
+gives the same run.
 
-A replay token writes a schedule down compactly: only the preemptions, as
-``position=choice`` pairs, with a checksum against typing errors, for example
-``PCR1:3=1,17=1:5c2e``.
+A replay token writes a schedule down compactly: only the choices other than
+0, as ``position=choice`` pairs, with a checksum against typing errors, for
+example ``PCR2:3=1,17=1:5c2e``. Version 1 tokens came before free choice
+points, so their positions mean other points.
 """
 
 from __future__ import annotations
@@ -19,16 +24,21 @@ from collections.abc import Sequence
 
 from ..errors import ReplayError
 
-PREFIX = "PCR1"
+PREFIX = "PCR2"
 # No scenario of the model has this many choice points; a larger position is
 # a typing error, refused before it can cost memory.
 MAX_POSITION = 1_000_000
-_TOKEN = re.compile(r"PCR1:((?:\d+=\d+(?:,\d+=\d+)*)?):([0-9a-f]{4})")
+_TOKEN = re.compile(r"PCR2:((?:\d+=\d+(?:,\d+=\d+)*)?):([0-9a-f]{4})")
 
 
-def preemptions(choices: Sequence[int]) -> int:
-    """How many choices switch away from the passing task."""
-    return sum(1 for choice in choices if choice)
+def preemptions(choices: Sequence[int], free: Sequence[bool] = ()) -> int:
+    """How many choices switch away from the passing task; ``free`` marks the
+    free choice points, whose switches preempt nobody."""
+    return sum(
+        1
+        for position, choice in enumerate(choices)
+        if choice and not (position < len(free) and free[position])
+    )
 
 
 def trimmed(choices: Sequence[int]) -> tuple[int, ...]:
@@ -79,7 +89,7 @@ def decode(token: str) -> tuple[int, ...]:
         if choice == 0:
             raise ReplayError(
                 f"Replay token '{token}' gives choice 0 at position {position}; a token "
-                "lists only preemptions (choices from 1)."
+                "lists only switches (choices from 1)."
             )
         if position in choices:
             raise ReplayError(

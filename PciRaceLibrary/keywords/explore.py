@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import contextlib
+import copy
+import itertools
 import os
 import re
 from collections.abc import Iterator, Sequence
@@ -14,7 +16,7 @@ from robot.api import logger
 from robot.api.deco import keyword
 from robot.libraries.BuiltIn import BuiltIn, RobotNotRunningError
 
-from ..cluster import Cluster
+from ..cluster import Cluster, operations
 from ..errors import InvalidArgument, ReplayError
 from ..explore import Failure, ReplayPolicy, Run, decode, describe_switches, investigate
 from ..explore.policies import RecordingPolicy
@@ -29,13 +31,35 @@ MAX_BOUND = 20
 
 
 @dataclass
+class Start:
+    """One operation a step started: how to start it again without Robot."""
+
+    operation: str
+    subject: str
+    delays: dict[str, float]
+    arguments: dict[str, object]
+    task: str  # the task name it got
+
+
+@dataclass
 class Scenario:
-    """What an exploration runs: set-up, the racing steps, the check."""
+    """What an exploration runs: set-up, the racing steps, settle, the check."""
 
     setup: str
     check: str
     steps: list[list[str]]
+    settle: str = ""
     owners: dict[str, int] = field(default_factory=dict)  # task name -> step index
+    # What each step starts, learnt on the first schedule; None until then, or
+    # when starting it again directly would not give the same state.
+    starts: list[list[Start]] | None = None
+    issued: str | None = None  # the state right after the steps, to verify ``starts``
+    direct: bool = False  # ``starts`` verified: later schedules skip Robot for the steps
+    # The cluster as the set-up left it, copied for later schedules once a copy
+    # proved equal to a set-up run by Robot; None when it cannot be copied.
+    template: Cluster | None = None
+    copies: bool = False  # ``template`` verified
+    tried: bool = False  # a template was tried
 
 
 class ExploreKeywords(LibraryComponent):
@@ -52,36 +76,71 @@ class ExploreKeywords(LibraryComponent):
         schedules: int = 2000,
         budget: timedelta = timedelta(minutes=1),
         expect_race: bool = False,
+        complete: bool = True,
+        settle: str = "",
         shard: str = "1/1",
-    ) -> None:
+    ) -> str:
         """Runs ``steps`` together under many schedules and checks each outcome.
 
         Each schedule runs ``setup`` (a keyword that calls `Start Cluster`
-        and prepares servers), then the ``steps`` (action keywords separated
-        by ``AND``; their tasks race), runs every task to the end, and runs
-        ``check``, any keyword that fails on a bad outcome. A *schedule* is
-        the order in which the racing tasks pass their points; no delays
-        are needed.
+        and prepares servers), then starts the work of every step (keywords
+        separated by ``AND``), runs all of it to the end under the schedule,
+        then ``settle`` if given, and then ``check``, any keyword that fails
+        on a bad outcome. A *schedule* is the order in which the racing tasks
+        pass their points; no delays are needed.
+
+        Every step only starts its work, whatever kind of keyword it is: an
+        action keyword returns at once anyway, and a run keyword (`Run
+        Periodic Update Available Resource`, `Start Compute Service`) starts
+        its operation and lets the explorer run it with the others. So the
+        order the steps are written in does not change what is explored. A
+        step that starts no operation (a check, a wait) cannot race and is
+        refused, with the keywords that can be steps. ``settle`` and
+        ``check`` run after every task finished, in the kernel's own order,
+        unexplored: ``settle`` names a keyword, for example `Run Periodics`
+        (one more audit of every running compute), or a user keyword.
 
         | =Argument= | =Description= |
-        | ``strategy`` | ``exhaustive``: every schedule with at most ``bound`` preemptions (tasks switched at a point while the running task could go on). ``pct``: ``schedules`` runs of probabilistic concurrency testing for bugs of depth ``bound``. ``random``: ``schedules`` random walks. |
+        | ``strategy`` | ``exhaustive``: every schedule with at most ``bound`` preemptions, as CHESS bounds them: a preemption switches away from a task that could go on; choosing who runs after a task blocked, slept or ended is free. It runs every schedule with 0 preemptions, then every one with 1, and so on (iterative deepening), so a failure is found with the fewest preemptions it needs. ``pct``: ``schedules`` runs of probabilistic concurrency testing for bugs of depth ``bound``. ``random``: ``schedules`` random walks. |
         | ``seed`` | Seed of ``pct`` and ``random``; the same seed gives the same schedules everywhere. |
-        | ``schedules`` | At most this many runs (a safety net for ``exhaustive``). |
+        | ``schedules`` | At most this many runs (the cap of ``exhaustive``, the plan of the others). |
         | ``budget`` | At most this much wall-clock time. |
         | ``expect_race`` | ``True`` asserts that some schedule fails (the pre-fix variant must show the bug); by default any failing schedule fails this keyword. |
+        | ``complete`` | By default an exploration stopped by ``schedules`` or ``budget`` before it was complete fails, even if nothing failed; ``False`` accepts a partial exploration, and the message says what it did not cover. |
+        | ``settle`` | A keyword run after the racing steps finished and before the check, unexplored. |
         | ``shard`` | ``i/n`` runs the i-th of n disjoint parts of the space, so pabot processes can share one exploration. |
 
-        On failing schedules, the one with the fewest preemptions is shrunk
-        further, its replay token goes into the failure message (see `Replay
-        Schedule`), its timeline into the log, and the same interleaving,
-        found again with ``Class.method=...`` delays and verified by running
-        them, is written as an ordinary test next to output.xml.
+        The test message always says what was covered and what was not.
+        For ``exhaustive`` it reads, for example, "complete to bound 2:
+        every schedule with at most 2 preemption(s) was run (switches where
+        a task blocked or ended are free); none with more", or "complete to bound 1 only:
+        ...; NOT covered: the rest of bound 2 (40 of its schedules ran
+        before the count stopped it)". It also gives the schedules run, the
+        distinct traces among them (runs that differ only in the order of
+        events touching different objects are one trace) and the time. For
+        ``pct`` it gives the probability of finding a bug of depth
+        ``bound`` within the choice points the change points were drawn
+        from.
+
+        Failing schedules are grouped by outcome and failure message. The
+        smallest schedule of each group (up to five groups) is shrunk while
+        it fails the same way: no single switch of it can be dropped, and
+        with ``exhaustive`` no schedule with fewer preemptions fails that
+        way, since every one with fewer was run. The first group's replay
+        token goes into the failure message (see `Replay Schedule`), its
+        timeline into the log, and the same interleaving, found again with
+        ``Class.method=...`` delays and verified by running them, is written
+        as an ordinary test next to output.xml (its steps start together
+        with `Start Steps Together`).
+
+        Returns the summary the test message gives (what was covered, and
+        the figures), when the keyword passes.
 
         | `Explore Interleavings` | Server On Failed Host | Resource Accounting Should Be Consistent |
         | ... | Evacuate Server With Direct Port | vm1 | AND | Run Periodic Update Available Resource | host2 |
-        | ... | bound=2 |
+        | ... | bound=2 | settle=Run Periodics |
         """  # noqa: E501
-        scenario = Scenario(setup, check, _split_steps(steps))
+        scenario = Scenario(setup, check, _split_steps(steps), settle)
         index, total = _parse_shard(shard)
         if not 0 <= bound <= MAX_BOUND or schedules < 1:
             raise InvalidArgument(
@@ -106,16 +165,27 @@ class ExploreKeywords(LibraryComponent):
         self.library.last_scenario = scenario  # only an exploration that ran
         result = finding.exploration
         failure = finding.failure
-        self._sign_off(check, expect_race, failure is not None, result.summary())
+        self._sign_off(check, expect_race, failure is not None, result.summary(), complete)
         logger.info(render_summary(result), html=True)
         if failure is None:
+            partial = ""
+            if not result.complete:
+                partial = (
+                    " The exploration was not complete: raise 'schedules' or 'budget', "
+                    "lower 'bound', or give 'complete=False' to accept a partial one."
+                )
             if expect_race:
                 raise AssertionError(
                     f"Expected a race, but no schedule failed '{check}': {result.summary()}"
+                    + partial
                 )
-            return
-        logger.info(render_failure(failure), html=True)
+            if complete and not result.complete:
+                raise AssertionError(f"No schedule failed '{check}': {result.summary()}{partial}")
+            return result.summary()
+        for other in finding.failures:
+            logger.info(render_failure(other), html=True)
         path = self._write_reproducer(scenario, failure)
+        kinds = len(result.groups)
         message = (
             f"Smallest failing schedule, shrunk to {failure.preemptions} preemption(s): "
             f"{'; '.join(failure.switches)}. It fails with: {failure.run.failure} "
@@ -123,11 +193,33 @@ class ExploreKeywords(LibraryComponent):
         )
         if expect_race:
             logger.info(f"Race found as expected. {message}")
-            return
+            return result.summary()
         raise AssertionError(
-            f"{result.failures} schedule(s) failed '{check}'. {message}"
+            f"{result.failures} schedule(s) failed '{check}'"
+            + (f", in {kinds} kinds of failure" if kinds > 1 else "")
+            + f". {message}"
             + (f" Reproducer: {path.name}" if path else "")
         )
+
+    @keyword(tags=["Action"])
+    def start_steps_together(self, *steps: str) -> None:
+        """Starts the work of each step, as `Explore Interleavings` does, and returns at once.
+
+        ``steps`` are keyword calls separated by ``AND``. A run keyword
+        among them (`Run Periodic Update Available Resource`, `Start
+        Compute Service`) only starts its operation here, so that all of
+        them run together once a run or wait keyword moves the clock, such
+        as `Run Until Idle`. The reproducers an exploration writes use it.
+        Fails, with nothing started, for a step that starts no operation.
+
+        | `Start Steps Together` | Evacuate Server With Direct Port | vm1 | AND | Start Compute Service | host1 |
+        | `Run Until Idle` |
+
+        New in 0.4.
+        """  # noqa: E501
+        cluster = self.cluster
+        _issue(cluster, _split_steps(steps), {}, None)
+        logger.info(f"{len(steps and _split_steps(steps))} step(s) started at {cluster.clock}.")
 
     @keyword(tags=["Explore", "robot:flatten"])
     def replay_schedule(
@@ -184,29 +276,19 @@ class ExploreKeywords(LibraryComponent):
     def _run_once(self, scenario: Scenario, policy: RecordingPolicy | None, check: bool = True,
                   delays: dict[str, dict[str, float]] | None = None) -> Run:  # fmt: skip
         builtin = BuiltIn()
-        before = self.library.running_cluster
-        builtin.run_keyword(scenario.setup)
-        cluster = self.library.running_cluster
-        if cluster is None or cluster is before:
-            raise InvalidArgument(
-                f"The set-up keyword '{scenario.setup}' must start a fresh cluster with "
-                "'Start Cluster' for every schedule."
-            )
+        cluster = self._set_up(scenario)
+        cluster = self._start_steps(scenario, cluster, delays)
         cluster.kernel.policy = policy
-        owners: dict[str, int] = {}
-        for number, step in enumerate(scenario.steps):
-            known = len(cluster.kernel.tasks)
-            args = [*step[1:], *_step_delays(number, scenario.owners, delays)]
-            builtin.run_keyword(step[0], *args)
-            for task in cluster.kernel.tasks[known:]:
-                owners[task.name] = number
-        scenario.owners = owners
         try:
             settled = cluster.kernel.run_all(self.library.default_timeout)
         except BaseException:
             cluster.kernel.close()  # a refused replay: close the unfinished tasks
             raise
+        cluster.kernel.policy = None  # settle and check run in the kernel's own order
         failure = None if settled else f"operations did not finish by {cluster.clock}"
+        if failure is None and scenario.settle:
+            status, message = builtin.run_keyword_and_ignore_error(scenario.settle)
+            failure = f"settle step failed: {message}" if status == "FAIL" else None
         if check and failure is None:
             status, message = builtin.run_keyword_and_ignore_error(scenario.check)
             failure = str(message) if status == "FAIL" else None
@@ -214,22 +296,95 @@ class ExploreKeywords(LibraryComponent):
             outcome=_outcome(cluster), failure=failure, journal=cluster.kernel.journal.entries()
         )
 
+    def _set_up(self, scenario: Scenario) -> Cluster:
+        """A fresh cluster as the set-up keyword leaves it. The first schedule
+        runs the keyword and keeps a copy; the second runs it again and, if
+        the copy is equal to what it gave, later ones start from copies."""
+        if scenario.copies and scenario.template is not None:
+            cluster = _copy(scenario.template)
+            self.library.replace_cluster(cluster)
+            return cluster
+        before = self.library.running_cluster
+        BuiltIn().run_keyword(scenario.setup)
+        cluster = self.library.running_cluster
+        if cluster is None or cluster is before:
+            raise InvalidArgument(
+                f"The set-up keyword '{scenario.setup}' must start a fresh cluster with "
+                "'Start Cluster' for every schedule."
+            )
+        if not scenario.tried:
+            scenario.tried = True
+            scenario.template = _template_of(cluster)
+        elif scenario.template is not None and not scenario.copies:
+            scenario.copies = _set_up_state(_copy(scenario.template)) == _set_up_state(cluster)
+            if not scenario.copies:
+                scenario.template = None
+        return cluster
+
+    def _start_steps(
+        self, scenario: Scenario, cluster: Cluster, delays: dict[str, dict[str, float]] | None
+    ) -> Cluster:
+        """Starts the work of every step. The first schedule runs the step
+        keywords and learns what they start; the next one starts the same
+        directly and, if that gives the same state, so do all later ones."""
+        if scenario.starts is not None and (scenario.direct or scenario.issued is not None):
+            for step in scenario.starts:
+                for start in step:
+                    own = (delays or {}).get(start.task, {})
+                    cluster.start(
+                        start.operation,
+                        start.subject,
+                        delays={**start.delays, **own},
+                        **start.arguments,
+                    )
+            if scenario.direct:
+                return cluster
+            same = _issued_state(cluster) == scenario.issued
+            scenario.issued = None
+            if same:
+                scenario.direct = True
+                return cluster
+            # Starting directly missed something a keyword does: keywords from now on.
+            cluster.kernel.close()
+            scenario.starts = []
+            BuiltIn().run_keyword(scenario.setup)
+            cluster = self.library.running_cluster
+        starts, owners = _issue(cluster, scenario.steps, scenario.owners, delays)
+        scenario.owners = owners
+        if scenario.starts is None and not delays:
+            scenario.starts = starts
+            scenario.issued = _issued_state(cluster)
+        return cluster
+
     def _write_reproducer(self, scenario: Scenario, failure: Failure) -> Path | None:
         """The failing schedule as an ordinary test with delays, written next
         to output.xml, when delays were found that give the same run."""
         reproduction = failure.reproduction
         if reproduction is None:
+            racing = {e.task for e in failure.run.journal if e.kind == "switch"} | {
+                e.target for e in failure.run.journal if e.kind == "switch" and e.target
+            }
+            outside = sorted(task for task in racing if task not in scenario.owners)
+            why = (
+                f": {', '.join(repr(task) for task in outside)} started in the set-up, and "
+                "a reproducer gives delays only to the tasks its steps start"
+                if outside
+                else ""
+            )
             logger.warn(
-                f"No delays reproduce schedule {failure.token} without the explorer; "
+                f"No delays reproduce schedule {failure.token} without the explorer{why}; "
                 "use 'Replay Schedule' instead."
             )
             return None
         builtin = BuiltIn()
         test = builtin.get_variable_value("${TEST NAME}", "Exploration")
-        body = [[scenario.setup]]
+        together = ["Start Steps Together"]
         for number, step in enumerate(scenario.steps):
-            body.append([*step, *_step_delays(number, scenario.owners, reproduction.delays)])
-        body += [["Run Until Idle"], [scenario.check]]
+            together += [*(["AND"] if number else []), *step]
+            together += _step_delays(number, scenario.owners, reproduction.delays)
+        body = [[scenario.setup], together, ["Run Until Idle"]]
+        body += [[scenario.settle]] if scenario.settle else []
+        body += [[scenario.check]]
         exact = "event for event" if reproduction.exact else "with the same outcome"
         output = Path(builtin.get_variable_value("${OUTPUT DIR}", "."))
         path, text = write_reproducer(
@@ -242,10 +397,14 @@ class ExploreKeywords(LibraryComponent):
         logger.info(render_reproducer(_link(path, output), text), html=True)
         return path
 
-    def _sign_off(self, check: str, expect_race: bool, found: bool, summary: str) -> None:
+    def _sign_off(
+        self, check: str, expect_race: bool, found: bool, summary: str, complete: bool
+    ) -> None:
         """Says what was explored where a release manager reads it: the test's
-        message and tags (they survive pabot and rebot merges) and the suite
-        metadata, each naming the test, check, variant and verdict."""
+        message and tags, and metadata naming the test, check, variant and
+        verdict. The top suite's metadata gets one entry per test, so a
+        pabot ``--testlevelsplit`` merge, which updates the top suite's
+        metadata from every part, keeps them all."""
         cluster = self.library.running_cluster
         variant = cluster.describe() if cluster is not None else "no cluster"
         verdict = {
@@ -254,15 +413,22 @@ class ExploreKeywords(LibraryComponent):
             (False, True): "race found",
             (False, False): "no race found",
         }[(expect_race, found)]
-        line = f"Exploration of '{check}' on {variant}: {verdict}. {summary}"
+        accepted = "" if complete else " (a partial exploration was accepted)"
+        line = f"Exploration of '{check}' on {variant}: {verdict}{accepted}. {summary}"
         with contextlib.suppress(RobotNotRunningError):  # plain Python: no suite
             builtin = BuiltIn()
             builtin.set_test_message(line, append=True)
             tags = ["exploration", "race-found" if found else "no-race"]
             builtin.set_tags(*tags, *(["race-expected"] if expect_race else []))
             test = builtin.get_variable_value("${TEST NAME}", "")
+            suite = builtin.get_variable_value("${SUITE NAME}", "")
             self.library.suite_explorations.append(f"{test}: {line}" if test else line)
             builtin.set_suite_metadata("Explorations", "\n\n".join(self.library.suite_explorations))
+            explorations = self.library.suite_explorations
+            mine = [entry for entry in explorations if entry.startswith(f"{test}: ")]
+            builtin.set_suite_metadata(
+                f"Exploration: {suite}: {test}", "\n\n".join(mine) or line, top=True
+            )
 
     @contextlib.contextmanager
     def _sandboxed(self) -> Iterator[None]:
@@ -295,6 +461,81 @@ class _Quiet:
     def __exit__(self, *exc_info: object) -> None:
         BuiltIn().set_log_level(self.level)
         self.library.quiet = False  # type: ignore[attr-defined]
+
+
+def _issue(
+    cluster: Cluster,
+    steps: list[list[str]],
+    owners: dict[str, int],
+    delays: dict[str, dict[str, float]] | None,
+) -> tuple[list[list[Start]], dict[str, int]]:
+    """Runs each step keyword so that it only starts its work (see
+    ``Cluster.starting_steps``); returns what each started and the task
+    name -> step index map. Raises InvalidArgument for a step that starts
+    nothing: it cannot race."""
+    builtin = BuiltIn()
+    starts: list[list[Start]] = []
+    found: dict[str, int] = {}
+    cluster.starting_steps = True
+    try:
+        for number, step in enumerate(steps):
+            cluster.started = []
+            builtin.run_keyword(step[0], *step[1:], *_step_delays(number, owners, delays))
+            if not cluster.started:
+                raise InvalidArgument(
+                    f"Step {number + 1}, '{step[0]}', starts no operation, so it cannot race. A "
+                    f"step must be a keyword that starts one: {_step_keywords()}; checks "
+                    "and waits can go in the check or settle keyword."
+                )
+            starts.append([
+                Start(one.operation, one.subject, one.delays, one.arguments, one.task.name)
+                for one in cluster.started
+            ])  # fmt: skip
+            found.update(dict.fromkeys((one.task.name for one in cluster.started), number))
+    finally:
+        cluster.starting_steps = False
+        cluster.started = None
+    return starts, found
+
+
+def _template_of(cluster: Cluster) -> Cluster | None:
+    """A copy of ``cluster`` to start later schedules from, or None when it
+    cannot be copied safely: a task still runs or a timer is pending (a
+    coroutine cannot be copied)."""
+    if not cluster.kernel.quiescent:
+        return None
+    try:
+        return _copy(cluster)
+    except TypeError:  # something else that cannot be copied: run the set-up each time
+        return None
+
+
+def _copy(cluster: Cluster) -> Cluster:
+    """A deep copy of a quiescent cluster: its finished tasks keep their
+    journal names but not their coroutines, and its kernel gets a fresh
+    counter that goes on where the original's stands."""
+    kernel = cluster.kernel
+    start = next(kernel._seq)
+    kernel._seq = itertools.count(start)
+    memo: dict[int, object] = {id(task.coro): None for task in kernel.tasks}
+    memo[id(kernel._seq)] = itertools.count(start)
+    for entry in kernel.journal:  # immutable: shared, not copied
+        memo[id(entry)] = entry
+    return copy.deepcopy(cluster, memo)
+
+
+def _set_up_state(cluster: Cluster) -> str:
+    return f"{cluster.clock}\n{cluster.snapshot()!r}\n{cluster.kernel.journal.text()}"
+
+
+def _step_keywords() -> str:
+    names = sorted({name for op in operations.all_operations() for name in op.keywords})
+    return ", ".join(f"'{name}'" for name in names)
+
+
+def _issued_state(cluster: Cluster) -> str:
+    """The cluster's tables and journal: equal after equal starts."""
+    return repr(cluster.snapshot()) + cluster.kernel.journal.text()
 
 
 def _split_steps(cells: Sequence[str]) -> list[list[str]]:

@@ -15,9 +15,23 @@ def render_summary(result: Exploration) -> str:
         f"<tr><td>{_esc(outcome)}</td><td style='text-align:right'>{count}</td></tr>"
         for outcome, count in sorted(result.outcomes.items(), key=lambda item: -item[1])
     )
+    levels = ", ".join(f"{level}: {count}" for level, count in enumerate(result.levels))
+    levels = f"<br>Schedules by preemptions: {_esc(levels)}." if levels else ""
+    kinds = "".join(
+        f"<tr><td>{_esc(group.failure)}</td><td style='text-align:right'>{group.count}</td>"
+        f"<td>{_esc(group.smallest.token)} ({group.smallest.preemptions})</td></tr>"
+        for group in result.ordered_groups()
+    )
+    if kinds:
+        kinds = (
+            "<table border='1' style='border-collapse:collapse;margin-top:4px'><tr>"
+            "<th>Failure</th><th>Schedules</th><th>Smallest (preemptions)</th></tr>"
+            f"{kinds}</table>"
+        )
     return (
         f"<b>{_esc(result.summary())}</b><br>Wall time {result.seconds:.2f} s, "
-        f"{result.schedules / max(result.seconds, 1e-9):.0f} schedules/s.<table border='1' "
+        f"{result.schedules / max(result.seconds, 1e-9):.0f} schedules/s.{levels}{kinds}"
+        "<table border='1' "
         f"style='border-collapse:collapse;margin-top:4px'><tr><th>Outcome</th>"
         f"<th>Schedules</th></tr>{rows}</table>"
     )

@@ -81,6 +81,12 @@ class ChoicePolicy(Protocol):
     def choose(self, point: str, candidates: Sequence[Task]) -> int: ...
 
 
+# A policy may also define ``choose_next(candidates) -> int``: which of the
+# tasks runnable now runs after the running one blocked, slept or ended
+# (``candidates[0]`` is the one the default order runs). Switching there
+# preempts nobody, so an explorer counts it free, as CHESS does.
+
+
 class Task:
     """A coroutine the kernel runs, with its own delays and journal name.
 
@@ -263,6 +269,12 @@ class Kernel:
         return self.run_until(lambda: self.idle, timeout)
 
     @property
+    def quiescent(self) -> bool:
+        """Whether every task, daemons too, has finished and no timer is
+        pending: all the state is then in the objects the tasks changed."""
+        return all(task.done for task in self.tasks) and self._peek() is None
+
+    @property
     def idle(self) -> bool:
         """Whether every task but the daemons has finished and no daemon is
         due now: a daemon due now runs first (a timer's tick that falls on
@@ -346,7 +358,10 @@ class Kernel:
         return self._heap[0] if self._heap else None
 
     def _step(self) -> None:
-        wake_at, _, task, value, _ = heapq.heappop(self._heap)
+        entry = heapq.heappop(self._heap)
+        if self.policy is not None and hasattr(self.policy, "choose_next"):
+            entry = self._choose_next(entry)
+        wake_at, _, task, value, _ = entry
         task._entry = None
         self.now = max(self.now, wake_at)
         next_task: Task | None = task
@@ -454,6 +469,24 @@ class Kernel:
         self.journal.record(self.now, task.name, Kind.SWITCH, name, target=chosen.name)
         self._schedule(task, self.now, None)
         return chosen, value
+
+    def _choose_next(self, entry: list[Any]) -> list[Any]:
+        """Lets the policy pick which task runnable at ``entry``'s time runs
+        next, when the running task has blocked or ended (a free switch)."""
+        due = max(self.now, entry[0])
+        ready = sorted(
+            (other for other in self._heap if other[4] and other[0] <= due),
+            key=lambda other: (other[0], other[1]),
+        )
+        if not ready:
+            return entry
+        pick = self.policy.choose_next([entry[2]] + [other[2] for other in ready])  # type: ignore[union-attr]
+        if pick == 0:
+            return entry
+        chosen = ready[pick - 1]
+        chosen[4] = False  # lazily dropped from the heap; run from a copy
+        heapq.heappush(self._heap, entry)  # the default task waits its turn again
+        return [*chosen[:4], True]
 
     def _sleep(self, task: Task, seconds: float, reason: str, kind: Kind = Kind.SLEEP) -> None:
         self.journal.record(self.now, task.name, kind, reason, seconds)

@@ -53,7 +53,8 @@ def test_each_shard_says_whether_its_part_is_exhausted() -> None:
     assert "(shard 2/2)" in parts[1].summary()
     cut = explore(run_once, bound=2, count=10, shard=(0, 2))
     assert not cut.exhausted
-    assert "not exhausted (stopped by the count)" in cut.summary()
+    assert "NOT covered: the rest of bound" in cut.summary()
+    assert "before the count stopped it" in cut.summary()
 
 
 def test_the_budget_stops_an_exploration_and_says_so() -> None:
@@ -70,11 +71,12 @@ def test_the_budget_stops_an_exploration_and_says_so() -> None:
     ("token", "words"),
     [
         ("", "malformed"),
-        ("PCR1:12=1,16=1", "malformed"),
-        ("PCR2:12=1:abcd", "version 2"),
-        (f"PCR1:3=0:{_checksum('3=0')}", "choice 0 at position 3"),
-        (f"PCR1:3=1,3=2:{_checksum('3=1,3=2')}", "position 3 twice"),
-        ("PCR1:12=1,16=1:0000", "wrong checksum"),
+        ("PCR2:12=1,16=1", "malformed"),
+        ("PCR1:12=1:abcd", "version 1"),
+        ("PCR3:12=1:abcd", "version 3"),
+        (f"PCR2:3=0:{_checksum('3=0')}", "choice 0 at position 3"),
+        (f"PCR2:3=1,3=2:{_checksum('3=1,3=2')}", "position 3 twice"),
+        ("PCR2:12=1,16=1:0000", "wrong checksum"),
     ],
 )
 def test_bad_tokens_name_what_is_wrong(token: str, words: str) -> None:
@@ -84,14 +86,14 @@ def test_bad_tokens_name_what_is_wrong(token: str, words: str) -> None:
 
 def test_tokens_are_compact_and_survive_spaces() -> None:
     token = encode((0,) * 12 + (1, 0, 0, 0, 1))
-    assert token.startswith("PCR1:12=1,16=1:")
+    assert token.startswith("PCR2:12=1,16=1:")
     assert len(token) < 25
     assert decode(f"  {token} ") == (0,) * 12 + (1, 0, 0, 0, 1)
 
 
 def test_shrinking_finds_the_shortest_two_preemption_schedule() -> None:
     run_once = evacuation_vs_audit(BUG)
-    result = explore(run_once, bound=3, count=10_000, keep_failing=1000)
+    result = explore(run_once, bound=3, count=10_000, keep_failing=1000, deepen_past_failure=True)
     best = result.smallest_failing
     assert best is not None
     longest = max(result.failing, key=lambda f: (f.preemptions, len(f.schedule)))
@@ -105,9 +107,9 @@ def test_shrinking_finds_the_shortest_two_preemption_schedule() -> None:
 
 def test_shrinking_drops_every_preemption_when_none_is_needed() -> None:
     run_once = evacuation_vs_audit(BUG)
-    policy = ReplayPolicy(prefix=(0,) * 12 + (1, 0, 0, 0, 1))
+    policy = ReplayPolicy(prefix=(0,) * 13 + (1, 0, 0, 0, 1))
     run_once(policy)
-    assert preemptions(policy.schedule) == 2
+    assert policy.preemptions == 2
 
     def fails(candidate: ReplayPolicy) -> bool:  # a check that fails on every schedule
         return "vm1: ACTIVE" in run_once(candidate).outcome

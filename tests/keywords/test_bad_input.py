@@ -34,7 +34,7 @@ FLAVORS = "Known flavors: m1.small, m1.medium."
 
 def token(pairs: str) -> str:
     """A well-formed replay token for ``pairs`` (``12=1,16=1``)."""
-    return f"PCR1:{pairs}:{zlib.crc32(pairs.encode()) & 0xFFFF:04x}"
+    return f"PCR2:{pairs}:{zlib.crc32(pairs.encode()) & 0xFFFF:04x}"
 
 
 @dataclass(frozen=True)
@@ -244,11 +244,14 @@ CASES = [
     Case(E, "Explore Interleavings    Start Cluster    No Operation    Run Periodics    AND", "Give the racing steps as keyword calls separated by AND, as in 'Evacuate Server    vm1    AND    Run Periodics'; an empty step was found."),
     Case(E, "Explore Interleavings    Start Cluster    No Operation    Run Periodics    expect_race=maybe", "Argument 'expect_race' must be true or false, got 'maybe'."),
     Case(E, "Explore Interleavings    No Operation    No Operation    Run Periodics", "The set-up keyword 'No Operation' must start a fresh cluster with 'Start Cluster' for every schedule."),
-    Case(E, "Replay Schedule    PCR1:oops", "Replay token 'PCR1:oops' is malformed; a token looks like 'PCR1:3=1,17=2:5c2e' (the failure message of an exploration shows it)."),
-    Case(E, "Replay Schedule    PCR2:1=1:0000", "Replay token 'PCR2:1=1:0000' is of version 2; this library reads version 1 ('PCR1:...'). Run the exploration again to get one."),
-    Case(E, "Replay Schedule    PCR1:1=1:ffff", "Replay token 'PCR1:1=1:ffff' has a wrong checksum; it was changed or mistyped."),
+    Case(E, "Explore Interleavings    Start Cluster    No Operation    Run Until Idle", "Step 1, 'Run Until Idle', starts no operation, so it cannot race. A step must be a keyword that starts one: *; checks and waits can go in the check or settle keyword."),
+    Case(E, "Explore Interleavings    Start Cluster    No Operation    Run Periodics    AND    Resource Accounting Should Be Consistent", "Step 2, 'Resource Accounting Should Be Consistent', starts no operation, so it cannot race. A step must be a keyword that starts one: *; checks and waits can go in the check or settle keyword."),
+    Case(E, "Start Steps Together    Server Should Be On Host    vm1    host1", "Step 1, 'Server Should Be On Host', starts no operation, so it cannot race. A step must be a keyword that starts one: *; checks and waits can go in the check or settle keyword."),
+    Case(E, "Replay Schedule    PCR2:oops", "Replay token 'PCR2:oops' is malformed; a token looks like 'PCR2:3=1,17=2:5c2e' (the failure message of an exploration shows it)."),
+    Case(E, "Replay Schedule    PCR1:1=1:0000", "Replay token 'PCR1:1=1:0000' is of version 1; this library reads version 2 ('PCR2:...'). Run the exploration again to get one."),
+    Case(E, "Replay Schedule    PCR2:1=1:ffff", "Replay token 'PCR2:1=1:ffff' has a wrong checksum; it was changed or mistyped."),
     Case(E, f"Replay Schedule    {token('1000000000000000000=1')}", f"Replay token '{token('1000000000000000000=1')}' preempts at choice point 1000000000000000000; no scenario has more than 1000000 choice points."),
-    Case(E, f"Replay Schedule    {token('1=0')}", f"Replay token '{token('1=0')}' gives choice 0 at position 1; a token lists only preemptions (choices from 1)."),
+    Case(E, f"Replay Schedule    {token('1=0')}", f"Replay token '{token('1=0')}' gives choice 0 at position 1; a token lists only switches (choices from 1)."),
     Case(E, f"Replay Schedule    {token('500=1')}    Start Cluster    No Operation    Run Periodics", f"Replay token '{token('500=1')}' preempts at choice point 500, but this scenario has only * choice point(s): it was recorded on another scenario."),
     Case(E, f"Replay Schedule    {token('1=9')}    Start Cluster    No Operation    Run Periodics", "The schedule switches to candidate 9 at choice point 1 (*), but only * task(s) can run there: it was recorded on another scenario."),
     Case(E, f"Replay Schedule    {token('1=1')}", "No scenario to replay: give 'setup', 'check' and the steps, or run 'Explore Interleavings' first in this test."),

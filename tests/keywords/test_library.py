@@ -91,6 +91,7 @@ KEYWORDS = {
     "Explore Interleavings",
     "Replay Schedule",
     "Run Until Idle",
+    "Start Steps Together",
 }
 
 CANONICAL = """\

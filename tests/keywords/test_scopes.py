@@ -95,7 +95,7 @@ def test_replay_memory_is_per_test(tmp_path: Path) -> None:
         tmp_path,
         "Explores\n    Explore Interleavings    Start Cluster    No Operation    Run Periodics"
         "    bound=0\n"
-        "Replays Nothing Of The Other Test\n    Start Cluster\n    Replay Schedule    PCR1::0000\n",
+        "Replays Nothing Of The Other Test\n    Start Cluster\n    Replay Schedule    PCR2::0000\n",
     )
     assert verdicts["Explores"][0] == "PASS"
     status, message = verdicts["Replays Nothing Of The Other Test"]

@@ -1,0 +1,96 @@
+"""Traces: runs equal up to the order of independent events (Mazurkiewicz).
+
+Two schedules can give runs that differ only in the order of events that do
+not touch the same thing: a task's point on instances next to another's
+change of a PCI device. They are one *trace*. ``trace_of`` gives each run a
+fingerprint that is equal for runs of one trace: every event with its task,
+virtual time and the vector clock of the events it depends on.
+
+What an event touches, from the journal's typed fields:
+
+- a state change writes its object (kind and name) and its kind;
+- a point reads the kind its class names (``Instance``, ``InstanceList``:
+  instances; ``Migration...``: migrations; ``PciDevice...``, ``PciDevTracker``:
+  devices), and any other point reads everything (a driver or RPC call whose
+  reads are not declared);
+- a lock's wait, acquisition and release write the lock.
+
+Everything else (spawn, end, delay, sleep, note) is the task's own; switches
+are the policy's, not the run's, and are left out. An event depends on an
+earlier one of another task when both touch one thing and one of them writes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from ..sim import Entry, Kind
+
+ALL = "*"  # a read of everything: undeclared reads
+_KINDS = {
+    "Instance": "Instance",
+    "InstanceList": "Instance",
+    "Migration": "Migration",
+    "MigrationList": "Migration",
+    "PciDevice": "PciDevice",
+    "PciDeviceList": "PciDevice",
+    "PciDevTracker": "PciDevice",
+}
+_LOCKS = (Kind.WAIT, Kind.ACQUIRE, Kind.RELEASE)
+_SKIPPED = (Kind.SWITCH, Kind.STEP)
+
+
+def footprint(entry: Entry) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """What ``entry`` reads and writes, as resource names."""
+    if entry.kind is Kind.STATE and entry.change is not None:
+        change = entry.change
+        return (), (change.object, f"{change.object} {change.name}")
+    if entry.kind is Kind.POINT:
+        kind = _KINDS.get(entry.detail.partition(".")[0])
+        return ((kind,) if kind else (ALL,)), ()
+    if entry.kind in _LOCKS:
+        return (), (f"lock {entry.detail}",)
+    return (), ()
+
+
+def trace_of(journal: Sequence[Entry]) -> int:
+    """A fingerprint equal for runs of one trace (see the module doc)."""
+    tasks: dict[str, int] = {}
+    for entry in journal:
+        tasks.setdefault(entry.task, len(tasks))
+    zero = (0,) * len(tasks)
+    clocks: dict[str, tuple[int, ...]] = {}  # task -> its last event's vector clock
+    written: dict[str, tuple[int, ...]] = {}  # resource -> last write's clock
+    read: dict[str, tuple[int, ...]] = {}  # resource -> join of reads since the write
+    any_write = zero  # join of every write: what a read of ALL follows
+    all_reads = zero  # join of reads of ALL: what any write follows
+    events = []
+    for entry in journal:
+        if entry.kind in _SKIPPED:
+            continue
+        number = tasks[entry.task]
+        clock = clocks.get(entry.task, zero)
+        reads, writes = footprint(entry)
+        for resource in reads:
+            other = any_write if resource == ALL else written.get(resource)
+            if other is not None:
+                clock = tuple(map(max, clock, other))
+        for resource in writes:
+            for other in (written.get(resource), read.get(resource), all_reads):
+                if other is not None:
+                    clock = tuple(map(max, clock, other))
+        clock = (*clock[:number], clock[number] + 1, *clock[number + 1 :])
+        clocks[entry.task] = clock
+        for resource in reads:
+            if resource == ALL:
+                all_reads = tuple(map(max, all_reads, clock))
+            else:
+                seen = read.get(resource)
+                read[resource] = clock if seen is None else tuple(map(max, seen, clock))
+        for resource in writes:
+            written[resource] = clock
+            read.pop(resource, None)
+            any_write = tuple(map(max, any_write, clock))
+        events.append((number, clock[number], entry.kind.value, entry.detail, entry.time, clock))
+    events.sort()
+    return hash(tuple(events))
