@@ -80,10 +80,12 @@ def check_create(
     vnic_type: str = "direct",
     flavor: str | None = None,
     ports: tuple[str, ...] = (),
+    image: str | None = None,
 ) -> None:
     """Refuses what ``POST /servers`` refuses: a taken name, an unknown host,
-    flavor or network, a flavor alias ``[pci]alias`` does not define, an
-    unknown port or one in use (in Nova's order: the flavor and its PCI
+    flavor, image or network, a flavor and image whose NUMA or PCI NUMA
+    settings conflict, a flavor alias ``[pci]alias`` does not define, an
+    unknown port or one in use (in Nova's order: the flavor, image and PCI
     requests before the compute API asks neutron about the networks)."""
     db = services.context.db
     check_server_name(name)
@@ -97,9 +99,10 @@ def check_create(
         check_host(services, host)
     topology = services.context.topology
     spec = topology.flavor if flavor is None else topology.flavor_named(flavor)
+    image_ = topology.image if image is None else topology.image_named(image)
     flavor_ = Flavor.from_spec(spec)
-    policy = pci_numa_policy_constraint(flavor_)
-    numa_get_constraints(flavor_)
+    numa_get_constraints(flavor_, image_)
+    policy = pci_numa_policy_constraint(flavor_, image_)
     _check_aliases(services, name, flavor_, policy)
     if ports:
         _check_ports(services, name, ports)
@@ -146,20 +149,24 @@ def accept_create(
     vnic_type: str = "direct",
     flavor: str | None = None,
     ports: tuple[str, ...] = (),
+    image: str | None = None,
 ) -> Instance:
     """``POST /servers`` records the server and its ports before answering, so
     it is listed at once; returns the instance the build works on, with its
-    own copy of ``flavor`` (the topology's default flavor if None). Its PCI
-    requests are the flavor's alias requests, then one per SR-IOV port, as
-    Nova's compute API and ``create_resource_requests`` make them. Without
+    own copy of ``flavor`` (the topology's default flavor if None) and its
+    ``image`` (the default image if None). Its PCI requests are the flavor's
+    alias requests, then one per SR-IOV port, as Nova's compute API and
+    ``create_resource_requests`` make them, with the flavor's or image's PCI
+    NUMA affinity policy where the alias or port sets none. Without
     ``ports`` the server gets one new port on ``network``."""
     context = services.context
     db = context.db
     topology = context.topology
     spec = topology.flavor if flavor is None else topology.flavor_named(flavor)
+    image_ = topology.image if image is None else topology.image_named(image)
     instance_uuid = context.new_uuid("instance", name)
     flavor_ = Flavor.from_spec(spec)
-    policy = pci_numa_policy_constraint(flavor_)
+    policy = pci_numa_policy_constraint(flavor_, image_)
     requests = get_pci_requests_from_flavor(
         flavor_, topology.pci_aliases, lambda: context.new_uuid("request", name), policy
     )
@@ -181,7 +188,8 @@ def accept_create(
         flavor=flavor_,
         pci_requests=requests,
         ports=[port.id for port in chosen],
-        numa_topology=numa_get_constraints(flavor_),
+        numa_topology=numa_get_constraints(flavor_, image_),
+        image_meta=image_,
     )
     for port in chosen:
         db.ports[port.id] = port
@@ -364,12 +372,36 @@ async def start(services: Services, instance: Instance) -> None:
     await services.compute_rpcapi.start_instance(instance.host, instance)
 
 
-def accept_rebuild(services: Services, instance: Instance) -> None:
-    """The API sets task ``rebuilding`` before it answers."""
+def check_rebuild(services: Services, instance: Instance, image: str | None = None) -> None:
+    """Refuses an unknown image, one that conflicts with the server's flavor,
+    and one that would change the guest NUMA topology the flavor and image ask
+    for: the rebuild claim does nothing, so the usage may not change (Nova's
+    ``_validate_numa_rebuild``; like Nova it ignores the PCI NUMA policy)."""
+    if image is None:
+        return
+    new = services.context.topology.image_named(image)
+    if new == instance.image_meta:
+        return  # Nova validates only a new image_ref
+    old_constraints = numa_get_constraints(instance.flavor, instance.image_meta)
+    if numa_get_constraints(instance.flavor, new) != old_constraints:
+        raise ApiRefused(
+            f"Cannot rebuild '{instance.name}' with image '{new.name}': an instance's NUMA "
+            f"topology cannot be changed as part of a rebuild, and image '{new.name}' with "
+            f"flavor '{instance.flavor.name}' asks for another than image "
+            f"'{instance.image_meta.name}' did (400)."
+        )
+
+
+def accept_rebuild(services: Services, instance: Instance, image: str | None = None) -> None:
+    """The API records the new image (Nova resets the ``image_*`` system
+    metadata) and sets task ``rebuilding`` before it answers."""
+    if image is not None:
+        instance.image_meta = services.context.topology.image_named(image)
+        services.context.db.write_instance(instance, "image_meta")
     _accept_task(services, instance, REBUILDING)
 
 
-async def rebuild(services: Services, instance: Instance) -> None:
+async def rebuild(services: Services, instance: Instance, **_: object) -> None:
     """A rebuild on the server's own host: no claim, no migration."""
     await services.compute_task_api.rebuild_instance(instance, evacuate=False, requested_host=None)
 
@@ -569,7 +601,7 @@ def check_resize(services: Services, instance: Instance, flavor: str) -> None:
     """Refuses an unknown flavor, the server's own flavor, and a source whose
     compute service is down."""
     new = services.context.topology.flavor_named(flavor)
-    numa_get_constraints(Flavor.from_spec(new))
+    numa_get_constraints(Flavor.from_spec(new), instance.image_meta)
     if new.name == instance.flavor.name:
         raise ApiRefused(
             f"Cannot resize '{instance.name}' to {flavor}: it already has that flavor; "
@@ -578,7 +610,7 @@ def check_resize(services: Services, instance: Instance, flavor: str) -> None:
     _refuse_source_down(services, instance, "resize")
     # The new flavor's alias requests are made at the API, as Nova's resize does.
     flavor_ = Flavor.from_spec(new)
-    _check_aliases(services, instance.name, flavor_, pci_numa_policy_constraint(flavor_))
+    _check_aliases(services, instance.name, flavor_, None)
 
 
 def _refuse_source_down(services: Services, instance: Instance, verb: str) -> None:

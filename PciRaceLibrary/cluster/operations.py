@@ -347,6 +347,7 @@ REBUILD = register(
         keywords=("Rebuild Server",),
         vm_states=_EVACUABLE,
         must_have_launched=True,
+        check=api.check_rebuild,
         accept=api.accept_rebuild,
         run=api.rebuild,
     )
