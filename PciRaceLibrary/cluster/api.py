@@ -17,7 +17,7 @@ from typing import NamedTuple
 from ..errors import ApiRefused, UnknownName
 from ..sim import Change, point
 from . import api_version
-from .exception import InstanceNotFound, PciRequestAliasNotDefined
+from .exception import InstanceNotFound, MessagingTimeout, PciRequestAliasNotDefined
 from .hardware import PCI_NUMA_POLICIES, numa_get_constraints, pci_numa_policy_constraint
 from .network import pci_request_for_port, unbind_ports
 from .objects import (
@@ -29,6 +29,7 @@ from .objects import (
     REBUILDING,
     RESIZE_PREP,
     RESIZE_REVERTING,
+    RESIZED,
     SHELVED_OFFLOADED,
     SHELVING,
     SHELVING_OFFLOADING,
@@ -550,6 +551,8 @@ async def delete(services: Services, instance: Instance) -> None:
 async def _delete(services: Services, instance: Instance) -> None:
     context = services.context
     db, host = context.db, instance.host
+    if instance.vm_state == RESIZED:
+        await _confirm_resize_on_deleting(services, instance)
     if host is not None and context.service_is_up(host) and db.services[host].running:
         await services.compute_rpcapi.terminate_instance(host, instance)
         return
@@ -560,6 +563,29 @@ async def _delete(services: Services, instance: Instance) -> None:
     await db.instance_save(instance, "vm_state", "task_state")
     await context.placement.delete_consumer(instance.uuid)
     await db.instance_destroy(instance)
+
+
+async def _confirm_resize_on_deleting(services: Services, instance: Instance) -> None:
+    """Nova's delete of a server awaiting its resize confirmation first
+    confirms it on the source, as a call, so that the source guest, its
+    usage and the migration's allocation go too. (Nova makes the call
+    before it answers the delete; here it runs just after.)"""
+    migration = next(
+        (
+            row.clone()
+            for row in reversed(services.context.db.migrations.of_instance(instance.uuid))
+            if row.status in ("finished", "confirming") and not row.deleted
+        ),
+        None,
+    )
+    if migration is None:
+        return  # confirmed meanwhile
+    try:
+        await services.compute_rpcapi.confirm_resize(
+            migration.source_compute, instance, migration, cast=False
+        )
+    except MessagingTimeout as exc:  # a down source: the delete goes on
+        services.context.note(f"confirm on delete failed: {exc}")
 
 
 # -- cold migration and resize ---------------------------------------------------------
