@@ -244,6 +244,22 @@ A Rebuild May Change The PCI NUMA Policy Only
     NUMA Placement Of Server Should Be    vm1    cells=0    host=host1
     Resource Accounting Should Be Consistent
 
+A Move Claim Gives An Alias Request The Alias's Policy
+    [Documentation]    At boot the flavor's ``preferred`` overrides the alias's ``required``, so
+    ...    the cell 0 guest takes the VF of cell 1. Nova's move claim makes the alias requests
+    ...    again without the flavor's policy (``_move_claim`` calls
+    ...    ``get_pci_requests_from_flavor(new_flavor)``): ``required`` refuses host2, the
+    ...    migration errors and the server stays where it was.
+    Start Cluster    ${TOPOLOGY}
+    Create Server    vm1    host=host1    flavor=numa.big.preferred.alias-required
+    NUMA Placement Of Server Should Be    vm1    cells=0    host=host1
+    Migrate Server    vm1    host=host2
+    Run Until Idle
+    Migration Status Should Be    vm1    error
+    Server Should Be On Host    vm1    host1
+    PCI Allocations Should Be    vm1    host1=1
+    Resource Accounting Should Be Consistent
+
 A Host Without NUMA Cells Refuses A NUMA Guest
     [Documentation]    host3 reports no NUMA topology, as Nova's fake driver: the filter refuses
     ...    a guest that asks for one and takes any other.

@@ -32,7 +32,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from hypothesis import given, settings
+from hypothesis import event, given, settings
 from hypothesis import strategies as st
 
 from PciRaceLibrary.cluster import Cluster
@@ -307,7 +307,7 @@ def explain(plan: list[Step], cluster: Cluster, problems: list[str]) -> str:
     return "\n".join(["Plan:", *map(str, plan), "Problems:", *problems])
 
 
-@settings(max_examples=80, deadline=None)
+@settings(max_examples=160, deadline=None)  # ~10 s
 @given(st.data())
 def test_request_mixes_keep_the_invariants_and_free_what_they_claim(data: st.DataObject) -> None:
     topology = data.draw(topologies())
@@ -331,6 +331,9 @@ def test_request_mixes_keep_the_invariants_and_free_what_they_claim(data: st.Dat
     # good (what ``nova-manage placement audit`` reports; a cast to a stopped
     # compute is never consumed here), so only PCI is checked there.
     usage = not interrupted
+    guests = [cluster.instance(s).numa_topology for s in cluster.servers]
+    event(f"servers with a NUMA topology at the end: {sum(g is not None for g in guests)}")
+    event(f"usage checked: {usage}")
     problems = cluster.check_invariants(usage=usage) + devices_asked_for(cluster)
     assert not problems, explain(plan, cluster, problems)
     for server in cluster.servers:
