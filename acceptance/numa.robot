@@ -17,12 +17,26 @@ Test Tags        numa    variant-fixed
 
 
 *** Variables ***
-${TOPOLOGY}          ${CURDIR}/topologies/numa_hosts.yaml
-${NO FIT}            together with requested PCI devices cannot fit the given host NUMA topology
+${TOPOLOGY}            ${CURDIR}/topologies/numa_hosts.yaml
+${NO FIT}              together with requested PCI devices cannot fit the given host NUMA topology
 ${LEGACY REFUSAL}
-...                  No valid host was found for 'vm1' on 'host1'.*${NO FIT} of 'host1': PCI NUMA affinity
-...                  policy legacy; the guest alone fits host cell(s) 0; free PCI devices the requests match:
-...                  2 on cell 1.
+...                    No valid host was found for 'vm1' on 'host1'.*${NO FIT} of 'host1': PCI NUMA affinity
+...                    policy legacy; the guest alone fits host cell(s) 0; free PCI devices the requests match:
+...                    2 on cell 1.
+${POLICY CONFLICT}
+...                    Image 'pci-preferred' asks for PCI NUMA affinity policy 'preferred' and flavor
+...                    'numa.big.required' for 'required': image property 'hw_pci_numa_affinity_policy' may
+...                    not override the flavor's 'hw:pci_numa_affinity_policy' (403).*
+${NODES CONFLICT}
+...                    Flavor 'numa.big' with image 'one-node': image property 'hw_numa_nodes' may not
+...                    override the NUMA configuration the flavor sets (400).*
+${PINNING CONFLICT}
+...                    Flavor 'shared.two' with image 'pinned': image property 'hw_cpu_policy' may not
+...                    override the CPU pinning policy the flavor sets (400).*
+${REBUILD CONFLICT}
+...                    Cannot rebuild 'vm1' with image 'cirros': an instance's NUMA topology cannot be
+...                    changed as part of a rebuild, and image 'cirros' with flavor 'big' asks for another
+...                    than image 'one-node' did (400).*
 
 
 *** Test Cases ***
@@ -116,6 +130,134 @@ The Flavor's Policy Is Over The Alias's, And The Port's Over The Flavor's
     Create Server    vm2    host=host1    flavor=numa.big.required    ports=p1
     NUMA Placement Of Server Should Be    vm2    cells=0    host=host1
     PCI Devices Of Server Should Be    vm2    host1 0000:81:00.2 type-VF 0000:81:00.0 1 port:p1
+    Resource Accounting Should Be Consistent
+
+An Image's Policy Places And Refuses As The Flavor's Would
+    [Documentation]    A flavor without ``hw:pci_numa_affinity_policy`` takes the image's
+    ...    ``hw_pci_numa_affinity_policy`` (Nova's ``get_pci_numa_policy_constraint``):
+    ...    ``preferred`` gives the cell 0 guest the VF of cell 1, ``required`` refuses it and
+    ...    places a 1024 MB guest on cell 1, beside its VF.
+    Start Cluster    ${TOPOLOGY}
+    Create Server With Direct Port    vm1    host=host1    flavor=numa.big    image=pci-preferred
+    NUMA Placement Of Server Should Be    vm1    cells=0    host=host1
+    PCI Allocations Should Be    vm1    host1=1
+    Run Keyword And Expect Error
+    ...    GLOB:*${NO FIT} of 'host2': PCI NUMA affinity policy required; the guest alone fits host cell(s) 0;*
+    ...    Create Server With Direct Port    vm2    host=host2    flavor=numa.big    image=pci-required
+    Create Server With Direct Port    vm3    host=host2    flavor=numa.small    image=pci-required
+    NUMA Placement Of Server Should Be    vm3    cells=1    host=host2
+    Resource Accounting Should Be Consistent
+
+An Image Asks For A NUMA Topology The Flavor Does Not
+    [Documentation]    ``hw_numa_nodes``, ``hw_numa_cpus.N`` / ``hw_numa_mem.N`` and
+    ...    ``hw_cpu_policy`` of the image give a flavor without NUMA extra specs its guest
+    ...    topology: one cell, two cells split as the image says, pinned vCPUs.
+    Start Cluster    ${TOPOLOGY}
+    Create Server    vm1    host=host1    flavor=big    image=one-node
+    NUMA Placement Of Server Should Be    vm1    cells=0    pinned=none
+    Create Server    vm2    host=host1    flavor=big    image=split
+    NUMA Placement Of Server Should Be    vm2    cells=0,1
+    Create Server    vm3    host=host2    flavor=small    image=pinned
+    NUMA Placement Of Server Should Be    vm3    cells=0    pinned=2,3
+    Create Server    vm4    host=host3    flavor=big
+    NUMA Placement Of Server Should Be    vm4    cells=none
+    Resource Accounting Should Be Consistent
+
+A Flavor And An Image That Disagree Are Refused
+    [Documentation]    Nova's API refuses an image property that overrides what the flavor sets:
+    ...    another PCI NUMA affinity policy (403), a node count (400), ``dedicated`` over the
+    ...    flavor's ``shared`` CPU policy (400). A refusal creates nothing, so the name is free
+    ...    after.
+    Start Cluster    ${TOPOLOGY}
+    Run Keyword And Expect Error    ${POLICY CONFLICT}
+    ...    Create Server With Direct Port    vm1    flavor=numa.big.required    image=pci-preferred
+    Run Keyword And Expect Error    ${NODES CONFLICT}
+    ...    Create Server    vm1    flavor=numa.big    image=one-node
+    Run Keyword And Expect Error    ${PINNING CONFLICT}
+    ...    Create Server    vm1    flavor=shared.two    image=pinned
+    Run Keyword And Expect Error    No image 'fedora'. Known images: *
+    ...    Create Server    vm1    image=fedora
+    Create Server    vm1    host=host1    flavor=big    image=one-node
+    Resource Accounting Should Be Consistent
+
+A Flavor And An Image That Agree Are Taken
+    [Documentation]    An equal PCI NUMA policy is no conflict, and the flavor's ``dedicated``
+    ...    wins over any image ``hw_cpu_policy``.
+    Start Cluster    ${TOPOLOGY}
+    Create Server With Direct Port    vm1    host=host1    flavor=numa.small.required    image=pci-required
+    NUMA Placement Of Server Should Be    vm1    cells=1
+    Create Server    vm2    host=host2    flavor=pinned.two    image=pinned
+    NUMA Placement Of Server Should Be    vm2    cells=0    pinned=2,3
+    Resource Accounting Should Be Consistent
+
+A Server Keeps Its Image Through A Cold Migration
+    [Documentation]    The guest's only NUMA topology is its image's; the move claim on host2
+    ...    fits and pins it again (Nova's ``MoveClaim`` reads ``instance.image_meta``).
+    Start Cluster    ${TOPOLOGY}
+    Create Server    vm1    host=host1    flavor=big    image=pinned
+    Migrate Server    vm1    host=host2
+    Wait Until Server Has    vm1    host=host2    status=VERIFY_RESIZE
+    NUMA Placement Of Server Should Be    vm1    cells=0    pinned=2,3    host=host2
+    Confirm Resize    vm1
+    Wait Until Server Has    vm1    host=host2    status=ACTIVE
+    Run Periodics
+    NUMA Usage On Host Should Be    host1    pinned=none
+    NUMA Usage On Host Should Be    host2    pinned=2,3
+    Resource Accounting Should Be Consistent
+
+A Port Keeps The Image's Policy Through A Cold Migration
+    [Documentation]    The port's request keeps the ``preferred`` policy the image gave it at
+    ...    boot, so the move claim gives the cell 0 guest the VF of host2's cell 1.
+    Start Cluster    ${TOPOLOGY}
+    Create Server With Direct Port    vm1    host=host1    flavor=numa.big    image=pci-preferred
+    Migrate Server    vm1    host=host2
+    Wait Until Server Has    vm1    host=host2    status=VERIFY_RESIZE
+    NUMA Placement Of Server Should Be    vm1    cells=0    host=host2
+    Confirm Resize    vm1
+    Wait Until Server Has    vm1    host=host2    status=ACTIVE
+    Run Periodics
+    PCI Allocations Should Be    vm1    host2=1
+    Resource Accounting Should Be Consistent
+
+A Rebuild May Not Change The NUMA Topology
+    [Documentation]    The rebuild claims nothing, so Nova's API refuses a new image that would
+    ...    add, remove or change the guest NUMA topology (``_validate_numa_rebuild``), or that
+    ...    conflicts with the flavor.
+    Start Cluster    ${TOPOLOGY}
+    Create Server    vm1    host=host1    flavor=big    image=one-node
+    Run Keyword And Expect Error    ${REBUILD CONFLICT}
+    ...    Rebuild Server    vm1    image=cirros
+    Run Keyword And Expect Error    Cannot rebuild 'vm1' with image 'split': *
+    ...    Rebuild Server    vm1    image=split
+    Create Server    vm2    host=host1    flavor=numa.big
+    Run Keyword And Expect Error    ${NODES CONFLICT}
+    ...    Rebuild Server    vm2    image=one-node
+    Resource Accounting Should Be Consistent
+
+A Rebuild May Change The PCI NUMA Policy Only
+    [Documentation]    An image that changes only the PCI NUMA policy passes, as Nova does not
+    ...    compare it; the server keeps the new image and its placement.
+    Start Cluster    ${TOPOLOGY}
+    Create Server    vm1    host=host1    flavor=numa.big
+    Rebuild Server    vm1    image=pci-preferred
+    Wait Until Server Has    vm1    status=ACTIVE
+    NUMA Placement Of Server Should Be    vm1    cells=0    host=host1
+    Resource Accounting Should Be Consistent
+
+A Move Claim Gives An Alias Request The Alias's Policy
+    [Documentation]    At boot the flavor's ``preferred`` overrides the alias's ``required``, so
+    ...    the cell 0 guest takes the VF of cell 1. Nova's move claim makes the alias requests
+    ...    again without the flavor's policy (``_move_claim`` calls
+    ...    ``get_pci_requests_from_flavor(new_flavor)``): ``required`` refuses host2, the
+    ...    migration errors and the server stays where it was.
+    Start Cluster    ${TOPOLOGY}
+    Create Server    vm1    host=host1    flavor=numa.big.preferred.alias-required
+    NUMA Placement Of Server Should Be    vm1    cells=0    host=host1
+    Migrate Server    vm1    host=host2
+    Run Until Idle
+    Migration Status Should Be    vm1    error
+    Server Should Be On Host    vm1    host1
+    PCI Allocations Should Be    vm1    host1=1
     Resource Accounting Should Be Consistent
 
 A Host Without NUMA Cells Refuses A NUMA Guest

@@ -281,13 +281,16 @@ class Cluster:
         vnic_type: str = "direct",
         flavor: str | None = None,
         ports: tuple[str, ...] = (),
+        image: str | None = None,
         delays: dict[str, float] | None = None,
     ) -> Task:
         """Creates server ``name`` with one port on ``network`` (the SR-IOV
         network by default), or with the created ``ports``, and starts
-        building it, on ``host`` if given, with the topology's ``flavor`` of
-        that name (the default flavor if None)."""
+        building it, on ``host`` if given, with the topology's ``flavor`` and
+        ``image`` of those names (the defaults if None)."""
         arguments: dict[str, object] = {"ports": tuple(ports)} if ports else {}
+        if image is not None:
+            arguments["image"] = image
         return self.start(
             "create",
             name,
@@ -366,8 +369,17 @@ class Cluster:
             microversion=microversion,
         )
 
-    def rebuild_server(self, server: str, *, delays: dict[str, float] | None = None) -> Task:
-        return self.start("rebuild", server, delays=delays)
+    def rebuild_server(
+        self,
+        server: str,
+        *,
+        image: str | None = None,
+        delays: dict[str, float] | None = None,
+    ) -> Task:
+        """Rebuilds ``server`` in place, with the topology's ``image`` of that
+        name if given (else its own)."""
+        arguments: dict[str, object] = {} if image is None else {"image": image}
+        return self.start("rebuild", server, delays=delays, **arguments)
 
     def delete_server(self, server: str, *, delays: dict[str, float] | None = None) -> Task:
         return self.start("delete", server, delays=delays)

@@ -17,7 +17,7 @@ from typing import NamedTuple
 from ..errors import ApiRefused, UnknownName
 from ..sim import Change, point
 from . import api_version
-from .exception import InstanceNotFound, PciRequestAliasNotDefined
+from .exception import InstanceNotFound, MessagingTimeout, PciRequestAliasNotDefined
 from .hardware import PCI_NUMA_POLICIES, numa_get_constraints, pci_numa_policy_constraint
 from .network import pci_request_for_port, unbind_ports
 from .objects import (
@@ -29,6 +29,7 @@ from .objects import (
     REBUILDING,
     RESIZE_PREP,
     RESIZE_REVERTING,
+    RESIZED,
     SHELVED_OFFLOADED,
     SHELVING,
     SHELVING_OFFLOADING,
@@ -80,10 +81,12 @@ def check_create(
     vnic_type: str = "direct",
     flavor: str | None = None,
     ports: tuple[str, ...] = (),
+    image: str | None = None,
 ) -> None:
     """Refuses what ``POST /servers`` refuses: a taken name, an unknown host,
-    flavor or network, a flavor alias ``[pci]alias`` does not define, an
-    unknown port or one in use (in Nova's order: the flavor and its PCI
+    flavor, image or network, a flavor and image whose NUMA or PCI NUMA
+    settings conflict, a flavor alias ``[pci]alias`` does not define, an
+    unknown port or one in use (in Nova's order: the flavor, image and PCI
     requests before the compute API asks neutron about the networks)."""
     db = services.context.db
     check_server_name(name)
@@ -97,9 +100,10 @@ def check_create(
         check_host(services, host)
     topology = services.context.topology
     spec = topology.flavor if flavor is None else topology.flavor_named(flavor)
+    image_ = topology.image if image is None else topology.image_named(image)
     flavor_ = Flavor.from_spec(spec)
-    policy = pci_numa_policy_constraint(flavor_)
-    numa_get_constraints(flavor_)
+    numa_get_constraints(flavor_, image_)
+    policy = pci_numa_policy_constraint(flavor_, image_)
     _check_aliases(services, name, flavor_, policy)
     if ports:
         _check_ports(services, name, ports)
@@ -146,20 +150,24 @@ def accept_create(
     vnic_type: str = "direct",
     flavor: str | None = None,
     ports: tuple[str, ...] = (),
+    image: str | None = None,
 ) -> Instance:
     """``POST /servers`` records the server and its ports before answering, so
     it is listed at once; returns the instance the build works on, with its
-    own copy of ``flavor`` (the topology's default flavor if None). Its PCI
-    requests are the flavor's alias requests, then one per SR-IOV port, as
-    Nova's compute API and ``create_resource_requests`` make them. Without
+    own copy of ``flavor`` (the topology's default flavor if None) and its
+    ``image`` (the default image if None). Its PCI requests are the flavor's
+    alias requests, then one per SR-IOV port, as Nova's compute API and
+    ``create_resource_requests`` make them, with the flavor's or image's PCI
+    NUMA affinity policy where the alias or port sets none. Without
     ``ports`` the server gets one new port on ``network``."""
     context = services.context
     db = context.db
     topology = context.topology
     spec = topology.flavor if flavor is None else topology.flavor_named(flavor)
+    image_ = topology.image if image is None else topology.image_named(image)
     instance_uuid = context.new_uuid("instance", name)
     flavor_ = Flavor.from_spec(spec)
-    policy = pci_numa_policy_constraint(flavor_)
+    policy = pci_numa_policy_constraint(flavor_, image_)
     requests = get_pci_requests_from_flavor(
         flavor_, topology.pci_aliases, lambda: context.new_uuid("request", name), policy
     )
@@ -181,7 +189,8 @@ def accept_create(
         flavor=flavor_,
         pci_requests=requests,
         ports=[port.id for port in chosen],
-        numa_topology=numa_get_constraints(flavor_),
+        numa_topology=numa_get_constraints(flavor_, image_),
+        image_meta=image_,
     )
     for port in chosen:
         db.ports[port.id] = port
@@ -364,12 +373,36 @@ async def start(services: Services, instance: Instance) -> None:
     await services.compute_rpcapi.start_instance(instance.host, instance)
 
 
-def accept_rebuild(services: Services, instance: Instance) -> None:
-    """The API sets task ``rebuilding`` before it answers."""
+def check_rebuild(services: Services, instance: Instance, image: str | None = None) -> None:
+    """Refuses an unknown image, one that conflicts with the server's flavor,
+    and one that would change the guest NUMA topology the flavor and image ask
+    for: the rebuild claim does nothing, so the usage may not change (Nova's
+    ``_validate_numa_rebuild``; like Nova it ignores the PCI NUMA policy)."""
+    if image is None:
+        return
+    new = services.context.topology.image_named(image)
+    if new == instance.image_meta:
+        return  # Nova validates only a new image_ref
+    old_constraints = numa_get_constraints(instance.flavor, instance.image_meta)
+    if numa_get_constraints(instance.flavor, new) != old_constraints:
+        raise ApiRefused(
+            f"Cannot rebuild '{instance.name}' with image '{new.name}': an instance's NUMA "
+            f"topology cannot be changed as part of a rebuild, and image '{new.name}' with "
+            f"flavor '{instance.flavor.name}' asks for another than image "
+            f"'{instance.image_meta.name}' did (400)."
+        )
+
+
+def accept_rebuild(services: Services, instance: Instance, image: str | None = None) -> None:
+    """The API records the new image (Nova resets the ``image_*`` system
+    metadata) and sets task ``rebuilding`` before it answers."""
+    if image is not None:
+        instance.image_meta = services.context.topology.image_named(image)
+        services.context.db.write_instance(instance, "image_meta")
     _accept_task(services, instance, REBUILDING)
 
 
-async def rebuild(services: Services, instance: Instance) -> None:
+async def rebuild(services: Services, instance: Instance, **_: object) -> None:
     """A rebuild on the server's own host: no claim, no migration."""
     await services.compute_task_api.rebuild_instance(instance, evacuate=False, requested_host=None)
 
@@ -518,6 +551,8 @@ async def delete(services: Services, instance: Instance) -> None:
 async def _delete(services: Services, instance: Instance) -> None:
     context = services.context
     db, host = context.db, instance.host
+    if instance.vm_state == RESIZED:
+        await _confirm_resize_on_deleting(services, instance)
     if host is not None and context.service_is_up(host) and db.services[host].running:
         await services.compute_rpcapi.terminate_instance(host, instance)
         return
@@ -528,6 +563,29 @@ async def _delete(services: Services, instance: Instance) -> None:
     await db.instance_save(instance, "vm_state", "task_state")
     await context.placement.delete_consumer(instance.uuid)
     await db.instance_destroy(instance)
+
+
+async def _confirm_resize_on_deleting(services: Services, instance: Instance) -> None:
+    """Nova's delete of a server awaiting its resize confirmation first
+    confirms it on the source, as a call, so that the source guest, its
+    usage and the migration's allocation go too. (Nova makes the call
+    before it answers the delete; here it runs just after.)"""
+    migration = next(
+        (
+            row.clone()
+            for row in reversed(services.context.db.migrations.of_instance(instance.uuid))
+            if row.status in ("finished", "confirming") and not row.deleted
+        ),
+        None,
+    )
+    if migration is None:
+        return  # confirmed meanwhile
+    try:
+        await services.compute_rpcapi.confirm_resize(
+            migration.source_compute, instance, migration, cast=False
+        )
+    except MessagingTimeout as exc:  # a down source: the delete goes on
+        services.context.note(f"confirm on delete failed: {exc}")
 
 
 # -- cold migration and resize ---------------------------------------------------------
@@ -569,7 +627,7 @@ def check_resize(services: Services, instance: Instance, flavor: str) -> None:
     """Refuses an unknown flavor, the server's own flavor, and a source whose
     compute service is down."""
     new = services.context.topology.flavor_named(flavor)
-    numa_get_constraints(Flavor.from_spec(new))
+    numa_get_constraints(Flavor.from_spec(new), instance.image_meta)
     if new.name == instance.flavor.name:
         raise ApiRefused(
             f"Cannot resize '{instance.name}' to {flavor}: it already has that flavor; "
@@ -578,7 +636,7 @@ def check_resize(services: Services, instance: Instance, flavor: str) -> None:
     _refuse_source_down(services, instance, "resize")
     # The new flavor's alias requests are made at the API, as Nova's resize does.
     flavor_ = Flavor.from_spec(new)
-    _check_aliases(services, instance.name, flavor_, pci_numa_policy_constraint(flavor_))
+    _check_aliases(services, instance.name, flavor_, None)
 
 
 def _refuse_source_down(services: Services, instance: Instance, verb: str) -> None:

@@ -5,8 +5,9 @@ built from a flavor carry it; ``pci_stats`` gives it its effect); the guest
 NUMA topology a flavor asks for (``numa_get_constraints``); fitting that
 topology to a host's cells with the PCI requests (``numa_fit_instance_to_host``,
 which the NUMATopologyFilter and the claims call); and the host usage an
-instance's topology makes (``numa_usage_from_instance_numa``). The flavor is
-the only source: image properties are not modelled.
+instance's topology makes (``numa_usage_from_instance_numa``). The flavor
+and the server's image are the sources (``hw:`` extra specs, ``hw_`` image
+properties), with Nova's rules on which wins and which conflicts it refuses.
 """
 
 from __future__ import annotations
@@ -28,7 +29,7 @@ from .numa import (
 )
 from .objects import Flavor, InstancePCIRequest
 from .placement import ALLOCATION_RATIOS
-from .topology import PCI_NUMA_POLICIES, parse_cpu_spec
+from .topology import PCI_NUMA_POLICIES, ImageSpec, parse_cpu_spec
 
 if TYPE_CHECKING:
     from .pci_stats import PciDeviceStats
@@ -37,17 +38,22 @@ if TYPE_CHECKING:
 PCI_NUMA_POLICY_SPEC = "hw:pci_numa_affinity_policy"
 
 
-def pci_numa_policy_constraint(flavor: Flavor, image_policy: str | None = None) -> str | None:
-    """The policy the flavor's ``hw:pci_numa_affinity_policy`` (or the image's
-    ``hw_pci_numa_affinity_policy``) asks for; None if neither does.
+def pci_numa_policy_constraint(flavor: Flavor, image: ImageSpec | None = None) -> str | None:
+    """The policy the flavor's ``hw:pci_numa_affinity_policy`` or the image's
+    ``hw_pci_numa_affinity_policy`` asks for; None if neither does (Nova's
+    ``get_pci_numa_policy_constraint``).
 
-    Nova refuses a flavor and an image that ask for different policies, and a
-    policy it does not know."""
+    Nova refuses a flavor and an image that ask for different policies (403),
+    and a policy it does not know (400)."""
     flavor_policy = dict(flavor.extra_specs).get(PCI_NUMA_POLICY_SPEC)
+    image_policy = image.property(IMAGE_PCI_NUMA_POLICY) if image is not None else None
     if flavor_policy and image_policy and flavor_policy != image_policy:
+        assert image is not None
         raise ApiRefused(
-            f"Flavor '{flavor.name}' asks for PCI NUMA affinity policy '{flavor_policy}' and "
-            f"the image for '{image_policy}'; they must agree (400)."
+            f"Image '{image.name}' asks for PCI NUMA affinity policy '{image_policy}' and "
+            f"flavor '{flavor.name}' for '{flavor_policy}': image property "
+            f"'{IMAGE_PCI_NUMA_POLICY}' may not override the flavor's "
+            f"'{PCI_NUMA_POLICY_SPEC}' (403)."
         )
     policy = flavor_policy or image_policy
     if policy and policy not in PCI_NUMA_POLICIES:
@@ -58,15 +64,17 @@ def pci_numa_policy_constraint(flavor: Flavor, image_policy: str | None = None) 
     return policy
 
 
-# -- the instance NUMA topology a flavor asks for -----------------------------------
+# -- the instance NUMA topology a flavor and image ask for ----------------------------
 
 NUMA_NODES_SPEC = "hw:numa_nodes"
 CPU_POLICY_SPEC = "hw:cpu_policy"
 CPU_POLICIES = (SHARED, DEDICATED)
+IMAGE_PCI_NUMA_POLICY = "hw_pci_numa_affinity_policy"
 
 
-def _refuse(flavor: Flavor, problem: str) -> ApiRefused:
-    return ApiRefused(f"Flavor '{flavor.name}': {problem} (400).")
+def _refuse(flavor: Flavor, problem: str, image: ImageSpec | None = None) -> ApiRefused:
+    with_image = f" with image '{image.name}'" if image is not None else ""
+    return ApiRefused(f"Flavor '{flavor.name}'{with_image}: {problem} (400).")
 
 
 def _whole(flavor: Flavor, key: str, value: str) -> int:
@@ -75,41 +83,81 @@ def _whole(flavor: Flavor, key: str, value: str) -> int:
     return int(value)
 
 
-def numa_get_constraints(flavor: Flavor) -> InstanceNUMATopology | None:
-    """The guest NUMA topology ``flavor`` asks for (Nova's ``numa_get_constraints``),
-    or None when it asks for none: ``hw:numa_nodes`` cells, with vCPUs and
-    memory split evenly or as ``hw:numa_cpus.N`` and ``hw:numa_mem.N`` say;
-    ``hw:cpu_policy=dedicated`` pins every vCPU (one cell unless
-    ``hw:numa_nodes`` says more). Raises ApiRefused where Nova answers 400."""
-    specs = dict(flavor.extra_specs)
-    policy = specs.get(CPU_POLICY_SPEC)
-    if policy is not None and policy not in CPU_POLICIES:
+def _forbidden(flavor: Flavor, image: ImageSpec, prop: str, setting: str) -> ApiRefused:
+    """Nova's ImageNUMATopologyForbidden and ImageCPUPinningForbidden."""
+    return _refuse(
+        flavor, f"image property '{prop}' may not override the {setting} the flavor sets", image
+    )
+
+
+def cpu_policy_constraint(flavor: Flavor, image: ImageSpec | None = None) -> str | None:
+    """``get_cpu_policy_constraint``: the flavor's ``dedicated`` wins over
+    anything the image says; the flavor's ``shared`` refuses an image's
+    ``dedicated``; without the flavor's, the image's."""
+    flavor_policy = dict(flavor.extra_specs).get(CPU_POLICY_SPEC)
+    image_policy = image.property("hw_cpu_policy") if image is not None else None
+    if flavor_policy is not None and flavor_policy not in CPU_POLICIES:
         raise _refuse(
             flavor,
-            f"CPU policy '{policy}' is not one the library models; use {' or '.join(CPU_POLICIES)}",
+            f"CPU policy '{flavor_policy}' is not one the library models; use "
+            f"{' or '.join(CPU_POLICIES)}",
         )
-    raw_nodes = specs.get(NUMA_NODES_SPEC)
-    nodes = None if raw_nodes is None else _whole(flavor, NUMA_NODES_SPEC, raw_nodes)
+    if flavor_policy == SHARED and image_policy == DEDICATED:
+        assert image is not None
+        raise _forbidden(flavor, image, "hw_cpu_policy", "CPU pinning policy")
+    return flavor_policy or image_policy
+
+
+def _numa_nodes(flavor: Flavor, image: ImageSpec | None) -> int | None:
+    """``_get_numa_node_count_constraint``: the flavor's or the image's, never both."""
+    raw = dict(flavor.extra_specs).get(NUMA_NODES_SPEC)
+    image_nodes = image.property("hw_numa_nodes") if image is not None else None
+    if raw and image_nodes:
+        assert image is not None
+        raise _forbidden(flavor, image, "hw_numa_nodes", "NUMA configuration")
+    if raw is not None:
+        return _whole(flavor, NUMA_NODES_SPEC, raw)
+    return None if image_nodes is None else int(image_nodes)  # the loader checked it
+
+
+def numa_get_constraints(
+    flavor: Flavor, image: ImageSpec | None = None
+) -> InstanceNUMATopology | None:
+    """The guest NUMA topology ``flavor`` and ``image`` ask for (Nova's
+    ``numa_get_constraints``), or None when they ask for none: ``hw:numa_nodes``
+    (or the image's ``hw_numa_nodes``) cells, with vCPUs and memory split
+    evenly or as ``hw:numa_cpus.N`` and ``hw:numa_mem.N`` (or the image's
+    ``hw_numa_cpus.N``, ``hw_numa_mem.N``) say; ``dedicated`` CPU policy pins
+    every vCPU (one cell unless the node count says more). The image may not
+    set what the flavor sets. Raises ApiRefused where Nova answers 400."""
+    specs = dict(flavor.extra_specs)
+    policy = cpu_policy_constraint(flavor, image)
+    nodes = _numa_nodes(flavor, image)
     if nodes is None and policy != DEDICATED:
         return None
     nodes = nodes or 1
     if nodes > flavor.vcpus:
-        raise _refuse(flavor, f"{nodes} NUMA nodes need at least as many vCPUs, not {flavor.vcpus}")
-    cpu_list = _per_node(flavor, specs, "hw:numa_cpus", nodes)
-    mem_list = _per_node(flavor, specs, "hw:numa_mem", nodes)
+        raise _refuse(
+            flavor, f"{nodes} NUMA nodes need at least as many vCPUs, not {flavor.vcpus}", image
+        )
+    cpu_list = _numa_list(flavor, specs, image, "cpus", nodes)
+    mem_list = _numa_list(flavor, specs, image, "mem", nodes)
     if (cpu_list is None) != (mem_list is None):
-        raise _refuse(flavor, "hw:numa_cpus.N and hw:numa_mem.N must be given together")
+        raise _refuse(
+            flavor, "hw:numa_cpus.N and hw:numa_mem.N (or the image's hw_numa_cpus.N and "
+            "hw_numa_mem.N) must be given together", image
+        )  # fmt: skip
     if cpu_list is None or mem_list is None:
         if flavor.vcpus % nodes or flavor.memory_mb % nodes:
             raise _refuse(
                 flavor, f"{flavor.vcpus} vCPUs and {flavor.memory_mb} MB do not split evenly "
-                f"over {nodes} NUMA nodes"
+                f"over {nodes} NUMA nodes", image
             )  # fmt: skip
         per_cpu, per_mem = flavor.vcpus // nodes, flavor.memory_mb // nodes
         cpu_list = [set(range(n * per_cpu, (n + 1) * per_cpu)) for n in range(nodes)]
         mem_list = [per_mem] * nodes
     else:
-        _check_manual(flavor, cpu_list, mem_list)
+        _check_manual(flavor, cpu_list, mem_list, image)
     dedicated = policy == DEDICATED
     return InstanceNUMATopology(
         tuple(
@@ -123,6 +171,31 @@ def numa_get_constraints(flavor: Flavor) -> InstanceNUMATopology | None:
             for n, (cpus, memory) in enumerate(zip(cpu_list, mem_list, strict=True))
         )
     )
+
+
+def _numa_list(
+    flavor: Flavor, specs: dict[str, str], image: ImageSpec | None, kind: str, nodes: int
+) -> list | None:
+    """``_get_numa_cpu_constraint`` / ``_get_numa_mem_constraint``: the
+    flavor's list, else the image's; the image may not give one the flavor gives."""
+    own = _per_node(flavor, specs, f"hw:numa_{kind}", nodes)
+    prop = f"hw_numa_{kind}"
+    values = image.per_node(prop) if image is not None else None
+    if own is not None:
+        if values is not None:
+            assert image is not None
+            raise _forbidden(flavor, image, prop, "NUMA configuration")
+        return own
+    if values is None:
+        return None
+    if len(values) != nodes:
+        raise _refuse(
+            flavor, f"CPU and memory allocation must be provided for all NUMA nodes: "
+            f"{nodes} nodes, the image gives {prop}.0 to {prop}.{len(values) - 1}", image
+        )  # fmt: skip
+    if kind == "mem":
+        return [int(value) for value in values]
+    return [parse_cpu_spec(value) for value in values]  # the loader checked them
 
 
 def _per_node(flavor: Flavor, specs: dict[str, str], prefix: str, nodes: int) -> list | None:
@@ -149,21 +222,23 @@ def _parses(spec: str) -> bool:
     return True
 
 
-def _check_manual(flavor: Flavor, cpu_list: list[set[int]], mem_list: list[int]) -> None:
+def _check_manual(
+    flavor: Flavor, cpu_list: list[set[int]], mem_list: list[int], image: ImageSpec | None
+) -> None:
     unassigned = set(range(flavor.vcpus))
     for cpus in cpu_list:
         for cpu in sorted(cpus):
             if cpu >= flavor.vcpus:
-                raise _refuse(flavor, f"vCPU {cpu} is out of range 0-{flavor.vcpus - 1}")
+                raise _refuse(flavor, f"vCPU {cpu} is out of range 0-{flavor.vcpus - 1}", image)
             if cpu not in unassigned:
-                raise _refuse(flavor, f"vCPU {cpu} is in two NUMA nodes")
+                raise _refuse(flavor, f"vCPU {cpu} is in two NUMA nodes", image)
             unassigned.discard(cpu)
     if unassigned:
-        raise _refuse(flavor, f"vCPUs {format_cpus(unassigned)} are in no NUMA node")
+        raise _refuse(flavor, f"vCPUs {format_cpus(unassigned)} are in no NUMA node", image)
     if sum(mem_list) != flavor.memory_mb:
         raise _refuse(
             flavor, f"the NUMA nodes' memory adds up to {sum(mem_list)} MB, not "
-            f"{flavor.memory_mb} MB"
+            f"{flavor.memory_mb} MB", image
         )  # fmt: skip
 
 

@@ -20,7 +20,7 @@ from typing import Any, TypeVar
 
 from .exception import PciDeviceInvalidStatus
 from .numa import InstanceNUMATopology, NUMACell, NUMATopology
-from .topology import FlavorSpec, HostSpec
+from .topology import DEFAULT_IMAGE, FlavorSpec, HostSpec, ImageSpec
 
 _Record = TypeVar("_Record")
 
@@ -225,6 +225,9 @@ class Instance:
     # What the flavor asks for until a claim fits it; then its cells name the
     # host cells and its dedicated vCPUs their pCPUs. Frozen, so shared.
     numa_topology: InstanceNUMATopology | None = None
+    # The image it was built (or last rebuilt) from, with its properties:
+    # Nova's instance.image_meta. Every NUMA and PCI policy derivation reads it.
+    image_meta: ImageSpec = DEFAULT_IMAGE
 
     def clone(self) -> Instance:
         """A copy that shares no mutable value with this instance."""

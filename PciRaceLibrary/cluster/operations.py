@@ -347,6 +347,7 @@ REBUILD = register(
         keywords=("Rebuild Server",),
         vm_states=_EVACUABLE,
         must_have_launched=True,
+        check=api.check_rebuild,
         accept=api.accept_rebuild,
         run=api.rebuild,
     )
@@ -357,6 +358,14 @@ DELETE = register(
         name="delete",
         subject=SERVER,
         points=(
+            # A server awaiting its resize confirmation is confirmed first (a call).
+            "ComputeAPI.confirm_resize",
+            "Instance.get_by_uuid",
+            "ComputeDriver.confirm_migration",
+            "ResourceTracker.drop_move_claim_at_source",
+            "Migration.save",
+            "ResourceTracker.drop_move_claim",  # before the fix of 1879878
+            "Instance.drop_migration_context",
             "ComputeAPI.terminate_instance",
             "ComputeDriver.destroy",
             "NeutronAPI.update_port",

@@ -6,7 +6,10 @@ whose spec lists each entry's vendor, product and device type). A flavor's
 ``pci_passthrough:alias`` (``a1:2,a2:1``) becomes one request per alias,
 with ``alias_name`` set and a fresh ``request_id`` each time the requests
 are made: at boot, and again in every move claim. A request's NUMA policy is
-the flavor's (or image's) constraint, else the alias's (``legacy`` by default).
+the flavor's (or image's) constraint at boot, else the alias's (``legacy`` by
+default); a move claim and the resize API make them with the alias's only, as
+Nova's ``_move_claim`` and ``API.resize`` call ``get_pci_requests_from_flavor``
+without a policy.
 """
 
 from __future__ import annotations

@@ -20,7 +20,6 @@ from .hardware import (
     numa_fit_instance_to_host,
     numa_get_constraints,
     numa_usage_from_instance_numa,
-    pci_numa_policy_constraint,
 )
 from .numa import InstanceNUMATopology
 from .objects import (
@@ -228,9 +227,12 @@ class ResourceTracker:
         # Nova makes the flavor's alias requests anew (fresh request ids) and
         # keeps the ports' requests (their request_id pairs old and new devices).
         requests = self._move_requests(instance, new_flavor)
-        # The move claim fits the NUMA topology the (new) flavor asks for,
-        # not the instance's pinned one (Nova's MoveClaim.numa_topology).
-        fitted = self._test_claim(instance, numa_get_constraints(new_flavor), requests)
+        # The move claim fits the NUMA topology the (new) flavor and the
+        # server's image ask for, not the instance's pinned one (Nova's
+        # MoveClaim.numa_topology).
+        fitted = self._test_claim(
+            instance, numa_get_constraints(new_flavor, instance.image_meta), requests
+        )
         claim = MoveClaim(self, instance.clone(), migration, new_flavor)
         claimed: list[PciDevice] = []
         if move_type != LIVE_MIGRATION:
@@ -255,13 +257,14 @@ class ResourceTracker:
         return claim
 
     def _move_requests(self, instance: Instance, flavor: Flavor) -> list[InstancePCIRequest]:
-        """The new flavor's alias requests, then the ports' own."""
+        """The new flavor's alias requests, then the ports' own. Nova's
+        ``_move_claim`` makes the alias requests without the flavor's or
+        image's PCI NUMA affinity policy: each takes its alias's."""
         context = self.context
         aliases = get_pci_requests_from_flavor(
             flavor,
             context.topology.pci_aliases,
             lambda: context.new_uuid("request", instance.name),
-            pci_numa_policy_constraint(flavor),
         )
         return aliases + port_requests(instance.pci_requests)
 

@@ -176,8 +176,12 @@ class ComputeAPI:
     async def finish_resize(self, host: str, instance: Instance, migration: Migration) -> None:
         await self._cast(host, "finish_resize", lambda c: c.finish_resize(instance, migration))
 
-    async def confirm_resize(self, host: str, instance: Instance, migration: Migration) -> None:
-        await self._cast(host, "confirm_resize", lambda c: c.confirm_resize(instance, migration))
+    async def confirm_resize(
+        self, host: str, instance: Instance, migration: Migration, *, cast: bool = True
+    ) -> None:
+        """A cast; a call with ``cast=False`` (a delete confirming first)."""
+        send = self._cast if cast else self._call
+        await send(host, "confirm_resize", lambda c: c.confirm_resize(instance, migration))
 
     async def revert_resize(self, host: str, instance: Instance, migration: Migration) -> None:
         await self._cast(host, "revert_resize", lambda c: c.revert_resize(instance, migration))

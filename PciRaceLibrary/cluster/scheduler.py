@@ -31,7 +31,6 @@ from .hardware import (
     numa_fit_failure,
     numa_fit_instance_to_host,
     numa_get_constraints,
-    pci_numa_policy_constraint,
 )
 from .objects import AVAILABLE, Flavor, Instance
 from .pci_request import get_pci_requests_from_flavor, port_requests
@@ -205,9 +204,9 @@ def _pci_filter(
         return lambda host: True
     requests = instance.pci_requests
     if flavor is not None and flavor != instance.flavor:
-        aliases = get_pci_requests_from_flavor(
-            flavor, context.topology.pci_aliases, str, pci_numa_policy_constraint(flavor)
-        )
+        # The resize API makes them without the flavor's or image's PCI NUMA
+        # affinity policy, as the move claim does.
+        aliases = get_pci_requests_from_flavor(flavor, context.topology.pci_aliases, str)
         requests = aliases + port_requests(instance.pci_requests)
     if not requests:
         return lambda host: True
@@ -230,7 +229,7 @@ class NUMATopologyFilter:
 
     def __init__(self, context: Context, instance: Instance, flavor: Flavor) -> None:
         self.context, self.instance = context, instance
-        self.requested = numa_get_constraints(flavor)
+        self.requested = numa_get_constraints(flavor, instance.image_meta)
         self.refusals: dict[str, str] = {}
 
     def __call__(self, host: str) -> bool:

@@ -12,8 +12,8 @@ never leaves a half-built cluster behind.
 
 = The topology file =
 
-A YAML mapping; only ``hosts`` is required (``pci`` and ``enabled_filters``
-are described below):
+A YAML mapping; only ``hosts`` is required (``pci``, ``enabled_filters`` and
+``images`` are described below):
 
 | name: three-hosts              # default: the file name without .yaml
 | sriov_network: network_2       # direct ports; default network_2, else the last network
@@ -134,6 +134,27 @@ memory split evenly, or as ``hw:numa_cpus.N`` and ``hw:numa_mem.N`` say) or
 each vCPU pinned to a pCPU); ``hw:pci_numa_affinity_policy`` (``required``,
 ``legacy``, ``preferred``, ``socket``) is the policy of its SR-IOV port's
 request. A server of such a flavor goes only to a host with cells it fits.
+
+= Images =
+
+A server boots from the default image (the first of ``images``; without
+``images``, ``cirros`` with no properties) or the one ``Create Server``
+names with ``image=``; it keeps it through every move (Nova's
+``instance.image_meta``). Properties are the NUMA ones Nova reads:
+
+| images:
+|   - {name: cirros}
+|   - {name: pci-preferred, properties: {hw_pci_numa_affinity_policy: preferred}}
+|   - {name: pinned, properties: {hw_cpu_policy: dedicated}}
+
+| =Property= | =Meaning= |
+| ``hw_numa_nodes`` | 1-128 guest cells; refused (400) beside the flavor's ``hw:numa_nodes``. |
+| ``hw_numa_cpus.N``, ``hw_numa_mem.N`` | Cells' vCPUs and MB, N from 0 without a gap; \
+each refused (400) where the flavor gives its own. |
+| ``hw_cpu_policy`` | ``shared`` or ``dedicated``; the flavor's ``dedicated`` wins, its \
+``shared`` refuses the image's ``dedicated`` (400). |
+| ``hw_pci_numa_affinity_policy`` | The PCI NUMA policy where the flavor sets none; another \
+than the flavor's is refused (403). |
 
 A ``flavors`` entry needs ``name``, ``vcpus``, ``memory_mb`` and ``disk_gb``;
 ``extra_specs`` maps keys (Nova's: ASCII letters, digits, spaces, ``-_:.``)
@@ -289,6 +310,32 @@ class FlavorSpec:
     extra_specs: tuple[tuple[str, str], ...] = ()
 
 
+@dataclass(frozen=True)
+class ImageSpec:
+    """A Glance image servers boot from. ``properties`` are the image
+    properties Nova's ``ImageMetaProps`` reads for NUMA and PCI placement,
+    (key, text) pairs sorted by key; each server keeps its image's (Nova's
+    ``instance.image_meta``, kept in the instance's system metadata)."""
+
+    name: str = "cirros"
+    properties: tuple[tuple[str, str], ...] = ()
+
+    def property(self, key: str) -> str | None:
+        return dict(self.properties).get(key)
+
+    def per_node(self, prefix: str) -> list[str] | None:
+        """The values of ``prefix.0``, ``prefix.1`` ... (the loader refused
+        gaps), as ``ImageMetaProps`` reads ``hw_numa_cpus``; None if none."""
+        values = dict(self.properties)
+        found = []
+        while f"{prefix}.{len(found)}" in values:
+            found.append(values[f"{prefix}.{len(found)}"])
+        return found or None
+
+
+DEFAULT_IMAGE = ImageSpec()
+
+
 # The built-in flavors. m1.small's numbers are what the pinned journals were
 # recorded with; m1.medium fits beside it on a default host, as a resize on
 # the same host needs.
@@ -314,10 +361,13 @@ class Topology:
     pci_aliases: tuple[PciAlias, ...] = ()  # [pci]alias, as every API node reads it
     device_spec: tuple[PciDeviceSpec, ...] = ()  # [pci]device_spec of hosts without their own
     enabled_filters: tuple[str, ...] = ()  # scheduler filters beyond ComputeFilter
+    images: tuple[ImageSpec, ...] = ()  # the default image first; left empty, cirros
 
     def __post_init__(self) -> None:
         if not self.flavors:
             object.__setattr__(self, "flavors", (self.flavor,))
+        if not self.images:
+            object.__setattr__(self, "images", (DEFAULT_IMAGE,))
         if self.flavors[0] != self.flavor:
             raise ValueError(f"the default flavor {self.flavor.name} must come first in flavors")
 
@@ -334,6 +384,19 @@ class Topology:
                 return flavor
         known = ", ".join(flavor.name for flavor in self.flavors)
         raise UnknownName(f"No flavor '{_shown(name)}'. Known flavors: {known}.")
+
+    @property
+    def image(self) -> ImageSpec:
+        """The default image: the first of ``images``."""
+        return self.images[0]
+
+    def image_named(self, name: str) -> ImageSpec:
+        """The image called ``name``; raises UnknownName listing the known ones."""
+        for image in self.images:
+            if image.name == name:
+                return image
+        known = ", ".join(image.name for image in self.images)
+        raise UnknownName(f"No image '{_shown(name)}'. Known images: {known}.")
 
     def describe(self) -> str:
         """One line for reports: name, hosts and devices (the first ten
@@ -391,7 +454,7 @@ def _shown(name: str) -> str:
 
 # -- the YAML topology file -------------------------------------------------------
 
-_TOP_KEYS = ("name", "sriov_network", "flavor", "flavors", "networks", "pci",
+_TOP_KEYS = ("name", "sriov_network", "flavor", "flavors", "images", "networks", "pci",
              "enabled_filters", "hosts")  # fmt: skip
 FILTERS = ("PciPassthroughFilter",)  # what enabled_filters may add
 _HOST_KEYS = ("name", "vcpus", "memory_mb", "disk_gb", "device_spec", "devices", "numa_cells",
@@ -416,6 +479,16 @@ _MAX_SPECS = 1_000  # device_spec or alias entries in one list
 _NETWORK_KEYS = ("name", "physnet")
 _FLAVOR_KEYS = ("name", "vcpus", "memory_mb", "disk_gb", "extra_specs")
 _EXTRA_SPECS = "extra_specs"  # a mapping whose values read as the text typed
+_PROPERTIES = "properties"  # an image's: read as text too
+_IMAGE_KEYS = ("name", "properties")
+_MAX_IMAGES = 1_000
+# The image properties the model reads (Nova's ImageMetaProps fields for them);
+# hw_numa_cpus.N and hw_numa_mem.N besides, N from 0 up to ImageMetaProps.NUMA_NODES_MAX.
+IMAGE_CPU_POLICIES = ("shared", "dedicated")  # fields.CPUAllocationPolicy without mixed
+_IMAGE_NUMA_LISTS = ("hw_numa_cpus", "hw_numa_mem")
+_NUMA_NODES_MAX = 128
+_IMAGE_PROPERTIES = ("hw_cpu_policy", "hw_numa_nodes", "hw_numa_cpus.N", "hw_numa_mem.N",
+                     "hw_pci_numa_affinity_policy")  # fmt: skip
 FAKE_DRIVER = "fake-driver"  # shorthand for the six devices of the default hosts
 _ADDRESS = re.compile(r"[0-9a-fA-F]{4}:[0-9a-fA-F]{2}:[0-9a-fA-F]{2}\.[0-7]")
 
@@ -587,7 +660,7 @@ class _YamlReader:
                 self.values += size
             elif kind is yaml.MappingStartEvent or kind is yaml.SequenceStartEvent:
                 self.start(event, len(stack))
-                texts = top is not None and top.key == _EXTRA_SPECS
+                texts = top is not None and top.key in (_EXTRA_SPECS, _PROPERTIES)
                 top = _Collection(
                     kind is yaml.SequenceStartEvent, event.anchor, event.start_mark, texts
                 )
@@ -853,6 +926,7 @@ def topology_from_mapping(
             f"defined networks: {_listing(names)}."
         )
     flavors = _flavors(top, source)
+    images = _images(top.get("images"), source)
     device_spec, aliases = _pci(top.get("pci"), source, physnets)
     filters = _filters(top.get("enabled_filters"), source)
     _check_alias_specs(flavors, source)
@@ -888,12 +962,14 @@ def topology_from_mapping(
         hosts.append(host)
     return Topology(name=name, hosts=tuple(hosts), networks=networks, flavor=flavors[0],
                     sriov_network=sriov, flavors=flavors, pci_aliases=aliases,
-                    device_spec=device_spec, enabled_filters=filters)  # fmt: skip
+                    device_spec=device_spec, enabled_filters=filters,
+                    images=images)  # fmt: skip
 
 
 _HOSTS_IGNORE_CASE = "host names ignore case, as DNS and Nova's database compare them"
 _NETWORKS_IGNORE_CASE = "network names ignore case, so that no two look alike in messages"
 _FLAVORS_IGNORE_CASE = "flavor names ignore case, as Nova's database compares them"
+_IMAGES_IGNORE_CASE = "image names ignore case, so that no two look alike in messages"
 _ADDRESSES_IGNORE_CASE = "addresses are hexadecimal, so case does not matter"
 
 
@@ -976,6 +1052,111 @@ def _flavors(top: dict[str, object], source: str) -> tuple[FlavorSpec, ...]:
         f"{source}: 'flavor' must be the name of a flavor or a mapping defining one, "
         f"got {_kind(raw)}."
     )
+
+
+def _images(raw: object, source: str) -> tuple[ImageSpec, ...]:
+    """Every image, the default first; without ``images``, the built-in ``cirros``."""
+    if raw is None:
+        return (DEFAULT_IMAGE,)
+    if not isinstance(raw, (list, tuple)) or not raw:
+        raise TopologyError(
+            f"{source}: 'images' must be a non-empty list of images, got {_kind(raw)}."
+        )
+    if len(raw) > _MAX_IMAGES:
+        raise TopologyError(
+            f"{source}: 'images' lists {len(raw)} images; at most "
+            f"{_MAX_IMAGES} are allowed in one topology."
+        )
+    images: list[ImageSpec] = []
+    seen: dict[str, int] = {}
+    for index, item in enumerate(raw, start=1):
+        where = f"{source}, image #{index}"
+        entry = _mapping(item, where)
+        name = _label(_required(entry, "name", where), f"{where}: 'name'")
+        where = f"{source}, image {_quoted(name, limit=_MAX_NAME)}"
+        _known_keys(entry, _IMAGE_KEYS, where)
+        first = seen.setdefault(name.lower(), index)
+        if first != index:
+            raise TopologyError(
+                _twice(
+                    source,
+                    "image",
+                    name,
+                    first=first,
+                    first_name=images[first - 1].name,
+                    index=index,
+                    rule=_IMAGES_IGNORE_CASE,
+                )
+            )
+        images.append(ImageSpec(name, _image_properties(entry.get("properties"), where)))
+    return tuple(images)
+
+
+def _image_properties(raw: object, where: str) -> tuple[tuple[str, str], ...]:
+    """The properties as ``ImageMetaProps`` types them: policies of its
+    enums, whole numbers, CPU lists; ``.N`` lists without a gap."""
+    if raw is None:
+        return ()
+    if not isinstance(raw, dict):
+        raise TopologyError(
+            f"{where}: 'properties' must be a mapping of image properties to text values, "
+            f"got {_kind(raw)}."
+        )
+    properties: dict[str, str] = {}
+    for key, value in raw.items():
+        if not isinstance(key, str):
+            raise TopologyError(
+                f"{where}: 'properties' keys must be strings, got {_kind(key)} as a key."
+            )
+        prop = f"{where}, property {_quoted(key)}"
+        if not isinstance(value, str):
+            raise TopologyError(f"{prop}: the value must be text, got {_kind(value)}.")
+        problem = _image_property_problem(key, value)
+        if problem:
+            raise TopologyError(f"{prop}: {problem}.")
+        properties[key] = value
+    for prefix in _IMAGE_NUMA_LISTS:
+        nodes = sorted(int(key.rpartition(".")[2]) for key in properties if key.startswith(prefix))
+        for expected, node in enumerate(nodes):
+            if node != expected:
+                raise TopologyError(
+                    f"{where}, property '{prefix}.{node}': it needs '{prefix}.{expected}'; "
+                    f"Nova reads {prefix}.0, .1 and on, and stops at the first missing one."
+                )
+    return tuple(sorted(properties.items()))
+
+
+def _image_property_problem(key: str, value: str) -> str | None:
+    prefix, dot, node = key.partition(".")
+    if dot and prefix in _IMAGE_NUMA_LISTS:
+        if not node.isdigit() or int(node) >= _NUMA_NODES_MAX or node != str(int(node)):
+            return f"the node must be a whole number 0 to {_NUMA_NODES_MAX - 1}, as in {prefix}.0"
+        if prefix == "hw_numa_mem":
+            return None if _whole_text(value) else (
+                f"must be a whole number of MB of at least 1, got {_quoted(value)}"
+            )  # fmt: skip
+        try:
+            parse_cpu_spec(value)
+        except ValueError:
+            return f"must be a CPU list such as '0-1,3', got {_quoted(value)}"
+        return None
+    choices = {
+        "hw_cpu_policy": IMAGE_CPU_POLICIES,
+        "hw_pci_numa_affinity_policy": PCI_NUMA_POLICIES,
+    }.get(key)
+    if choices is not None:
+        return None if value in choices else (
+            f"must be one of {', '.join(choices)}, got {_quoted(value)}"
+        )  # fmt: skip
+    if key == "hw_numa_nodes":
+        return None if _whole_text(value) and int(value) <= _NUMA_NODES_MAX else (
+            f"must be a whole number 1 to {_NUMA_NODES_MAX}, got {_quoted(value)}"
+        )  # fmt: skip
+    return f"is not an image property the library models; it models {', '.join(_IMAGE_PROPERTIES)}"
+
+
+def _whole_text(value: str) -> bool:
+    return value.isascii() and value.isdigit() and len(value) <= _MAX_DIGITS and int(value) >= 1
 
 
 def _flavor_twice(source: str, name: str, listed_name: str, index: int) -> NoReturn:

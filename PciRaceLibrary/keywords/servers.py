@@ -26,6 +26,7 @@ class ServerKeywords(LibraryComponent):
         timeout: timedelta | None = None,
         *,
         flavor: str | None = None,
+        image: str | None = None,
         **delays: timedelta,
     ) -> None:
         """Creates server ``name`` with one SR-IOV direct port and waits until it is ``ACTIVE``.
@@ -35,11 +36,15 @@ class ServerKeywords(LibraryComponent):
         host with most free RAM, ties by name). ``flavor`` names one of the
         topology's flavors (see `Clusters and topology files`); without it
         the server gets the default flavor, ``m1.small`` in the built-in
-        cluster. ``delays`` name points of the build (see `Delays and
+        cluster. ``image`` names one of the topology's images, whose NUMA
+        and PCI NUMA properties count with the flavor's extra specs (see
+        `Clusters and topology files`); without it, the default image.
+        ``delays`` name points of the build (see `Delays and
         interleaving points`); other tasks progress while it builds.
 
-        Fails at once, changing nothing, for an unknown host or flavor. A
-        build that fails on its compute (the claim refused, the spawn failed)
+        Fails at once, changing nothing, for an unknown host, flavor or
+        image, or a flavor and image that disagree as Nova refuses. A build
+        that fails on its compute (the claim refused, the spawn failed)
         is rescheduled, as Nova does: the scheduler's alternates, at most two
         more hosts (Nova's ``max_attempts`` of 3), are tried in turn; a
         requested ``host`` has none. Fails if the server ends in ``ERROR``
@@ -49,8 +54,9 @@ class ServerKeywords(LibraryComponent):
         | `Create Server With Direct Port` | vm1 | host=host1 |
         | `Create Server With Direct Port` | vm2 | flavor=m1.medium |
         | `Create Server With Direct Port` | vm3 | ComputeDriver.spawn=2 s |
+        | `Create Server With Direct Port` | vm4 | flavor=numa.big | image=pci-preferred |
         """
-        self._create(name, host, "direct", None, timeout, delays, flavor)
+        self._create(name, host, "direct", None, timeout, delays, flavor, image=image)
 
     def _create(  # noqa: PLR0917 - the keywords' own arguments, passed through
         self,
@@ -62,6 +68,8 @@ class ServerKeywords(LibraryComponent):
         delays: dict[str, timedelta],
         flavor: str | None,
         ports: tuple[str, ...] = (),
+        *,
+        image: str | None = None,
     ) -> None:
         cluster = self.cluster
         converted = self.delay_seconds(delays)
@@ -73,6 +81,7 @@ class ServerKeywords(LibraryComponent):
             vnic_type=vnic_type,
             flavor=flavor,
             ports=ports,
+            image=image,
             delays=converted,
         )
         cluster.run_until(lambda: task.done or cluster.server_status(name) in _SETTLED, seconds)
@@ -99,6 +108,7 @@ class ServerKeywords(LibraryComponent):
         *,
         flavor: str | None = None,
         ports: str | None = None,
+        image: str | None = None,
         **delays: timedelta,
     ) -> None:
         """Creates server ``name`` with a port of ``vnic_type`` or ``ports``; waits for ``ACTIVE``.
@@ -117,7 +127,8 @@ class ServerKeywords(LibraryComponent):
         the default flavor. Its ``pci_passthrough:alias`` extra spec asks for
         devices too (see `Clusters and topology files`): the flavor's requests
         and every SR-IOV port's are claimed together, all or nothing. An alias
-        ``[pci]alias`` does not define is refused at once (400).
+        ``[pci]alias`` does not define is refused at once (400). ``image``
+        names one of the topology's images (the default image without it).
 
         | `Create Server` | web1 | host=host2 |
         | `Create Server` | vm2 | vnic_type=direct-physical | host=host1 |
@@ -134,7 +145,7 @@ class ServerKeywords(LibraryComponent):
                 f"Argument 'ports' must name ports, comma-separated, got '{ports}'."
             )
         kind = VnicType(vnic_type or VnicType.NORMAL).value
-        self._create(name, host, kind, network, timeout, delays, flavor, chosen)
+        self._create(name, host, kind, network, timeout, delays, flavor, chosen, image=image)
 
     @keyword(tags=["Action"])
     def evacuate_server_with_direct_port(
@@ -311,16 +322,24 @@ class ServerKeywords(LibraryComponent):
         logger.info(f"Deletion of '{server}' requested at {cluster.clock}.")
 
     @keyword(tags=["Action"])
-    def rebuild_server(self, server: str, **delays: timedelta) -> None:
+    def rebuild_server(self, server: str, *, image: str | None = None, **delays: timedelta) -> None:
         """Starts rebuilding ``server`` in place and returns at once.
 
         A rebuild keeps the server on its host with the devices it holds.
         Fails if the server is deleted or not ``ACTIVE``, ``SHUTOFF`` or
         ``ERROR``. As in Nova, the API does not check the host: a rebuild
         sent to a stopped compute is never consumed.
+
+        ``image`` names another of the topology's images; the server keeps
+        it after. As Nova's API, the rebuild is refused (400) if the new
+        image with the server's flavor asks for another guest NUMA topology
+        than its old one did, since the rebuild claims nothing.
+
+        | `Rebuild Server` | vm1 |
+        | `Rebuild Server` | vm1 | image=pci-preferred |
         """
         cluster = self.cluster
-        cluster.rebuild_server(server, delays=self.delay_seconds(delays))
+        cluster.rebuild_server(server, image=image, delays=self.delay_seconds(delays))
         logger.info(f"Rebuild of '{server}' requested at {cluster.clock}.")
 
     @keyword(tags=["Wait"])

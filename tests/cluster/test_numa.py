@@ -14,11 +14,12 @@ from PciRaceLibrary.cluster.hardware import (
     numa_fit_instance_to_host,
     numa_get_constraints,
     numa_usage_from_instance_numa,
+    pci_numa_policy_constraint,
 )
 from PciRaceLibrary.cluster.numa import DEDICATED, NUMACell, NUMATopology
 from PciRaceLibrary.cluster.objects import VF, Flavor, InstancePCIRequest, PciDevice
 from PciRaceLibrary.cluster.pci_stats import PciDeviceStats
-from PciRaceLibrary.cluster.topology import load_topology, topology_from_mapping
+from PciRaceLibrary.cluster.topology import ImageSpec, load_topology, topology_from_mapping
 from PciRaceLibrary.errors import ApiRefused, TaskCrashed
 
 TOPOLOGIES = Path(__file__).resolve().parents[2] / "acceptance" / "topologies"
@@ -82,6 +83,78 @@ def test_a_bad_numa_request_is_refused_as_nova_answers_400(
 ) -> None:
     with pytest.raises(ApiRefused, match=message.replace("(", r"\(")):
         numa_get_constraints(Flavor("f", 2, 1024, 1, specs(**extra)))
+
+
+def image(**properties: str) -> ImageSpec:
+    return ImageSpec("img", tuple(sorted(properties.items())))
+
+
+def test_an_image_gives_what_the_flavor_does_not_set() -> None:
+    """Nova's ``numa_get_constraints(flavor, image_meta)``: the image's node
+    count, per-cell lists and CPU policy count where the flavor is silent; the
+    flavor's ``dedicated`` wins over the image's ``shared``; an image list may
+    complete the flavor's other one."""
+    plain = Flavor("f", 2, 1024, 1)
+    topology = numa_get_constraints(plain, image(hw_numa_nodes="2"))
+    assert topology is not None
+    assert [c.memory for c in topology.cells] == [512, 512]
+    pinned = numa_get_constraints(plain, image(hw_cpu_policy="dedicated"))
+    assert pinned is not None
+    assert pinned.cells[0].pcpuset == {0, 1}
+    wins = Flavor("f", 2, 1024, 1, specs(**{"hw:cpu_policy": "dedicated"}))
+    assert numa_get_constraints(wins, image(hw_cpu_policy="shared")).cells[0].pcpuset == {0, 1}
+    mixed = Flavor("f", 2, 1024, 1, specs(**{"hw:numa_nodes": "2", "hw:numa_mem.0": "768",
+                                               "hw:numa_mem.1": "256"}))  # fmt: skip
+    split = numa_get_constraints(mixed, image(**{"hw_numa_cpus.0": "0", "hw_numa_cpus.1": "1"}))
+    assert split is not None
+    assert [c.memory for c in split.cells] == [768, 256]
+    assert numa_get_constraints(plain, image(hw_pci_numa_affinity_policy="required")) is None
+    assert pci_numa_policy_constraint(plain, image(hw_pci_numa_affinity_policy="socket")) == (
+        "socket"
+    )
+
+
+@pytest.mark.parametrize(
+    ("extra", "properties", "message"),
+    [
+        ({"hw:numa_nodes": "1"}, {"hw_numa_nodes": "1"},
+         "image property 'hw_numa_nodes' may not override the NUMA configuration"),
+        ({"hw:numa_nodes": "1", "hw:numa_cpus.0": "0-1", "hw:numa_mem.0": "1024"},
+         {"hw_numa_cpus.0": "0-1"}, "'hw_numa_cpus' may not override"),
+        ({"hw:cpu_policy": "shared"}, {"hw_cpu_policy": "dedicated"},
+         "'hw_cpu_policy' may not override the CPU pinning policy"),
+        ({}, {"hw_numa_nodes": "2", "hw_numa_cpus.0": "0", "hw_numa_mem.0": "1024"},
+         "the image gives hw_numa_cpus.0 to hw_numa_cpus.0"),
+        ({}, {"hw_numa_nodes": "2", "hw_numa_cpus.0": "0", "hw_numa_cpus.1": "0",
+              "hw_numa_mem.0": "512", "hw_numa_mem.1": "512"}, "vCPU 0 is in two NUMA nodes"),
+    ],
+)  # fmt: skip
+def test_a_flavor_and_image_that_disagree_are_refused_as_nova_does(
+    extra: dict[str, str], properties: dict[str, str], message: str
+) -> None:
+    with pytest.raises(ApiRefused, match=f"Flavor 'f' with image 'img': .*{message}.*\\(400\\)"):
+        numa_get_constraints(Flavor("f", 2, 1024, 1, specs(**extra)), image(**properties))
+
+
+def test_a_pci_numa_policy_of_the_image_against_the_flavors_is_forbidden() -> None:
+    flavor_ = Flavor("f", 2, 1024, 1, specs(**{"hw:pci_numa_affinity_policy": "required"}))
+    assert pci_numa_policy_constraint(flavor_, image(hw_pci_numa_affinity_policy="required"))
+    with pytest.raises(ApiRefused, match=r"may not override the flavor's .*\(403\)"):
+        pci_numa_policy_constraint(flavor_, image(hw_pci_numa_affinity_policy="legacy"))
+
+
+def test_a_server_keeps_its_image_through_an_evacuation() -> None:
+    cluster = Cluster(load_topology(NUMA_HOSTS))
+    cluster.create_server("vm1", "host1", vnic_type="normal", flavor="big", image="pinned")
+    cluster.run_until(lambda: cluster.server_status("vm1") == "ACTIVE", 60)
+    cluster.stop_compute_service("host1")
+    cluster.force_down_compute_service("host1")
+    cluster.evacuate("vm1", "host2")
+    cluster.run_until(lambda: cluster.server_host("vm1") == "host2", 60)
+    instance = cluster.db.instances[cluster.db.names["vm1"]]
+    assert instance.image_meta.name == "pinned"
+    assert instance.numa_topology is not None
+    assert instance.numa_topology.cells[0].cpu_pinning == ((0, 2), (1, 3))
 
 
 def host_topology(*cells: tuple[int, set[int], int, int]) -> NUMATopology:

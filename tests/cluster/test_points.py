@@ -114,7 +114,9 @@ def moves() -> list[Cluster]:
         confirmed.run_task(confirmed.start("confirm_resize", "vm1"))
         reverted = migrated(bugs, flavor="m1.medium")
         reverted.run_task(reverted.start("revert_resize", "vm1"))
-        out += [confirmed, reverted]
+        deleted = migrated(bugs)  # a delete confirms the resize first
+        deleted.run_task(deleted.start("delete", "vm1"))
+        out += [confirmed, reverted, deleted]
     stopped = Cluster()  # a stopped server is stopped again after its revert
     stopped.run_task(stopped.create_server("vm1", "host1"))
     stopped.run_task(stopped.start("stop_server", "vm1"))

@@ -43,6 +43,22 @@ def test_confirm_frees_the_source_and_later_audits_change_nothing() -> None:
     assert cluster.check_invariants() == []
 
 
+def test_deleting_a_server_awaiting_its_confirmation_confirms_it_on_the_source_first() -> None:
+    """Nova's ``_confirm_resize_on_deleting``: without it the source's guest,
+    devices and the migration's allocation would stay after the delete."""
+    cluster = migrated()
+    cluster.run_task(cluster.start("delete", "vm1"))
+    assert cluster.kernel.run_all()
+    assert cluster.migrations_of("vm1")[-1]["status"] == "confirmed"
+    assert cluster.placement_allocations("vm1", migration=True) == {}
+    assert "host1" not in cluster.pci_allocations("vm1")
+    for host in cluster.hosts:  # the destination tracked it through the migration only
+        cluster.run_task(cluster.update_available_resource(host))
+    assert cluster.pci_allocations("vm1") == {}
+    assert vcpus(cluster) == {"host1": 0, "host2": 0}
+    assert cluster.check_invariants() == []
+
+
 def test_revert_takes_the_server_back_with_its_old_flavor_and_devices() -> None:
     cluster = migrated(flavor="m1.medium")
     assert cluster.placement_allocations("vm1") == {"host2": MEDIUM}

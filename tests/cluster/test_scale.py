@@ -10,6 +10,7 @@ not counted: keep such calls off the hosts and servers of the cluster.)
 
 from __future__ import annotations
 
+import gc
 import sys
 from collections import Counter
 from collections.abc import Callable
@@ -85,11 +86,16 @@ def counted(cluster: Cluster, action: Callable[[], object]) -> tuple[int, Counte
         steps += 1  # a call, or a line run: each turn of a Python loop
         return trace
 
+    # No collection while tracing: garbage of earlier tests (unfinished
+    # coroutines closing) would add its lines to the count.
+    gc.collect()
+    gc.disable()
     sys.settrace(trace)
     try:
         action()
     finally:
         sys.settrace(None)
+        gc.enable()
         for name in READS:
             delattr(db, name)
     return steps, rows

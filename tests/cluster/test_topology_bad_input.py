@@ -93,6 +93,15 @@ def specs(fragment: str) -> str:
     return flavors(f"{{{MEDIUM}, extra_specs: {fragment}}}")
 
 
+def images(fragment: str) -> str:
+    return f"images:\n  - {fragment}\nhosts: [{{name: host1}}]\n"
+
+
+def props(fragment: str) -> str:
+    """Image ``i1`` with ``properties: fragment``."""
+    return images(f"{{name: i1, properties: {fragment}}}")
+
+
 def directory(tmp: Path) -> Path:
     (tmp / "topologies").mkdir()
     return tmp / "topologies"
@@ -161,10 +170,10 @@ def host_name(topology: Topology) -> object:
     return topology.hosts[0].name
 
 
-FILE, YAML, TOP, HOST, DEVICE, NETWORK, FLAVOR, PCI, TEXT, LIMIT, PYTHON, NUMA = (
+FILE, YAML, TOP, HOST, DEVICE, NETWORK, FLAVOR, PCI, TEXT, LIMIT, PYTHON, NUMA, IMAGE = (
     "The file itself", "YAML features", "Top-level fields", "Host fields", "Device fields",
     "Network fields", "Flavor fields", "PCI device_spec and alias", "Names read as typed",
-    "Size limits", "Python mappings (topology_from_mapping)", "NUMA cells",
+    "Size limits", "Python mappings (topology_from_mapping)", "NUMA cells", "Images",
 )  # fmt: skip
 
 RULES = {
@@ -173,7 +182,8 @@ RULES = {
     YAML: "Only plain YAML: no tags but `!!str`, anchors and aliases only to values defined "
     "before, keys are text, nesting at most 20 deep, at most 2,000,000 values counting "
     "each alias as everything it names (so alias bombs stop before they grow).",
-    TOP: "Only `name`, `sriov_network`, `flavor`, `flavors`, `networks` and `hosts`; `hosts` is "
+    TOP: "Only `name`, `sriov_network`, `flavor`, `flavors`, `images`, `networks`, `pci`, "
+    "`enabled_filters` and `hosts`; `hosts` is "
     "required and non-empty; `sriov_network` names one of the networks; `flavor` names one of "
     "the flavors or is a mapping defining the default one.",
     HOST: "Names are 1-255 ASCII letters, digits, `.`, `-`, `_`, starting with a letter or "
@@ -197,6 +207,11 @@ RULES = {
     "`cpus` (a CPU list such as `0-3,^2`, CPUs 0-8191, each CPU in one cell), `memory_mb` >= 1 "
     "and an optional `socket`; `cpu_dedicated_set` and `cpu_shared_set` need cells, name only "
     "their CPUs and do not overlap; where cells are given, a device's `numa_node` names one.",
+    IMAGE: "`images` is a non-empty list of images with a `name` (the flavor-name rule, unique "
+    "ignoring case) and `properties`, a mapping of the image properties the model reads to "
+    "text, typed as Nova's ImageMetaProps types them: `hw_cpu_policy` (`shared`, `dedicated`), "
+    "`hw_pci_numa_affinity_policy` (a PCI NUMA policy), `hw_numa_nodes` (1-128), "
+    "`hw_numa_cpus.N` (a CPU list) and `hw_numa_mem.N` (MB >= 1), N from 0 without a gap.",
     PYTHON: "The same checks apply to a mapping built in Python; values YAML cannot produce "
     "(bytes, dates, sets) are named in words.",
 }
@@ -343,11 +358,11 @@ CASES = [
     # -- top-level fields
     Case(TOP, "`colour: red`", "top-level key",
          "Topology file '{path}': unknown key 'colour'; valid keys: name, sriov_network, flavor, "
-         "flavors, networks, pci, enabled_filters, hosts.",
+         "flavors, images, networks, pci, enabled_filters, hosts.",
          text="colour: red\nhosts: [{name: host1}]\n"),
     Case(TOP, "`1: host1`", "top-level key",
          "Topology file '{path}': unknown key '1'; valid keys: name, sriov_network, flavor, "
-         "flavors, networks, pci, enabled_filters, hosts.",
+         "flavors, images, networks, pci, enabled_filters, hosts.",
          text="1: host1\nhosts: [{name: host1}]\n"),
     Case(TOP, "`name: [a, b]`", "`name`",
          "Topology file '{path}': 'name' must be a non-empty string, got a list.",
@@ -1041,6 +1056,58 @@ CASES = [
          text=numa_host("    numa_cells: [{id: 0, cpus: 0-1, memory_mb: 1024}]\n    "
                         "devices: [{address: 0000:81:00.0, dev_type: type-PCI, "
                         "numa_node: 1}]\n")),
+    Case(IMAGE, "`images: []`", "`images`",
+         "Topology file '{path}': 'images' must be a non-empty list of images, got a list.",
+         text="images: []\nhosts: [{name: host1}]\n"),
+    Case(IMAGE, "image `{properties: {}}`", "`images[].name`",
+         "Topology file '{path}', image #1: 'name' is required.", text=images("{properties: {}}")),
+    Case(IMAGE, "image `{name: i1, os: linux}`", "`images[]`",
+         "Topology file '{path}', image 'i1': unknown key 'os'; valid keys: name, properties.",
+         text=images("{name: i1, os: linux}")),
+    Case(IMAGE, "images `i1` and `I1`", "`images[].name`",
+         "Topology file '{path}': image 'I1' is defined twice, as images #1 ('i1') and #2; "
+         "image names ignore case, so that no two look alike in messages.",
+         text=images("{name: i1}\n  - {name: I1}")),
+    Case(IMAGE, "`properties: [hw_numa_nodes]`", "`images[].properties`",
+         "Topology file '{path}', image 'i1': 'properties' must be a mapping of image properties "
+         "to text values, got a list.", text=props("[hw_numa_nodes]")),
+    Case(IMAGE, "property `{hw_numa_nodes: [1]}`", "`images[].properties`",
+         "Topology file '{path}', image 'i1', property 'hw_numa_nodes': the value must be text, "
+         "got a list.", text=props("{hw_numa_nodes: [1]}")),
+    Case(IMAGE, "property `{hw_numa_nodes: 0}`", "`images[].properties`",
+         "Topology file '{path}', image 'i1', property 'hw_numa_nodes': must be a whole number "
+         "1 to 128, got '0'.", text=props("{hw_numa_nodes: 0}")),
+    Case(IMAGE, "property `{hw_cpu_policy: mixed}`", "`images[].properties`",
+         "Topology file '{path}', image 'i1', property 'hw_cpu_policy': must be one of shared, "
+         "dedicated, got 'mixed'.", text=props("{hw_cpu_policy: mixed}")),
+    Case(IMAGE, "property `{hw_pci_numa_affinity_policy: strict}`", "`images[].properties`",
+         "Topology file '{path}', image 'i1', property 'hw_pci_numa_affinity_policy': must be "
+         "one of required, legacy, preferred, socket, got 'strict'.",
+         text=props("{hw_pci_numa_affinity_policy: strict}")),
+    Case(IMAGE, "property `{hw_numa_cpus.0: 0-x}`", "`images[].properties`",
+         "Topology file '{path}', image 'i1', property 'hw_numa_cpus.0': must be a CPU list such "
+         "as '0-1,3', got '0-x'.", text=props("{hw_numa_cpus.0: 0-x}")),
+    Case(IMAGE, "property `{hw_numa_mem.0: lots}`", "`images[].properties`",
+         "Topology file '{path}', image 'i1', property 'hw_numa_mem.0': must be a whole number "
+         "of MB of at least 1, got 'lots'.", text=props("{hw_numa_mem.0: lots}")),
+    Case(IMAGE, "property `{hw_numa_mem.x: 512}`", "`images[].properties`",
+         "Topology file '{path}', image 'i1', property 'hw_numa_mem.x': the node must be a whole "
+         "number 0 to 127, as in hw_numa_mem.0.", text=props("{hw_numa_mem.x: 512}")),
+    Case(IMAGE, "properties `hw_numa_cpus.0` and `hw_numa_cpus.2`", "`images[].properties`",
+         "Topology file '{path}', image 'i1', property 'hw_numa_cpus.2': it needs "
+         "'hw_numa_cpus.1'; Nova reads hw_numa_cpus.0, .1 and on, and stops at the first "
+         "missing one.", text=props("{hw_numa_cpus.0: '0', hw_numa_cpus.2: '1'}")),
+    Case(IMAGE, "property `{hw_mem_page_size: large}`", "`images[].properties`",
+         "Topology file '{path}', image 'i1', property 'hw_mem_page_size': is not an image "
+         "property the library models; it models hw_cpu_policy, hw_numa_nodes, hw_numa_cpus.N, "
+         "hw_numa_mem.N, hw_pci_numa_affinity_policy.", text=props("{hw_mem_page_size: large}")),
+    Case(TEXT, "property `{hw_numa_nodes: 1}` (YAML 1.1: the number 1)", "`images[].properties`",
+         "accepted: image property value '1'", text=props("{hw_numa_nodes: 1}"),
+         loads=lambda t: t.images[0].property("hw_numa_nodes")),
+    Case(PYTHON, "`{'properties': {'hw_numa_nodes': 1}}`", "`images[].properties`",
+         "Topology mapping, image 'i1', property 'hw_numa_nodes': the value must be text, got 1.",
+         data={"images": [{"name": "i1", "properties": {"hw_numa_nodes": 1}}],
+               "hosts": [{"name": "h"}]}),
     Case(PYTHON, "`{'name': b'host1'}`", "`hosts[].name`",
          "Topology mapping, host #1: 'name' must be a non-empty string, got binary data.",
          data={"hosts": [{"name": b"host1"}]}),
