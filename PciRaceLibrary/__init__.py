@@ -300,7 +300,7 @@ placement only:
 
 | =Window= | =What the audit sees= |
 | an evacuation between its rebuild and its finish | the server still on the source and no longer rebuilding: the destination misses it |
-| a live migration without NUMA | no move claim: the destination counts the server only from its next audit |
+| a live migration without NUMA | no move claim: the destination counts the server only from its next audit (a NUMA server's move claim counts it at once) |
 | a revert between the destination's drop and the source's finish | the server still on the destination: it counts it again |
 
 A bug variant's harm is often exactly such a count, lasting until the next

@@ -321,6 +321,40 @@ An Evacuation Pins The Guest On Its New Host
     NUMA Usage On Host Should Be    host2    pinned=6,7
     Resource Accounting Should Be Consistent
 
+A Pinned Guest Live Migrated Keeps Its Pinning On The Destination's Cell With Its Device
+    [Documentation]    Nova's NUMA-aware live migration (libvirt, since Train): the
+    ...    destination's check makes a move claim, so host2 pins CPUs 6-7 of cell 1, where the
+    ...    VF the ``required`` policy needs is, before the guest moves; the server takes that
+    ...    topology on host2 and host1's audit frees its pinning.
+    Start Cluster    ${TOPOLOGY}
+    Create Server With Direct Port    vm1    host=host1    flavor=pinned.required
+    Live Migrate Server    vm1    host2    ComputeDriver.live_migration=1 s
+    Wait Until Migration Status Is    vm1    running
+    NUMA Usage On Host Should Be    host1    pinned=6,7
+    NUMA Usage On Host Should Be    host2    pinned=6,7
+    Resource Accounting Should Be Consistent
+    Wait Until Migration Status Is    vm1    completed
+    NUMA Placement Of Server Should Be    vm1    cells=1    pinned=6,7    host=host2
+    PCI Allocations Should Be    vm1    host2=0000:81:00.2
+    NUMA Usage On Host Should Be    host1    pinned=none
+    NUMA Usage On Host Should Be    host2    pinned=6,7
+    Resource Accounting Should Be Consistent
+
+A Destination Whose Cells Cannot Fit The Guest Refuses Its Live Migration
+    [Documentation]    vm2 pins host2's cell 1 and takes a VF there; vm1 needs both CPUs and its
+    ...    VF on one cell. Forced to host2 (no scheduler), the destination's move claim does not
+    ...    fit: MigrationPreCheckError, the record ``error``, vm1 ACTIVE on host1 as it was.
+    Start Cluster    ${TOPOLOGY}
+    Create Server With Direct Port    vm1    host=host1    flavor=pinned.required
+    Create Server With Direct Port    vm2    host=host2    flavor=pinned.required
+    Live Migrate Server    vm1    host2    force=True    microversion=2.67
+    Wait Until Migration Status Is    vm1    error
+    Wait Until Server Has    vm1    host=host1    status=ACTIVE
+    NUMA Placement Of Server Should Be    vm1    cells=1    pinned=6,7    host=host1
+    NUMA Usage On Host Should Be    host2    pinned=6,7
+    Placement Allocations Should Be    vm1    host1=flavor
+    Resource Accounting Should Be Consistent
+
 The NUMA Checks Name What They Found
     [Documentation]    Each check's failure names the server or host, what was expected and
     ...    what was found.

@@ -422,14 +422,8 @@ def check_live_migrate(
     without a host, an unknown host (ComputeHostNotFound, 400). Everything
     else (the own host, a host or source down) the conductor refuses after
     the API answered, as from microversion 2.34. A server with a NUMA
-    topology is refused too: Nova claims its live migration with a NUMA-aware
-    move claim, which the library does not model."""
+    topology is let through: its destination makes a move claim for it."""
     version = _version(services, microversion)
-    if instance.numa_topology is not None:
-        raise ApiRefused(
-            f"Cannot live-migrate '{instance.name}': the library does not model the live "
-            "migration of a server with a NUMA topology (Nova's NUMA-aware move claim)."
-        )
     if force:
         window = api_version.LIVE_MIGRATE_FORCE
         _check_force("live migration", instance, version, window, target_host)

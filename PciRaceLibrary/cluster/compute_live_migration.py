@@ -1,17 +1,27 @@
 """``LiveMigrationHandlers``: a live migration as the two computes run it.
 
 A mixin of :class:`~PciRaceLibrary.cluster.compute_manager.ComputeManager`,
-after the live migration methods of Nova's ``nova/compute/manager.py``. The
-server's flavor has no NUMA topology, so, as in Nova, no move claim is made
-and the instance never gets a migration context: the destination claims the
-ports' VFs on their own while the conductor checks it, allocates them once the
-guest has arrived, and the source frees its allocation; the usage of each host
-follows from its audits (the source runs one at the end).
+after the live migration methods of Nova's ``nova/compute/manager.py``. A
+server without a NUMA topology gets, as in Nova, no move claim and no
+migration context: the destination claims the ports' VFs on their own while
+the conductor checks it, allocates them once the guest has arrived, and the
+source frees its allocation; the usage of each host follows from its audits
+(the source runs one at the end).
+
+A server with a NUMA topology (the libvirt driver's NUMA-aware live
+migration, since Train) gets a move claim on the destination during its
+check: the topology fitted to the destination's cells with its PCI requests
+and policies, its CPUs pinned there, the migration context holding the old
+and new topologies; the VFs are then claimed on the fitted cells. A topology
+that does not fit refuses the host (MigrationPreCheckError). The destination
+applies the context when the guest arrives; a rollback has it drop the claim
+(``drop_move_claim_at_destination``) and the source drops the context.
 
 Steps, each on the compute that runs it:
 
 - destination, ``check_can_live_migrate_destination`` (an RPC call from the
-  conductor): the driver's check, a call back to the source's, the VFs claimed;
+  conductor): the driver's check, a call back to the source's, the move claim
+  of a NUMA server, the VFs claimed;
 - source, ``live_migration`` (a cast): migration ``queued``, ``preparing``,
   the call to the destination's ``pre_live_migration``, ``running``, the
   hypervisor moves the guest;
@@ -20,12 +30,14 @@ Steps, each on the compute that runs it:
   ``post_live_migration_at_destination``, an audit here, migration
   ``completed``, the migration's allocation on the source deleted;
 - destination, ``post_live_migration_at_destination``: the claimed VFs
-  allocated, the instance saved on this host with no task, the source's port
-  bindings deleted;
+  allocated, the migration context applied and dropped, the instance saved
+  on this host with no task, the source's port bindings deleted;
 - source, ``_rollback_live_migration`` (pre-live-migration or the hypervisor
   failed): the allocation handed back to the instance, the cast to the
   destination's ``rollback_live_migration_at_destination`` (its bindings
-  deleted, its claimed VFs freed), no task, migration ``failed``.
+  deleted, its claimed VFs freed), for a NUMA server the call to its
+  ``drop_move_claim_at_destination``, no task and no migration context,
+  migration ``failed``.
 
 The hypervisor is libvirt with instances on local disks: a rollback always
 asks the destination to clean up (``_live_migration_cleanup_flags``). A
@@ -39,6 +51,7 @@ from typing import TYPE_CHECKING
 
 from ..sim import point
 from .exception import (
+    ComputeResourcesUnavailable,
     InjectedFault,
     InstanceNotFound,
     MessagingTimeout,
@@ -84,9 +97,14 @@ class LiveMigrationHandlers:
         """Checks this host, has the source check itself, then claims the
         ports' devices here; returns each SR-IOV port's profile on them.
 
-        Raises MigrationPreCheckError when a check refuses, and
-        PciDeviceRequestFailed when the devices do not fit: the conductor
-        does not treat that one as a pre-check error.
+        A server with a NUMA topology is first claimed here with a move
+        claim (``_live_migration_claim``), and its devices claimed on the
+        host cells that claim fitted.
+
+        Raises MigrationPreCheckError when a check refuses or the NUMA
+        topology does not fit, and PciDeviceRequestFailed when the devices
+        do not fit: the conductor does not treat that one as a pre-check
+        error.
         """
         await point("ComputeDriver.check_can_live_migrate_destination")
         source = instance.host
@@ -97,17 +115,31 @@ class LiveMigrationHandlers:
             raise MigrationPreCheckError(
                 f"Error while check_can_live_migrate_source from '{source}' to '{self.host}': {exc}"
             ) from exc
+        if instance.numa_topology is not None:
+            # The drivers of both ends support NUMA live migration (libvirt):
+            # src_supports_numa_live_migration is set, so the claim is made.
+            await self._live_migration_claim(instance, migration)
         # _flavor_based_pci_claim and _claim_pci_for_instance_vifs: the same
-        # requests as on the source (the flavor's first), in one claim here.
+        # requests as on the source (the flavor's first), in one claim here,
+        # on the cells of the move claim's topology if there is one.
         requests = list(instance.pci_requests)
         if not requests:
             return {}
-        claimed = await self.rt.claim_pci_devices(instance, requests)
+        context = instance.migration_context
+        fitted = context.new_numa_topology if context is not None else None
+        claimed = await self.rt.claim_pci_devices(instance, requests, fitted)
         return {
             request.requester_id: binding_profile(device_for_port(request, claimed))
             for request in requests
             if request.requester_id is not None
         }
+
+    async def _live_migration_claim(self, instance: Instance, migration: Migration) -> None:
+        """The move claim here; a topology that does not fit refuses the host."""
+        try:
+            await self.rt.live_migration_claim(instance, migration)
+        except ComputeResourcesUnavailable as exc:
+            raise MigrationPreCheckError(str(exc)) from exc
 
     async def check_can_live_migrate_source(self, instance: Instance) -> None:
         await point("ComputeDriver.check_can_live_migrate_source")
@@ -186,7 +218,8 @@ class LiveMigrationHandlers:
         await point("ComputeDriver.pre_live_migration")
 
     async def post_live_migration_at_destination(self, instance: Instance) -> None:
-        """Allocates the claimed devices and records the server here."""
+        """Allocates the claimed devices and records the server here; a NUMA
+        server takes the topology its move claim fitted here."""
         db = self.context.db
         source = instance.host
         assert source is not None
@@ -197,9 +230,15 @@ class LiveMigrationHandlers:
             instance.pci_devices = [device.ref for device in allocated]
         instance.host, instance.node, instance.compute_id = self.host, self.rt.node, self.rt.node_id
         instance.task_state = None
-        await db.instance_save(
-            instance, "host", "node", "compute_id", "task_state", expected_task_state=(MIGRATING,)
-        )
+        fields: tuple[str, ...] = ("host", "node", "compute_id", "task_state")
+        if instance.migration_context is not None:
+            # Applied whether or not the driver succeeded, then dropped, in
+            # the one save: the guest runs here on the new topology.
+            instance.apply_migration_context()
+            instance.pci_devices = db.pci_devices_of(instance)  # this host's, allocated
+            instance.migration_context = None
+            fields += ("numa_topology", "pci_requests", "migration_context")
+        await db.instance_save(instance, *fields, expected_task_state=(MIGRATING,))
         await delete_port_bindings(db, instance, source)  # setup_networks_on_host(teardown)
 
     # -- rollback -----------------------------------------------------------------
@@ -221,10 +260,15 @@ class LiveMigrationHandlers:
         if not pre_live_migration:
             await point("ComputeDriver.rollback_live_migration_at_source")
         await self.compute_rpcapi.rollback_live_migration_at_destination(dest, instance)
+        fields: tuple[str, ...] = ("task_state",)
+        if instance.numa_topology is not None:
+            # A NUMA-aware live migration claimed the destination: it drops
+            # the claim, then the context goes with the task.
+            await self.compute_rpcapi.drop_move_claim_at_destination(dest, instance)
+            instance.migration_context = None
+            fields += ("migration_context",)
         instance.task_state = None
-        await self.context.db.instance_save(
-            instance, "task_state", expected_task_state=(MIGRATING,)
-        )
+        await self.context.db.instance_save(instance, *fields, expected_task_state=(MIGRATING,))
         await self._set_migration_status(migration, "failed")
 
     async def rollback_live_migration_at_destination(self, instance: Instance) -> None:
@@ -234,6 +278,11 @@ class LiveMigrationHandlers:
         await delete_port_bindings(self.context.db, instance, self.host)
         await self.rt.free_pci_device_claims_for_instance(instance)
         await point("ComputeDriver.rollback_live_migration_at_destination")
+
+    async def drop_move_claim_at_destination(self, instance: Instance) -> None:
+        """Drops the live migration's move claim here: the usage of the
+        instance's flavor and of the context's new topology."""
+        await self.rt.drop_move_claim(instance, flavor=instance.flavor)
 
     async def _set_migration_status(self, migration: Migration, status: str) -> None:
         migration.status = status

@@ -202,6 +202,17 @@ class ResourceTracker:
         async with self.locked("ResourceTracker.rebuild_claim"):
             return await self._move_claim(instance, instance.flavor, migration, EVACUATION)
 
+    async def live_migration_claim(self, instance: Instance, migration: Migration) -> MoveClaim:
+        """The move claim of a NUMA-aware live migration to this host, under
+        the lock (Nova's ``live_migration_claim``): the instance's own flavor
+        and image, fitted to this host's cells; no PCI claimed (the
+        destination check claims the devices on the fitted cells next).
+
+        Raises ComputeResourcesUnavailable when the topology does not fit.
+        """
+        async with self.locked("ResourceTracker.live_migration_claim"):
+            return await self._move_claim(instance, instance.flavor, migration, LIVE_MIGRATION)
+
     async def _move_claim(
         self, instance: Instance, new_flavor: Flavor, migration: Migration | None, move_type: str
     ) -> MoveClaim:
@@ -241,12 +252,16 @@ class ResourceTracker:
                 self.pci.claim_instance(instance.uuid, requests, fitted.cells if fitted else None)
                 or []
             )
+        # A live migration's devices are claimed for the instance's own
+        # requests, so its context keeps those (Nova stores the fresh alias
+        # requests, whose ids the devices claimed then do not carry).
+        new_requests = list(instance.pci_requests if move_type == LIVE_MIGRATION else requests)
         instance.migration_context = MigrationContext(
             migration_id=migration.id,
             old_pci_devices=self.context.db.pci_devices_of(instance),
             new_pci_devices=[device.ref for device in claimed],
             old_pci_requests=list(instance.pci_requests),
-            new_pci_requests=list(requests),
+            new_pci_requests=new_requests,
             old_numa_topology=instance.numa_topology,
             new_numa_topology=fitted,
         )
@@ -396,21 +411,28 @@ class ResourceTracker:
     # -- PCI of a live migration, outside any move claim ----------------------
     #
     # A live migration of an instance without a NUMA topology makes no move
-    # claim (Nova claims one only for NUMA-aware live migration): the
+    # claim (Nova claims one only for NUMA-aware live migration, and then
+    # claims the devices here too, on the cells the move claim fitted): the
     # destination claims the ports' devices alone, allocates them when the
     # guest has arrived, and the source frees its allocation. Each step holds
     # the lock for itself; the usage follows from the audits.
 
     async def claim_pci_devices(
-        self, instance: Instance, requests: list[InstancePCIRequest]
+        self,
+        instance: Instance,
+        requests: list[InstancePCIRequest],
+        numa_topology: InstanceNUMATopology | None = None,
     ) -> list[PciDevice]:
-        """Claims devices for ``requests`` here and saves them ``claimed``.
+        """Claims devices for ``requests`` here and saves them ``claimed``;
+        on the host cells of ``numa_topology`` (a NUMA-aware live
+        migration's fitted one) as their NUMA policies want.
 
         Raises PciDeviceRequestFailed when the pools do not fit them.
         """
         async with self.locked("ResourceTracker.claim_pci_devices"):
             await point("PciDevice.claim")
-            claimed = self.pci.claim_instance(instance.uuid, requests)
+            cells = numa_topology.cells if numa_topology is not None else None
+            claimed = self.pci.claim_instance(instance.uuid, requests, cells)
             if claimed is None:
                 raise PciDeviceRequestFailed(self._no_fit(instance))
             await self._update_pci()

@@ -99,6 +99,8 @@ class ComputeEndpoint(Protocol):
     async def post_live_migration_at_destination(self, instance: Instance) -> None: ...
 
     async def rollback_live_migration_at_destination(self, instance: Instance) -> None: ...
+
+    async def drop_move_claim_at_destination(self, instance: Instance) -> None: ...
     async def shelve_instance(self, instance: Instance, *, offload: bool) -> None: ...
 
     async def shelve_offload_instance(self, instance: Instance) -> None: ...
@@ -196,7 +198,7 @@ class ComputeAPI:
     async def terminate_instance(self, host: str, instance: Instance) -> None:
         await self._cast(host, "terminate_instance", lambda c: c.terminate_instance(instance))
 
-    # -- live migration: four calls, two casts -------------------------------
+    # -- live migration: five calls, two casts -------------------------------
 
     async def check_can_live_migrate_destination(
         self, host: str, instance: Instance, migration: Migration
@@ -245,6 +247,13 @@ class ComputeAPI:
             host,
             "rollback_live_migration_at_destination",
             lambda c: c.rollback_live_migration_at_destination(instance),
+        )
+
+    async def drop_move_claim_at_destination(self, host: str, instance: Instance) -> None:
+        await self._call(
+            host,
+            "drop_move_claim_at_destination",
+            lambda c: c.drop_move_claim_at_destination(instance),
         )
 
     async def _call(

@@ -249,6 +249,17 @@ class ServerKeywords(LibraryComponent):
         the server's vCPU, RAM and disk from its next audit on, as in Nova
         (`Resource Usage On Host Should Be`).
 
+        A server with a NUMA topology migrates as libvirt's NUMA-aware live
+        migration does: the destination's check makes a move claim, fitting
+        the topology to its cells with the PCI requests and their NUMA
+        policies and pinning its CPUs there at once, and claims the VFs on
+        those cells; the server takes that topology when the guest has moved
+        (`NUMA Placement Of Server Should Be`) and the source's audit frees
+        its pinning. A destination whose cells cannot take it refuses the
+        check: the conductor tries another host, or the record goes
+        ``error`` with the server ``ACTIVE`` on its host. A rollback drops
+        the destination's claim.
+
         ``force=True`` with ``target_host`` skips the scheduler and claims
         that host in placement directly (microversions 2.30 to 2.67).
 

@@ -345,15 +345,6 @@ def test_shelve_offload_unpins_and_unshelve_pins_again() -> None:
     assert cluster.check_invariants() == []
 
 
-def test_a_numa_server_is_refused_live_migration() -> None:
-    cluster = Cluster(load_topology(NUMA_HOSTS))
-    assert cluster.run_task(cluster.create_server("vm1", "host1", flavor="pinned.two"), 60)
-    with pytest.raises(
-        ApiRefused, match="does not model the live migration of a server with a NUMA"
-    ):
-        cluster.start("live_migrate", "vm1")
-
-
 def test_the_accounting_check_compares_saved_pinning_with_the_servers() -> None:
     cluster = Cluster(load_topology(NUMA_HOSTS))
     assert cluster.run_task(cluster.create_server("vm1", "host1", flavor="pinned.two"), 60)

@@ -155,7 +155,14 @@ def live_migrations() -> list[Cluster]:
     rolled_back.inject_fault("ComputeDriver.live_migration")
     rolled_back.run_task(rolled_back.live_migrate("vm1", "host2"))
     assert rolled_back.migrations_of("vm1")[-1]["status"] == "failed"
-    return [skipping, rolled_back]
+    # A pinned server: the destination's move claim, then a rollback drops it.
+    numa_hosts = Path(__file__).resolve().parents[2] / "acceptance" / "topologies"
+    pinned = Cluster(load_topology(numa_hosts / "numa_hosts.yaml"))
+    pinned.run_task(pinned.create_server("vm1", "host1", flavor="pinned.required"))
+    pinned.inject_fault("ComputeDriver.live_migration")
+    pinned.run_task(pinned.live_migrate("vm1", "host2"))
+    assert pinned.migrations_of("vm1")[-1]["status"] == "failed"
+    return [skipping, rolled_back, pinned]
 
 
 def source_back_during_evacuation() -> list[Cluster]:
