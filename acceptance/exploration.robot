@@ -24,6 +24,24 @@ Exhaustive Exploration Finds No Loss With The Fix
     ...    AND    Run Periodic Update Available Resource    host2
     ...    bound=2
 
+The Summary Says What The Reduction Pruned And What It Guarantees
+    [Documentation]    Partial-order reduction is on by default; ``reduction=False`` runs
+    ...    every schedule within the bound and says nothing of pruning.
+    [Tags]    variant-fixed
+    ${reduced} =    Explore Interleavings    Fixed Server On Failed Host
+    ...    Destination Should Hold The Device
+    ...    Evacuate Server With Direct Port    vm1
+    ...    AND    Run Periodic Update Available Resource    host2
+    ...    bound=1
+    Should Match Regexp    ${reduced}    \\d+ schedules pruned with those extending them
+    Should Contain    ${reduced}    a schedule is pruned, not run, once the trace it has run
+    ${plain} =    Explore Interleavings    Fixed Server On Failed Host
+    ...    Destination Should Hold The Device
+    ...    Evacuate Server With Direct Port    vm1
+    ...    AND    Run Periodic Update Available Resource    host2
+    ...    bound=1    reduction=False
+    Should Not Contain    ${plain}    pruned
+
 PCT Exploration With A Seed Finds No Loss With The Fix
     [Documentation]    Randomized priorities, reproducible by seed.
     [Tags]    variant-fixed

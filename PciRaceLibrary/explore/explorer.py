@@ -35,10 +35,17 @@ from dataclasses import dataclass, field
 
 from ..sim import Entry
 from .policies import PCTPolicy, RandomWalkPolicy, RecordingPolicy, ReplayPolicy
+from .reduction import Key, ReducingPolicy
 from .schedule import encode, preemptions, trimmed
 from .traces import trace_of
 
 STRATEGIES = ("exhaustive", "pct", "random")
+# What the reduction promises, in the words of the test message (see ``reduction``).
+REDUCED = (
+    "a schedule is pruned, not run, once the trace it has run so far reached a "
+    "state already explored with no fewer preemptions left, so every outcome of a "
+    "pruned schedule is an outcome of a schedule run with no more preemptions"
+)
 MAX_GROUPS = 50  # distinct kinds of failure kept; more are counted, not kept
 
 _TIME = re.compile(r"t=-?[0-9]+\.[0-9]{3}s")
@@ -131,6 +138,8 @@ class Exploration:
     choice_points: int = 0  # most choice points seen in one run
     pct_steps: int = 0  # pct: the choice points its change points were drawn among
     tasks: int = 0  # most tasks seen at choice points in one run
+    reduction: bool = False  # exhaustive: prefixes of a trace already expanded are pruned
+    pruned: int = 0  # schedules within the bound not run: equivalent to ones run
     traces: set[int] = field(default_factory=set, repr=False)  # distinct traces (traces.py)
     seconds: float = 0.0
 
@@ -182,6 +191,8 @@ class Exploration:
 
     def _exhaustive_guarantee(self) -> str:
         free = "switches where a task blocked or ended are free"
+        if self.reduction:
+            free += f"; {REDUCED}"
         if self.exhausted:
             return (
                 f"complete to bound {self.bound}: every schedule with at most "
@@ -217,9 +228,13 @@ class Exploration:
     def summary(self) -> str:
         shard = f" (shard {self.shard[0] + 1}/{self.shard[1]})" if self.shard[1] > 1 else ""
         kinds = f" in {len(self.groups)} kind(s)" if self.failures else ""
+        pruned = (
+            f"{self.pruned} schedules pruned with those extending them, " if self.reduction else ""
+        )
         return (
             f"{self.strategy} exploration{shard}: {self.schedules} schedules, "
-            f"{len(self.traces)} distinct traces, {len(self.outcomes)} distinct outcome(s), "
+            f"{len(self.traces)} distinct traces, {pruned}{len(self.outcomes)} distinct "
+            "outcome(s), "
             f"{self.failures} failing{kinds}, {self.seconds:.1f} s; {self.guarantee()}."
         )
 
@@ -240,6 +255,7 @@ def explore(
     keep_failing: int = 20,
     clock: Callable[[], float] = time.monotonic,
     deepen_past_failure: bool = False,
+    reduction: bool = True,
 ) -> Exploration:
     """Runs ``run_once`` under the schedules of ``strategy``.
 
@@ -248,7 +264,10 @@ def explore(
     ``budget`` caps wall-clock seconds. Exhaustive search stops after the
     first level (preemption count) in which a schedule failed, unless
     ``deepen_past_failure``: deeper levels find the same failures with more
-    preemptions. Raises ValueError for bad arguments.
+    preemptions. ``reduction`` (exhaustive only) prunes the switches of a
+    choice point whose past is a trace already reached with no fewer
+    preemptions left (see ``reduction``): every outcome within the bound is
+    still reached, by fewer schedules. Raises ValueError for bad arguments.
     """
     if strategy not in STRATEGIES:
         raise ValueError(f"No strategy '{strategy}'. Valid strategies: {', '.join(STRATEGIES)}.")
@@ -260,6 +279,7 @@ def explore(
     if bound < 0 or count < 1:
         raise ValueError("The bound must be >= 0 and the count >= 1.")
     result = Exploration(strategy=strategy, bound=bound, seed=seed, shard=shard)
+    result.reduction = reduction and strategy == "exhaustive"
     started = clock()
 
     def out_of_time() -> bool:
@@ -334,8 +354,15 @@ def _exhaustive(
     goes to the next. So every schedule has one parent, and level ``k``
     holds exactly the schedules with ``k`` preemptions. Shards split the
     root's children, and each subtree stays in its root's shard.
+    With ``result.reduction``, each choice point whose switches are tried
+    is *expanded*, and its state's key (``reduction``) is kept with the
+    preemptions spent before it. A later choice point with a kept key and
+    no fewer preemptions spent is *pruned*: neither its switches nor any
+    later one of its run are tried. (The root run's points are not kept
+    when shards split their switches: no one shard tries them all.)
     """
     index, total = result.shard
+    expanded: dict[Key, int] = {}  # key -> fewest preemptions spent before it
     level: list[tuple[tuple[int, ...], int]] = [((), -1)]  # (prefix, owning shard)
     roots = 0
     for depth in range(result.bound + 1):
@@ -346,14 +373,24 @@ def _exhaustive(
             prefix, owner = stack.pop()
             if (owner != -1 or index == 0) and out_of_time():
                 return
-            policy = ReplayPolicy(prefix=prefix)
+            policy = (
+                ReducingPolicy(prefix=prefix) if result.reduction else ReplayPolicy(prefix=prefix)
+            )
             run = run_once(policy)
             if owner != -1 or index == 0:  # every shard runs the root for its children
                 record(policy, run)
                 result.levels[depth] += 1
             children: list[tuple[tuple[int, ...], int]] = []
+            spent = preemptions(policy.schedule[: len(prefix)], policy.free)
             for position in range(len(prefix), len(policy.choices)):
                 choice = policy.choices[position]
+                if isinstance(policy, ReducingPolicy):
+                    key = policy.keys[position]
+                    if expanded.get(key, spent + 1) <= spent:
+                        result.pruned += _within(policy, position, depth < result.bound)
+                        break
+                    if owner != -1 or total == 1:
+                        expanded[key] = spent
                 for pick in range(1, len(choice.candidates)):
                     mine = owner
                     if owner == -1:
@@ -365,6 +402,7 @@ def _exhaustive(
                         children.append((child, mine))
                     elif depth < result.bound:
                         deeper.append((child, mine))
+                spent += choice.preempts
             stack.extend(reversed(children))  # depth first, earliest switch first
         result.complete_bound = depth
         level = deeper
@@ -374,3 +412,11 @@ def _exhaustive(
         if result.failures and not deepen_past_failure and depth < result.bound:
             result.stopped_by = "failure"
             return
+
+
+def _within(policy: RecordingPolicy, start: int, deeper: bool) -> int:
+    """The switches from choice point ``start`` on that the bound allows:
+    the schedules a pruning leaves out (those extending them aside)."""
+    return sum(
+        len(choice.candidates) - 1 for choice in policy.choices[start:] if choice.free or deeper
+    )

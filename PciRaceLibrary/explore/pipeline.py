@@ -60,6 +60,7 @@ def investigate(
     count: int = 2000,
     budget: float | None = None,
     shard: tuple[int, int] = (0, 1),
+    reduction: bool = True,
 ) -> Finding:
     """Explores ``run_once`` and, for each kind of failure, shrinks and
     replays the smallest failing schedule, and reproduces the first by
@@ -72,6 +73,7 @@ def investigate(
         count=count,
         budget=budget,
         shard=shard,
+        reduction=reduction,
     )
     failures = tuple(
         _shrunk(run_once, group, reproduce=number == 0)

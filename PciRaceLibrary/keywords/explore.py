@@ -79,6 +79,7 @@ class ExploreKeywords(LibraryComponent):
         complete: bool = True,
         settle: str = "",
         shard: str = "1/1",
+        reduction: bool = True,
     ) -> str:
         """Runs ``steps`` together under many schedules and checks each outcome.
 
@@ -109,15 +110,20 @@ class ExploreKeywords(LibraryComponent):
         | ``complete`` | By default an exploration stopped by ``schedules`` or ``budget`` before it was complete fails, even if nothing failed; ``False`` accepts a partial exploration, and the message says what it did not cover. |
         | ``settle`` | A keyword run after the racing steps finished and before the check, unexplored. |
         | ``shard`` | ``i/n`` runs the i-th of n disjoint parts of the space, so pabot processes can share one exploration. |
+        | ``reduction`` | ``exhaustive`` only, on by default: partial-order reduction. A schedule is pruned, not run, once the trace it has run so far reached a state already explored with no fewer preemptions left, so every outcome of a pruned schedule is an outcome of a schedule run with no more preemptions. Two runs are one trace when they differ only in the order of events that touch different objects; a point whose reads the model does not declare (a driver or RPC call) counts as reading everything. ``False`` runs every schedule within the bound. |
 
         The test message always says what was covered and what was not.
         For ``exhaustive`` it reads, for example, "complete to bound 2:
         every schedule with at most 2 preemption(s) was run (switches where
         a task blocked or ended are free); none with more", or "complete to bound 1 only:
         ...; NOT covered: the rest of bound 2 (40 of its schedules ran
-        before the count stopped it)". It also gives the schedules run, the
-        distinct traces among them (runs that differ only in the order of
-        events touching different objects are one trace) and the time. For
+        before the count stopped it)"; with ``reduction`` it adds "a schedule
+        is pruned, not run, once the trace it has run so far reached a state
+        already explored with no fewer preemptions left, so every outcome of
+        a pruned schedule is an outcome of a schedule run with no more
+        preemptions". It also gives the schedules run, the distinct traces
+        among them (runs that differ only in the order of events touching
+        different objects are one trace), the schedules pruned and the time. For
         ``pct`` it gives the probability of finding a bug of depth
         ``bound`` within the choice points the change points were drawn
         from.
@@ -126,7 +132,8 @@ class ExploreKeywords(LibraryComponent):
         smallest schedule of each group (up to five groups) is shrunk while
         it fails the same way: no single switch of it can be dropped, and
         with ``exhaustive`` no schedule with fewer preemptions fails that
-        way, since every one with fewer was run. The first group's replay
+        way, since every one with fewer was run (or pruned, its outcomes those of
+        one run with no more preemptions). The first group's replay
         token goes into the failure message (see `Replay Schedule`), its
         timeline into the log, and the same interleaving, found again with
         ``Class.method=...`` delays and verified by running them, is written
@@ -161,6 +168,7 @@ class ExploreKeywords(LibraryComponent):
                 count=schedules,
                 budget=budget.total_seconds(),
                 shard=(index, total),
+                reduction=reduction,
             )
         self.library.last_scenario = scenario  # only an exploration that ran
         result = finding.exploration

@@ -85,6 +85,7 @@ def explored(run_once: Callable[[RecordingPolicy], Run], bound: int, **options: 
         seen.append(trimmed(policy.schedule))
         return run
 
+    options = {"reduction": False, **options}  # every schedule, pruned or not
     result = explore(recording, bound=bound, count=100_000, deepen_past_failure=True, **options)
     return result, seen
 
@@ -108,7 +109,7 @@ def test_bounded_search_runs_each_schedule_within_the_bound_once(tasks, bound) -
 def test_a_cap_stops_in_the_shallowest_level_not_yet_complete(tasks, count) -> None:
     run_once = toy(tasks)
     everything = every_schedule(run_once)
-    result = explore(run_once, bound=2, count=count, deepen_past_failure=True)
+    result = explore(run_once, bound=2, count=count, deepen_past_failure=True, reduction=False)
     within = [cost for cost in everything.values() if cost <= 2]
     for level in range(result.complete_bound + 1):
         assert result.levels[level] == within.count(level)
