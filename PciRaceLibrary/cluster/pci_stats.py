@@ -101,7 +101,7 @@ class PciDeviceStats:
                 grouped[signature] = pool = Pool(key)
             pool.devices.append(device)
         self.pools: list[Pool] = sorted(grouped.values(), key=lambda pool: len(pool.key))
-        self._matching: dict[tuple[tuple[tuple[str, str], ...], ...], list[Pool]] = {}
+        self._matching: dict[tuple, tuple[list[Pool], list[Pool]]] = {}
 
     def add_device(self, device: PciDevice) -> None:
         key = pool_key(device)
@@ -163,29 +163,29 @@ class PciDeviceStats:
         devices no spec asks for, and, when every spec says so, the devices
         that are (not) live-migratable."""
         specs = request.spec or [{}]
-        wanted = tuple(_lowered(spec) for spec in specs)
-        # Which pools match depends on their keys only: kept until a pool
-        # comes or goes, so a boot's fit test and claim match once per host.
-        pools = self._matching.get(wanted)
-        if pools is None:
-            pools = self._matching[wanted] = [
-                p for p in self.pools if any(_spec_matches(w, p) for w in wanted)
-            ]
+        # Which pools match, and which of those the key-only steps after the
+        # NUMA one keep, depends on pool keys only: kept until a pool comes or
+        # goes, so a boot's fit test and claim scan a host's pools once.
+        try:
+            signature = tuple(tuple(spec.items()) for spec in specs)
+            cached = self._matching.get(signature)
+        except TypeError:  # an unhashable spec value: match afresh
+            signature, cached = None, None
+        if cached is None:
+            wanted = [_lowered(spec) for spec in specs]
+            matched = [p for p in self.pools if any(_spec_matches(w, p) for w in wanted)]
+            cached = (matched, _narrow(matched, specs))
+            if signature is not None:
+                self._matching[signature] = cached
+        matched, narrowed = cached
+        if _count(matched) < request.count:
+            return None
+        if not numa_cells:
+            return narrowed  # the NUMA step keeps every pool then
+        pools = self._filter_for_numa_cells(matched, request, numa_cells)
         if _count(pools) < request.count:
             return None
-        pools = self._filter_for_numa_cells(pools, request, numa_cells)
-        if _count(pools) < request.count:
-            return None
-        if all(spec.get("dev_type") != PF for spec in specs):
-            pools = [pool for pool in pools if pool.key["dev_type"] != PF]
-        if all(spec.get("dev_type") != VDPA for spec in specs):
-            pools = [pool for pool in pools if pool.key["dev_type"] != VDPA]
-        if not any(_true(spec.get("remote_managed")) for spec in specs):
-            pools = [pool for pool in pools if not _true(pool.key.get("remote_managed"))]
-        for wanted in ("true", "false"):
-            if all(spec.get("live_migratable") == wanted for spec in specs):
-                pools = [pool for pool in pools if pool.key.get("live_migratable") == wanted]
-        return pools
+        return _narrow(pools, specs)
 
     def _filter_for_numa_cells(
         self,
@@ -298,6 +298,22 @@ class PciDeviceStats:
                 self.remove_device(child)
         elif device.parent_device is not None:
             self.remove_device(device.parent_device)
+
+
+def _narrow(pools: list[Pool], specs: list[dict[str, str]]) -> list[Pool]:
+    """Nova's last steps of ``_filter_pools``: less PFs, vDPA and
+    remote-managed devices no spec asks for, and, when every spec says so,
+    the devices that are (not) live-migratable."""
+    if all(spec.get("dev_type") != PF for spec in specs):
+        pools = [pool for pool in pools if pool.key["dev_type"] != PF]
+    if all(spec.get("dev_type") != VDPA for spec in specs):
+        pools = [pool for pool in pools if pool.key["dev_type"] != VDPA]
+    if not any(_true(spec.get("remote_managed")) for spec in specs):
+        pools = [pool for pool in pools if not _true(pool.key.get("remote_managed"))]
+    for wanted in ("true", "false"):
+        if all(spec.get("live_migratable") == wanted for spec in specs):
+            pools = [pool for pool in pools if pool.key.get("live_migratable") == wanted]
+    return pools
 
 
 def _count(pools: list[Pool]) -> int:
