@@ -17,12 +17,14 @@ def test_a_keyword_sees_the_converters_of_its_types_only() -> None:
         assert len(CONVERTERS) == 6
     finally:
         CONVERTERS.narrow(None)
-    assert len(CONVERTERS) == 6 and VnicType in dict(CONVERTERS.items())
+    assert len(CONVERTERS) == 6
+    assert VnicType in dict(CONVERTERS.items())
 
 
 def test_narrowed_to_nothing_reads_as_no_converters() -> None:
     converters = KeywordConverters({int: int})
     converters.narrow(frozenset({str}))
-    assert not converters and list(converters.items()) == []
+    assert not converters
+    assert list(converters.items()) == []
     converters.narrow(None)
     assert list(converters.items()) == [(int, int)]
