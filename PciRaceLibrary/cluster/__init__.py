@@ -15,7 +15,7 @@ from collections.abc import Callable, Iterable
 
 from ..errors import ApiRefused, InvalidArgument, UnknownName
 from ..sim import Change, Kernel, Task, format_time
-from ..sim.kernel import cyclic_gc_paused, freeze_built_cluster
+from ..sim.kernel import cyclic_gc_paused, freeze_long_lived
 from . import api, api_version, operations
 from .api import check_host
 from .compute_manager import ComputeManager
@@ -123,7 +123,7 @@ class Cluster:
         # build of a thousand hosts).
         with cyclic_gc_paused():
             self._build_hosts()
-        freeze_built_cluster()
+        freeze_long_lived()
 
     def _build_hosts(self) -> None:
         context = self.context

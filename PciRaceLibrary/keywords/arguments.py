@@ -218,7 +218,8 @@ class KeywordConverters(dict):
     keyword, most of a race test's cost above Robot's floor. A keyword is
     converted right after its start, where the library narrows the set, and
     a converter left out is one its types never ask for, so each argument
-    converts as with them all, in the same order (``bool`` before ``int``).
+    converts as with them all: each type gets the first converter that fits it,
+    as Robot picks (``bool`` before ``int``).
     """
 
     def __init__(self, converters: dict[type, Any]) -> None:
@@ -233,10 +234,13 @@ class KeywordConverters(dict):
             return
         now = self._for_types.get(types)
         if now is None:
+            # The converter Robot would pick for each type: the first that fits.
+            kinds = list(self)
+            picked = {
+                next((kind for kind in kinds if issubclass(used, kind)), None) for used in types
+            }
             now = self._for_types[types] = {
-                kind: converter
-                for kind, converter in super().items()
-                if any(issubclass(used, kind) for used in types)
+                kind: converter for kind, converter in super().items() if kind in picked
             }
         self._now = now
 
