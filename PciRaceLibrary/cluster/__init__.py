@@ -69,6 +69,10 @@ STATUSES = ("ACTIVE", "BUILD", "REBUILD", "RESIZE", "VERIFY_RESIZE", "REVERT_RES
             "SHUTOFF", "PAUSED", "SHELVED", "SHELVED_OFFLOADED", "ERROR", "DELETED")  # fmt: skip
 
 
+# From this many hosts a cluster's state is frozen out of the cyclic GC's sight
+# after its build and each run (see freeze_long_lived).
+LONG_LIVED_HOSTS = 1000
+
 # Behaviours are frozen and a suite starts the same variants again and again.
 _behaviour = functools.lru_cache(maxsize=64)(behaviour_for)
 
@@ -123,7 +127,9 @@ class Cluster:
         # build of a thousand hosts).
         with cyclic_gc_paused():
             self._build_hosts()
-        freeze_long_lived()
+        if len(self.topology.hosts) >= LONG_LIVED_HOSTS:
+            self.kernel.long_lived = True
+            freeze_long_lived()
 
     def _build_hosts(self) -> None:
         context = self.context

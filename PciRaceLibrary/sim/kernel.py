@@ -144,6 +144,9 @@ class Kernel:
         self._heap: list[list[Any]] = []
         self._seq = itertools.count()
         self._steps = 0
+        # Whether what each run leaves is frozen (freeze_long_lived): set for
+        # big clusters, whose state outweighs the garbage a freeze delays.
+        self.long_lived = False
         self.unfinished = 0  # tasks not yet done, daemons aside: run_all's test, no scan
 
     # -- spawning and injecting ------------------------------------------------
@@ -236,7 +239,8 @@ class Kernel:
             with cyclic_gc_paused():
                 return self._run_until(done, None if timeout is None else self.now + timeout)
         finally:
-            freeze_long_lived()
+            if self.long_lived:
+                freeze_long_lived()
 
     def _run_until(self, done: Callable[[], bool], deadline: float | None) -> bool:
         started = time.monotonic()
@@ -535,10 +539,13 @@ def freeze_long_lived() -> None:
     """Moves every object alive now out of the cyclic collector's sight
     (``gc.freeze``) until the next kernel is made (``gc.unfreeze``).
 
-    What a cluster's build and each run leave behind is the model's
+    What a big cluster's build and each run leave behind is the model's
     long-lived state (hosts, devices, pools, rows, journal entries). Left in
     sight, every full collection scanned all of it again: at 10,000 hosts
-    and 100,000 boots, a third of the boot. Safe because freezing frees
+    and 100,000 boots, a third of the boot. Not for small clusters: there
+    the cycles of clusters dropped one after another (a kernel and its
+    tasks) are most of what the collector finds, and freezing them made a
+    two-host scenario a third slower. Safe because freezing frees
     nothing early and only delays: a cycle that became garbage while frozen
     (an abandoned task, an earlier cluster dropped since) is collected after
     the next kernel unfreezes it, so at most one cluster's lifetime of such

@@ -85,11 +85,15 @@ def counted(cluster: Cluster, action: Callable[[], object]) -> tuple[int, Counte
         steps += 1  # a call, or a line run: each turn of a Python loop
         return trace
 
+    # A big cluster freezes what each run leaves (a few lines, however big):
+    # the same calls at any size, counted apart from the model's work.
+    long_lived, cluster.kernel.long_lived = cluster.kernel.long_lived, False
     sys.settrace(trace)
     try:
         action()
     finally:
         sys.settrace(None)
+        cluster.kernel.long_lived = long_lived
         for name in READS:
             delattr(db, name)
     return steps, rows
