@@ -26,7 +26,14 @@ from .keywords import (
     ServerKeywords,
     ShelveKeywords,
 )
-from .keywords.arguments import CONVERTERS, Invalid, refuse_invalid, timestr, to_timedelta
+from .keywords.arguments import (
+    CONVERTERS,
+    Invalid,
+    hinted_types,
+    refuse_invalid,
+    timestr,
+    to_timedelta,
+)
 from .report import bounded_journal, bounded_state, render_state, render_timeline
 from .scopes import ClusterScopes
 from .sim import Kernel
@@ -416,6 +423,7 @@ class PciRaceLibrary(DynamicCore):
         self.last_scenario: object | None = None  # of this test, for Replay Schedule
         self.suite_explorations: list[str] = []
         self.ROBOT_LIBRARY_LISTENER = self  # scopes clusters to tests and suites
+        self._keyword_types: dict[str, frozenset[type] | None] = {}  # see _types_of
         DynamicCore.__init__(
             self,
             [
@@ -463,10 +471,28 @@ class PciRaceLibrary(DynamicCore):
         self.scopes.end_suite()
 
     def _start_keyword(self, data: Any, result: Any) -> None:
+        # Robot converts this keyword's arguments next: show it only the
+        # converters its types need (see KeywordConverters).
+        CONVERTERS.narrow(self._types_of(result.name))
         if result.full_name in _CATCHING:
             self.catching += 1
 
+    def _types_of(self, name: str) -> frozenset[type] | None:
+        """The classes in the type hints of our keyword ``name``; None for
+        another library's keyword (it never reads our converters)."""
+        key = name.lower().replace(" ", "").replace("_", "")
+        if key in self._keyword_types:
+            return self._keyword_types[key]
+        found = None
+        for keyword in self.keywords:
+            if keyword.lower().replace(" ", "").replace("_", "") == key:
+                found = hinted_types(self.get_keyword_types(keyword) or {})
+                break
+        self._keyword_types[key] = found
+        return found
+
     def _end_keyword(self, data: Any, result: Any) -> None:
+        CONVERTERS.narrow(None)  # libdoc and imports see them all
         if result.full_name not in _CATCHING:
             return
         self.catching -= 1

@@ -6,10 +6,18 @@ Every ratio compares two figures measured in this run, on this machine, one
 after the other, so a loaded machine slows both:
 
 (a) the canonical reproducer of bug 1896463 through the Python API against a
-    bare-kernel scenario with as many journal entries (us per entry);
+    bare-kernel scenario with as many journal entries (us per entry). The
+    model's side counts everything one scenario costs: building its two-host
+    cluster (``Cluster(bugs=...)``), the API calls, and the kernel running
+    the create, the evacuation and the audit with every state change
+    journalled; the bare side is only the kernel: three tasks passing points
+    (``spawn``, ``point`` and end entries), no model, no state changes;
 (b) a suite of canonical reproducers through ``robot``, with output.xml,
     log.html, report.html and xunit as CI writes them, against a suite of as
-    many tests of as many ``No Operation`` steps (ms per test);
+    many tests of as many ``No Operation`` steps (ms per test), the issue's
+    ratio; and, beside it, against a suite of as many ``Log`` steps, each
+    logging one INFO sentence as each of our keywords does (STYLE): what
+    Robot itself costs for a keyword's message;
 (c) the audit of a host holding 10 servers in a small and in a large cluster;
 (d) build, boot (10 servers per host through the scheduler) and peak memory
     of clusters of 100, 1,000 and 10,000 hosts of 72 PCI devices each, each
@@ -146,6 +154,11 @@ Race {n}
 """  # noqa: E501
 STEPS = sum(1 for line in CANONICAL.splitlines() if line.startswith("    "))
 NO_OPERATION = "Floor {n}\n" + "    No Operation\n" * STEPS
+# The same steps each logging one INFO sentence, as each keyword of ours does.
+ONE_MESSAGE = (
+    "Floor {n}\n"
+    + "    Log    Server 'vm1' holds 1 PCI device(s) on 'host1' at t=3.500s.\n" * STEPS
+)
 
 
 def robot_run(case: str, tests: int, tmp: Path) -> tuple[float, int]:
@@ -172,7 +185,11 @@ def bench_robot(few: int, tests: int, rounds: int) -> None:
         tmp = Path(name)
         robot_run(CANONICAL, 1, tmp)  # imports the library once, as any real run does
         for _ in range(rounds):
-            for kind, case in (("race", CANONICAL), ("floor", NO_OPERATION)):
+            for kind, case in (
+                ("race", CANONICAL),
+                ("floor", NO_OPERATION),
+                ("message", ONE_MESSAGE),
+            ):
                 for count in (few, tests):
                     seconds, size[kind] = robot_run(case, count, tmp)
                     key = (kind, count)
@@ -182,6 +199,9 @@ def bench_robot(few: int, tests: int, rounds: int) -> None:
     row(f"(b) robot, {tests} canonical tests ({STEPS} steps)", f"{race:.1f} ms/test")
     row(f"    robot, {tests} tests of {STEPS} No Operation", f"{floor:.1f} ms/test")
     row("    ratio race test / Robot's floor", f"{ratio:.2f}x", "<= 1.5x", ratio <= 1.5)
+    message = best["message", tests] * 1000 / tests
+    row(f"    robot, {tests} tests of {STEPS} Log steps (1 INFO each)", f"{message:.1f} ms/test")
+    row("    ratio race test / floor logging one message a step", f"{race / message:.2f}x")
     more = {
         kind: (best[kind, tests] - best[kind, few]) * 1000 / (tests - few)
         for kind in ("race", "floor")

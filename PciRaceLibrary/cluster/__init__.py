@@ -16,7 +16,7 @@ from typing import NamedTuple
 
 from ..errors import ApiRefused, InvalidArgument, UnknownName
 from ..sim import Change, Kernel, Task, format_time
-from ..sim.kernel import cyclic_gc_paused
+from ..sim.kernel import cyclic_gc_paused, freeze_long_lived
 from . import api, api_version, operations
 from .api import check_host
 from .compute_manager import ComputeManager
@@ -69,6 +69,10 @@ _STATE_MAP: dict[str, dict[str, str]] = {
 STATUSES = ("ACTIVE", "BUILD", "REBUILD", "RESIZE", "VERIFY_RESIZE", "REVERT_RESIZE", "MIGRATING",
             "SHUTOFF", "PAUSED", "SHELVED", "SHELVED_OFFLOADED", "ERROR", "DELETED")  # fmt: skip
 
+
+# From this many hosts a cluster's state is frozen out of the cyclic GC's sight
+# after its build and each run (see freeze_long_lived).
+LONG_LIVED_HOSTS = 1000
 
 # Behaviours are frozen and a suite starts the same variants again and again.
 _behaviour = functools.lru_cache(maxsize=64)(behaviour_for)
@@ -135,6 +139,9 @@ class Cluster:
         # build of a thousand hosts).
         with cyclic_gc_paused():
             self._build_hosts()
+        if len(self.topology.hosts) >= LONG_LIVED_HOSTS:
+            self.kernel.long_lived = True
+            freeze_long_lived()
 
     def _build_hosts(self) -> None:
         context = self.context

@@ -11,6 +11,7 @@ audit can fall into.
 from __future__ import annotations
 
 import contextlib
+import weakref
 from collections.abc import Awaitable
 from typing import TYPE_CHECKING
 
@@ -91,7 +92,9 @@ class ComputeManager(ResizeHandlers, LiveMigrationHandlers, ShelveHandlers):
         self.ready = Event(f"{host} started")
         self.ready.set()
         self.working: list[Task] = []  # tasks inside this service now
-        self._instance_locks: dict[str, Lock] = {}
+        # As oslo's lockutils, an instance's lock lives while a task holds or
+        # waits for it: 100,000 finished boots keep no lock for the GC to scan.
+        self._instance_locks: weakref.WeakValueDictionary[str, Lock] = weakref.WeakValueDictionary()
         self.start_failure: str | None = None  # why the last start-up exited
         # Instance uuid -> the devices its object named when the hypervisor
         # spawned it here (a driver reads them from the object, not the DB).
@@ -100,7 +103,7 @@ class ComputeManager(ResizeHandlers, LiveMigrationHandlers, ShelveHandlers):
     def stopped(self) -> None:
         """The process is gone: its memory with it, and nothing is consumed."""
         self.rt = ResourceTracker(self.context, self.host)
-        self._instance_locks = {}
+        self._instance_locks = weakref.WeakValueDictionary()
         self.ready = Event(f"{self.host} started")
 
     def handling(self, *, wait: bool = True) -> _Handling:

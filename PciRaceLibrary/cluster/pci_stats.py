@@ -26,6 +26,11 @@ REQUIRED, LEGACY, PREFERRED, SOCKET = "required", "legacy", "preferred", "socket
 class Pool:
     key: dict[str, str]
     devices: list[PciDevice] = field(default_factory=list)
+    # The key's values lower-cased, as specs are matched: a key never changes.
+    lowered: dict[str, str] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        self.lowered = {name: value.lower() for name, value in self.key.items()}
 
     @property
     def count(self) -> int:
@@ -55,17 +60,17 @@ def pool_key(device: PciDevice) -> dict[str, str]:
     return key
 
 
-def _lowered(spec: dict[str, str]) -> list[tuple[str, str]]:
+def _lowered(spec: dict[str, str]) -> tuple[tuple[str, str], ...]:
     """A spec's (key, lower-cased value) pairs: lower-cased once per request."""
-    return [(key, str(value).lower()) for key, value in spec.items()]
+    return tuple((key, str(value).lower()) for key, value in spec.items())
 
 
-def _spec_matches(wanted: list[tuple[str, str]], pool: Pool) -> bool:
+def _spec_matches(wanted: tuple[tuple[str, str], ...], pool: Pool) -> bool:
     """Whether ``pool`` has every (key, lower-cased value) of ``wanted``."""
-    key = pool.key
+    key = pool.lowered  # a wanted value is a str, never the None of a missing name
     # A loop, not all() over a generator: a boot tests every pool of its host.
     for name, value in wanted:  # noqa: SIM110
-        if name not in key or key[name].lower() != value:
+        if key.get(name) != value:
             return False
     return True
 
@@ -96,6 +101,7 @@ class PciDeviceStats:
                 grouped[signature] = pool = Pool(key)
             pool.devices.append(device)
         self.pools: list[Pool] = sorted(grouped.values(), key=lambda pool: len(pool.key))
+        self._matching: dict[tuple, tuple[list[Pool], list[Pool]]] = {}
 
     def add_device(self, device: PciDevice) -> None:
         key = pool_key(device)
@@ -108,6 +114,7 @@ class PciDeviceStats:
         size = len(key)
         at = next((n for n, pool in enumerate(self.pools) if len(pool.key) > size), None)
         self.pools.insert(len(self.pools) if at is None else at, Pool(key, [device]))
+        self._matching.clear()
 
     def remove_device(self, device: PciDevice) -> None:
         key = pool_key(device)  # a device's pool key never changes
@@ -118,6 +125,7 @@ class PciDeviceStats:
                         del pool.devices[n]
                         if not pool.devices:
                             self.pools.remove(pool)
+                            self._matching.clear()
                         return
                 return
 
@@ -155,23 +163,29 @@ class PciDeviceStats:
         devices no spec asks for, and, when every spec says so, the devices
         that are (not) live-migratable."""
         specs = request.spec or [{}]
-        wanted = [_lowered(spec) for spec in specs]
-        pools = [p for p in self.pools if any(_spec_matches(w, p) for w in wanted)]
+        # Which pools match, and which of those the key-only steps after the
+        # NUMA one keep, depends on pool keys only: kept until a pool comes or
+        # goes, so a boot's fit test and claim scan a host's pools once.
+        try:
+            signature = tuple(tuple(spec.items()) for spec in specs)
+            cached = self._matching.get(signature)
+        except TypeError:  # an unhashable spec value: match afresh
+            signature, cached = None, None
+        if cached is None:
+            wanted = [_lowered(spec) for spec in specs]
+            matched = [p for p in self.pools if any(_spec_matches(w, p) for w in wanted)]
+            cached = (matched, _narrow(matched, specs))
+            if signature is not None:
+                self._matching[signature] = cached
+        matched, narrowed = cached
+        if _count(matched) < request.count:
+            return None
+        if not numa_cells:
+            return narrowed  # the NUMA step keeps every pool then
+        pools = self._filter_for_numa_cells(matched, request, numa_cells)
         if _count(pools) < request.count:
             return None
-        pools = self._filter_for_numa_cells(pools, request, numa_cells)
-        if _count(pools) < request.count:
-            return None
-        if all(spec.get("dev_type") != PF for spec in specs):
-            pools = [pool for pool in pools if pool.key["dev_type"] != PF]
-        if all(spec.get("dev_type") != VDPA for spec in specs):
-            pools = [pool for pool in pools if pool.key["dev_type"] != VDPA]
-        if not any(_true(spec.get("remote_managed")) for spec in specs):
-            pools = [pool for pool in pools if not _true(pool.key.get("remote_managed"))]
-        for wanted in ("true", "false"):
-            if all(spec.get("live_migratable") == wanted for spec in specs):
-                pools = [pool for pool in pools if pool.key.get("live_migratable") == wanted]
-        return pools
+        return _narrow(pools, specs)
 
     def _filter_for_numa_cells(
         self,
@@ -230,6 +244,7 @@ class PciDeviceStats:
         # A pool's key never changes once made: a copy shares it, and copies
         # only the list of devices a trial takes from.
         trial.pools = [Pool(pool.key, list(pool.devices)) for pool in self.pools]
+        trial._matching = {}
         return trial._take(requests, numa_cells) is not None  # a throwaway: nothing to restore
 
     def consume_requests(
@@ -242,10 +257,16 @@ class PciDeviceStats:
 
         Nothing is taken unless every request fits.
         """
+        requests = list(requests)
+        if len(requests) == 1:
+            # One request takes nothing unless it fits (``_take`` tests first):
+            # no snapshot to restore.
+            return self._take(requests, numa_cells)
         snapshot = [Pool(pool.key, list(pool.devices)) for pool in self.pools]
         chosen = self._take(requests, numa_cells)
         if chosen is None:
             self.pools = snapshot
+            self._matching.clear()  # the cache names the pools taken from
         return chosen
 
     def _take(
@@ -277,6 +298,22 @@ class PciDeviceStats:
                 self.remove_device(child)
         elif device.parent_device is not None:
             self.remove_device(device.parent_device)
+
+
+def _narrow(pools: list[Pool], specs: list[dict[str, str]]) -> list[Pool]:
+    """Nova's last steps of ``_filter_pools``: less PFs, vDPA and
+    remote-managed devices no spec asks for, and, when every spec says so,
+    the devices that are (not) live-migratable."""
+    if all(spec.get("dev_type") != PF for spec in specs):
+        pools = [pool for pool in pools if pool.key["dev_type"] != PF]
+    if all(spec.get("dev_type") != VDPA for spec in specs):
+        pools = [pool for pool in pools if pool.key["dev_type"] != VDPA]
+    if not any(_true(spec.get("remote_managed")) for spec in specs):
+        pools = [pool for pool in pools if not _true(pool.key.get("remote_managed"))]
+    for wanted in ("true", "false"):
+        if all(spec.get("live_migratable") == wanted for spec in specs):
+            pools = [pool for pool in pools if pool.key.get("live_migratable") == wanted]
+    return pools
 
 
 def _count(pools: list[Pool]) -> int:
