@@ -170,7 +170,10 @@ class ComputeTaskManager:
                     migration.status = "error"
                     await db.migration_save(migration)
                 instance.vm_state, instance.task_state, instance.fault = ERROR, None, reason
-                await db.instance_save(instance, "vm_state", "task_state", "fault")
+                # Deleted while it was scheduled: Nova's save raises, which the
+                # RPC server only logs (a cast has no caller to tell).
+                with contextlib.suppress(InstanceNotFound):
+                    await db.instance_save(instance, "vm_state", "task_state", "fault")
                 return
         assert host is not None
         await self.compute_rpcapi.rebuild_instance(

@@ -93,6 +93,11 @@ def apply(cluster: Cluster, step: Step) -> None:
         return  # Nova loses the device here too; see the module docstring
     if step.action == "evacuate" and evacuation_in_flight(cluster, step.subject):
         return  # a second evacuation under way: see the module docstring
+    if step.action == "fence" and any(evacuation_in_flight(cluster, s) for s in cluster.servers):
+        # The model drops a cast to a stopped compute (rpcapi._cast), where
+        # Nova's queue keeps it for the restart: fencing a destination while
+        # its rebuild is on the way would test that simplification, not Nova.
+        return
     try:
         if step.action == "create":
             cluster.create_server(step.subject, step.target, delays=delays)
