@@ -353,18 +353,24 @@ REBUILD = register(
     )
 )
 
+# What confirming a resize passes on the source; a delete of a server awaiting
+# confirmation passes them first (Nova's _confirm_resize_on_deleting).
+_CONFIRM_ON_SOURCE = (
+    "ComputeAPI.confirm_resize",
+    "Instance.get_by_uuid",
+    "ComputeDriver.confirm_migration",
+    "ResourceTracker.drop_move_claim_at_source",
+    "Migration.save",
+    "ResourceTracker.drop_move_claim",  # before the fix of 1879878
+)
+
 DELETE = register(
     Operation(
         name="delete",
         subject=SERVER,
         points=(
             # A server awaiting its resize confirmation is confirmed first (a call).
-            "ComputeAPI.confirm_resize",
-            "Instance.get_by_uuid",
-            "ComputeDriver.confirm_migration",
-            "ResourceTracker.drop_move_claim_at_source",
-            "Migration.save",
-            "ResourceTracker.drop_move_claim",  # before the fix of 1879878
+            *_CONFIRM_ON_SOURCE,
             "Instance.drop_migration_context",
             "ComputeAPI.terminate_instance",
             "ComputeDriver.destroy",
@@ -699,12 +705,7 @@ CONFIRM_RESIZE = register(
         verb="confirm the resize of",
         subject=SERVER,
         points=(
-            "ComputeAPI.confirm_resize",
-            "Instance.get_by_uuid",
-            "ComputeDriver.confirm_migration",
-            "ResourceTracker.drop_move_claim_at_source",
-            "Migration.save",
-            "ResourceTracker.drop_move_claim",  # before the fix of 1879878
+            *_CONFIRM_ON_SOURCE,
             "ComputeNode.save",
             "PciDevTracker.save",
             "Instance.drop_migration_context",

@@ -931,15 +931,7 @@ def topology_from_mapping(
     filters = _filters(top.get("enabled_filters"), source)
     _check_alias_specs(flavors, source)
     raw_hosts = top.get("hosts")
-    if not isinstance(raw_hosts, (list, tuple)) or not raw_hosts:
-        raise TopologyError(
-            f"{source}: 'hosts' must be a non-empty list of hosts, got {_kind(raw_hosts)}."
-        )
-    if len(raw_hosts) > _MAX_HOSTS:
-        raise TopologyError(
-            f"{source}: 'hosts' lists {len(raw_hosts)} hosts; at most "
-            f"{_MAX_HOSTS} are allowed in one topology."
-        )
+    raw_hosts = _section(raw_hosts, source, "hosts", _MAX_HOSTS)
     hosts: list[HostSpec] = []
     seen: dict[str, int] = {}  # lower-cased name -> index: one dict lookup per host
     devices = 0
@@ -987,15 +979,7 @@ def _twice(
 def _networks(raw: object, source: str) -> tuple[NetworkSpec, ...]:
     if raw is None:
         return default_topology().networks
-    if not isinstance(raw, (list, tuple)) or not raw:
-        raise TopologyError(
-            f"{source}: 'networks' must be a non-empty list of networks, got {_kind(raw)}."
-        )
-    if len(raw) > _MAX_NETWORKS:
-        raise TopologyError(
-            f"{source}: 'networks' lists {len(raw)} networks; at most "
-            f"{_MAX_NETWORKS} are allowed in one topology."
-        )
+    raw = _section(raw, source, "networks", _MAX_NETWORKS)
     networks: list[NetworkSpec] = []
     seen: dict[str, int] = {}
     for index, item in enumerate(raw, start=1):
@@ -1058,15 +1042,7 @@ def _images(raw: object, source: str) -> tuple[ImageSpec, ...]:
     """Every image, the default first; without ``images``, the built-in ``cirros``."""
     if raw is None:
         return (DEFAULT_IMAGE,)
-    if not isinstance(raw, (list, tuple)) or not raw:
-        raise TopologyError(
-            f"{source}: 'images' must be a non-empty list of images, got {_kind(raw)}."
-        )
-    if len(raw) > _MAX_IMAGES:
-        raise TopologyError(
-            f"{source}: 'images' lists {len(raw)} images; at most "
-            f"{_MAX_IMAGES} are allowed in one topology."
-        )
+    raw = _section(raw, source, "images", _MAX_IMAGES)
     images: list[ImageSpec] = []
     seen: dict[str, int] = {}
     for index, item in enumerate(raw, start=1):
@@ -1167,15 +1143,7 @@ def _flavor_twice(source: str, name: str, listed_name: str, index: int) -> NoRet
 
 
 def _flavor_list(raw: object, source: str) -> tuple[FlavorSpec, ...]:
-    if not isinstance(raw, (list, tuple)) or not raw:
-        raise TopologyError(
-            f"{source}: 'flavors' must be a non-empty list of flavors, got {_kind(raw)}."
-        )
-    if len(raw) > _MAX_FLAVORS:
-        raise TopologyError(
-            f"{source}: 'flavors' lists {len(raw)} flavors; at most "
-            f"{_MAX_FLAVORS} are allowed in one topology."
-        )
+    raw = _section(raw, source, "flavors", _MAX_FLAVORS)
     flavors: list[FlavorSpec] = []
     seen: dict[str, int] = {}
     for index, item in enumerate(raw, start=1):
@@ -1575,6 +1543,21 @@ def _filters(raw: object, source: str) -> tuple[str, ...]:
                 f"{where}: {got} is not a filter the model has; valid: {', '.join(FILTERS)}."
             )
     return tuple(dict.fromkeys(raw))
+
+
+def _section(raw: object, source: str, what: str, limit: int) -> list[object] | tuple[object, ...]:
+    """A top-level list (``hosts``, ``networks``, ``flavors``, ``images``):
+    not empty, and at most ``limit`` entries."""
+    if not isinstance(raw, (list, tuple)) or not raw:
+        raise TopologyError(
+            f"{source}: '{what}' must be a non-empty list of {what}, got {_kind(raw)}."
+        )
+    if len(raw) > limit:
+        raise TopologyError(
+            f"{source}: '{what}' lists {len(raw)} {what}; at most {limit} are allowed "
+            "in one topology."
+        )
+    return raw
 
 
 def _entries(raw: object, where: str, what: str) -> list[object] | tuple[object, ...]:
