@@ -99,10 +99,12 @@ def test_a_switch_to_the_second_other_task_needs_the_third_task_held_back() -> N
 @pytest.mark.parametrize("third", ["create", "delete"])
 def test_three_racing_tasks_reproduce_event_for_event(third: str) -> None:
     run_once = evacuation_vs_audit_and(third, BUG)
-    everything = schedules_of(run_once, 2)
-    assert len(everything) > 500
+    # Bound 1 already holds hundreds of schedules with three tasks (the free
+    # switches multiply them); bound 2 holds thousands and took a minute.
+    everything = schedules_of(run_once, 1)
+    assert len(everything) > 150
     exact = 0
-    sample = everything[::40]
+    sample = everything[::8]
     for policy, run in sample:
         found = reproduce_with_delays(
             policy.choices, run, lambda d: evacuation_vs_audit_and(third, BUG, d)(None)
@@ -115,7 +117,8 @@ def test_three_racing_tasks_reproduce_event_for_event(third: str) -> None:
         assert found.exact, policy.schedule
         assert (found.run.outcome, found.run.failure) == (run.outcome, run.failure)
         exact += 1
-    assert exact >= len(sample) / 6  # those where the tasks start in spawn order
+    # Those where the tasks start in spawn order, each reproduced exactly above.
+    assert exact >= 3
 
 
 def test_a_point_where_a_task_was_stopped_counts_where_it_went_on() -> None:
