@@ -168,24 +168,7 @@ class Cluster:
             )
             db.pci_devices.add_node(
                 node.id,
-                (
-                    PciDevice(
-                        node.id,
-                        host.name,
-                        spec.address,
-                        spec.dev_type,
-                        spec.parent,
-                        spec.vendor_id,
-                        spec.product_id,
-                        spec.numa_node,
-                        spec.physnet,
-                        spec.parent_ifname,
-                        spec.remote_managed,
-                        trusted=spec.trusted,
-                        live_migratable=spec.live_migratable,
-                    )
-                    for spec in host.devices
-                ),
+                (PciDevice.from_spec(node.id, host.name, spec) for spec in host.devices),
             )
             services = self.services
             compute = ComputeManager(

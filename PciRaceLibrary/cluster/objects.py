@@ -20,7 +20,7 @@ from typing import Any, TypeVar
 
 from .exception import PciDeviceInvalidStatus
 from .numa import InstanceNUMATopology, NUMACell, NUMATopology
-from .topology import DEFAULT_IMAGE, FlavorSpec, HostSpec, ImageSpec
+from .topology import DEFAULT_IMAGE, DeviceSpec, FlavorSpec, HostSpec, ImageSpec
 
 _Record = TypeVar("_Record")
 
@@ -425,6 +425,15 @@ class PciDevice:
     on_change: Callable[[PciDevice, str, str], None] | None = field(
         default=None, repr=False, compare=False
     )
+
+    @classmethod
+    def from_spec(cls, compute_node_id: int, host: str, spec: DeviceSpec) -> PciDevice:
+        """The ``available`` row of a device the topology gives ``host``."""
+        return cls(
+            compute_node_id, host, spec.address, spec.dev_type, spec.parent, spec.vendor_id,
+            spec.product_id, spec.numa_node, spec.physnet, spec.parent_ifname,
+            spec.remote_managed, trusted=spec.trusted, live_migratable=spec.live_migratable,
+        )  # fmt: skip
 
     @property
     def ref(self) -> DeviceRef:

@@ -14,22 +14,7 @@ from PciRaceLibrary.cluster.topology import fake_driver_devices
 
 
 def rows(host: str = "host1") -> list[PciDevice]:
-    return [
-        PciDevice(
-            1,
-            host,
-            spec.address,
-            spec.dev_type,
-            spec.parent,
-            spec.vendor_id,
-            spec.product_id,
-            spec.numa_node,
-            spec.physnet,
-            spec.parent_ifname,
-            spec.remote_managed,
-        )
-        for spec in fake_driver_devices(host)
-    ]
+    return [PciDevice.from_spec(1, host, spec) for spec in fake_driver_devices(host)]
 
 
 def tracker() -> tuple[PciDevTracker, list[str]]:
