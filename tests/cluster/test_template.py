@@ -63,13 +63,14 @@ def test_a_copy_of_a_fresh_cluster_equals_a_fresh_build(path: Path | None) -> No
     copied = built.clone()
     assert state(copied) == state(Cluster(topology)) == state(built)
     assert indexes(copied) == indexes(built)
-    assert copied.kernel is not built.kernel and copied.db is not built.db
+    assert copied.kernel is not built.kernel
+    assert copied.db is not built.db
 
 
 @pytest.mark.parametrize(
     ("bugs", "name"), [("1896463", "canonical_1896463_pre_fix"), (None, "canonical_1896463_fixed")]
 )
-def test_the_canonical_race_on_a_copy_writes_the_pinned_journal(bugs: str | None, name: str) -> None:
+def test_the_canonical_race_on_copies_gives_the_pinned_journal(bugs: str | None, name: str) -> None:
     template = ClusterTemplate(failed_host(bugs))
     for _ in range(3):  # every copy, not just the first
         cluster = race(template.copy())
