@@ -2,9 +2,14 @@
 
 A :class:`ClusterTemplate` pickles a cluster once and unpickles it for each
 copy: unpickling runs in C, where deepcopy walks every object in Python (a
-tenth of the time for the two-host set-ups the explorer copies for each
-schedule). The topology and the behaviour are frozen all the way down, so
-copies share them (as persistent objects) instead of rebuilding them.
+sixth of the time for the two-host set-up the explorer copies for each
+schedule; scripts/bench_copy.py). The topology and the behaviour are frozen
+all the way down, so copies share them (as persistent objects).
+
+``Cluster(...)`` builds afresh rather than copying a template of a fresh
+cluster: for the small topologies tests use, a copy costs as much as a build
+or more (1.15 times a build of the default two hosts); only from about ten
+hosts of 72 devices does a copy win, and nothing builds those twice.
 
 Only a quiescent cluster can be copied: a task that has not finished, or a
 pending timer, holds a coroutine, which nothing can copy. Model state that
@@ -24,7 +29,7 @@ import pickletools
 import weakref
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from ..sim.kernel import cyclic_gc_paused
+from ..sim.kernel import cyclic_gc_paused, freeze_long_lived
 from . import topology as _topology
 from .objects import PciDevice
 from .variants import Behaviour
@@ -136,4 +141,7 @@ class ClusterTemplate:
 
     def _load(self) -> Cluster:
         with cyclic_gc_paused():  # loading makes long-lived objects, no garbage
-            return _Unpickler(self._data, self._shared).load()  # type: ignore[no-any-return]
+            cluster: Cluster = _Unpickler(self._data, self._shared).load()
+        if cluster.kernel.long_lived:
+            freeze_long_lived()  # as the build of a big cluster does
+        return cluster
