@@ -95,15 +95,6 @@ class _Pickler(pickle.Pickler):
         return index
 
 
-class _Unpickler(pickle.Unpickler):
-    def __init__(self, data: bytes, shared: list[object]) -> None:
-        super().__init__(io.BytesIO(data))
-        self.shared = shared
-
-    def persistent_load(self, index: int) -> object:  # type: ignore[override]
-        return self.shared[index]
-
-
 class ClusterTemplate:
     """A quiescent cluster kept as bytes; :meth:`copy` gives an independent
     copy, equal to the cluster as it was when the template was made.
@@ -141,7 +132,10 @@ class ClusterTemplate:
 
     def _load(self) -> Cluster:
         with cyclic_gc_paused():  # loading makes long-lived objects, no garbage
-            cluster: Cluster = _Unpickler(self._data, self._shared).load()
+            # The C unpickler itself: a subclass of it runs a third slower.
+            unpickler = pickle.Unpickler(io.BytesIO(self._data))
+            unpickler.persistent_load = self._shared.__getitem__
+            cluster: Cluster = unpickler.load()
         if cluster.kernel.long_lived:
             freeze_long_lived()  # as the build of a big cluster does
         return cluster
