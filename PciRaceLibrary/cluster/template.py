@@ -23,7 +23,6 @@ import copy
 import dataclasses
 import gc
 import io
-import operator
 import pickle
 import pickletools
 import weakref
@@ -31,7 +30,6 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 from ..sim.kernel import cyclic_gc_paused, freeze_long_lived
 from . import topology as _topology
-from .objects import PciDevice
 from .variants import Behaviour
 
 if TYPE_CHECKING:
@@ -51,34 +49,13 @@ _SHARED = frozenset(
 )
 
 
-# A device's row fields go to its constructor, in one call; its links (parent,
-# children, tracker) come after, as they may lead back to it. Pickle's own way
-# for a slotted class, a dict of every slot, costs three times more.
-_LINKS = ("parent_device", "child_devices", "on_change")
-_row_fields = operator.attrgetter(
-    *(spec.name for spec in dataclasses.fields(PciDevice) if spec.name not in _LINKS)
-)
-_links = operator.attrgetter(*_LINKS)
-
-
-def _device(device: PciDevice) -> tuple[Any, ...]:
-    return PciDevice, _row_fields(device), _links(device), None, None, _set_links
-
-
-def _set_links(device: PciDevice, links: tuple[Any, ...]) -> None:
-    device.parent_device, device.child_devices, device.on_change = links
-
-
 def _weak_values(table: weakref.WeakValueDictionary[Any, Any]) -> tuple[Any, ...]:
     # A compute's instance locks: the locks alive now, held weakly again.
     return weakref.WeakValueDictionary, (dict(table),)
 
 
 class _Pickler(pickle.Pickler):
-    dispatch_table: ClassVar[dict[type, Any]] = {
-        weakref.WeakValueDictionary: _weak_values,
-        PciDevice: _device,
-    }
+    dispatch_table: ClassVar[dict[type, Any]] = {weakref.WeakValueDictionary: _weak_values}
 
     def __init__(self, file: io.BytesIO) -> None:
         super().__init__(file, protocol=5)
