@@ -44,10 +44,11 @@ from .placement import Placement, ResourceProvider
 from .rpcapi import ComputeAPI
 from .services import Services
 from .snapshot import snapshot
+from .template import ClusterTemplate
 from .topology import Topology, default_topology
 from .variants import behaviour_for, parse_bugs
 
-__all__ = ["Cluster", "Operation", "default_topology"]
+__all__ = ["Cluster", "ClusterTemplate", "Operation", "default_topology"]
 
 # Nova's API status of a server, from vm_state and task_state.
 # Nova's API status for a vm_state and task_state (nova/api/openstack/common.py).
@@ -177,6 +178,13 @@ class Cluster:
             compute.rt.load_from_db()  # as the first start-up audit would
             self.services.computes[host.name] = compute
             self.services.compute_rpcapi.serve(host.name, compute)
+
+    def clone(self) -> Cluster:
+        """An independent copy of this cluster, equal to it in every table,
+        the journal and the clock. Only a quiescent cluster (no unfinished
+        task, no pending timer) can be copied: raises ValueError otherwise.
+        To copy the same state again and again, keep a ``ClusterTemplate``."""
+        return ClusterTemplate(self).copy()
 
     # -- names ---------------------------------------------------------------------
 

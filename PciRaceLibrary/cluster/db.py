@@ -32,6 +32,20 @@ from .objects import (
 )
 
 
+def _reduce_table(table: dict[Any, Any]) -> tuple[Any, ...]:
+    """How a copy (pickle, deepcopy) rebuilds a table: its rows as they are,
+    then its indexes, never through ``__setitem__``, which would index the
+    rows again (pickle sets the items before the indexes exist)."""
+    return _table, (type(table), dict(table), table.__dict__)
+
+
+def _table(kind: type[dict[Any, Any]], rows: dict[Any, Any], indexes: dict[str, Any]) -> Any:
+    table = dict.__new__(kind)
+    dict.update(table, rows)
+    table.__dict__.update(indexes)
+    return table
+
+
 class InstanceTable(dict[str, Instance]):
     """Instance rows keyed by uuid, indexed by host and by (host, node), so that
     a host's instances cost the same with twenty thousand servers as with two.
@@ -39,6 +53,8 @@ class InstanceTable(dict[str, Instance]):
     A row changes host or node only through ``Database.write_instance``, which
     calls ``moved``. Lists come in creation order, the order of the table.
     """
+
+    __reduce__ = _reduce_table
 
     def __init__(self) -> None:
         super().__init__()
@@ -85,6 +101,8 @@ class MigrationTable(dict[int, Migration]):
     destination). ``migration_save`` replaces the row, which re-indexes it: the
     claim sets the destination. Lists come in id order, the order of the table."""
 
+    __reduce__ = _reduce_table
+
     def __init__(self) -> None:
         super().__init__()
         self.by_instance: dict[str, dict[int, Migration]] = {}
@@ -117,6 +135,8 @@ class PciDeviceTable(dict[tuple[int, str], PciDevice]):
     owning instance, so that a host's or a server's rows cost the same with a
     thousand hosts as with two. Rows are replaced on save, never changed."""
 
+    __reduce__ = _reduce_table
+
     def __init__(self) -> None:
         super().__init__()
         self.by_node: dict[int, dict[str, PciDevice]] = {}
@@ -142,6 +162,8 @@ class PciDeviceTable(dict[tuple[int, str], PciDevice]):
 
 class PortTable(dict[str, Port]):
     """Ports keyed by id, indexed by binding host. Rows are replaced on update."""
+
+    __reduce__ = _reduce_table
 
     def __init__(self) -> None:
         super().__init__()

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import contextlib
-import copy
-import itertools
 import os
 import re
 from collections.abc import Iterator, Sequence
@@ -16,7 +14,7 @@ from robot.api import logger
 from robot.api.deco import keyword
 from robot.libraries.BuiltIn import BuiltIn, RobotNotRunningError
 
-from ..cluster import Cluster, operations
+from ..cluster import Cluster, ClusterTemplate, operations
 from ..errors import InvalidArgument, ReplayError
 from ..explore import Failure, ReplayPolicy, Run, decode, describe_switches, investigate
 from ..explore.policies import RecordingPolicy
@@ -57,7 +55,7 @@ class Scenario:
     direct: bool = False  # ``starts`` verified: later schedules skip Robot for the steps
     # The cluster as the set-up left it, copied for later schedules once a copy
     # proved equal to a set-up run by Robot; None when it cannot be copied.
-    template: Cluster | None = None
+    template: ClusterTemplate | None = None
     copies: bool = False  # ``template`` verified
     tried: bool = False  # a template was tried
 
@@ -309,7 +307,7 @@ class ExploreKeywords(LibraryComponent):
         runs the keyword and keeps a copy; the second runs it again and, if
         the copy is equal to what it gave, later ones start from copies."""
         if scenario.copies and scenario.template is not None:
-            cluster = _copy(scenario.template)
+            cluster = scenario.template.copy()
             self.library.replace_cluster(cluster)
             return cluster
         before = self.library.running_cluster
@@ -324,7 +322,7 @@ class ExploreKeywords(LibraryComponent):
             scenario.tried = True
             scenario.template = _template_of(cluster)
         elif scenario.template is not None and not scenario.copies:
-            scenario.copies = _set_up_state(_copy(scenario.template)) == _set_up_state(cluster)
+            scenario.copies = _set_up_state(scenario.template.copy()) == _set_up_state(cluster)
             if not scenario.copies:
                 scenario.template = None
         return cluster
@@ -506,30 +504,16 @@ def _issue(
     return starts, found
 
 
-def _template_of(cluster: Cluster) -> Cluster | None:
-    """A copy of ``cluster`` to start later schedules from, or None when it
+def _template_of(cluster: Cluster) -> ClusterTemplate | None:
+    """A template to copy later schedules' clusters from, or None when it
     cannot be copied safely: a task still runs or a timer is pending (a
     coroutine cannot be copied)."""
     if not cluster.kernel.quiescent:
         return None
     try:
-        return _copy(cluster)
+        return ClusterTemplate(cluster)
     except TypeError:  # something else that cannot be copied: run the set-up each time
         return None
-
-
-def _copy(cluster: Cluster) -> Cluster:
-    """A deep copy of a quiescent cluster: its finished tasks keep their
-    journal names but not their coroutines, and its kernel gets a fresh
-    counter that goes on where the original's stands."""
-    kernel = cluster.kernel
-    start = next(kernel._seq)
-    kernel._seq = itertools.count(start)
-    memo: dict[int, object] = {id(task.coro): None for task in kernel.tasks}
-    memo[id(kernel._seq)] = itertools.count(start)
-    for entry in kernel.journal:  # immutable: shared, not copied
-        memo[id(entry)] = entry
-    return copy.deepcopy(cluster, memo)
 
 
 def _set_up_state(cluster: Cluster) -> str:

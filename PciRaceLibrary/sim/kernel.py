@@ -155,6 +155,18 @@ class Kernel:
         self.long_lived = False
         self.unfinished = 0  # tasks not yet done, daemons aside: run_all's test, no scan
 
+    def __getstate__(self) -> dict[str, Any]:
+        """What a copy (pickle, deepcopy) keeps: the counter as the number it
+        stands at, as a counter itself cannot be pickled (Python 3.14)."""
+        state = self.__dict__.copy()
+        state["_seq"] = start = next(self._seq)
+        self._seq = itertools.count(start)
+        return state
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__dict__.update(state)
+        self._seq = itertools.count(state["_seq"])
+
     # -- spawning and injecting ------------------------------------------------
 
     def spawn(
