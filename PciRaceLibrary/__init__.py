@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import inspect
 from datetime import timedelta
 from typing import Any
 
 from robot.api import logger
 from robotlibcore import DynamicCore
+from robotlibcore.keywords import KeywordBuilder
 
 from .cluster import Cluster, operations
 from .cluster.variants import VARIANTS
@@ -380,6 +382,23 @@ def _variants_table() -> str:
     )
 
 
+# Keyword specifications by function, worked out once a process: robotlibcore
+# reads every keyword's signature, type hints and docstring again for each
+# library instance (about 70 ms), and Robot makes several instances a run.
+_SPECS: dict[tuple[object, bool], Any] = {}
+
+
+def _spec_of(method: Any) -> Any:
+    """robotlibcore's specification of ``method`` (argument spec, docstring,
+    types), which depends only on its function and whether it is bound."""
+    bound = inspect.ismethod(method)
+    key = (getattr(method, "__func__", method), bound)
+    spec = _SPECS.get(key)
+    if spec is None:
+        spec = _SPECS[key] = KeywordBuilder.build(method, {})
+    return spec
+
+
 def _import_times(timeout: str, guard: str) -> tuple[float, float] | str:
     """The import arguments in seconds, or why they are unusable."""
     times = []
@@ -442,6 +461,32 @@ class PciRaceLibrary(DynamicCore):
                 ExploreKeywords(self),
             ],
         )
+
+    def add_library_components(
+        self,
+        library_components: list,
+        translation: dict | None = None,
+        translated_kw_names: list | None = None,
+    ) -> None:
+        """robotlibcore's registration of the components' keywords, with each
+        keyword's specification built once a process (see ``_spec_of``)."""
+        if translation or translated_kw_names:  # robotlibcore's own way
+            DynamicCore.add_library_components(
+                self, library_components, translation, translated_kw_names
+            )
+            return
+        self.keywords_spec["__init__"] = _spec_of(self.__init__)
+        for component in library_components:
+            cls = type(component)
+            for name in dir(component):
+                # From the class where it has it: a property is not called.
+                func = getattr(cls if hasattr(cls, name) else component, name)
+                if callable(func) and hasattr(func, "robot_name"):
+                    method = getattr(component, name)
+                    kw_name = func.robot_name or name
+                    self.keywords[kw_name] = method
+                    self.keywords_spec[kw_name] = _spec_of(method)
+                    self.attributes[name] = self.attributes[kw_name] = method
 
     def new_kernel(self) -> Kernel:
         """A kernel for a new cluster, with the library's wall-clock guard."""
