@@ -440,6 +440,8 @@ class PciRaceLibrary(DynamicCore):
         self.quiet = False  # exploring: no failure context per schedule
         self.catching = 0  # keywords and TRY blocks around us that expect failures
         self.last_scenario: object | None = None  # of this test, for Replay Schedule
+        self.keywords_started = 0  # by Robot, in all: see keywords/direct.py
+        self.recording: list[tuple[str, tuple, dict]] | None = None  # calls we receive
         self.suite_explorations: list[str] = []
         self.ROBOT_LIBRARY_LISTENER = self  # scopes clusters to tests and suites
         self._keyword_types: dict[str, frozenset[type] | None] = {}  # see _types_of
@@ -516,6 +518,7 @@ class PciRaceLibrary(DynamicCore):
         self.scopes.end_suite()
 
     def _start_keyword(self, data: Any, result: Any) -> None:
+        self.keywords_started += 1
         # Robot converts this keyword's arguments next: show it only the
         # converters its types need (see KeywordConverters).
         CONVERTERS.narrow(self._types_of(result.name))
@@ -561,6 +564,8 @@ class PciRaceLibrary(DynamicCore):
     def run_keyword(self, name: str, args: tuple, kwargs: dict | None = None) -> Any:
         if self.import_error:
             raise InvalidArgument(self.import_error)
+        if self.recording is not None:
+            self.recording.append((name, args, kwargs or {}))
         refused = refuse_invalid(self.get_keyword_arguments(name), args, kwargs or {})
         if refused is not None:
             raise InvalidArgument(refused)  # before anything runs or changes

@@ -24,6 +24,7 @@ from ..explore.reproducer import robot_arguments
 from ..report.exploration import render_failure, render_reproducer, render_summary
 from ._base import LibraryComponent
 from .arguments import Strategy, timestr
+from .direct import DirectCheck
 from .reproducer_file import write_reproducer
 
 # Preemptions beyond a handful find nothing new and make spaces astronomical.
@@ -60,6 +61,7 @@ class Scenario:
     template: Cluster | None = None
     copies: bool = False  # ``template`` verified
     tried: bool = False  # a template was tried
+    checker: DirectCheck | None = None  # runs ``check``, directly where that is the same
 
 
 class ExploreKeywords(LibraryComponent):
@@ -298,8 +300,9 @@ class ExploreKeywords(LibraryComponent):
             status, message = builtin.run_keyword_and_ignore_error(scenario.settle)
             failure = f"settle step failed: {message}" if status == "FAIL" else None
         if check and failure is None:
-            status, message = builtin.run_keyword_and_ignore_error(scenario.check)
-            failure = str(message) if status == "FAIL" else None
+            if scenario.checker is None:
+                scenario.checker = DirectCheck(scenario.check)
+            failure = scenario.checker.run(self.library)[1]
         return Run(
             outcome=_outcome(cluster), failure=failure, journal=cluster.kernel.journal.entries()
         )
