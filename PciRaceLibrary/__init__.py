@@ -445,6 +445,7 @@ class PciRaceLibrary(DynamicCore):
         self.suite_explorations: list[str] = []
         self.ROBOT_LIBRARY_LISTENER = self  # scopes clusters to tests and suites
         self._keyword_types: dict[str, frozenset[type] | None] = {}  # see _types_of
+        self._steps: dict[str, bool] = {}  # keyword name -> marked on the timeline
         DynamicCore.__init__(
             self,
             [
@@ -528,15 +529,18 @@ class PciRaceLibrary(DynamicCore):
     def _types_of(self, name: str) -> frozenset[type] | None:
         """The classes in the type hints of our keyword ``name``; None for
         another library's keyword (it never reads our converters)."""
+        if name in self._keyword_types:  # as written, or normalised below
+            return self._keyword_types[name]
         key = name.lower().replace(" ", "").replace("_", "")
         if key in self._keyword_types:
-            return self._keyword_types[key]
+            found = self._keyword_types[name] = self._keyword_types[key]
+            return found
         found = None
         for keyword in self.keywords:
             if keyword.lower().replace(" ", "").replace("_", "") == key:
                 found = hinted_types(self.get_keyword_types(keyword) or {})
                 break
-        self._keyword_types[key] = found
+        self._keyword_types[key] = self._keyword_types[name] = found
         return found
 
     def _end_keyword(self, data: Any, result: Any) -> None:
@@ -588,7 +592,10 @@ class PciRaceLibrary(DynamicCore):
         cluster = self.running_cluster
         if cluster is None or self.quiet or name == "start_cluster":
             return  # Start Cluster begins a new journal
-        if not _STEP_TAGS & set(self.get_keyword_tags(name)):
+        step = self._steps.get(name)
+        if step is None:
+            step = self._steps[name] = bool(_STEP_TAGS & set(self.get_keyword_tags(name)))
+        if not step:
             return
         title = name if " " in name else name.replace("_", " ").title()
         cells = [str(arg) for arg in args] + [
