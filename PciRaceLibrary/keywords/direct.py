@@ -10,11 +10,12 @@ A check whose run is fixed is called directly instead. It is fixed when it
 is one of this library's read-only checks (tagged ``Check``), or a user
 keyword whose body is nothing but calls of such checks or of user keywords
 of the same kind, every name and argument written out (no variables, no
-escapes), without arguments, setup, teardown, timeout or ``robot:private``.
-Robot then runs the same checks with the same converted arguments every
-time, in the same order, and the check passes exactly when each of them
-returns. Anything else (variables, ``Run Keyword If``, ``TRY``, embedded
-arguments, another library's keyword) runs through Robot as before.
+escapes), without arguments, setup, teardown, timeout, ``robot:private`` or
+anything Robot warns about at each call (``*DEPRECATED*``). Robot then
+runs the same checks with the same converted arguments every time, in the
+same order, and the check passes exactly when each of them returns.
+Anything else (variables, ``Run Keyword If``, ``TRY``, embedded arguments,
+another library's keyword) runs through Robot as before.
 
 The converted arguments are learnt from a passing run through Robot: the
 library records the calls it receives (``PciRaceLibrary.recording``). A
@@ -107,9 +108,16 @@ def _expand(
     context: Any, name: str, args: tuple[str, ...], library: PciRaceLibrary, depth: int
 ) -> list[Leaf] | None:
     runner = context.get_runner(name, recommend_on_failure=False)
+    if getattr(runner, "pre_run_messages", None):
+        return None  # Robot warns at each call (a name found in two places, ...)
     if type(runner) is LibraryKeywordRunner:  # not embedded, not Run Keyword ...
         keyword = runner.keyword
-        if keyword.owner.instance is library and "Check" in keyword.tags and not keyword.error:
+        if (
+            keyword.owner.instance is library
+            and "Check" in keyword.tags
+            and not keyword.error
+            and not _deprecated(keyword)
+        ):
             return [(keyword, args)]
         return None
     if type(runner) is not UserKeywordRunner or depth >= _DEPTH:  # embedded, invalid, ...
@@ -123,6 +131,7 @@ def _expand(
         or user.has_setup
         or user.has_teardown
         or user.timeout
+        or _deprecated(user)
         or args
         or not user.body
     ):
@@ -138,6 +147,12 @@ def _expand(
             return None
         leaves.extend(found)
     return leaves
+
+
+def _deprecated(keyword: Any) -> bool:
+    """Robot warns at each call of a keyword documented as deprecated."""
+    doc = keyword.doc or ""
+    return doc.startswith("*DEPRECATED") and "*" in doc[1:]
 
 
 def _literal(text: object) -> bool:

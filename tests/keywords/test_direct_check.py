@@ -48,6 +48,7 @@ CASES = {
     "With Another Library": -1,
     "With An Assignment": -1,
     "Private Check": -1,
+    "Deprecated Check": -1,
     "No Such Keyword": -1,
 }
 
@@ -105,6 +106,10 @@ With An Assignment
 
 Private Check
     [Tags]    robot:private
+    Server Should Be On Host    vm1    host1
+
+Deprecated Check
+    [Documentation]    *DEPRECATED* Robot warns at each call.
     Server Should Be On Host    vm1    host1
 """
 
