@@ -101,7 +101,12 @@ class ExploreKeywords(LibraryComponent):
         refused, with the keywords that can be steps. ``settle`` and
         ``check`` run after every task finished, in the kernel's own order,
         unexplored: ``settle`` names a keyword, for example `Run Periodics`
-        (one more audit of every running compute), or a user keyword.
+        (one more audit of every running compute), or a user keyword. A
+        check that is one of the library's ``... Should Be ...`` checks, or
+        a user keyword of nothing but such calls written out (no variables,
+        no IF or TRY), is called directly after its first schedule, with
+        the same verdicts and messages, several times faster; any other
+        check runs through Robot Framework after each schedule.
 
         | =Argument= | =Description= |
         | ``strategy`` | ``exhaustive``: every schedule with at most ``bound`` preemptions, as CHESS bounds them: a preemption switches away from a task that could go on; choosing who runs after a task blocked, slept or ended is free. It runs every schedule with 0 preemptions, then every one with 1, and so on (iterative deepening), so a failure is found with the fewest preemptions it needs. ``pct``: ``schedules`` runs of probabilistic concurrency testing for bugs of depth ``bound``. ``random``: ``schedules`` random walks. |
