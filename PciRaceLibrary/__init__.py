@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import inspect
 from datetime import timedelta
 from typing import Any
 
 from robot.api import logger
 from robotlibcore import DynamicCore
+from robotlibcore.keywords import KeywordBuilder
 
 from .cluster import Cluster, operations
 from .cluster.variants import VARIANTS
@@ -380,6 +382,23 @@ def _variants_table() -> str:
     )
 
 
+# Keyword specifications by function, worked out once a process: robotlibcore
+# reads every keyword's signature, type hints and docstring again for each
+# library instance (about 70 ms), and Robot makes several instances a run.
+_SPECS: dict[tuple[object, bool], Any] = {}
+
+
+def _spec_of(method: Any) -> Any:
+    """robotlibcore's specification of ``method`` (argument spec, docstring,
+    types), which depends only on its function and whether it is bound."""
+    bound = inspect.ismethod(method)
+    key = (getattr(method, "__func__", method), bound)
+    spec = _SPECS.get(key)
+    if spec is None:
+        spec = _SPECS[key] = KeywordBuilder.build(method, {})
+    return spec
+
+
 def _import_times(timeout: str, guard: str) -> tuple[float, float] | str:
     """The import arguments in seconds, or why they are unusable."""
     times = []
@@ -421,9 +440,12 @@ class PciRaceLibrary(DynamicCore):
         self.quiet = False  # exploring: no failure context per schedule
         self.catching = 0  # keywords and TRY blocks around us that expect failures
         self.last_scenario: object | None = None  # of this test, for Replay Schedule
+        self.keywords_started = 0  # by Robot, in all: see keywords/direct.py
+        self.recording: list[tuple[str, tuple, dict]] | None = None  # calls we receive
         self.suite_explorations: list[str] = []
         self.ROBOT_LIBRARY_LISTENER = self  # scopes clusters to tests and suites
         self._keyword_types: dict[str, frozenset[type] | None] = {}  # see _types_of
+        self._steps: dict[str, bool] = {}  # keyword name -> marked on the timeline
         DynamicCore.__init__(
             self,
             [
@@ -442,6 +464,32 @@ class PciRaceLibrary(DynamicCore):
                 ExploreKeywords(self),
             ],
         )
+
+    def add_library_components(
+        self,
+        library_components: list,
+        translation: dict | None = None,
+        translated_kw_names: list | None = None,
+    ) -> None:
+        """robotlibcore's registration of the components' keywords, with each
+        keyword's specification built once a process (see ``_spec_of``)."""
+        if translation or translated_kw_names:  # robotlibcore's own way
+            DynamicCore.add_library_components(
+                self, library_components, translation, translated_kw_names
+            )
+            return
+        self.keywords_spec["__init__"] = _spec_of(self.__init__)
+        for component in library_components:
+            cls = type(component)
+            for name in dir(component):
+                # From the class where it has it: a property is not called.
+                func = getattr(cls if hasattr(cls, name) else component, name)
+                if callable(func) and hasattr(func, "robot_name"):
+                    method = getattr(component, name)
+                    kw_name = func.robot_name or name
+                    self.keywords[kw_name] = method
+                    self.keywords_spec[kw_name] = _spec_of(method)
+                    self.attributes[name] = self.attributes[kw_name] = method
 
     def new_kernel(self) -> Kernel:
         """A kernel for a new cluster, with the library's wall-clock guard."""
@@ -471,6 +519,7 @@ class PciRaceLibrary(DynamicCore):
         self.scopes.end_suite()
 
     def _start_keyword(self, data: Any, result: Any) -> None:
+        self.keywords_started += 1
         # Robot converts this keyword's arguments next: show it only the
         # converters its types need (see KeywordConverters).
         CONVERTERS.narrow(self._types_of(result.name))
@@ -480,15 +529,18 @@ class PciRaceLibrary(DynamicCore):
     def _types_of(self, name: str) -> frozenset[type] | None:
         """The classes in the type hints of our keyword ``name``; None for
         another library's keyword (it never reads our converters)."""
+        if name in self._keyword_types:  # as written, or normalised below
+            return self._keyword_types[name]
         key = name.lower().replace(" ", "").replace("_", "")
         if key in self._keyword_types:
-            return self._keyword_types[key]
+            found = self._keyword_types[name] = self._keyword_types[key]
+            return found
         found = None
         for keyword in self.keywords:
             if keyword.lower().replace(" ", "").replace("_", "") == key:
                 found = hinted_types(self.get_keyword_types(keyword) or {})
                 break
-        self._keyword_types[key] = found
+        self._keyword_types[key] = self._keyword_types[name] = found
         return found
 
     def _end_keyword(self, data: Any, result: Any) -> None:
@@ -516,6 +568,8 @@ class PciRaceLibrary(DynamicCore):
     def run_keyword(self, name: str, args: tuple, kwargs: dict | None = None) -> Any:
         if self.import_error:
             raise InvalidArgument(self.import_error)
+        if self.recording is not None:
+            self.recording.append((name, args, kwargs or {}))
         refused = refuse_invalid(self.get_keyword_arguments(name), args, kwargs or {})
         if refused is not None:
             raise InvalidArgument(refused)  # before anything runs or changes
@@ -538,7 +592,10 @@ class PciRaceLibrary(DynamicCore):
         cluster = self.running_cluster
         if cluster is None or self.quiet or name == "start_cluster":
             return  # Start Cluster begins a new journal
-        if not _STEP_TAGS & set(self.get_keyword_tags(name)):
+        step = self._steps.get(name)
+        if step is None:
+            step = self._steps[name] = bool(_STEP_TAGS & set(self.get_keyword_tags(name)))
+        if not step:
             return
         title = name if " " in name else name.replace("_", " ").title()
         cells = [str(arg) for arg in args] + [

@@ -283,6 +283,8 @@ def refuse_invalid(
     ``arguments`` is the keyword's argument spec (``name``, ``name=default``,
     ``*``, ``**delays``), to name positional arguments.
     """
+    if not any(isinstance(value, Invalid) for value in (*args, *kwargs.values())):
+        return None  # the usual case: nothing to name
     specs = [a[0] if isinstance(a, tuple) else a.split("=", 1)[0] for a in arguments]
     names = [a for a in specs if not a.startswith("*")]
     for index, value in enumerate(args):
