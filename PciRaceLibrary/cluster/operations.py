@@ -19,6 +19,7 @@ part is unique among the operation's points (``drop_migration_context``);
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Callable, Coroutine, Iterable
 from dataclasses import dataclass
@@ -86,9 +87,10 @@ class Operation:
     check: Step | None = None  # (services, target, **arguments), raises ApiRefused
     accept: Step | None = None  # (services, target, **arguments) -> target or None
 
-    @property
+    @functools.cached_property
     def unique_points(self) -> tuple[str, ...]:
-        """The points without duplicates, in the order first passed."""
+        """The points without duplicates, in the order first passed (made
+        once: every start resolves its delays against them)."""
         return tuple(dict.fromkeys(self.points))
 
     def task_name(self, subject: str) -> str:

@@ -112,6 +112,8 @@ class Task:
         self.daemon = daemon
         self.index = index
         self.delays = delays
+        # The points named by ``delays``: a pass elsewhere builds no key.
+        self.delayed_points = frozenset(where.point for where in delays)
         self.state = RUNNABLE
         self.waiting_for = ""
         self.result: Any = None
@@ -222,10 +224,11 @@ class Kernel:
 
     def record_change(self, change: Change) -> None:
         """Journals a state change of the model, for the current task."""
-        self.journal.record(self.now, self._who(), Kind.STATE, change=change)
+        self.journal.record_change(self.now, self._who(), change)
 
     def _who(self) -> str:
-        return self.current.name if self.current else "-"
+        current = self.current
+        return "-" if current is None else current.name
 
     # -- running ---------------------------------------------------------------
 
@@ -442,9 +445,9 @@ class Kernel:
         count = task.passes[name] = task.passes.get(name, 0) + 1
         self.journal.record(self.now, task.name, Kind.POINT, name)
         # A task's delay at "Class.method#3" holds only its third pass. Most
-        # tasks have no delays of their own: skip building the keys then.
+        # passes are of points the task has no delay at: no keys built then.
         injection = None
-        if task.delays:
+        if name in task.delayed_points:
             injection = task.delays.get(PointPass(name, count)) or task.delays.get(PointPass(name))
         if injection is None or not injection.take():
             injection = self.injections.get(name)
