@@ -197,7 +197,7 @@ def resolve_point(name: str, points: Iterable[str], where: str) -> str:
     points = tuple(points)
     if name in points:
         return name
-    matches = [full for full in points if full.split(".", 1)[-1] == name]
+    matches = _by_short_name(points).get(name, [])
     if len(matches) == 1:
         return matches[0]
     if matches:
@@ -205,6 +205,16 @@ def resolve_point(name: str, points: Iterable[str], where: str) -> str:
             f"Point '{name}' is ambiguous in {where}; use one of: {', '.join(matches)}."
         )
     raise UnknownName(f"No point '{name}' in {where}. Valid points: {', '.join(points)}.")
+
+
+@functools.lru_cache(maxsize=128)
+def _by_short_name(points: tuple[str, ...]) -> dict[str, list[str]]:
+    """The full names of ``points`` by the part after the dot, in order:
+    made once per operation's points, as each start resolves its delays."""
+    found: dict[str, list[str]] = {}
+    for full in points:
+        found.setdefault(full.split(".", 1)[-1], []).append(full)
+    return found
 
 
 def parse_point_pass(name: str, points: Iterable[str], where: str) -> PointPass:

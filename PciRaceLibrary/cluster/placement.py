@@ -96,7 +96,12 @@ class Placement:
         """Whether ``resources`` fit beside ``used`` (the provider's usage now)."""
         provider = self.providers[rp_uuid]
         used = self.used(rp_uuid) if used is None else used
-        return all(used[rc] + amount <= provider.capacity(rc) for rc, amount in resources.items())
+        # A loop, not all() over a generator: the scheduler asks for every
+        # host it passes, the claim once more.
+        for rc, amount in resources.items():  # noqa: SIM110
+            if used[rc] + amount > provider.capacity(rc):
+                return False
+        return True
 
     def free_ram(self, rp_uuid: str, used: dict[str, int] | None = None) -> float:
         used = self.used(rp_uuid) if used is None else used

@@ -450,7 +450,8 @@ class Kernel:
         if name in task.delayed_points:
             injection = task.delays.get(PointPass(name, count)) or task.delays.get(PointPass(name))
         if injection is None or not injection.take():
-            injection = self.injections.get(name)
+            # Global delays and faults are rare: no look-up while there are none.
+            injection = self.injections.get(name) if self.injections else None
             if injection is not None and not injection.take():
                 injection = None
         if injection is not None and injection.fault is not None:
