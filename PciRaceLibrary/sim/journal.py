@@ -130,7 +130,7 @@ class Entry(NamedTuple):
 # How the journal stores a kind: its text, which the garbage collector need not follow.
 _STORED = {kind: kind.value for kind in Kind}
 _KINDS = {kind.value: kind for kind in Kind}
-_STATE = _STORED[Kind.STATE]
+_STATE, _POINT = _STORED[Kind.STATE], _STORED[Kind.POINT]
 
 
 def _entry(stored: tuple) -> Entry:
@@ -172,6 +172,11 @@ class Journal:
             detail = ""  # the change's sentence, rendered when the entry is read
             change = tuple(change)  # type: ignore[assignment]
         self._stored.append((time, task, _STORED[kind], detail, duration, target, change))
+
+    def record_point(self, time: float, task: str, point: str) -> None:
+        """``record(time, task, Kind.POINT, point)``: the kernel's most frequent
+        entry, without looking its kind up."""
+        self._stored.append((time, task, _POINT, point, 0.0, None, None))
 
     def record_change(self, time: float, task: str, change: Change) -> None:
         """``record(time, task, Kind.STATE, change=change)``, the model's most

@@ -33,6 +33,11 @@ from .journal import Change, Journal, Kind, format_time
 from .locks import Event, Lock
 from .traps import AcquireTrap, PointTrap, SleepTrap, WaitTrap
 
+# The kinds every task journals, looked up once: an enum member's look-up on
+# its class costs several times a plain attribute's, on every entry.
+_SPAWN, _END, _SLEEP, _DELAY = Kind.SPAWN, Kind.END, Kind.SLEEP, Kind.DELAY
+_ACQUIRE, _RELEASE, _WAIT = Kind.ACQUIRE, Kind.RELEASE, Kind.WAIT
+
 RUNNABLE = "runnable"
 SLEEPING = "sleeping"
 BLOCKED = "blocked"
@@ -185,7 +190,7 @@ class Kernel:
         task = Task(self, coro, name, len(self.tasks), own, tag, daemon)
         self.tasks.append(task)
         self.unfinished += not daemon
-        self.journal.record(self.now, name, Kind.SPAWN, name)
+        self.journal.record(self.now, name, _SPAWN, name)
         self._schedule(task, self.now, None)
         return task
 
@@ -332,13 +337,13 @@ class Kernel:
             holder = lock.owner.name if lock.owner else "nobody"
             who = self.current.name if self.current else "the kernel"
             raise RuntimeError(f"'{who}' cannot release {lock.name}: it is held by '{holder}'.")
-        self.journal.record(self.now, lock.owner.name, Kind.RELEASE, lock.name)
+        self.journal.record(self.now, lock.owner.name, _RELEASE, lock.name)
         if lock.waiters:
             # Hand over directly, so nobody can take the lock between release
             # and the waiter's wake-up: that is what makes the lock fair.
             waiter = lock.waiters.popleft()
             lock.owner = waiter
-            self.journal.record(self.now, waiter.name, Kind.ACQUIRE, lock.name)
+            self.journal.record(self.now, waiter.name, _ACQUIRE, lock.name)
             self._schedule(waiter, self.now, None)
         else:
             lock.owner = None
@@ -397,7 +402,7 @@ class Kernel:
                     task.state, task.result = DONE, stop.value
                     task.coro = None  # finished: nothing left in it for the GC to scan
                     self.unfinished -= not task.daemon
-                    self.journal.record(self.now, task.name, Kind.END, task.name)
+                    self.journal.record(self.now, task.name, _END, task.name)
                     return None, None
                 except Exception as exc:
                     task.state, task.error = CRASHED, exc
@@ -443,7 +448,7 @@ class Kernel:
 
     def _pass_point(self, task: Task, name: str) -> BaseException | tuple[Task, Any] | None:
         count = task.passes[name] = task.passes.get(name, 0) + 1
-        self.journal.record(self.now, task.name, Kind.POINT, name)
+        self.journal.record_point(self.now, task.name, name)
         # A task's delay at "Class.method#3" holds only its third pass. Most
         # passes are of points the task has no delay at: no keys built then.
         injection = None
@@ -459,7 +464,7 @@ class Kernel:
             self.journal.record(self.now, task.name, Kind.FAULT, f"{name}: {fault}")
             return fault
         if injection is not None and injection.delay > 0:
-            self._sleep(task, injection.delay, name, kind=Kind.DELAY)
+            self._sleep(task, injection.delay, name, kind=_DELAY)
             return None
         if self.policy is not None:
             return self._choose(task, name)
@@ -501,7 +506,7 @@ class Kernel:
         heapq.heappush(self._heap, entry)  # the default task waits its turn again
         return [*chosen[:4], True]
 
-    def _sleep(self, task: Task, seconds: float, reason: str, kind: Kind = Kind.SLEEP) -> None:
+    def _sleep(self, task: Task, seconds: float, reason: str, kind: Kind = _SLEEP) -> None:
         self.journal.record(self.now, task.name, kind, reason, seconds)
         task.waiting_for = f"{kind} until {format_time(self.now + seconds)}"
         self._schedule(task, self.now + seconds, None)
@@ -510,7 +515,7 @@ class Kernel:
         lock._kernel = self
         if lock.owner is None:
             lock.owner = task
-            self.journal.record(self.now, task.name, Kind.ACQUIRE, lock.name)
+            self.journal.record(self.now, task.name, _ACQUIRE, lock.name)
             return True
         if lock.owner is task:
             raise RuntimeError(f"Task '{task.name}' already holds {lock.name}.")
@@ -518,7 +523,7 @@ class Kernel:
         task.blocked_on = lock
         task.state = BLOCKED
         task.waiting_for = f"{lock.name} held by '{lock.owner.name}'"
-        self.journal.record(self.now, task.name, Kind.WAIT, lock.name)
+        self.journal.record(self.now, task.name, _WAIT, lock.name)
         return False
 
     def _wait(self, task: Task, event: Event) -> bool:
@@ -529,7 +534,7 @@ class Kernel:
         task.blocked_on = event
         task.state = BLOCKED
         task.waiting_for = f"event {event.name}"
-        self.journal.record(self.now, task.name, Kind.WAIT, event.name)
+        self.journal.record(self.now, task.name, _WAIT, event.name)
         return False
 
     def _runaway(self) -> str:
