@@ -23,8 +23,7 @@ import heapq
 import inspect
 import itertools
 import time
-from collections.abc import Callable, Coroutine, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Coroutine, Sequence
 from dataclasses import dataclass
 from typing import Any, NamedTuple, Protocol
 
@@ -558,9 +557,9 @@ class Kernel:
         raise Deadlock(f"Deadlock at {format_time(self.now)}: {waits}.")
 
 
-@contextmanager
-def cyclic_gc_paused() -> Iterator[None]:
-    """Pauses Python's cyclic garbage collector inside the block (if it ran).
+def cyclic_gc_paused() -> _CyclicGcPaused:
+    """Pauses Python's cyclic garbage collector inside the ``with`` block (if
+    it ran).
 
     A model run makes long-lived objects (rows, journal entries) and garbage
     that reference counting frees: boots and audits leave no cycles behind.
@@ -568,12 +567,17 @@ def cyclic_gc_paused() -> Iterator[None]:
     cluster of 10,000 hosts, the whole heap now and then: a third of a boot.
     What cycles a run does leave are collected after it, as usual.
     """
-    collecting = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if collecting:
+    return _CyclicGcPaused()
+
+
+class _CyclicGcPaused:
+    # A class, not a generator-based context manager: every run takes one.
+    def __enter__(self) -> None:
+        self.collecting = gc.isenabled()
+        gc.disable()
+
+    def __exit__(self, *exc_info: object) -> None:
+        if self.collecting:
             gc.enable()
 
 
