@@ -9,9 +9,7 @@ bug 1864122).
 
 from __future__ import annotations
 
-import types
 from collections import deque
-from collections.abc import Generator
 from typing import TYPE_CHECKING, Any
 
 from .traps import AcquireTrap, WaitTrap, trap
@@ -37,10 +35,8 @@ class Lock:
     def locked(self) -> bool:
         return self.owner is not None
 
-    @types.coroutine
-    def acquire(self) -> Generator[AcquireTrap, Any, None]:
-        # Yields its request itself, as ``point`` does: a frame less per claim.
-        yield AcquireTrap(self)
+    async def acquire(self) -> None:
+        await trap(AcquireTrap(self))
 
     def release(self) -> None:
         """Hands the lock to the longest waiter, or frees it.

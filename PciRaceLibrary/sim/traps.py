@@ -9,7 +9,6 @@ coroutine yields (an ``asyncio`` future, say) is rejected by the kernel.
 from __future__ import annotations
 
 import types
-from collections.abc import Generator
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 if TYPE_CHECKING:
@@ -43,21 +42,17 @@ def trap(request: object) -> Any:
     return (yield request)
 
 
-@types.coroutine
-def point(name: str) -> Generator[PointTrap, Any, None]:
+async def point(name: str) -> None:
     """Passes the named interleaving point ``name`` (``Class.method``).
 
     Applies any delay or fault injected for it, and is where an exploration
     policy may switch to another runnable task. Without either it costs
     nothing and does not yield the processor.
-
-    It yields its request itself, not through ``trap``: every pass of every
-    point goes through here, and a frame less is a tenth of a pass.
     """
     trap_ = _POINT_TRAPS.get(name)
     if trap_ is None:
         trap_ = _POINT_TRAPS[name] = PointTrap(name)
-    yield trap_
+    await trap(trap_)
 
 
 # One PointTrap per point name, made once: traps are immutable, and a model
