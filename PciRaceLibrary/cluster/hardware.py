@@ -12,6 +12,7 @@ properties), with Nova's rules on which wins and which conflicts it refuses.
 
 from __future__ import annotations
 
+import functools
 import itertools
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
@@ -45,6 +46,8 @@ def pci_numa_policy_constraint(flavor: Flavor, image: ImageSpec | None = None) -
 
     Nova refuses a flavor and an image that ask for different policies (403),
     and a policy it does not know (400)."""
+    if not flavor.extra_specs and (image is None or not image.properties):
+        return None  # the usual server: nothing to read (each create asks twice)
     flavor_policy = dict(flavor.extra_specs).get(PCI_NUMA_POLICY_SPEC)
     image_policy = image.property(IMAGE_PCI_NUMA_POLICY) if image is not None else None
     if flavor_policy and image_policy and flavor_policy != image_policy:
@@ -129,7 +132,18 @@ def numa_get_constraints(
     evenly or as ``hw:numa_cpus.N`` and ``hw:numa_mem.N`` (or the image's
     ``hw_numa_cpus.N``, ``hw_numa_mem.N``) say; ``dedicated`` CPU policy pins
     every vCPU (one cell unless the node count says more). The image may not
-    set what the flavor sets. Raises ApiRefused where Nova answers 400."""
+    set what the flavor sets. Raises ApiRefused where Nova answers 400.
+
+    The API, the scheduler and every claim ask again for the same pair: a
+    flavor and image that set nothing ask for nothing, and the others' answer
+    (frozen, so shared) is remembered per pair; refusals are not remembered."""
+    if not flavor.extra_specs and (image is None or not image.properties):
+        return None
+    return _numa_constraints(flavor, image)
+
+
+@functools.lru_cache(maxsize=256)
+def _numa_constraints(flavor: Flavor, image: ImageSpec | None) -> InstanceNUMATopology | None:
     specs = dict(flavor.extra_specs)
     policy = cpu_policy_constraint(flavor, image)
     nodes = _numa_nodes(flavor, image)

@@ -19,6 +19,7 @@ part is unique among the operation's points (``drop_migration_context``);
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Callable, Coroutine, Iterable
 from dataclasses import dataclass
@@ -86,9 +87,10 @@ class Operation:
     check: Step | None = None  # (services, target, **arguments), raises ApiRefused
     accept: Step | None = None  # (services, target, **arguments) -> target or None
 
-    @property
+    @functools.cached_property
     def unique_points(self) -> tuple[str, ...]:
-        """The points without duplicates, in the order first passed."""
+        """The points without duplicates, in the order first passed (made
+        once: every start resolves its delays against them)."""
         return tuple(dict.fromkeys(self.points))
 
     def task_name(self, subject: str) -> str:
@@ -195,7 +197,7 @@ def resolve_point(name: str, points: Iterable[str], where: str) -> str:
     points = tuple(points)
     if name in points:
         return name
-    matches = [full for full in points if full.split(".", 1)[-1] == name]
+    matches = _by_short_name(points).get(name, [])
     if len(matches) == 1:
         return matches[0]
     if matches:
@@ -203,6 +205,16 @@ def resolve_point(name: str, points: Iterable[str], where: str) -> str:
             f"Point '{name}' is ambiguous in {where}; use one of: {', '.join(matches)}."
         )
     raise UnknownName(f"No point '{name}' in {where}. Valid points: {', '.join(points)}.")
+
+
+@functools.lru_cache(maxsize=128)
+def _by_short_name(points: tuple[str, ...]) -> dict[str, list[str]]:
+    """The full names of ``points`` by the part after the dot, in order:
+    made once per operation's points, as each start resolves its delays."""
+    found: dict[str, list[str]] = {}
+    for full in points:
+        found.setdefault(full.split(".", 1)[-1], []).append(full)
+    return found
 
 
 def parse_point_pass(name: str, points: Iterable[str], where: str) -> PointPass:

@@ -178,12 +178,12 @@ class PciDeviceStats:
             if signature is not None:
                 self._matching[signature] = cached
         matched, narrowed = cached
-        if _count(matched) < request.count:
+        if not _holds(matched, request.count):
             return None
         if not numa_cells:
             return narrowed  # the NUMA step keeps every pool then
         pools = self._filter_for_numa_cells(matched, request, numa_cells)
-        if _count(pools) < request.count:
+        if not _holds(pools, request.count):
             return None
         return _narrow(pools, specs)
 
@@ -204,13 +204,13 @@ class PciDeviceStats:
         policy = request.numa_policy or LEGACY
         cell_ids = {str(cell.id) for cell in numa_cells}
         on_cells = [pool for pool in pools if pool.key["numa_node"] in cell_ids]
-        if policy == REQUIRED or _count(on_cells) >= request.count:
+        if policy == REQUIRED or _holds(on_cells, request.count):
             return on_cells
         if policy == SOCKET:
             return self._filter_for_socket_affinity(pools, numa_cells)
         cell_ids.add("None")
         near = [pool for pool in pools if pool.key["numa_node"] in cell_ids]
-        if policy == LEGACY or _count(near) >= request.count:
+        if policy == LEGACY or _holds(near, request.count):
             return near
         return sorted(pools, key=lambda pool: pool.key["numa_node"] not in cell_ids)
 
@@ -239,7 +239,7 @@ class PciDeviceStats:
             # One request fits when its pools hold enough devices: what taking
             # them from a copy would find, without making the copy.
             pools = self._filter(requests[0], numa_cells)
-            return pools is not None and _count(pools) >= requests[0].count
+            return pools is not None and _holds(pools, requests[0].count)
         trial = PciDeviceStats(numa_topology=self.numa_topology)
         # A pool's key never changes once made: a copy shares it, and copies
         # only the list of devices a trial takes from.
@@ -279,7 +279,7 @@ class PciDeviceStats:
         chosen: list[PciDevice] = []
         for request in requests:
             pools = self._filter(request, numa_cells)
-            if pools is None or _count(pools) < request.count:
+            if pools is None or not _holds(pools, request.count):
                 return None
             needed = request.count
             for pool in pools:
@@ -316,5 +316,11 @@ def _narrow(pools: list[Pool], specs: list[dict[str, str]]) -> list[Pool]:
     return pools
 
 
-def _count(pools: list[Pool]) -> int:
-    return sum(pool.count for pool in pools)
+def _holds(pools: list[Pool], count: int) -> bool:
+    """Whether ``pools`` hold at least ``count`` devices: counted only as far
+    as needed, as a boot tests its host's pools three times."""
+    for pool in pools:
+        count -= len(pool.devices)
+        if count <= 0:
+            return True
+    return count <= 0

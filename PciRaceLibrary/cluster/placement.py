@@ -10,8 +10,7 @@ are HTTP requests where a green thread can lose the processor.
 from __future__ import annotations
 
 import heapq
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from ..sim import Change, point
@@ -38,11 +37,20 @@ class ResourceProvider:
 class UsageSnapshot:
     """Every provider's usage as it was when the snapshot opened, readable
     while placement keeps changing: placement saves a provider's totals here
-    before their first change (an undo log, so opening one costs nothing)."""
+    before their first change (an undo log, so opening one costs nothing).
+    Open from ``with`` to its end (see ``Placement.usage_snapshot``)."""
 
     def __init__(self, placement: Placement) -> None:
         self._placement = placement
         self.before: dict[str, dict[str, int]] = {}
+
+    def __enter__(self) -> UsageSnapshot:
+        self._placement._snapshots.append(self)
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        placement = self._placement
+        placement._snapshots = [s for s in placement._snapshots if s is not self]
 
     def usage(self, rp_uuid: str) -> dict[str, int]:
         if rp_uuid in self.before:
@@ -96,7 +104,12 @@ class Placement:
         """Whether ``resources`` fit beside ``used`` (the provider's usage now)."""
         provider = self.providers[rp_uuid]
         used = self.used(rp_uuid) if used is None else used
-        return all(used[rc] + amount <= provider.capacity(rc) for rc, amount in resources.items())
+        # A loop, not all() over a generator: the scheduler asks for every
+        # host it passes, the claim once more.
+        for rc, amount in resources.items():  # noqa: SIM110
+            if used[rc] + amount > provider.capacity(rc):
+                return False
+        return True
 
     def free_ram(self, rp_uuid: str, used: dict[str, int] | None = None) -> float:
         used = self.used(rp_uuid) if used is None else used
@@ -155,15 +168,10 @@ class Placement:
             heapq.heappush(heap, entry)
         return chosen
 
-    @contextmanager
-    def usage_snapshot(self) -> Iterator[UsageSnapshot]:
-        """Keeps the usage of now readable until the ``with`` block ends."""
-        snapshot = UsageSnapshot(self)
-        self._snapshots.append(snapshot)
-        try:
-            yield snapshot
-        finally:
-            self._snapshots = [s for s in self._snapshots if s is not snapshot]
+    def usage_snapshot(self) -> UsageSnapshot:
+        """Keeps the usage of now readable until the ``with`` block ends (a
+        class, not a generator: the scheduler opens one per request)."""
+        return UsageSnapshot(self)
 
     # -- the report client's calls ---------------------------------------------
 

@@ -130,6 +130,7 @@ class Entry(NamedTuple):
 # How the journal stores a kind: its text, which the garbage collector need not follow.
 _STORED = {kind: kind.value for kind in Kind}
 _KINDS = {kind.value: kind for kind in Kind}
+_STATE, _POINT = _STORED[Kind.STATE], _STORED[Kind.POINT]
 
 
 def _entry(stored: tuple) -> Entry:
@@ -171,6 +172,16 @@ class Journal:
             detail = ""  # the change's sentence, rendered when the entry is read
             change = tuple(change)  # type: ignore[assignment]
         self._stored.append((time, task, _STORED[kind], detail, duration, target, change))
+
+    def record_point(self, time: float, task: str, point: str) -> None:
+        """``record(time, task, Kind.POINT, point)``: the kernel's most frequent
+        entry, without looking its kind up."""
+        self._stored.append((time, task, _POINT, point, 0.0, None, None))
+
+    def record_change(self, time: float, task: str, change: Change) -> None:
+        """``record(time, task, Kind.STATE, change=change)``, the model's most
+        frequent entry, without the branches the other kinds need."""
+        self._stored.append((time, task, _STATE, "", 0.0, None, tuple(change)))
 
     def __iter__(self) -> Iterator[Entry]:
         return map(_entry, self._stored)

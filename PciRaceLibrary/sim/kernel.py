@@ -23,8 +23,7 @@ import heapq
 import inspect
 import itertools
 import time
-from collections.abc import Callable, Coroutine, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Coroutine, Sequence
 from dataclasses import dataclass
 from typing import Any, NamedTuple, Protocol
 
@@ -32,6 +31,11 @@ from ..errors import Deadlock, RunawayError, TaskCrashed
 from .journal import Change, Journal, Kind, format_time
 from .locks import Event, Lock
 from .traps import AcquireTrap, PointTrap, SleepTrap, WaitTrap
+
+# The kinds every task journals, looked up once: an enum member's look-up on
+# its class costs several times a plain attribute's, on every entry.
+_SPAWN, _END, _SLEEP, _DELAY = Kind.SPAWN, Kind.END, Kind.SLEEP, Kind.DELAY
+_ACQUIRE, _RELEASE, _WAIT = Kind.ACQUIRE, Kind.RELEASE, Kind.WAIT
 
 RUNNABLE = "runnable"
 SLEEPING = "sleeping"
@@ -112,6 +116,8 @@ class Task:
         self.daemon = daemon
         self.index = index
         self.delays = delays
+        # The points named by ``delays``: a pass elsewhere builds no key.
+        self.delayed_points = frozenset(where.point for where in delays)
         self.state = RUNNABLE
         self.waiting_for = ""
         self.result: Any = None
@@ -195,7 +201,7 @@ class Kernel:
         task = Task(self, coro, name, len(self.tasks), own, tag, daemon)
         self.tasks.append(task)
         self.unfinished += not daemon
-        self.journal.record(self.now, name, Kind.SPAWN, name)
+        self.journal.record(self.now, name, _SPAWN, name)
         self._schedule(task, self.now, None)
         return task
 
@@ -234,10 +240,11 @@ class Kernel:
 
     def record_change(self, change: Change) -> None:
         """Journals a state change of the model, for the current task."""
-        self.journal.record(self.now, self._who(), Kind.STATE, change=change)
+        self.journal.record_change(self.now, self._who(), change)
 
     def _who(self) -> str:
-        return self.current.name if self.current else "-"
+        current = self.current
+        return "-" if current is None else current.name
 
     # -- running ---------------------------------------------------------------
 
@@ -341,13 +348,13 @@ class Kernel:
             holder = lock.owner.name if lock.owner else "nobody"
             who = self.current.name if self.current else "the kernel"
             raise RuntimeError(f"'{who}' cannot release {lock.name}: it is held by '{holder}'.")
-        self.journal.record(self.now, lock.owner.name, Kind.RELEASE, lock.name)
+        self.journal.record(self.now, lock.owner.name, _RELEASE, lock.name)
         if lock.waiters:
             # Hand over directly, so nobody can take the lock between release
             # and the waiter's wake-up: that is what makes the lock fair.
             waiter = lock.waiters.popleft()
             lock.owner = waiter
-            self.journal.record(self.now, waiter.name, Kind.ACQUIRE, lock.name)
+            self.journal.record(self.now, waiter.name, _ACQUIRE, lock.name)
             self._schedule(waiter, self.now, None)
         else:
             lock.owner = None
@@ -406,7 +413,7 @@ class Kernel:
                     task.state, task.result = DONE, stop.value
                     task.coro = None  # finished: nothing left in it for the GC to scan
                     self.unfinished -= not task.daemon
-                    self.journal.record(self.now, task.name, Kind.END, task.name)
+                    self.journal.record(self.now, task.name, _END, task.name)
                     return None, None
                 except Exception as exc:
                     task.state, task.error = CRASHED, exc
@@ -452,14 +459,15 @@ class Kernel:
 
     def _pass_point(self, task: Task, name: str) -> BaseException | tuple[Task, Any] | None:
         count = task.passes[name] = task.passes.get(name, 0) + 1
-        self.journal.record(self.now, task.name, Kind.POINT, name)
+        self.journal.record_point(self.now, task.name, name)
         # A task's delay at "Class.method#3" holds only its third pass. Most
-        # tasks have no delays of their own: skip building the keys then.
+        # passes are of points the task has no delay at: no keys built then.
         injection = None
-        if task.delays:
+        if name in task.delayed_points:
             injection = task.delays.get(PointPass(name, count)) or task.delays.get(PointPass(name))
         if injection is None or not injection.take():
-            injection = self.injections.get(name)
+            # Global delays and faults are rare: no look-up while there are none.
+            injection = self.injections.get(name) if self.injections else None
             if injection is not None and not injection.take():
                 injection = None
         if injection is not None and injection.fault is not None:
@@ -467,7 +475,7 @@ class Kernel:
             self.journal.record(self.now, task.name, Kind.FAULT, f"{name}: {fault}")
             return fault
         if injection is not None and injection.delay > 0:
-            self._sleep(task, injection.delay, name, kind=Kind.DELAY)
+            self._sleep(task, injection.delay, name, kind=_DELAY)
             return None
         if self.policy is not None:
             return self._choose(task, name)
@@ -509,7 +517,7 @@ class Kernel:
         heapq.heappush(self._heap, entry)  # the default task waits its turn again
         return [*chosen[:4], True]
 
-    def _sleep(self, task: Task, seconds: float, reason: str, kind: Kind = Kind.SLEEP) -> None:
+    def _sleep(self, task: Task, seconds: float, reason: str, kind: Kind = _SLEEP) -> None:
         self.journal.record(self.now, task.name, kind, reason, seconds)
         task.waiting_for = f"{kind} until {format_time(self.now + seconds)}"
         self._schedule(task, self.now + seconds, None)
@@ -518,7 +526,7 @@ class Kernel:
         lock._kernel = self
         if lock.owner is None:
             lock.owner = task
-            self.journal.record(self.now, task.name, Kind.ACQUIRE, lock.name)
+            self.journal.record(self.now, task.name, _ACQUIRE, lock.name)
             return True
         if lock.owner is task:
             raise RuntimeError(f"Task '{task.name}' already holds {lock.name}.")
@@ -526,7 +534,7 @@ class Kernel:
         task.blocked_on = lock
         task.state = BLOCKED
         task.waiting_for = f"{lock.name} held by '{lock.owner.name}'"
-        self.journal.record(self.now, task.name, Kind.WAIT, lock.name)
+        self.journal.record(self.now, task.name, _WAIT, lock.name)
         return False
 
     def _wait(self, task: Task, event: Event) -> bool:
@@ -537,7 +545,7 @@ class Kernel:
         task.blocked_on = event
         task.state = BLOCKED
         task.waiting_for = f"event {event.name}"
-        self.journal.record(self.now, task.name, Kind.WAIT, event.name)
+        self.journal.record(self.now, task.name, _WAIT, event.name)
         return False
 
     def _runaway(self) -> str:
@@ -561,9 +569,9 @@ class Kernel:
         raise Deadlock(f"Deadlock at {format_time(self.now)}: {waits}.")
 
 
-@contextmanager
-def cyclic_gc_paused() -> Iterator[None]:
-    """Pauses Python's cyclic garbage collector inside the block (if it ran).
+def cyclic_gc_paused() -> _CyclicGcPaused:
+    """Pauses Python's cyclic garbage collector inside the ``with`` block (if
+    it ran).
 
     A model run makes long-lived objects (rows, journal entries) and garbage
     that reference counting frees: boots and audits leave no cycles behind.
@@ -571,12 +579,17 @@ def cyclic_gc_paused() -> Iterator[None]:
     cluster of 10,000 hosts, the whole heap now and then: a third of a boot.
     What cycles a run does leave are collected after it, as usual.
     """
-    collecting = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if collecting:
+    return _CyclicGcPaused()
+
+
+class _CyclicGcPaused:
+    # A class, not a generator-based context manager: every run takes one.
+    def __enter__(self) -> None:
+        self.collecting = gc.isenabled()
+        gc.disable()
+
+    def __exit__(self, *exc_info: object) -> None:
+        if self.collecting:
             gc.enable()
 
 

@@ -9,31 +9,30 @@ coroutine yields (an ``asyncio`` future, say) is rejected by the kernel.
 from __future__ import annotations
 
 import types
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 if TYPE_CHECKING:
     from .locks import Event, Lock
 
+# Requests are named tuples: immutable, and made several times faster than
+# frozen dataclasses, which counts for the lock and sleep traps every claim
+# and audit makes.
 
-@dataclass(frozen=True)
-class PointTrap:
+
+class PointTrap(NamedTuple):
     name: str
 
 
-@dataclass(frozen=True)
-class SleepTrap:
+class SleepTrap(NamedTuple):
     seconds: float
     reason: str
 
 
-@dataclass(frozen=True)
-class AcquireTrap:
+class AcquireTrap(NamedTuple):
     lock: Lock
 
 
-@dataclass(frozen=True)
-class WaitTrap:
+class WaitTrap(NamedTuple):
     event: Event
 
 
