@@ -35,7 +35,7 @@ from dataclasses import dataclass, field
 
 from ..sim import Entry
 from .policies import PCTPolicy, RandomWalkPolicy, RecordingPolicy, ReplayPolicy
-from .reduction import Key, ReducingPolicy
+from .reduction import Key, ReducingPolicy, covers
 from .schedule import encode, preemptions, trimmed
 from .traces import trace_of
 
@@ -362,7 +362,8 @@ def _exhaustive(
     when shards split their switches: no one shard tries them all.)
     """
     index, total = result.shard
-    expanded: dict[Key, int] = {}  # key -> fewest preemptions spent before it
+    # key -> (free, passing task, preemptions spent before it) of each expansion
+    expanded: dict[Key, tuple[tuple[bool, str, int], ...]] = {}
     level: list[tuple[tuple[int, ...], int]] = [((), -1)]  # (prefix, owning shard)
     roots = 0
     for depth in range(result.bound + 1):
@@ -385,12 +386,13 @@ def _exhaustive(
             for position in range(len(prefix), len(policy.choices)):
                 choice = policy.choices[position]
                 if isinstance(policy, ReducingPolicy):
-                    key = policy.keys[position]
-                    if expanded.get(key, spent + 1) <= spent:
+                    key, free, passing = policy.keys[position]
+                    seen = expanded.get(key, ())
+                    if any(covers(old, free, passing, spent) for old in seen):
                         result.pruned += _within(policy, position, depth < result.bound)
                         break
                     if owner != -1 or total == 1:
-                        expanded[key] = spent
+                        expanded[key] = (*seen, (free, passing, spent))
                 for pick in range(1, len(choice.candidates)):
                     mine = owner
                     if owner == -1:

@@ -27,9 +27,11 @@ from dataclasses import dataclass, field
 
 from ..sim import Entry, Kind, Task
 from .policies import FREE, ReplayPolicy
+from .footprints import ENTER, LEAVE, Recorder, install
 from .traces import ALL, footprint
 
 _SKIPPED = (Kind.SWITCH, Kind.STEP)
+_LOCKS = (Kind.WAIT, Kind.ACQUIRE, Kind.RELEASE)
 
 Clock = dict[str, int]  # task name -> events of it that happen before, itself included
 
@@ -49,9 +51,16 @@ class TraceState:
     clock of what happens before it. Tasks are known by name (an explorer
     numbering them by first appearance would tell apart prefixes of one
     trace whose first events came in another order).
+
+    With a ``recorder`` (``footprints.install``: the scenario is a cluster),
+    each entry touches what its block touched, as recorded, and its locks;
+    entries from before the recording began touch everything. Without one
+    (a toy kernel), the journal's own typed fields say (``traces.footprint``).
     """
 
-    def __init__(self) -> None:
+    def __init__(self, recorder: Recorder | None = None) -> None:
+        self.recorder = recorder
+        self.installed = False  # whether ``install`` was tried
         self.read_up_to = 0  # journal entries consumed
         self.events = 0  # of them, events of the trace (switches and steps are not)
         self.fingerprint = 0
@@ -61,15 +70,29 @@ class TraceState:
         self._any_write: Clock = {}
         self._all_reads: Clock = {}
         self._touched: Clock = {}  # join of every event that reads or writes
-        self._undeclared: Clock = {}  # the last undeclared point's clock
+        self._undeclared: Clock = {}  # the last undeclared point's (or ALL event's) clock
+        self._marks = 0  # recorder marks consumed
+        self._pending: dict[str, set[str]] = {}  # task -> touched since its last entry
+        self._scopes: dict[str, dict[str, int]] = {}  # task -> host resource -> depth
+
+    def install(self, kernel: object) -> None:
+        """Starts recording ``kernel``'s footprints, once, if it has a cluster."""
+        if not self.installed:
+            self.installed = True
+            self.recorder = install(kernel)
 
     def feed(self, journal: Sequence) -> int:
         """Reads the entries of ``journal`` not read yet; returns the fingerprint."""
+        recorder = self.recorder
         for index in range(self.read_up_to, len(journal)):
             entry = journal[index]
-            if entry.kind not in _SKIPPED:
-                self.events += 1
+            if entry.kind in _SKIPPED:
+                continue
+            self.events += 1
+            if recorder is None:
                 self._add(entry)
+            else:
+                self._add_recorded(entry, index, recorder)
         self.read_up_to = len(journal)
         return self.fingerprint
 
@@ -103,6 +126,60 @@ class TraceState:
             self._undeclared = clock
         if reads or writes:
             _join(self._touched, clock)
+        self._hash(entry, clock)
+
+    def _touches(self, entry: Entry, index: int, recorder: Recorder) -> set[str]:
+        """What ``entry`` touches: its task's recorded touches since its last
+        entry, the hosts it is inside, its lock."""
+        marks, pending, scopes = recorder.marks, self._pending, self._scopes
+        while self._marks < len(marks) and marks[self._marks][0] <= index:
+            _, task, kind, resource = marks[self._marks]
+            self._marks += 1
+            pending.setdefault(task, set()).add(resource)
+            if kind == ENTER:
+                scope = scopes.setdefault(task, {})
+                scope[resource] = scope.get(resource, 0) + 1
+            elif kind == LEAVE:
+                scope = scopes[task]
+                scope[resource] -= 1
+                if not scope[resource]:
+                    del scope[resource]
+        touched = pending.pop(entry.task, set())
+        scope = scopes.get(entry.task)
+        if scope:
+            touched.update(scope)
+        if index < recorder.start:
+            touched.add(ALL)
+        kind = entry.kind
+        if kind in _LOCKS:
+            touched.add(f"lock {entry.detail}")
+        elif kind is Kind.POINT and entry.detail in recorder.kernel.injections:
+            touched.add(f"injection {entry.detail}")  # a fault or delay counts its passes
+        return touched
+
+    def _add_recorded(self, entry: Entry, index: int, recorder: Recorder) -> None:
+        touched = self._touches(entry, index, recorder)
+        clock = dict(self._clocks.get(entry.task, ()))
+        if ALL in touched:
+            _join(clock, self._touched)
+        elif touched:
+            _join(clock, self._undeclared)
+            written = self._written
+            for resource in touched:
+                _join(clock, written.get(resource))
+        clock[entry.task] = clock.get(entry.task, 0) + 1
+        self._clocks[entry.task] = clock
+        if ALL in touched:
+            self._undeclared = clock
+        elif touched:
+            written = self._written
+            for resource in touched:
+                written[resource] = clock
+        if touched:
+            _join(self._touched, clock)
+        self._hash(entry, clock)
+
+    def _hash(self, entry: Entry, clock: Clock) -> None:
         event = (
             entry.task,
             clock[entry.task],
@@ -115,22 +192,35 @@ class TraceState:
         self.fingerprint = (self.fingerprint + hash(event)) & 0xFFFFFFFFFFFFFFFF
 
 
-Key = tuple  # (fingerprint, events read, now, kind of choice, passing task, runnable tasks)
+Key = tuple  # (fingerprint, events read, now, runnable tasks)
+Seen = tuple[Key, bool, str]  # (key, whether a free choice, passing task or "")
+
+
+def covers(old: tuple[bool, str, int], free: bool, passing: str, spent: int) -> bool:
+    """Whether an expanded choice point (free or not, passing task, preemptions
+    spent before it) covers a new one of the same state: every continuation
+    of the new one within the bound is one of the old one within the bound.
+    Only the first choice can cost differently: nothing at a free choice; at
+    a point, nothing for the passing task and one preemption for another."""
+    old_free, old_passing, old_spent = old
+    dearer = not (old_free or (not free and passing == old_passing))
+    return old_spent + dearer <= spent
 
 
 @dataclass
 class ReducingPolicy(ReplayPolicy):
     """A replay that also notes, at each choice point, the key of its state."""
 
-    keys: list[Key] = field(default_factory=list)
+    keys: list[Seen] = field(default_factory=list)
     _trace: TraceState = field(init=False, default_factory=TraceState)
 
     def decide(self, position: int, point: str, candidates: Sequence[Task]) -> int:
         kernel = candidates[0].kernel
+        self._trace.install(kernel)
         fingerprint = self._trace.feed(kernel.journal)
         names = tuple(sorted(task.name for task in candidates))
         passing = "" if point == FREE else candidates[0].name
         self.keys.append(
-            (fingerprint, self._trace.events, kernel.now, point == FREE, passing, names)
+            ((fingerprint, self._trace.events, kernel.now, names), point == FREE, passing)
         )
         return super().decide(position, point, candidates)
