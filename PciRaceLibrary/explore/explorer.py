@@ -34,8 +34,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from ..sim import Entry
-from .policies import PCTPolicy, RandomWalkPolicy, RecordingPolicy, ReplayPolicy
-from .reduction import Key, ReducingPolicy, covers
+from .policies import Choice, PCTPolicy, RandomWalkPolicy, RecordingPolicy, ReplayPolicy
+from .reduction import Key, ReducingPolicy, covers, idle
 from .schedule import encode, preemptions, trimmed
 from .traces import trace_of
 
@@ -393,6 +393,12 @@ def _exhaustive(
                         break
                     if owner != -1 or total == 1:
                         expanded[key] = (*seen, (free, passing, spent))
+                skip = isinstance(policy, ReducingPolicy) and idle(policy, position)
+                if skip and position - 1 >= len(prefix):
+                    # the same switches one point earlier were just tried (``idle``)
+                    result.pruned += _switches(choice, depth < result.bound)
+                    spent += choice.preempts
+                    continue
                 for pick in range(1, len(choice.candidates)):
                     mine = owner
                     if owner == -1:
@@ -414,6 +420,11 @@ def _exhaustive(
         if result.failures and not deepen_past_failure and depth < result.bound:
             result.stopped_by = "failure"
             return
+
+
+def _switches(choice: Choice, deeper: bool) -> int:
+    """The switches of one choice point that the bound allows."""
+    return len(choice.candidates) - 1 if choice.free or deeper else 0
 
 
 def _within(policy: RecordingPolicy, start: int, deeper: bool) -> int:

@@ -74,6 +74,7 @@ class TraceState:
         self._marks = 0  # recorder marks consumed
         self._pending: dict[str, set[str]] = {}  # task -> touched since its last entry
         self._scopes: dict[str, dict[str, int]] = {}  # task -> host resource -> depth
+        self.touching = 0  # events that touched something (spawns count too)
 
     def install(self, kernel: object) -> None:
         """Starts recording ``kernel``'s footprints, once, if it has a cluster."""
@@ -126,6 +127,8 @@ class TraceState:
             self._undeclared = clock
         if reads or writes:
             _join(self._touched, clock)
+        if reads or writes or entry.kind is not Kind.POINT:
+            self.touching += 1
         self._hash(entry, clock)
 
     def _touches(self, entry: Entry, index: int, recorder: Recorder) -> set[str]:
@@ -177,6 +180,8 @@ class TraceState:
                 written[resource] = clock
         if touched:
             _join(self._touched, clock)
+        if touched or entry.kind is not Kind.POINT:
+            self.touching += 1
         self._hash(entry, clock)
 
     def _hash(self, entry: Entry, clock: Clock) -> None:
@@ -207,11 +212,42 @@ def covers(old: tuple[bool, str, int], free: bool, passing: str, spent: int) -> 
     return old_spent + dearer <= spent
 
 
+def idle(policy: ReducingPolicy, position: int) -> bool:
+    """Whether the passing task went from choice point ``position - 1`` to
+    ``position`` through a block that touched nothing and journaled only its
+    point, both choices preemptive, the same tasks runnable at the same time.
+
+    Then switching at ``position`` to a task is switching at ``position - 1``
+    to it with that idle block run later, at the task's next turn, where it
+    costs no switch: every schedule extending the one is equivalent to one
+    extending the other with as many preemptions, and only the first need
+    be explored (a sleep set of one step; see the module doc).
+    """
+    if position < 1 or position >= len(policy.at):
+        return False
+    before, now = policy.choices[position - 1], policy.choices[position]
+    if before.free or now.free or before.chosen:
+        return False
+    if before.candidates[0] != now.candidates[0]:
+        return False
+    if sorted(before.candidates) != sorted(now.candidates):
+        return False
+    (length_before, touching_before), (length, touching) = policy.at[position - 1 : position + 1]
+    key_before, key = policy.keys[position - 1][0], policy.keys[position][0]
+    return (
+        length == length_before + 1  # nothing journaled but the point itself
+        and touching == touching_before
+        and key[2] == key_before[2]  # the same virtual time
+    )
+
+
 @dataclass
 class ReducingPolicy(ReplayPolicy):
     """A replay that also notes, at each choice point, the key of its state."""
 
     keys: list[Seen] = field(default_factory=list)
+    # per choice point: its journal length and the trace's touching events then
+    at: list[tuple[int, int]] = field(default_factory=list)
     _trace: TraceState = field(init=False, default_factory=TraceState)
 
     def decide(self, position: int, point: str, candidates: Sequence[Task]) -> int:
@@ -223,4 +259,5 @@ class ReducingPolicy(ReplayPolicy):
         self.keys.append(
             ((fingerprint, self._trace.events, kernel.now, names), point == FREE, passing)
         )
+        self.at.append((len(kernel.journal), self._trace.touching))
         return super().decide(position, point, candidates)
