@@ -35,7 +35,7 @@ from dataclasses import dataclass, field
 
 from ..sim import Entry
 from .policies import Choice, PCTPolicy, RandomWalkPolicy, RecordingPolicy, ReplayPolicy
-from .reduction import Key, ReducingPolicy, covers, idle
+from .reduction import Key, ReducingPolicy, TraceState, covers, idle
 from .schedule import encode, preemptions, trimmed
 from .traces import trace_of
 
@@ -294,7 +294,8 @@ def explore(
     def record(policy: RecordingPolicy, run: Run) -> None:
         result.schedules += 1
         result.outcomes[run.outcome] = result.outcomes.get(run.outcome, 0) + 1
-        result.traces.add(trace_of(run.journal))
+        fingerprint = policy.fingerprint()
+        result.traces.add(trace_of(run.journal) if fingerprint is None else fingerprint)
         result.choice_points = max(result.choice_points, len(policy.choices))
         names = {name for choice in policy.choices for name in choice.candidates}
         result.tasks = max(result.tasks, len(names))
@@ -329,9 +330,11 @@ def explore(
                 continue
             policy: RecordingPolicy
             if strategy == "pct":
-                policy = PCTPolicy(seed=run_seed, depth=bound, steps=result.pct_steps)
+                policy = PCTPolicy(
+                    seed=run_seed, depth=bound, steps=result.pct_steps, trace=TraceState()
+                )
             else:
-                policy = RandomWalkPolicy(seed=run_seed)
+                policy = RandomWalkPolicy(seed=run_seed, trace=TraceState())
             record(policy, run_once(policy))
         if result.stopped_by == "count":
             result.stopped_by = ""  # the planned number of runs is the plan, not a cap
@@ -375,7 +378,9 @@ def _exhaustive(
             if (owner != -1 or index == 0) and out_of_time():
                 return
             policy = (
-                ReducingPolicy(prefix=prefix) if result.reduction else ReplayPolicy(prefix=prefix)
+                ReducingPolicy(prefix=prefix)
+                if result.reduction
+                else ReplayPolicy(prefix=prefix, trace=TraceState())
             )
             run = run_once(policy)
             if owner != -1 or index == 0:  # every shard runs the root for its children

@@ -51,22 +51,24 @@ class Recorder:
 
     def __init__(self, kernel: Any) -> None:
         self.kernel = kernel
-        self.journal = kernel.journal
+        # the journal's stored rows: their count is the journal's length
+        self.rows = getattr(kernel.journal, "_stored", kernel.journal)
         self.marks: list[Mark] = []
         self.start = len(kernel.journal)  # entries before this were not recorded
         self.host_of_node: dict[int, str] = {}
+        self.injected = frozenset(kernel.injections)  # faults and delays count their passes
 
     def touch(self, resource: str) -> None:
         task = self.kernel.current
-        self.marks.append((len(self.journal), task.name if task else "-", TOUCH, resource))
+        self.marks.append((len(self.rows), task.name if task else "-", TOUCH, resource))
 
     def enter(self, host: str) -> None:
         task = self.kernel.current
-        self.marks.append((len(self.journal), task.name if task else "-", ENTER, f"host {host}"))
+        self.marks.append((len(self.rows), task.name if task else "-", ENTER, f"host {host}"))
 
     def leave(self, host: str) -> None:
         task = self.kernel.current
-        self.marks.append((len(self.journal), task.name if task else "-", LEAVE, f"host {host}"))
+        self.marks.append((len(self.rows), task.name if task else "-", LEAVE, f"host {host}"))
 
 
 def install(kernel: Any) -> Recorder | None:

@@ -24,14 +24,46 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 from ..sim import Entry, Kind, Task
-from .policies import FREE, ReplayPolicy
 from .footprints import ENTER, LEAVE, Recorder, install
+from .policies import FREE, ReplayPolicy
 from .traces import ALL, footprint
 
 _SKIPPED = (Kind.SWITCH, Kind.STEP)
 _LOCKS = (Kind.WAIT, Kind.ACQUIRE, Kind.RELEASE)
+# The same as the journal stores them (``Kind`` values).
+_SKIPPED_KINDS = frozenset(kind.value for kind in _SKIPPED)
+_LOCK_KINDS = frozenset(kind.value for kind in _LOCKS)
+_POINT = Kind.POINT.value
+
+
+_MASK = 0xFFFFFFFFFFFFFFFF
+
+
+def _mixed(value: int) -> int:
+    """``value`` through splitmix64's finaliser. A trace's fingerprint sums
+    its events' hashes; Python's tuple hash is close enough to linear that
+    sums of raw hashes of reordered events could cancel (for some hash seeds,
+    two events of one task in either order summed alike)."""
+    value = ((value ^ (value >> 30)) * 0xBF58476D1CE4E5B9) & _MASK
+    value = ((value ^ (value >> 27)) * 0x94D049BB133111EB) & _MASK
+    return value ^ (value >> 31)
+
+
+def stored(journal: Sequence) -> Sequence[tuple]:
+    """The journal's rows as it stores them: (time, task, kind value, detail,
+    duration, target, change as a tuple) (``sim.journal.Journal``); a plain
+    list of entries (a test's) is turned into rows."""
+    rows = getattr(journal, "_stored", None)
+    if rows is not None:
+        return rows
+    return [
+        (e.time, e.task, e.kind.value, e.detail, e.duration, e.target, e.change and tuple(e.change))
+        for e in journal
+    ]
+
 
 Clock = dict[str, int]  # task name -> events of it that happen before, itself included
 
@@ -61,6 +93,7 @@ class TraceState:
     def __init__(self, recorder: Recorder | None = None) -> None:
         self.recorder = recorder
         self.installed = False  # whether ``install`` was tried
+        self.journal: Sequence | None = None
         self.read_up_to = 0  # journal entries consumed
         self.events = 0  # of them, events of the trace (switches and steps are not)
         self.fingerprint = 0
@@ -74,27 +107,80 @@ class TraceState:
         self._marks = 0  # recorder marks consumed
         self._pending: dict[str, set[str]] = {}  # task -> touched since its last entry
         self._scopes: dict[str, dict[str, int]] = {}  # task -> host resource -> depth
+        self._last: dict[str, tuple[str, int]] = {}  # resource -> its last event
+        self._last_all: tuple[str, int] | None = None  # the last event touching everything
+        self._counts: dict[str, int] = {}  # task -> its events so far
+        self._touchers = 0  # events that touched something
         self.touching = 0  # events that touched something (spawns count too)
 
-    def install(self, kernel: object) -> None:
-        """Starts recording ``kernel``'s footprints, once, if it has a cluster."""
+    def install(self, kernel: Any) -> None:
+        """Starts recording ``kernel``'s footprints, once, if it has a cluster;
+        its journal is the one ``feed`` reads by default."""
         if not self.installed:
             self.installed = True
             self.recorder = install(kernel)
+            self.journal = kernel.journal
 
-    def feed(self, journal: Sequence) -> int:
-        """Reads the entries of ``journal`` not read yet; returns the fingerprint."""
+    def feed(self, journal: Sequence | None = None, upto: int | None = None) -> int:
+        """Reads the entries of ``journal`` (the installed kernel's) not read
+        yet, up to ``upto`` (all); returns the fingerprint."""
+        journal = self.journal if journal is None else journal
+        upto = len(journal) if upto is None else upto
         recorder = self.recorder
-        for index in range(self.read_up_to, len(journal)):
+        if recorder is not None:
+            return self._feed_recorded(journal, recorder, upto)
+        for index in range(self.read_up_to, upto):
             entry = journal[index]
-            if entry.kind in _SKIPPED:
-                continue
-            self.events += 1
-            if recorder is None:
+            if entry.kind not in _SKIPPED:
+                self.events += 1
                 self._add(entry)
+        self.read_up_to = upto
+        return self.fingerprint
+
+    def _feed_recorded(self, journal: Sequence, recorder: Recorder, upto: int) -> int:
+        """``feed`` with recorded footprints. The entries before the recording
+        began are the same in every run of the scenario (no choice was made
+        yet) and are left out. An event is known by its task, its number in
+        the task and, for each resource it touches, the event that touched it
+        last: equal for runs of one trace, since the events touching one
+        resource are ordered alike in all of them (every touch writes).
+        Reads the journal's stored rows, not its entries: a change's sentence
+        is never rendered."""
+        rows = stored(journal)
+        last, counts = self._last, self._counts
+        fingerprint, events, touching = self.fingerprint, self.events, self.touching
+        for index in range(max(self.read_up_to, recorder.start), upto):
+            row = rows[index]
+            kind = row[2]
+            if kind in _SKIPPED_KINDS:
+                continue
+            events += 1
+            task = row[1]
+            number = counts[task] = counts.get(task, 0) + 1
+            touched = self._touches(row, index, recorder)
+            if not touched:
+                deps: object = None
+                touching += kind != _POINT
+            elif ALL in touched:
+                deps = (ALL, self._touchers)  # after every event that touched anything
+                last.clear()
+                self._last_all = (task, number)
             else:
-                self._add_recorded(entry, index, recorder)
-        self.read_up_to = len(journal)
+                everything = self._last_all
+                deps = frozenset(
+                    [(resource, last.get(resource, everything)) for resource in touched]
+                )
+                for resource in touched:
+                    last[resource] = (task, number)
+            if touched:
+                self._touchers += 1
+                touching += 1
+            # (time, task, kind, detail, duration, target, change): the target
+            # of a switch aside, as switches are skipped
+            fingerprint += _mixed(hash((number, deps, row[0], task, kind, row[3], row[4], row[6])))
+        self.fingerprint = fingerprint & _MASK
+        self.events, self.touching = events, touching
+        self.read_up_to = upto
         return self.fingerprint
 
     def _add(self, entry: Entry) -> None:
@@ -131,14 +217,40 @@ class TraceState:
             self.touching += 1
         self._hash(entry, clock)
 
-    def _touches(self, entry: Entry, index: int, recorder: Recorder) -> set[str]:
-        """What ``entry`` touches: its task's recorded touches since its last
-        entry, the hosts it is inside, its lock."""
-        marks, pending, scopes = recorder.marks, self._pending, self._scopes
-        while self._marks < len(marks) and marks[self._marks][0] <= index:
-            _, task, kind, resource = marks[self._marks]
-            self._marks += 1
-            pending.setdefault(task, set()).add(resource)
+    def _touches(self, row: tuple, index: int, recorder: Recorder) -> set[str] | None:
+        """What the journal's stored ``row`` touches: its task's recorded
+        touches since its last entry, the hosts it is inside, its lock (None:
+        nothing)."""
+        marks, pending = recorder.marks, self._pending
+        if self._marks < len(marks) and marks[self._marks][0] <= index:
+            self._take_marks(marks, index)
+        task, kind = row[1], row[2]
+        touched = pending.pop(task, None)
+        scope = self._scopes.get(task)
+        if scope:
+            touched = set(scope) if touched is None else touched.union(scope)
+        if kind in _LOCK_KINDS:
+            touched = touched or set()
+            touched.add(f"lock {row[3]}")
+        elif kind == _POINT and (
+            row[3] in recorder.injected or row[3] in recorder.kernel.injections
+        ):
+            touched = touched or set()
+            touched.add(f"injection {row[3]}")  # a fault or delay counts its passes
+        return touched
+
+    def _take_marks(self, marks: list, index: int) -> None:
+        """Moves the marks made before entry ``index`` to their tasks."""
+        pending, scopes = self._pending, self._scopes
+        at = self._marks
+        while at < len(marks) and marks[at][0] <= index:
+            _, task, kind, resource = marks[at]
+            at += 1
+            touched = pending.get(task)
+            if touched is None:
+                pending[task] = {resource}
+            else:
+                touched.add(resource)
             if kind == ENTER:
                 scope = scopes.setdefault(task, {})
                 scope[resource] = scope.get(resource, 0) + 1
@@ -147,42 +259,7 @@ class TraceState:
                 scope[resource] -= 1
                 if not scope[resource]:
                     del scope[resource]
-        touched = pending.pop(entry.task, set())
-        scope = scopes.get(entry.task)
-        if scope:
-            touched.update(scope)
-        if index < recorder.start:
-            touched.add(ALL)
-        kind = entry.kind
-        if kind in _LOCKS:
-            touched.add(f"lock {entry.detail}")
-        elif kind is Kind.POINT and entry.detail in recorder.kernel.injections:
-            touched.add(f"injection {entry.detail}")  # a fault or delay counts its passes
-        return touched
-
-    def _add_recorded(self, entry: Entry, index: int, recorder: Recorder) -> None:
-        touched = self._touches(entry, index, recorder)
-        clock = dict(self._clocks.get(entry.task, ()))
-        if ALL in touched:
-            _join(clock, self._touched)
-        elif touched:
-            _join(clock, self._undeclared)
-            written = self._written
-            for resource in touched:
-                _join(clock, written.get(resource))
-        clock[entry.task] = clock.get(entry.task, 0) + 1
-        self._clocks[entry.task] = clock
-        if ALL in touched:
-            self._undeclared = clock
-        elif touched:
-            written = self._written
-            for resource in touched:
-                written[resource] = clock
-        if touched:
-            _join(self._touched, clock)
-        if touched or entry.kind is not Kind.POINT:
-            self.touching += 1
-        self._hash(entry, clock)
+        self._marks = at
 
     def _hash(self, entry: Entry, clock: Clock) -> None:
         event = (
@@ -194,7 +271,7 @@ class TraceState:
             entry.duration,
             tuple(sorted(clock.items())),
         )
-        self.fingerprint = (self.fingerprint + hash(event)) & 0xFFFFFFFFFFFFFFFF
+        self.fingerprint = (self.fingerprint + _mixed(hash(event))) & _MASK
 
 
 Key = tuple  # (fingerprint, events read, now, runnable tasks)
@@ -223,7 +300,7 @@ def idle(policy: ReducingPolicy, position: int) -> bool:
     extending the other with as many preemptions, and only the first need
     be explored (a sleep set of one step; see the module doc).
     """
-    if position < 1 or position >= len(policy.at):
+    if position < 1 or position >= len(policy.seen):
         return False
     before, now = policy.choices[position - 1], policy.choices[position]
     if before.free or now.free or before.chosen:
@@ -232,32 +309,53 @@ def idle(policy: ReducingPolicy, position: int) -> bool:
         return False
     if sorted(before.candidates) != sorted(now.candidates):
         return False
-    (length_before, touching_before), (length, touching) = policy.at[position - 1 : position + 1]
-    key_before, key = policy.keys[position - 1][0], policy.keys[position][0]
+    (length_before, time_before, *_), (length, time, *_) = policy.seen[position - 1 : position + 1]
+    policy.keys  # noqa: B018 - computes the touching counts
+    touching_before, touching = policy.touching[position - 1 : position + 1]
     return (
         length == length_before + 1  # nothing journaled but the point itself
         and touching == touching_before
-        and key[2] == key_before[2]  # the same virtual time
+        and time == time_before
     )
 
 
 @dataclass
 class ReducingPolicy(ReplayPolicy):
-    """A replay that also notes, at each choice point, the key of its state."""
+    """A replay that also notes, at each choice point, what makes its state's
+    key (``keys``, computed from the journal once the run is over)."""
 
-    keys: list[Seen] = field(default_factory=list)
-    # per choice point: its journal length and the trace's touching events then
-    at: list[tuple[int, int]] = field(default_factory=list)
-    _trace: TraceState = field(init=False, default_factory=TraceState)
+    # per choice point: (journal length, now, free, passing task or "", runnable tasks)
+    seen: list[tuple[int, float, bool, str, tuple[str, ...]]] = field(default_factory=list)
+    touching: list[int] = field(default_factory=list)  # the trace's touching events then
+    _keys: list[Seen] | None = field(init=False, default=None)
+
+    def __post_init__(self) -> None:
+        if self.trace is None:
+            self.trace = TraceState()
 
     def decide(self, position: int, point: str, candidates: Sequence[Task]) -> int:
         kernel = candidates[0].kernel
-        self._trace.install(kernel)
-        fingerprint = self._trace.feed(kernel.journal)
-        names = tuple(sorted(task.name for task in candidates))
-        passing = "" if point == FREE else candidates[0].name
-        self.keys.append(
-            ((fingerprint, self._trace.events, kernel.now, names), point == FREE, passing)
+        names = tuple(sorted([task.name for task in candidates]))
+        free = point == FREE
+        self.seen.append(
+            (len(kernel.journal), kernel.now, free, "" if free else candidates[0].name, names)
         )
-        self.at.append((len(kernel.journal), self._trace.touching))
         return super().decide(position, point, candidates)
+
+    def fingerprint(self) -> int | None:
+        self.keys  # noqa: B018 - the keys read the journal up to each choice first
+        return super().fingerprint()
+
+    @property
+    def keys(self) -> list[Seen]:
+        """Each choice point's (key, free, passing task): the key is the trace
+        of the journal up to it, its length, the time and the runnable tasks."""
+        if self._keys is None:
+            trace, keys = self.trace, []
+            journal = trace.journal if trace is not None else None
+            for length, now, free, passing, names in self.seen:
+                fingerprint = trace.feed(journal, length) if journal is not None else 0
+                keys.append(((fingerprint, trace.events, now, names), free, passing))
+                self.touching.append(trace.touching)
+            self._keys = keys
+        return self._keys

@@ -30,7 +30,7 @@ def _plain(value: object, depth: int = 0) -> object:
         return value
     if isinstance(value, (Lock, Event, Task)):
         return f"{type(value).__name__} {value.name}"
-    if isinstance(value, dict) or hasattr(value, "keys") and hasattr(value, "items"):
+    if isinstance(value, dict) or (hasattr(value, "keys") and hasattr(value, "items")):
         items = dict.items(value) if isinstance(value, dict) else value.items()
         return tuple(sorted((repr(k), _plain(v, depth + 1)) for k, v in items))
     if isinstance(value, (list, tuple)):
@@ -88,12 +88,13 @@ class CheckingPolicy(ReducingPolicy):
 
     states: list[dict[str, object]] = field(default_factory=list)
     escaped: list[str] = field(default_factory=list)
+    check: TraceState = field(default_factory=TraceState)  # shares the policy's recorder
     _declared: set[str] = field(default_factory=set)
 
     def decide(self, position: int, point: str, candidates: Sequence[Task]) -> int:
         kernel = candidates[0].kernel
-        self._trace.install(kernel)
-        self._trace.feed(kernel.journal)  # the blocks since the last choice point
+        self.check.install(kernel)
+        self.check.feed()  # the blocks since the last choice point
         now = dump(kernel.model)
         if self.states and ALL not in self._declared:
             changed = {r for r in now.keys() | self.states[-1].keys()
@@ -108,9 +109,9 @@ class CheckingPolicy(ReducingPolicy):
 def _declaring(trace: TraceState, policy: CheckingPolicy) -> None:
     touches = trace._touches
 
-    def noted(entry, index, recorder):
-        found = touches(entry, index, recorder)
-        policy._declared |= found
+    def noted(row, index, recorder):
+        found = touches(row, index, recorder)
+        policy._declared |= found or set()
         return found
 
     trace._touches = noted
@@ -132,7 +133,7 @@ def test_every_change_lies_within_the_footprints_and_equal_keys_have_equal_state
 
     def checked(policy):
         checking = CheckingPolicy(prefix=policy.prefix)
-        _declaring(checking._trace, checking)
+        _declaring(checking.check, checking)
         run = run_once(checking)
         escaped.extend(checking.escaped)
         for (key, _, _), state in zip(checking.keys, checking.states, strict=True):
