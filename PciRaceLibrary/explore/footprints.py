@@ -40,35 +40,48 @@ from collections.abc import Callable
 from typing import Any
 
 ALL = "*"
-ENTER, LEAVE, TOUCH = 0, 1, 2
-Mark = tuple[int, str, int, str]  # (journal length then, task name, kind, resource)
+ENTER, LEAVE = 0, 1
+Group = tuple[int, str, set[str]]  # (journal length then, task name, resources touched)
+Scope = tuple[int, str, int, str]  # (journal length then, task name, ENTER or LEAVE, host)
 
 
 class Recorder:
-    """The touches of a run, each with the journal's length when it happened:
-    a touch belongs to the next journal entry of its task (the block it is in
-    ends with a yield, which is journaled)."""
+    """The touches of a run, grouped by task and by the journal's length
+    when they happened: a touch belongs to its task's next journal entry (the
+    block it is in ends with a yield, which is journaled), so consecutive
+    touches by one task at one length form one group."""
 
     def __init__(self, kernel: Any) -> None:
         self.kernel = kernel
         # the journal's stored rows: their count is the journal's length
         self.rows = getattr(kernel.journal, "_stored", kernel.journal)
-        self.marks: list[Mark] = []
+        self.groups: list[Group] = []
+        self.scopes: list[Scope] = []  # tasks entering and leaving hosts
         self.start = len(kernel.journal)  # entries before this were not recorded
         self.host_of_node: dict[int, str] = {}
         self.injected = frozenset(kernel.injections)  # faults and delays count their passes
+        self._length = -1
+        self._task: object = None
+        self._group: set[str] = set()
 
     def touch(self, resource: str) -> None:
-        task = self.kernel.current
-        self.marks.append((len(self.rows), task.name if task else "-", TOUCH, resource))
+        length, task = len(self.rows), self.kernel.current
+        if length != self._length or task is not self._task:
+            self._length, self._task, self._group = length, task, set()
+            self.groups.append((length, task.name if task else "-", self._group))
+        self._group.add(resource)
 
     def enter(self, host: str) -> None:
-        task = self.kernel.current
-        self.marks.append((len(self.rows), task.name if task else "-", ENTER, f"host {host}"))
+        self.touch(f"host {host}")
+        self.scopes.append((len(self.rows), _name(self.kernel), ENTER, f"host {host}"))
 
     def leave(self, host: str) -> None:
-        task = self.kernel.current
-        self.marks.append((len(self.rows), task.name if task else "-", LEAVE, f"host {host}"))
+        self.touch(f"host {host}")
+        self.scopes.append((len(self.rows), _name(self.kernel), LEAVE, f"host {host}"))
+
+
+def _name(kernel: Any) -> str:
+    return kernel.current.name if kernel.current else "-"
 
 
 def install(kernel: Any) -> Recorder | None:

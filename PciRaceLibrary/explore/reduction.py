@@ -22,12 +22,12 @@ anything before it, and every such event after it depends on it.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from ..sim import Entry, Kind, Task
-from .footprints import ENTER, LEAVE, Recorder, install
+from .footprints import ENTER, Recorder, install
 from .policies import FREE, ReplayPolicy
 from .traces import ALL, footprint
 
@@ -104,7 +104,10 @@ class TraceState:
         self._all_reads: Clock = {}
         self._touched: Clock = {}  # join of every event that reads or writes
         self._undeclared: Clock = {}  # the last undeclared point's (or ALL event's) clock
-        self._marks = 0  # recorder marks consumed
+        self._marks = 0  # recorder scope marks consumed
+        self._groups = 0  # recorder groups consumed
+        # Called with each entry's index and what it touches (a checker's hook).
+        self.noted: Callable[[int, set[str] | None], None] | None = None
         self._pending: dict[str, set[str]] = {}  # task -> touched since its last entry
         self._scopes: dict[str, dict[str, int]] = {}  # task -> host resource -> depth
         self._last: dict[str, tuple[str, int]] = {}  # resource -> its last event
@@ -147,9 +150,19 @@ class TraceState:
         Reads the journal's stored rows, not its entries: a change's sentence
         is never rendered."""
         rows = stored(journal)
-        last, counts = self._last, self._counts
+        last, counts, pending, scopes = self._last, self._counts, self._pending, self._scopes
+        groups, marks = recorder.groups, recorder.scopes
+        injected, injections = recorder.injected, recorder.kernel.injections
+        noted = self.noted
         fingerprint, events, touching = self.fingerprint, self.events, self.touching
         for index in range(max(self.read_up_to, recorder.start), upto):
+            while self._groups < len(groups) and groups[self._groups][0] <= index:
+                _, owner, resources = groups[self._groups]
+                self._groups += 1
+                had = pending.get(owner)
+                pending[owner] = resources if had is None else had | resources
+            if self._marks < len(marks) and marks[self._marks][0] <= index:
+                self._take_scopes(marks, index)
             row = rows[index]
             kind = row[2]
             if kind in _SKIPPED_KINDS:
@@ -157,24 +170,33 @@ class TraceState:
             events += 1
             task = row[1]
             number = counts[task] = counts.get(task, 0) + 1
-            touched = self._touches(row, index, recorder)
+            touched = pending.pop(task, None)
+            scope = scopes.get(task)
+            if scope:
+                touched = set(scope) if touched is None else touched.union(scope)
+            if kind in _LOCK_KINDS:
+                touched = {f"lock {row[3]}"} if touched is None else touched | {f"lock {row[3]}"}
+            elif kind == _POINT and (row[3] in injected or row[3] in injections):
+                # a fault or delay counts its passes
+                extra = f"injection {row[3]}"
+                touched = {extra} if touched is None else touched | {extra}
+            if noted is not None:
+                noted(index, touched)
             if not touched:
                 deps: object = None
                 touching += kind != _POINT
-            elif ALL in touched:
-                deps = (ALL, self._touchers)  # after every event that touched anything
-                last.clear()
-                self._last_all = (task, number)
             else:
-                everything = self._last_all
-                deps = frozenset(
-                    [(resource, last.get(resource, everything)) for resource in touched]
-                )
-                for resource in touched:
-                    last[resource] = (task, number)
-            if touched:
                 self._touchers += 1
                 touching += 1
+                if ALL in touched:
+                    deps = (ALL, self._touchers)  # after every event that touched anything
+                    last.clear()
+                    self._last_all = (task, number)
+                else:
+                    everything, this = self._last_all, (task, number)
+                    deps = frozenset([(r, last.get(r, everything)) for r in touched])
+                    for resource in touched:
+                        last[resource] = this
             # (time, task, kind, detail, duration, target, change): the target
             # of a switch aside, as switches are skipped
             fingerprint += _mixed(hash((number, deps, row[0], task, kind, row[3], row[4], row[6])))
@@ -182,6 +204,22 @@ class TraceState:
         self.events, self.touching = events, touching
         self.read_up_to = upto
         return self.fingerprint
+
+    def _take_scopes(self, marks: list, index: int) -> None:
+        """Follows the tasks entering and leaving hosts before entry ``index``."""
+        scopes = self._scopes
+        at = self._marks
+        while at < len(marks) and marks[at][0] <= index:
+            _, task, kind, resource = marks[at]
+            at += 1
+            scope = scopes.setdefault(task, {})
+            if kind == ENTER:
+                scope[resource] = scope.get(resource, 0) + 1
+            else:
+                scope[resource] -= 1
+                if not scope[resource]:
+                    del scope[resource]
+        self._marks = at
 
     def _add(self, entry: Entry) -> None:
         clock = dict(self._clocks.get(entry.task, {}))
@@ -216,50 +254,6 @@ class TraceState:
         if reads or writes or entry.kind is not Kind.POINT:
             self.touching += 1
         self._hash(entry, clock)
-
-    def _touches(self, row: tuple, index: int, recorder: Recorder) -> set[str] | None:
-        """What the journal's stored ``row`` touches: its task's recorded
-        touches since its last entry, the hosts it is inside, its lock (None:
-        nothing)."""
-        marks, pending = recorder.marks, self._pending
-        if self._marks < len(marks) and marks[self._marks][0] <= index:
-            self._take_marks(marks, index)
-        task, kind = row[1], row[2]
-        touched = pending.pop(task, None)
-        scope = self._scopes.get(task)
-        if scope:
-            touched = set(scope) if touched is None else touched.union(scope)
-        if kind in _LOCK_KINDS:
-            touched = touched or set()
-            touched.add(f"lock {row[3]}")
-        elif kind == _POINT and (
-            row[3] in recorder.injected or row[3] in recorder.kernel.injections
-        ):
-            touched = touched or set()
-            touched.add(f"injection {row[3]}")  # a fault or delay counts its passes
-        return touched
-
-    def _take_marks(self, marks: list, index: int) -> None:
-        """Moves the marks made before entry ``index`` to their tasks."""
-        pending, scopes = self._pending, self._scopes
-        at = self._marks
-        while at < len(marks) and marks[at][0] <= index:
-            _, task, kind, resource = marks[at]
-            at += 1
-            touched = pending.get(task)
-            if touched is None:
-                pending[task] = {resource}
-            else:
-                touched.add(resource)
-            if kind == ENTER:
-                scope = scopes.setdefault(task, {})
-                scope[resource] = scope.get(resource, 0) + 1
-            elif kind == LEAVE:
-                scope = scopes[task]
-                scope[resource] -= 1
-                if not scope[resource]:
-                    del scope[resource]
-        self._marks = at
 
     def _hash(self, entry: Entry, clock: Clock) -> None:
         event = (

@@ -107,14 +107,10 @@ class CheckingPolicy(ReducingPolicy):
 
 
 def _declaring(trace: TraceState, policy: CheckingPolicy) -> None:
-    touches = trace._touches
+    def noted(index: int, touched: set[str] | None) -> None:
+        policy._declared |= touched or set()
 
-    def noted(row, index, recorder):
-        found = touches(row, index, recorder)
-        policy._declared |= found or set()
-        return found
-
-    trace._touches = noted
+    trace.noted = noted
 
 
 SCENARIOS = {
