@@ -43,8 +43,10 @@ STRATEGIES = ("exhaustive", "pct", "random")
 # What the reduction promises, in the words of the test message (see ``reduction``).
 REDUCED = (
     "a schedule is pruned, not run, once the trace it has run so far reached a "
-    "state already explored with no fewer preemptions left, so every outcome of a "
-    "pruned schedule is an outcome of a schedule run with no more preemptions"
+    "state already explored with at least as much of the bound left, or when it "
+    "preempts right after a step that touched nothing, which is the same as "
+    "preempting one step earlier; so every outcome of a pruned schedule is an "
+    "outcome of a schedule run with no more preemptions"
 )
 MAX_GROUPS = 50  # distinct kinds of failure kept; more are counted, not kept
 
@@ -265,9 +267,10 @@ def explore(
     first level (preemption count) in which a schedule failed, unless
     ``deepen_past_failure``: deeper levels find the same failures with more
     preemptions. ``reduction`` (exhaustive only) prunes the switches of a
-    choice point whose past is a trace already reached with no fewer
-    preemptions left (see ``reduction``): every outcome within the bound is
-    still reached, by fewer schedules. Raises ValueError for bad arguments.
+    choice point whose past is a trace already reached with as much of the
+    bound left, and those of a preemption right after an idle step (see
+    ``reduction``): every outcome within the bound is still reached, by
+    fewer schedules. Raises ValueError for bad arguments.
     """
     if strategy not in STRATEGIES:
         raise ValueError(f"No strategy '{strategy}'. Valid strategies: {', '.join(STRATEGIES)}.")
@@ -359,9 +362,11 @@ def _exhaustive(
     root's children, and each subtree stays in its root's shard.
     With ``result.reduction``, each choice point whose switches are tried
     is *expanded*, and its state's key (``reduction``) is kept with the
-    preemptions spent before it. A later choice point with a kept key and
-    no fewer preemptions spent is *pruned*: neither its switches nor any
-    later one of its run are tried. (The root run's points are not kept
+    preemptions spent before it and its passing task. A later choice point
+    with a kept key that ``covers`` it is *pruned*: neither its switches nor
+    any later one of its run are tried. A preemptive choice point right
+    after an ``idle`` step of this run has its switches left out (the same
+    switches one point earlier are tried). (The root run's points are not kept
     when shards split their switches: no one shard tries them all.)
     """
     index, total = result.shard

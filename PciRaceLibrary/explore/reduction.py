@@ -1,23 +1,34 @@
-"""Partial-order reduction: prune a choice point whose past is a trace seen before.
+"""Partial-order reduction under preemption bounding: two sound prunings.
 
-At a choice point the rest of a run depends only on the state there, and
-two prefixes of one Mazurkiewicz trace (equal up to the order of events that
-touch different things, by the dependency of ``traces.footprint``) leave the
-same state: the same objects, each task at the same place, the same locks
-held and waited for. So when a run reaches a choice point whose prefix is a
-trace already reached at an *expanded* choice point (one whose switches the
-search tries), with the same task passing, the same tasks runnable, the same
-kind of choice and no fewer preemptions spent, every continuation of the new
-one within the bound is a continuation of the old one within the bound, and
-the search need not try the new one's switches. (State caching over traces;
-unlike sleep sets it never drops a continuation the bound would still allow,
-since the old point was reached with at least as much of the bound left.)
+Each journal entry touches what its atomic block touched (``footprints``:
+recorded from the cluster while the run goes; for a toy kernel without a
+cluster, what the journal's typed fields say, ``traces.footprint``, where a
+point naming no kind of object reads *and writes* everything). Two runs are
+one Mazurkiewicz trace when they differ only in the order of entries that
+touch nothing in common.
 
-The dependency is that of ``traces`` made more conservative where the model
-does not declare: a point whose class names no kind of object (a driver or
-RPC call) reads *and writes* everything, since what the code after it
-changes need not be journaled; it depends on every event that touches
-anything before it, and every such event after it depends on it.
+*State caching.* At a choice point the rest of a run depends only on the
+state there, and two prefixes of one trace leave the same state: the same
+objects, each task at the same place, the same locks held and waited for.
+So a choice point whose prefix is a trace already reached at an *expanded*
+choice point (one whose switches the search tries), with the same tasks
+runnable at the same time, is pruned when the old one had at least as much
+of the bound left (``covers``): as many preemptions spent or fewer, one
+fewer when another task was passing there (only the first choice costs
+differently: switching to the old point's passing task may cost one there).
+Unlike sleep sets it never drops a continuation the bound still allows.
+Under iterative deepening it prunes only where a level's runs have children
+in a later level, so it needs bound 3 or more to pay on two tasks: equal
+states within one level need two switches back and forth.
+
+*Idle steps* (``idle``): a preemption right after the passing task ran a
+block that touched nothing and journaled only its next point is the same
+preemption one point earlier with that block run later, where it costs no
+switch; its switches are not tried again. This is the one case of sleep
+sets that stays sound with a preemption bound: in general a schedule that a
+sleep set prunes is equivalent to one explored only with more preemptions
+(Coons, Musuvathi and McKinley, OOPSLA 2013), which the bound may exclude.
+Here the equivalent schedule has exactly as many.
 """
 
 from __future__ import annotations
