@@ -87,18 +87,32 @@ def _name(kernel: Any) -> str:
 def install(kernel: Any) -> Recorder | None:
     """Starts recording the footprints of ``kernel``'s cluster, if it has one
     (``kernel.model``) and it is not recorded yet; None when there is nothing
-    to record (a toy scenario: the trace falls back to the journal)."""
+    to record (a toy scenario) or the cluster is not made of the classes
+    recorded here (a model changed since): the trace then falls back to the
+    journal's own fields, which is sound and prunes next to nothing."""
     existing = getattr(kernel, "footprints", None)
     if existing is not None:
         return existing
     cluster = getattr(kernel, "model", None)
     if cluster is None:
         return None
+    try:
+        recorder = _record(kernel, cluster)
+    except (AttributeError, KeyError, TypeError):
+        return None
+    kernel.footprints = recorder
+    return recorder
+
+
+def _record(kernel: Any, cluster: Any) -> Recorder:
     recorder = Recorder(kernel)
     context = cluster.context
     db = context.db
+    shared = (db, db.instances, db.migrations, db.pci_devices, db.ports, context.placement)
+    if any(type(obj).__name__ not in _RECORDING for obj in (*shared, context)):
+        raise KeyError("a class the recorder does not know")
     recorder.host_of_node = {node.id: host for host, node in db.compute_nodes.items()}
-    for obj in (db, db.instances, db.migrations, db.pci_devices, db.ports, context.placement):
+    for obj in shared:
         _swap(obj, recorder)
     db.compute_nodes = _Keyed(db.compute_nodes, recorder, "host ")
     db.services = _Keyed(db.services, recorder, "host ")
@@ -113,7 +127,6 @@ def install(kernel: Any) -> Recorder | None:
     for compute in cluster.services.computes.values():
         _swap_host(compute, compute.host, recorder)
         _swap_host(compute.rt, compute.host, recorder)
-    kernel.footprints = recorder
     return recorder
 
 
