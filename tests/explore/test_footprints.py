@@ -34,8 +34,9 @@ SCENARIOS = {
 @pytest.mark.parametrize("name", sorted(SCENARIOS))
 def test_every_change_lies_within_the_footprints_and_equal_keys_have_equal_states(name) -> None:
     checked = Checked(SCENARIOS[name])
-    result = explore(checked, bound=1, count=100_000, reduction=False)
-    assert result.schedules > 20
+    # bound 1 (two tasks: all of it; three: its first 40 schedules)
+    result = explore(checked, bound=1, count=40, reduction=False)
+    assert result.schedules >= 29  # two tasks: all 29 or 30 of bound 1
     assert not checked.problems(), checked.problems()
 
 
@@ -76,12 +77,12 @@ def small_race(steps: list[str], bugs: str | None) -> Callable[[RecordingPolicy]
     return run_once
 
 
-@settings(max_examples=8, deadline=None)
+@settings(max_examples=6, deadline=None)
 @given(
     st.lists(st.sampled_from(sorted(STEPS)), min_size=2, max_size=3, unique=True),
     st.sampled_from([None, "1896463"]),
 )
 def test_random_small_races_stay_within_their_footprints(steps, bugs) -> None:
     checked = Checked(small_race(steps, bugs))
-    explore(checked, bound=1, count=15, reduction=False)
+    explore(checked, bound=1, count=10, reduction=False)
     assert not checked.problems(), checked.problems()

@@ -20,7 +20,7 @@ from .scenarios import evacuation_vs_audit_and
 from .toys import OBJECTS, TASKS, toy
 
 ACCEPTANCE = Path(__file__).resolve().parents[2] / "acceptance"
-CHECKED = 8  # schedules of each acceptance exploration run under the checker
+CHECKED = 4  # schedules of each acceptance exploration run under the checker
 
 
 def compare(plain: Exploration, reduced: Exploration) -> None:
