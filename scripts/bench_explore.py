@@ -5,7 +5,8 @@ Usage: python scripts/bench_explore.py [--quick | --full]
 For two racing tasks (the evacuation of vm1 against host2's audit) and three
 (the same and vm2 built on host2), current Nova, preemption bounds 1 to 3:
 the schedules run, the distinct traces among them (runs that differ only in
-the order of events touching different objects, see explore/traces.py) and
+the order of steps touching nothing in common, by the footprints recorded
+from the model, see explore/footprints.py) and
 schedules per second, through the library alone and through Robot Framework
 (``Explore Interleavings``, whose own wall time is read from its message).
 Each is run with partial-order reduction (the default) and, as

@@ -111,6 +111,7 @@ class Cluster:
         version = api_version.parse(microversion)  # refused before anything is built
         self.bugs = parse_bugs(bugs)
         self.kernel = kernel or Kernel()
+        self.kernel.model = self  # what an explorer records footprints on (explore/footprints)
         self.context = Context(
             kernel=self.kernel,
             db=Database(self.kernel),

@@ -34,8 +34,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from ..sim import Entry
-from .policies import PCTPolicy, RandomWalkPolicy, RecordingPolicy, ReplayPolicy
-from .reduction import Key, ReducingPolicy
+from .policies import Choice, PCTPolicy, RandomWalkPolicy, RecordingPolicy, ReplayPolicy
+from .reduction import Key, ReducingPolicy, TraceState, covers, idle
 from .schedule import encode, preemptions, trimmed
 from .traces import trace_of
 
@@ -43,8 +43,10 @@ STRATEGIES = ("exhaustive", "pct", "random")
 # What the reduction promises, in the words of the test message (see ``reduction``).
 REDUCED = (
     "a schedule is pruned, not run, once the trace it has run so far reached a "
-    "state already explored with no fewer preemptions left, so every outcome of a "
-    "pruned schedule is an outcome of a schedule run with no more preemptions"
+    "state already explored with at least as much of the bound left, or when it "
+    "preempts right after a step that touched nothing, which is the same as "
+    "preempting one step earlier; so every outcome of a pruned schedule is an "
+    "outcome of a schedule run with no more preemptions"
 )
 MAX_GROUPS = 50  # distinct kinds of failure kept; more are counted, not kept
 
@@ -265,9 +267,10 @@ def explore(
     first level (preemption count) in which a schedule failed, unless
     ``deepen_past_failure``: deeper levels find the same failures with more
     preemptions. ``reduction`` (exhaustive only) prunes the switches of a
-    choice point whose past is a trace already reached with no fewer
-    preemptions left (see ``reduction``): every outcome within the bound is
-    still reached, by fewer schedules. Raises ValueError for bad arguments.
+    choice point whose past is a trace already reached with as much of the
+    bound left, and those of a preemption right after an idle step (see
+    ``reduction``): every outcome within the bound is still reached, by
+    fewer schedules. Raises ValueError for bad arguments.
     """
     if strategy not in STRATEGIES:
         raise ValueError(f"No strategy '{strategy}'. Valid strategies: {', '.join(STRATEGIES)}.")
@@ -294,7 +297,8 @@ def explore(
     def record(policy: RecordingPolicy, run: Run) -> None:
         result.schedules += 1
         result.outcomes[run.outcome] = result.outcomes.get(run.outcome, 0) + 1
-        result.traces.add(trace_of(run.journal))
+        fingerprint = policy.fingerprint()
+        result.traces.add(trace_of(run.journal) if fingerprint is None else fingerprint)
         result.choice_points = max(result.choice_points, len(policy.choices))
         names = {name for choice in policy.choices for name in choice.candidates}
         result.tasks = max(result.tasks, len(names))
@@ -329,9 +333,11 @@ def explore(
                 continue
             policy: RecordingPolicy
             if strategy == "pct":
-                policy = PCTPolicy(seed=run_seed, depth=bound, steps=result.pct_steps)
+                policy = PCTPolicy(
+                    seed=run_seed, depth=bound, steps=result.pct_steps, trace=TraceState()
+                )
             else:
-                policy = RandomWalkPolicy(seed=run_seed)
+                policy = RandomWalkPolicy(seed=run_seed, trace=TraceState())
             record(policy, run_once(policy))
         if result.stopped_by == "count":
             result.stopped_by = ""  # the planned number of runs is the plan, not a cap
@@ -356,13 +362,16 @@ def _exhaustive(
     root's children, and each subtree stays in its root's shard.
     With ``result.reduction``, each choice point whose switches are tried
     is *expanded*, and its state's key (``reduction``) is kept with the
-    preemptions spent before it. A later choice point with a kept key and
-    no fewer preemptions spent is *pruned*: neither its switches nor any
-    later one of its run are tried. (The root run's points are not kept
+    preemptions spent before it and its passing task. A later choice point
+    with a kept key that ``covers`` it is *pruned*: neither its switches nor
+    any later one of its run are tried. A preemptive choice point right
+    after an ``idle`` step of this run has its switches left out (the same
+    switches one point earlier are tried). (The root run's points are not kept
     when shards split their switches: no one shard tries them all.)
     """
     index, total = result.shard
-    expanded: dict[Key, int] = {}  # key -> fewest preemptions spent before it
+    # key -> (free, passing task, preemptions spent before it) of each expansion
+    expanded: dict[Key, tuple[tuple[bool, str, int], ...]] = {}
     level: list[tuple[tuple[int, ...], int]] = [((), -1)]  # (prefix, owning shard)
     roots = 0
     for depth in range(result.bound + 1):
@@ -374,7 +383,9 @@ def _exhaustive(
             if (owner != -1 or index == 0) and out_of_time():
                 return
             policy = (
-                ReducingPolicy(prefix=prefix) if result.reduction else ReplayPolicy(prefix=prefix)
+                ReducingPolicy(prefix=prefix)
+                if result.reduction
+                else ReplayPolicy(prefix=prefix, trace=TraceState())
             )
             run = run_once(policy)
             if owner != -1 or index == 0:  # every shard runs the root for its children
@@ -385,12 +396,19 @@ def _exhaustive(
             for position in range(len(prefix), len(policy.choices)):
                 choice = policy.choices[position]
                 if isinstance(policy, ReducingPolicy):
-                    key = policy.keys[position]
-                    if expanded.get(key, spent + 1) <= spent:
+                    key, free, passing = policy.keys[position]
+                    seen = expanded.get(key, ())
+                    if any(covers(old, free, passing, spent) for old in seen):
                         result.pruned += _within(policy, position, depth < result.bound)
                         break
                     if owner != -1 or total == 1:
-                        expanded[key] = spent
+                        expanded[key] = (*seen, (free, passing, spent))
+                skip = isinstance(policy, ReducingPolicy) and idle(policy, position)
+                if skip and position - 1 >= len(prefix):
+                    # the same switches one point earlier were just tried (``idle``)
+                    result.pruned += _switches(choice, depth < result.bound)
+                    spent += choice.preempts
+                    continue
                 for pick in range(1, len(choice.candidates)):
                     mine = owner
                     if owner == -1:
@@ -412,6 +430,11 @@ def _exhaustive(
         if result.failures and not deepen_past_failure and depth < result.bound:
             result.stopped_by = "failure"
             return
+
+
+def _switches(choice: Choice, deeper: bool) -> int:
+    """The switches of one choice point that the bound allows."""
+    return len(choice.candidates) - 1 if choice.free or deeper else 0
 
 
 def _within(policy: RecordingPolicy, start: int, deeper: bool) -> int:

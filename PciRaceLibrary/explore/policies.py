@@ -9,6 +9,7 @@ from __future__ import annotations
 import random
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 from ..errors import ReplayError
 from ..sim import Task
@@ -45,6 +46,9 @@ class RecordingPolicy:
     # task name -> its live pass counts, final once the run is over
     passes: dict[str, dict[str, int]] = field(default_factory=dict)
     nth: int = field(init=False, default=1)  # of the choice being decided
+    # When set (an explorer's ``reduction.TraceState``), records the run's
+    # footprints from its first choice point on, for its trace.
+    trace: Any = None
     _free: dict[str, int] = field(init=False, default_factory=dict)
 
     def choose(self, point: str, candidates: Sequence[Task]) -> int:
@@ -59,6 +63,8 @@ class RecordingPolicy:
         return self._record(FREE, candidates)
 
     def _record(self, point: str, candidates: Sequence[Task]) -> int:
+        if self.trace is not None and not self.choices:
+            self.trace.install(candidates[0].kernel)
         pick = self.decide(len(self.choices), point, candidates)
         names = tuple(candidate.name for candidate in candidates)
         self.choices.append(Choice(point, names, pick, self.nth))
@@ -66,6 +72,12 @@ class RecordingPolicy:
 
     def decide(self, position: int, point: str, candidates: Sequence[Task]) -> int:
         raise NotImplementedError
+
+    def fingerprint(self) -> int | None:
+        """The trace of the whole run (its journal so far), when traced."""
+        if self.trace is None or self.trace.journal is None:
+            return None
+        return self.trace.feed()
 
     @property
     def schedule(self) -> tuple[int, ...]:

@@ -1,12 +1,13 @@
 """Traces: runs equal up to the order of independent events (Mazurkiewicz).
 
 Two schedules can give runs that differ only in the order of events that do
-not touch the same thing: a task's point on instances next to another's
-change of a PCI device. They are one *trace*. ``trace_of`` gives each run a
-fingerprint that is equal for runs of one trace: every event with its task,
-virtual time and the vector clock of the events it depends on.
-
-What an event touches, from the journal's typed fields:
+not touch the same thing: one task's save of its instance next to another's
+audit of another host. They are one *trace*. The explorer counts distinct
+traces with ``reduction.TraceState``, from the footprints each atomic block
+recorded as it ran (``footprints``: per server, per host, per port, placement,
+locks; every touch counts as a write). What remains here is the fallback for
+a kernel without a cluster (the explorer's toy tests): what an event touches,
+from the journal's typed fields alone:
 
 - a state change writes its object (kind and name) and its kind;
 - a point reads the kind its class names (``Instance``, ``InstanceList``:
@@ -18,6 +19,7 @@ What an event touches, from the journal's typed fields:
 Everything else (spawn, end, delay, sleep, note) is the task's own; switches
 are the policy's, not the run's, and are left out. An event depends on an
 earlier one of another task when both touch one thing and one of them writes.
+``trace_of`` fingerprints a finished journal by that rule alone.
 """
 
 from __future__ import annotations

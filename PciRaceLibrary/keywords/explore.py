@@ -115,7 +115,7 @@ class ExploreKeywords(LibraryComponent):
         | ``complete`` | By default an exploration stopped by ``schedules`` or ``budget`` before it was complete fails, even if nothing failed; ``False`` accepts a partial exploration, and the message says what it did not cover. |
         | ``settle`` | A keyword run after the racing steps finished and before the check, unexplored. |
         | ``shard`` | ``i/n`` runs the i-th of n disjoint parts of the space, so pabot processes can share one exploration. |
-        | ``reduction`` | ``exhaustive`` only, on by default: partial-order reduction. A schedule is pruned, not run, once the trace it has run so far reached a state already explored with no fewer preemptions left, so every outcome of a pruned schedule is an outcome of a schedule run with no more preemptions. Two runs are one trace when they differ only in the order of events that touch different objects; a point whose footprint the model does not declare (a driver, RPC or scheduler call) counts as reading and writing everything, so on the model's own scenarios it prunes little or nothing yet. ``False`` runs every schedule within the bound. |
+        | ``reduction`` | ``exhaustive`` only, on by default: partial-order reduction. A schedule is pruned, not run, once the trace it has run so far reached a state already explored with at least as much of the bound left, or when it preempts right after a step that touched nothing, which is the same as preempting one step earlier; so every outcome of a pruned schedule is an outcome of a schedule run with no more preemptions. Two runs are one trace when they differ only in the order of steps that touch nothing in common: what each step touches is recorded from the model as it runs (a server's rows, everything of one host, a port, placement, a lock). Steps on one host all touch it, so on the model's own races, which share a host, it prunes a few percent of the schedules (steps of the API and conductor that touch nothing shared, mostly); ``False`` runs every schedule within the bound. |
 
         The test message always says what was covered and what was not.
         For ``exhaustive`` it reads, for example, "complete to bound 2:
@@ -124,11 +124,12 @@ class ExploreKeywords(LibraryComponent):
         ...; NOT covered: the rest of bound 2 (40 of its schedules ran
         before the count stopped it)"; with ``reduction`` it adds "a schedule
         is pruned, not run, once the trace it has run so far reached a state
-        already explored with no fewer preemptions left, so every outcome of
-        a pruned schedule is an outcome of a schedule run with no more
-        preemptions". It also gives the schedules run, the distinct traces
-        among them (runs that differ only in the order of events touching
-        different objects are one trace), the schedules pruned and the time. For
+        already explored with at least as much of the bound left, or when it
+        preempts right after a step that touched nothing, which is the same
+        as preempting one step earlier; so every outcome of a pruned schedule
+        is an outcome of a schedule run with no more preemptions". It also gives the schedules run, the distinct traces
+        among them (runs that differ only in the order of steps touching
+        nothing in common are one trace), the schedules pruned and the time. For
         ``pct`` it gives the probability of finding a bug of depth
         ``bound`` within the choice points the change points were drawn
         from.

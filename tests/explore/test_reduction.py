@@ -4,7 +4,6 @@ at the same bound, and never runs more schedules: on small random scenarios
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from pathlib import Path
 
 import robot
@@ -12,75 +11,16 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from robot.libraries.BuiltIn import BuiltIn
 
-from PciRaceLibrary.explore import Exploration, Run, explore, pipeline
-from PciRaceLibrary.explore.policies import RecordingPolicy
+from PciRaceLibrary.explore import Exploration, explore, pipeline
 from PciRaceLibrary.explore.reduction import TraceState
-from PciRaceLibrary.sim import Change, Kernel, Lock, point, sleep
+from PciRaceLibrary.sim import Change, Kernel
 
-from .scenarios import evacuation_vs_audit, evacuation_vs_audit_and
+from .checking import Checked
+from .scenarios import evacuation_vs_audit_and
+from .toys import OBJECTS, TASKS, toy
 
 ACCEPTANCE = Path(__file__).resolve().parents[2] / "acceptance"
-
-# Each variable is a kind of object the trace dependency knows (traces.py).
-OBJECTS = {"x": "Instance", "y": "Migration"}
-Op = tuple[str, str]  # ("read" | "write" | "locked" | "sleep" | "driver", variable)
-OPS = st.tuples(
-    st.sampled_from(["read", "write", "locked", "sleep", "driver"]), st.sampled_from("xy")
-)
-TASKS = st.one_of(
-    st.lists(st.lists(OPS, min_size=1, max_size=3), min_size=2, max_size=2),
-    st.lists(st.lists(OPS, min_size=1, max_size=2), min_size=3, max_size=3),
-)
-
-
-def declared(tasks: list[list[Op]]) -> Callable[[RecordingPolicy | None], Run]:
-    """Tasks that read and write two objects through declared points (the
-    writes journaled as state changes), some under a lock, some after a
-    sleep; a ``driver`` op writes behind an undeclared point without
-    journaling, as a hypervisor call may. Fails when x was last written by
-    a task other than 0."""
-
-    def run_once(policy: RecordingPolicy | None) -> Run:
-        kernel = Kernel(policy=policy)
-        memory: dict[str, str] = {}
-        lock = Lock("lock[toy]")
-
-        def write(variable: str, value: str, journaled: bool = True) -> None:
-            old = memory.get(variable)
-            memory[variable] = value
-            if journaled:
-                kernel.record_change(Change(OBJECTS[variable], variable, "value", old, value))
-
-        async def body(number: int, ops: list[Op]) -> None:
-            for kind, variable in ops:
-                thing = OBJECTS[variable]
-                if kind == "read":
-                    await point(f"{thing}.get_by_uuid")
-                    memory[f"seen{number}"] = memory.get(variable, "-")
-                elif kind == "write":
-                    await point(f"{thing}.save")
-                    write(variable, str(number))
-                elif kind == "locked":
-                    await lock.acquire()
-                    try:
-                        await point(f"{thing}.save")
-                        write(variable, memory.get(variable, "") + str(number))
-                    finally:
-                        lock.release()
-                elif kind == "driver":
-                    await point("ComputeDriver.spawn")
-                    write(variable, f"d{number}", journaled=False)
-                else:
-                    await sleep(0.0)
-
-        for number, ops in enumerate(tasks):
-            kernel.spawn(body(number, ops), f"t{number}")
-        kernel.run_all()
-        outcome = ",".join(f"{key}={value}" for key, value in sorted(memory.items()))
-        failure = None if memory.get("x", "0").endswith("0") else f"x is {memory['x']}"
-        return Run(outcome, failure, kernel.journal.entries())
-
-    return run_once
+CHECKED = 4  # schedules of each acceptance exploration run under the checker
 
 
 def compare(plain: Exploration, reduced: Exploration) -> None:
@@ -97,7 +37,7 @@ def compare(plain: Exploration, reduced: Exploration) -> None:
 @settings(max_examples=60, deadline=None)
 @given(TASKS, st.integers(min_value=0, max_value=2))
 def test_the_reduced_search_finds_every_outcome_of_the_unreduced_one(tasks, bound) -> None:
-    run_once = declared(tasks)
+    run_once = toy(tasks)
     options = {"bound": bound, "count": 100_000, "deepen_past_failure": True}
     plain = explore(run_once, reduction=False, **options)
     reduced = explore(run_once, **options)
@@ -110,7 +50,7 @@ def test_the_reduced_search_finds_every_outcome_of_the_unreduced_one(tasks, boun
 @settings(max_examples=30, deadline=None)
 @given(TASKS)
 def test_the_reduced_search_stops_at_the_same_failing_level(tasks) -> None:
-    run_once = declared(tasks)
+    run_once = toy(tasks)
     plain = explore(run_once, bound=3, count=100_000, reduction=False)
     reduced = explore(run_once, bound=3, count=100_000)
     compare(plain, reduced)
@@ -119,19 +59,17 @@ def test_the_reduced_search_stops_at_the_same_failing_level(tasks) -> None:
 
 def test_independent_work_is_pruned_and_said_so() -> None:
     """Two tasks on different objects: many schedules, few states."""
-    run_once = declared([[("write", "x")] * 3, [("write", "y")] * 3])
+    run_once = toy([[("write", "x")] * 3, [("write", "y")] * 3])
     plain = explore(run_once, bound=3, count=100_000, reduction=False)
     reduced = explore(run_once, bound=3, count=100_000)
     compare(plain, reduced)
     assert (plain.schedules, reduced.schedules, reduced.pruned) == (44, 26, 18)
     # switches after a sleep are free: reordering costs nothing there
-    run_once = declared(
-        [[("write", "x"), ("sleep", "x")] * 2, [("write", "y"), ("sleep", "y")] * 2]
-    )
+    run_once = toy([[("write", "x"), ("sleep", "x")] * 2, [("write", "y"), ("sleep", "y")] * 2])
     plain = explore(run_once, bound=2, count=100_000, reduction=False)
     reduced = explore(run_once, bound=2, count=100_000)
     compare(plain, reduced)
-    assert (plain.schedules, reduced.schedules) == (172, 38)
+    assert (plain.schedules, reduced.schedules) == (172, 30)
     assert f"{reduced.pruned} schedules pruned" in reduced.summary()
     assert "pruned, not run" in reduced.guarantee()
     assert "pruned" not in plain.summary()
@@ -139,7 +77,7 @@ def test_independent_work_is_pruned_and_said_so() -> None:
 
 def test_undeclared_points_keep_every_order_of_unjournaled_writes() -> None:
     """A driver call writes behind no state change: it depends on all."""
-    run_once = declared([[("driver", "x")] * 2, [("driver", "x")] * 2])
+    run_once = toy([[("driver", "x")] * 2, [("driver", "x")] * 2])
     plain = explore(run_once, bound=2, count=100_000, reduction=False)
     reduced = explore(run_once, bound=2, count=100_000)
     compare(plain, reduced)
@@ -166,19 +104,16 @@ def test_a_trace_fingerprint_ignores_the_order_of_independent_events() -> None:
     assert fingerprint(same) != fingerprint([same[1], same[0]])
 
 
-def test_the_evacuation_against_the_audit_loses_nothing() -> None:
-    for bugs in (None, "1896463"):
-        run_once = evacuation_vs_audit(bugs)
-        plain = explore(run_once, bound=2, count=100_000, reduction=False)
-        reduced = explore(run_once, bound=2, count=100_000)
-        compare(plain, reduced)
-
-
-def paired_explorations(outputdir: Path) -> list[tuple[str, Exploration, Exploration]]:
+def paired_explorations(
+    outputdir: Path, problems: list[str] | None = None
+) -> list[tuple[str, Exploration, Exploration]]:
     """Runs the exploration suites (exploration*.robot, bug_*.robot) with each
     exhaustive exploration searched twice, unreduced and reduced: (test
-    name, unreduced, reduced) for each."""
+    name, unreduced, reduced) for each. With ``problems``, the first
+    schedules of each are also run under the footprint checker
+    (``checking``), and what it finds is added there."""
     pairs: list[tuple[str, Exploration, Exploration]] = []
+    compared: set[tuple] = set()
     real = pipeline.explore
 
     def both(run_once, strategy="exhaustive", **options):
@@ -186,6 +121,12 @@ def paired_explorations(outputdir: Path) -> list[tuple[str, Exploration, Explora
         if strategy == "exhaustive" and options.get("reduction", True):
             # A search that pruned nothing ran every schedule the unreduced one
             # runs, in the same order: only one that pruned needs the other run.
+            # Explorations of one space (one scenario, bound and outcomes) are
+            # compared once.
+            space = (reduced.schedules, reduced.pruned, tuple(sorted(reduced.outcomes.items())))
+            if reduced.pruned and space in compared:
+                return reduced
+            compared.add(space)
             plain = (
                 real(run_once, strategy, **{**options, "reduction": False})
                 if reduced.pruned
@@ -193,6 +134,10 @@ def paired_explorations(outputdir: Path) -> list[tuple[str, Exploration, Explora
             )
             test = BuiltIn().get_variable_value("${TEST NAME}", "")
             pairs.append((test, plain, reduced))
+            if problems is not None:
+                checked = Checked(run_once)
+                real(checked, bound=1, count=CHECKED, reduction=False)
+                problems.extend(f"{test}: {found}" for found in [checked.problems()] if found)
         return reduced
 
     pipeline.explore = both
@@ -223,7 +168,12 @@ def test_three_racing_tasks_lose_nothing() -> None:
 
 
 def test_every_acceptance_exploration_loses_nothing(tmp_path) -> None:
-    pairs = paired_explorations(tmp_path)
+    """Among them the evacuation against the audit at bound 2, both variants
+    (``scenarios.evacuation_vs_audit``). And the footprints of each one's
+    first schedules lie within what their blocks declared (``checking``)."""
+    problems: list[str] = []
+    pairs = paired_explorations(tmp_path, problems)
     assert len(pairs) >= 20  # every exploration of those suites
     for _, plain, reduced in pairs:
         compare(plain, reduced)
+    assert not problems, "\n".join(problems)
