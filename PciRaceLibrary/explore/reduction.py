@@ -40,7 +40,7 @@ from typing import Any
 from ..sim import Entry, Kind, Task
 from .footprints import ENTER, Recorder, install
 from .policies import FREE, ReplayPolicy
-from .traces import ALL, footprint
+from .traces import ALL, Footprint, footprint
 
 _SKIPPED = (Kind.SWITCH, Kind.STEP)
 _LOCKS = (Kind.WAIT, Kind.ACQUIRE, Kind.RELEASE)
@@ -115,6 +115,7 @@ class TraceState:
         self._all_reads: Clock = {}
         self._touched: Clock = {}  # join of every event that reads or writes
         self._undeclared: Clock = {}  # the last undeclared point's (or ALL event's) clock
+        self._blocks: dict[str, Footprint] = {}  # task -> what its running block declared
         self._marks = 0  # recorder scope marks consumed
         self._groups = 0  # recorder groups consumed
         # Called with each entry's index and what it touches (a checker's hook).
@@ -234,7 +235,7 @@ class TraceState:
 
     def _add(self, entry: Entry) -> None:
         clock = dict(self._clocks.get(entry.task, {}))
-        reads, writes = footprint(entry)
+        reads, writes = footprint(entry, self._blocks)
         if ALL in reads:
             # Undeclared: what the code after the point changes need not be
             # journaled, so it is taken to write everything too.

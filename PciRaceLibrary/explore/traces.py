@@ -10,10 +10,12 @@ a kernel without a cluster (the explorer's toy tests): what an event touches,
 from the journal's typed fields alone:
 
 - a state change writes its object (kind and name) and its kind;
-- a point reads the kind its class names (``Instance``, ``InstanceList``:
-  instances; ``Migration...``: migrations; ``PciDevice...``, ``PciDevTracker``:
-  devices), and any other point reads everything (a driver or RPC call whose
-  reads are not declared);
+- the block after a point reads the kind the point's class names
+  (``Instance``, ``InstanceList``: instances; ``Migration...``: migrations;
+  ``PciDevice...``, ``PciDevTracker``: devices), and after any other point it
+  reads everything (a driver or RPC call whose reads are not declared); each
+  entry the task journals in that block, its next point or end included,
+  carries those reads, since the block runs when the task is next scheduled;
 - a lock's wait, acquisition and release write the lock.
 
 Everything else (spawn, end, delay, sleep, note) is the task's own; switches
@@ -42,17 +44,38 @@ _LOCKS = (Kind.WAIT, Kind.ACQUIRE, Kind.RELEASE)
 _SKIPPED = (Kind.SWITCH, Kind.STEP)
 
 
-def footprint(entry: Entry) -> tuple[tuple[str, ...], tuple[str, ...]]:
-    """What ``entry`` reads and writes, as resource names."""
+Footprint = tuple[tuple[str, ...], tuple[str, ...]]  # (reads, writes)
+_NOTHING: Footprint = ((), ())
+
+
+def declared(entry: Entry) -> Footprint:
+    """What the block after point ``entry`` reads: the kind its class names,
+    else everything (read *and* write: an undeclared call may change what
+    no state change journals)."""
+    kind = _KINDS.get(entry.detail.partition(".")[0])
+    return ((kind,), ()) if kind else ((ALL,), ())
+
+
+def footprint(entry: Entry, blocks: dict[str, Footprint]) -> Footprint:
+    """What ``entry`` reads and writes, as resource names. ``blocks`` maps
+    each task to what its running block declared (updated here).
+
+    A point's declared reads happen in the block *after* it, which runs when
+    the task is next scheduled, perhaps after other tasks' events: they are
+    the footprint of every entry the task journals in that block, up to and
+    with its next point (or end), not of the point itself. (Put on the point,
+    a read would seem to come before writes it really saw, and two runs
+    whose reads saw different values would look like one trace.)"""
+    block = blocks.get(entry.task, _NOTHING)
+    if entry.kind is Kind.POINT:
+        blocks[entry.task] = declared(entry)
+        return block
     if entry.kind is Kind.STATE and entry.change is not None:
         change = entry.change
-        return (), (change.object, f"{change.object} {change.name}")
-    if entry.kind is Kind.POINT:
-        kind = _KINDS.get(entry.detail.partition(".")[0])
-        return ((kind,) if kind else (ALL,)), ()
+        return block[0], (*block[1], change.object, f"{change.object} {change.name}")
     if entry.kind in _LOCKS:
-        return (), (f"lock {entry.detail}",)
-    return (), ()
+        return block[0], (*block[1], f"lock {entry.detail}")
+    return block
 
 
 def trace_of(journal: Sequence[Entry]) -> int:
@@ -67,12 +90,13 @@ def trace_of(journal: Sequence[Entry]) -> int:
     any_write = zero  # join of every write: what a read of ALL follows
     all_reads = zero  # join of reads of ALL: what any write follows
     events = []
+    blocks: dict[str, Footprint] = {}
     for entry in journal:
         if entry.kind in _SKIPPED:
             continue
         number = tasks[entry.task]
         clock = clocks.get(entry.task, zero)
-        reads, writes = footprint(entry)
+        reads, writes = footprint(entry, blocks)
         for resource in reads:
             other = any_write if resource == ALL else written.get(resource)
             if other is not None:
