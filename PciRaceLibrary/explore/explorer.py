@@ -30,7 +30,7 @@ from __future__ import annotations
 
 import re
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 from ..sim import Entry
@@ -65,7 +65,7 @@ class Run:
 
     outcome: str
     failure: str | None = None
-    journal: tuple[Entry, ...] = ()
+    journal: Sequence[Entry] = ()
 
     @property
     def text(self) -> str:

@@ -16,7 +16,7 @@ and hands out :class:`Entry` objects when read (see :class:`Journal`).
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from enum import Enum
 from typing import NamedTuple
 
@@ -192,9 +192,9 @@ class Journal:
     def __getitem__(self, index: int) -> Entry:
         return _entry(self._stored[index])
 
-    def entries(self) -> tuple[Entry, ...]:
+    def entries(self) -> Entries:
         """Every entry so far, as an immutable sequence."""
-        return tuple(map(_entry, self._stored))
+        return Entries(tuple(self._stored))
 
     def since(self, start: int) -> list[Entry]:
         """Entries recorded from position ``start`` on."""
@@ -207,3 +207,36 @@ class Journal:
     def text(self) -> str:
         """The whole journal, one entry per line; equal runs give equal text."""
         return "\n".join(str(entry) for entry in self)
+
+
+class Entries(Sequence):
+    """A finished run's journal entries, immutable: kept as the journal's
+    rows and made into :class:`Entry` objects only when read. The explorer
+    keeps one per schedule and reads only a few (those of failing runs)."""
+
+    __slots__ = ("_stored",)  # the name the journal and reduction.stored read
+
+    def __init__(self, rows: tuple[tuple, ...]) -> None:
+        self._stored = rows
+
+    def __len__(self) -> int:
+        return len(self._stored)
+
+    def __getitem__(self, index):  # type: ignore[override]
+        if isinstance(index, slice):
+            return tuple(map(_entry, self._stored[index]))
+        return _entry(self._stored[index])
+
+    def __iter__(self) -> Iterator[Entry]:
+        return map(_entry, self._stored)
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, Entries):
+            return self._stored == other._stored
+        return isinstance(other, Sequence) and tuple(self) == tuple(other)
+
+    def __hash__(self) -> int:
+        return hash(self._stored)
+
+    def __repr__(self) -> str:
+        return f"Entries({len(self._stored)} entries)"
