@@ -181,6 +181,18 @@ def _table(base: type, row_resource: Callable[[Any, Any, Any], list[str]]) -> ty
             touch_row(self, key)
             return base.pop(self, key, *default)
 
+        def __delitem__(self, key):
+            touch_row(self, key)
+            base.__delitem__(self, key)
+
+        def update(self, *args, **kwargs):
+            touch_all(self)
+            base.update(self, *args, **kwargs)
+
+        def clear(self):
+            touch_all(self)
+            base.clear(self)
+
         def __iter__(self):
             touch_all(self)
             return base.__iter__(self)
@@ -460,6 +472,18 @@ class _Keyed(dict):
     def pop(self, key, *default):
         self._touch(key)
         return dict.pop(self, key, *default)
+
+    def __delitem__(self, key):
+        self._touch(key)
+        dict.__delitem__(self, key)
+
+    def update(self, *args, **kwargs):
+        self._touch_all()
+        dict.update(self, *args, **kwargs)
+
+    def clear(self):
+        self._touch_all()
+        dict.clear(self)
 
     def __iter__(self):
         self._touch_all()
