@@ -374,8 +374,12 @@ def _exhaustive(
     expanded: dict[Key, tuple[tuple[bool, str, int], ...]] = {}
     level: list[tuple[tuple[int, ...], int]] = [((), -1)]  # (prefix, owning shard)
     roots = 0
+    # Pruned preemptions belong to the next level: counted only if it runs.
+    pruned_deeper = 0
     for depth in range(result.bound + 1):
         result.levels.append(0)
+        result.pruned += pruned_deeper
+        pruned_deeper = 0
         deeper: list[tuple[tuple[int, ...], int]] = []
         stack = list(reversed(level))
         while stack:
@@ -399,14 +403,19 @@ def _exhaustive(
                     key, free, passing = policy.keys[position]
                     seen = expanded.get(key, ())
                     if any(covers(old, free, passing, spent) for old in seen):
-                        result.pruned += _within(policy, position, depth < result.bound)
+                        free, deeper_ones = _within(policy, position, depth < result.bound)
+                        result.pruned += free
+                        pruned_deeper += deeper_ones
                         break
                     if owner != -1 or total == 1:
                         expanded[key] = (*seen, (free, passing, spent))
                 skip = isinstance(policy, ReducingPolicy) and idle(policy, position)
                 if skip and position - 1 >= len(prefix):
                     # the same switches one point earlier were just tried (``idle``)
-                    result.pruned += _switches(choice, depth < result.bound)
+                    if choice.free:
+                        result.pruned += _switches(choice, depth < result.bound)
+                    else:
+                        pruned_deeper += _switches(choice, depth < result.bound)
                     spent += choice.preempts
                     continue
                 for pick in range(1, len(choice.candidates)):
@@ -424,10 +433,13 @@ def _exhaustive(
             stack.extend(reversed(children))  # depth first, earliest switch first
         result.complete_bound = depth
         level = deeper
+        stop = bool(result.failures) and not deepen_past_failure and depth < result.bound
         if not level:
+            if not stop:  # the next level would run: all of it was pruned
+                result.pruned += pruned_deeper
             result.complete_bound = result.bound  # no schedule needs more preemptions
             return
-        if result.failures and not deepen_past_failure and depth < result.bound:
+        if stop:
             result.stopped_by = "failure"
             return
 
@@ -437,9 +449,11 @@ def _switches(choice: Choice, deeper: bool) -> int:
     return len(choice.candidates) - 1 if choice.free or deeper else 0
 
 
-def _within(policy: RecordingPolicy, start: int, deeper: bool) -> int:
+def _within(policy: RecordingPolicy, start: int, deeper: bool) -> tuple[int, int]:
     """The switches from choice point ``start`` on that the bound allows:
-    the schedules a pruning leaves out (those extending them aside)."""
-    return sum(
-        len(choice.candidates) - 1 for choice in policy.choices[start:] if choice.free or deeper
-    )
+    the schedules a pruning leaves out (those extending them aside), as
+    (free ones, of this level; preemptions, of the next level)."""
+    choices = policy.choices[start:]
+    free = sum(len(choice.candidates) - 1 for choice in choices if choice.free)
+    preempting = sum(len(choice.candidates) - 1 for choice in choices if not choice.free)
+    return free, preempting if deeper else 0
