@@ -154,10 +154,11 @@ class PciDeviceTable(dict[tuple[int, str], PciDevice]):
     def add_node(self, compute_node_id: int, rows: Iterable[PciDevice]) -> None:
         """Stores a new node's free rows at once (a cluster's build)."""
         node = self.by_node.setdefault(compute_node_id, {})
-        for row in rows:
-            assert row.instance_uuid is None, "a new node's devices are free"
-            dict.__setitem__(self, (compute_node_id, row.address), row)
-            node[row.address] = row
+        added = {row.address: row for row in rows}
+        assert all(row.instance_uuid is None for row in added.values()), "new devices are free"
+        node.update(added)
+        # dict's own update: no index to keep, as no row names an instance.
+        dict.update(self, {(compute_node_id, address): row for address, row in added.items()})
 
 
 class PortTable(dict[str, Port]):

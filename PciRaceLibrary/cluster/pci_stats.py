@@ -9,6 +9,7 @@ wrongful free the next server may get a different VF than a fresh host gives.
 
 from __future__ import annotations
 
+import operator
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
@@ -32,9 +33,59 @@ class Pool:
     def __post_init__(self) -> None:
         self.lowered = {name: value.lower() for name, value in self.key.items()}
 
+    @classmethod
+    def made(cls, parts: tuple[dict[str, str], dict[str, str]], devices: list[PciDevice]) -> Pool:
+        """A pool of ``devices`` whose (key, lowered key) are ``parts``, made
+        already: neither is derived again."""
+        pool = object.__new__(cls)
+        pool.key, pool.lowered = parts
+        pool.devices = devices
+        return pool
+
+    def copy(self) -> Pool:
+        """A pool with the same key (a key never changes, nor its lowered
+        copy) and a list of its own of the same devices."""
+        return Pool.made((self.key, self.lowered), list(self.devices))
+
     @property
     def count(self) -> int:
         return len(self.devices)
+
+
+# What a device is pooled by, read at C speed: with ``parent_addr or address``
+# and ``parent_ifname or None`` (see _signature) devices of equal signatures
+# have equal pool keys, so devices are grouped before any key dict is made,
+# and the dicts of a signature seen before are shared.
+_pooled_fields = operator.attrgetter(
+    "vendor_id", "product_id", "numa_node", "dev_type", "physnet", "trusted",
+    "live_migratable", "remote_managed",
+)  # fmt: skip
+
+
+def _signature(device: PciDevice) -> tuple:
+    return (_pooled_fields(device), device.parent_addr or device.address,
+            device.parent_ifname or None)  # fmt: skip
+
+
+# (key, lowered key) per signature: every cluster built from one topology (a
+# robot test's, an explorer's schedule) asks for the same few again. Keys are
+# never changed, so pools share them. Bounded: a big cluster's keys name its
+# hosts' addresses and interfaces, so the table starts over when full rather
+# than holding them all.
+_PARTS: dict[tuple, tuple[dict[str, str], dict[str, str]]] = {}
+_PARTS_KEPT = 512
+
+
+def _pool_parts(signature: tuple, device: PciDevice) -> tuple[dict[str, str], dict[str, str]]:
+    """The (key, lowered key) of ``device``, whose signature is ``signature``."""
+    parts = _PARTS.get(signature)
+    if parts is None:
+        key = pool_key(device)
+        parts = key, {name: value.lower() for name, value in key.items()}
+        if len(_PARTS) >= _PARTS_KEPT:
+            _PARTS.clear()
+        _PARTS[signature] = parts
+    return parts
 
 
 def pool_key(device: PciDevice) -> dict[str, str]:
@@ -58,6 +109,10 @@ def pool_key(device: PciDevice) -> dict[str, str]:
     if device.remote_managed or device.dev_type != STANDALONE:
         key["remote_managed"] = "true" if device.remote_managed else "false"
     return key
+
+
+def _key_size(pool: Pool) -> int:
+    return len(pool.key)
 
 
 def _lowered(spec: dict[str, str]) -> tuple[tuple[str, str], ...]:
@@ -89,22 +144,27 @@ class PciDeviceStats:
         self.numa_topology = numa_topology
         # What adding each device in turn gives, grouped in one pass: pools in
         # order of their first device, stably sorted by number of keys.
-        grouped: dict[tuple[tuple[str, str], ...], Pool] = {}
+        grouped: dict[tuple, list[PciDevice]] = {}
         seen: set[int] = set()
         for device in devices:
             if id(device) in seen:
                 continue
             seen.add(id(device))
-            key = pool_key(device)
-            pool = grouped.get(signature := tuple(key.items()))
-            if pool is None:
-                grouped[signature] = pool = Pool(key)
-            pool.devices.append(device)
-        self.pools: list[Pool] = sorted(grouped.values(), key=lambda pool: len(pool.key))
+            members = grouped.get(signature := _signature(device))
+            if members is None:
+                grouped[signature] = [device]
+            else:
+                members.append(device)
+        pools = [
+            Pool.made(_pool_parts(signature, members[0]), members)
+            for signature, members in grouped.items()
+        ]
+        self.pools: list[Pool] = sorted(pools, key=_key_size)
         self._matching: dict[tuple, tuple[list[Pool], list[Pool]]] = {}
 
     def add_device(self, device: PciDevice) -> None:
-        key = pool_key(device)
+        parts = _pool_parts(_signature(device), device)
+        key = parts[0]
         for pool in self.pools:
             if pool.key == key:
                 if not any(member is device for member in pool.devices):
@@ -113,11 +173,11 @@ class PciDeviceStats:
         # Where a stable sort by number of keys would put a pool appended last.
         size = len(key)
         at = next((n for n, pool in enumerate(self.pools) if len(pool.key) > size), None)
-        self.pools.insert(len(self.pools) if at is None else at, Pool(key, [device]))
+        self.pools.insert(len(self.pools) if at is None else at, Pool.made(parts, [device]))
         self._matching.clear()
 
     def remove_device(self, device: PciDevice) -> None:
-        key = pool_key(device)  # a device's pool key never changes
+        key = _pool_parts(_signature(device), device)[0]  # a device's pool key never changes
         for pool in self.pools:
             if pool.key == key:
                 for n, member in enumerate(pool.devices):
@@ -243,7 +303,7 @@ class PciDeviceStats:
         trial = PciDeviceStats(numa_topology=self.numa_topology)
         # A pool's key never changes once made: a copy shares it, and copies
         # only the list of devices a trial takes from.
-        trial.pools = [Pool(pool.key, list(pool.devices)) for pool in self.pools]
+        trial.pools = [pool.copy() for pool in self.pools]
         trial._matching = {}
         return trial._take(requests, numa_cells) is not None  # a throwaway: nothing to restore
 
@@ -262,7 +322,7 @@ class PciDeviceStats:
             # One request takes nothing unless it fits (``_take`` tests first):
             # no snapshot to restore.
             return self._take(requests, numa_cells)
-        snapshot = [Pool(pool.key, list(pool.devices)) for pool in self.pools]
+        snapshot = [pool.copy() for pool in self.pools]
         chosen = self._take(requests, numa_cells)
         if chosen is None:
             self.pools = snapshot

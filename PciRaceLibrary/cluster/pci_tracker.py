@@ -48,6 +48,7 @@ class PciDevTracker:
         self._changed = changed
         self._label = label
         self.devices: list[PciDevice] = []
+        self._by_address: dict[str, PciDevice] = {}
         # One bound method for all devices: each ``self._journal_change`` makes
         # a new object, and a big cluster would hold one per device.
         journal_change = self._journal_change
@@ -55,23 +56,25 @@ class PciDevTracker:
             device = row.row()
             device.on_change = journal_change
             self.devices.append(device)
-        self._by_address = {device.address: device for device in self.devices}
-        for device in self.devices:
-            parent = self._by_address.get(device.parent_addr or "")
-            if parent is not None:
-                device.parent_device = parent
-                parent.child_devices.append(device)
-        # Rebuilt from device status, as Nova does at start-up.
+            self._by_address[device.address] = device
+        # Rebuilt from device status, as Nova does at start-up; one pass links
+        # relatives and sorts devices by status (a new host's are all free).
         self.claims: dict[str, list[PciDevice]] = {}
         self.allocations: dict[str, list[PciDevice]] = {}
+        available: list[PciDevice] = []
         for device in self.devices:
-            if device.instance_uuid and device.status == CLAIMED:
+            if device.parent_addr:
+                parent = self._by_address.get(device.parent_addr)
+                if parent is not None:
+                    device.parent_device = parent
+                    parent.child_devices.append(device)
+            if device.status == AVAILABLE:
+                available.append(device)
+            elif device.instance_uuid and device.status == CLAIMED:
                 self.claims.setdefault(device.instance_uuid, []).append(device)
             elif device.instance_uuid and device.status == ALLOCATED:
                 self.allocations.setdefault(device.instance_uuid, []).append(device)
-        self.stats = PciDeviceStats(
-            (d for d in self.devices if d.status == AVAILABLE), numa_topology
-        )
+        self.stats = PciDeviceStats(available, numa_topology)
         self._dirty: set[str] = set()
 
     def _journal_change(self, device: PciDevice, old: str, new: str) -> None:
