@@ -24,6 +24,7 @@ MessagingTimeout after ``rpc_response_timeout`` of virtual time.
 
 from __future__ import annotations
 
+import weakref
 from collections.abc import Awaitable, Callable
 from typing import Any, Protocol, TypeVar
 
@@ -113,7 +114,11 @@ class ComputeAPI:
 
     def __init__(self, context: Context) -> None:
         self.context = context
-        self._endpoints: dict[str, ComputeEndpoint] = {}
+        # Weak: a compute manager holds this client, and Services owns the
+        # managers; strong, every dropped cluster was a cycle for the GC.
+        self._endpoints: weakref.WeakValueDictionary[str, ComputeEndpoint] = (
+            weakref.WeakValueDictionary()
+        )
 
     def serve(self, host: str, endpoint: ComputeEndpoint) -> None:
         """Makes ``endpoint`` the consumer of ``host``'s queue."""

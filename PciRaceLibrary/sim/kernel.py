@@ -22,6 +22,7 @@ import gc
 import heapq
 import inspect
 import itertools
+import weakref
 import time
 from collections.abc import Callable, Coroutine, Sequence
 from dataclasses import dataclass
@@ -109,7 +110,9 @@ class Task:
         tag: object = None,
         daemon: bool = False,
     ) -> None:
-        self.kernel = kernel
+        # Weak: the kernel holds its tasks, and a dropped kernel with its
+        # cluster should be freed by reference counting, not the cyclic GC.
+        self._kernel = weakref.ref(kernel)
         self.coro: Coroutine[Any, Any, Any] | None = coro
         self.name = name
         self.tag = tag
@@ -129,6 +132,20 @@ class Task:
     def __repr__(self) -> str:
         waiting = f" {self.waiting_for}" if self.waiting_for else ""
         return f"<Task {self.name} {self.state}{waiting} {format_time(self.kernel.now)}>"
+
+    @property
+    def kernel(self) -> Kernel:
+        kernel = self._kernel()
+        assert kernel is not None, "a task outlived its kernel"
+        return kernel
+
+    def __getstate__(self) -> dict[str, Any]:
+        # A copy (pickle, deepcopy) holds the kernel, weakly again once rebuilt.
+        return {**self.__dict__, "_kernel": self._kernel()}
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__dict__.update(state)
+        self._kernel = weakref.ref(state["_kernel"])
 
     @property
     def done(self) -> bool:
@@ -160,18 +177,33 @@ class Kernel:
         # big clusters, whose state outweighs the garbage a freeze delays.
         self.long_lived = False
         self.unfinished = 0  # tasks not yet done, daemons aside: run_all's test, no scan
+        self._model: weakref.ref[Any] | None = None
+
+    @property
+    def model(self) -> Any:
+        """What an explorer records footprints on (explore/footprints), or None."""
+        return None if self._model is None else self._model()
+
+    @model.setter
+    def model(self, model: Any) -> None:
+        # Weak: the model (a cluster) holds its kernel; a strong link back made
+        # every dropped cluster a cycle for the cyclic GC to find and free.
+        self._model = None if model is None else weakref.ref(model)
 
     def __getstate__(self) -> dict[str, Any]:
         """What a copy (pickle, deepcopy) keeps: the counter as the number it
-        stands at, as a counter itself cannot be pickled (Python 3.14)."""
+        stands at, as a counter itself cannot be pickled (Python 3.14), and
+        the model itself, as a weak reference cannot be either."""
         state = self.__dict__.copy()
         state["_seq"] = start = next(self._seq)
         self._seq = itertools.count(start)
+        state["_model"] = self.model
         return state
 
     def __setstate__(self, state: dict[str, Any]) -> None:
         self.__dict__.update(state)
         self._seq = itertools.count(state["_seq"])
+        self.model = state["_model"]
 
     # -- spawning and injecting ------------------------------------------------
 
