@@ -14,6 +14,7 @@ tests/cluster/test_copies.py fails when a field is shared that should not be.
 from __future__ import annotations
 
 import operator
+import weakref
 from collections.abc import Callable
 from dataclasses import dataclass, field, fields
 from typing import Any, TypeVar
@@ -390,7 +391,7 @@ class Port:
         return new
 
 
-@dataclass(slots=True)
+@dataclass(slots=True, weakref_slot=True)
 class PciDevice:
     """A PCI device: a database row, or the PCI tracker's live copy with links.
 
@@ -420,11 +421,31 @@ class PciDevice:
     # device_spec tags beyond physnet and remote_managed; None: not tagged
     trusted: bool | None = None
     live_migratable: bool | None = None
-    parent_device: PciDevice | None = field(default=None, repr=False, compare=False)
+    # Weak (``parent_device``): a PF holds its VFs; a strong link back made
+    # every dropped tracker a cycle for the cyclic GC.
+    parent_ref: weakref.ref[PciDevice] | None = field(default=None, repr=False, compare=False)
     child_devices: list[PciDevice] = field(default_factory=list, repr=False, compare=False)
     on_change: Callable[[PciDevice, str, str], None] | None = field(
         default=None, repr=False, compare=False
     )
+
+    @property
+    def parent_device(self) -> PciDevice | None:
+        return None if self.parent_ref is None else self.parent_ref()
+
+    @parent_device.setter
+    def parent_device(self, parent: PciDevice | None) -> None:
+        self.parent_ref = None if parent is None else weakref.ref(parent)
+
+    def __getstate__(self) -> tuple[object, ...]:
+        # A copy (pickle, deepcopy) holds the parent itself: a weak reference
+        # cannot be pickled, and deepcopy would keep the original's.
+        return (*_row_fields(self), self.parent_device, self.child_devices, self.on_change)
+
+    def __setstate__(self, state: tuple[object, ...]) -> None:
+        for name, value in zip(_FIELDS, state, strict=True):
+            setattr(self, name, value)
+        self.parent_device = state[-3]  # type: ignore[assignment]
 
     @classmethod
     def from_spec(cls, compute_node_id: int, host: str, spec: DeviceSpec) -> PciDevice:
@@ -543,8 +564,9 @@ def host_numa_topology(host: HostSpec) -> NUMATopology | None:
 # What a row copies, in the constructor's order: every field but the links to
 # parent, children and tracker, which come last. One attrgetter reads them all
 # at once: a third of what a loop of getattr and setattr costs.
-_LINKS = ("parent_device", "child_devices", "on_change")
+_LINKS = ("parent_ref", "child_devices", "on_change")
 _row_fields = operator.attrgetter(
     *(spec.name for spec in fields(PciDevice) if spec.name not in _LINKS)
 )
-assert [spec.name for spec in fields(PciDevice)][-len(_LINKS) :] == list(_LINKS)
+_FIELDS = [spec.name for spec in fields(PciDevice)]
+assert _FIELDS[-len(_LINKS) :] == list(_LINKS)

@@ -120,6 +120,15 @@ class ComputeAPI:
             weakref.WeakValueDictionary()
         )
 
+    def __getstate__(self) -> dict[str, Any]:
+        # A copy holds the endpoints themselves: deepcopy of a weak dictionary
+        # would keep the original cluster's managers.
+        return {**self.__dict__, "_endpoints": dict(self._endpoints)}
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__dict__.update(state)
+        self._endpoints = weakref.WeakValueDictionary(state["_endpoints"])
+
     def serve(self, host: str, endpoint: ComputeEndpoint) -> None:
         """Makes ``endpoint`` the consumer of ``host``'s queue."""
         self._endpoints[host] = endpoint
