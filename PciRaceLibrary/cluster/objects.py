@@ -13,6 +13,7 @@ tests/cluster/test_copies.py fails when a field is shared that should not be.
 
 from __future__ import annotations
 
+import copy
 import operator
 import weakref
 from collections.abc import Callable
@@ -437,15 +438,15 @@ class PciDevice:
     def parent_device(self, parent: PciDevice | None) -> None:
         self.parent_ref = None if parent is None else weakref.ref(parent)
 
-    def __getstate__(self) -> tuple[object, ...]:
-        # A copy (pickle, deepcopy) holds the parent itself: a weak reference
-        # cannot be pickled, and deepcopy would keep the original's.
-        return (*_row_fields(self), self.parent_device, self.child_devices, self.on_change)
-
-    def __setstate__(self, state: tuple[object, ...]) -> None:
-        for name, value in zip(_FIELDS, state, strict=True):
-            setattr(self, name, value)
-        self.parent_device = state[-3]  # type: ignore[assignment]
+    def __deepcopy__(self, memo: dict[int, Any]) -> PciDevice:
+        # deepcopy would keep the original's parent in a weak link (pickle's
+        # way is in cluster/template.py); every other field is immutable.
+        copied = type(self)(*_row_fields(self))
+        memo[id(self)] = copied
+        copied.parent_device = copy.deepcopy(self.parent_device, memo)
+        copied.child_devices = copy.deepcopy(self.child_devices, memo)
+        copied.on_change = copy.deepcopy(self.on_change, memo)
+        return copied
 
     @classmethod
     def from_spec(cls, compute_node_id: int, host: str, spec: DeviceSpec) -> PciDevice:
@@ -568,5 +569,4 @@ _LINKS = ("parent_ref", "child_devices", "on_change")
 _row_fields = operator.attrgetter(
     *(spec.name for spec in fields(PciDevice) if spec.name not in _LINKS)
 )
-_FIELDS = [spec.name for spec in fields(PciDevice)]
-assert _FIELDS[-len(_LINKS) :] == list(_LINKS)
+assert [spec.name for spec in fields(PciDevice)][-len(_LINKS) :] == list(_LINKS)

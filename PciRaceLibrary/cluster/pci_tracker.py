@@ -71,7 +71,6 @@ class PciDevTracker:
             (d for d in self.devices if d.status == AVAILABLE), numa_topology
         )
 
-
     def device(self, address: str) -> PciDevice:
         return self._by_address[address]
 

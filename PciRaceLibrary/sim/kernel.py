@@ -22,8 +22,8 @@ import gc
 import heapq
 import inspect
 import itertools
-import weakref
 import time
+import weakref
 from collections.abc import Callable, Coroutine, Sequence
 from dataclasses import dataclass
 from typing import Any, NamedTuple, Protocol
