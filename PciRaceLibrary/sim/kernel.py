@@ -633,9 +633,9 @@ def freeze_long_lived() -> None:
     long-lived state (hosts, devices, pools, rows, journal entries). Left in
     sight, every full collection scanned all of it again: at 10,000 hosts
     and 100,000 boots, a third of the boot. Not for small clusters: there
-    the cycles of clusters dropped one after another (a kernel and its
-    tasks) are most of what the collector finds, and freezing them made a
-    two-host scenario a third slower. Safe because freezing frees
+    freezing made a two-host scenario a third slower (measured when each
+    dropped cluster was a cycle; reference counting now frees a cluster
+    whose tasks ended, see ``Kernel.model``). Safe because freezing frees
     nothing early and only delays: a cycle that became garbage while frozen
     (an abandoned task, an earlier cluster dropped since) is collected after
     the next kernel unfreezes it, so at most one cluster's lifetime of such
