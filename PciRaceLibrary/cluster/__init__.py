@@ -121,9 +121,11 @@ class Cluster:
             microversion=version,
             allow_resize_to_same_host=allow_resize_to_same_host,
         )
-        self.context.placement.changed = self.context.changed
-        self.context.placement.label = self.context.label
-        self.context.placement.note = self.context.note
+        # Not the context's bound methods: the context holds placement, and
+        # that cycle left every dropped cluster to the cyclic GC.
+        self.context.placement.changed = self.kernel.record_change
+        self.context.placement.label = self.context.db.label
+        self.context.placement.note = self.kernel.note
         rpc = ComputeAPI(self.context)
         self.services = Services(
             context=self.context,

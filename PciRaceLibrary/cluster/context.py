@@ -67,18 +67,8 @@ class Context:
         return _uuid_of(f"{kind}:{name}:{self._uuids}")
 
     def label(self, instance_uuid: str | None) -> str:
-        """The server name of ``instance_uuid``, for journal lines; a move's
-        migration, which placement holds as a consumer, is ``migration-N(vm1)``."""
-        if instance_uuid is None:
-            return "-"
-        row = self.db.instances.get(instance_uuid)
-        if row is not None:
-            return row.name
-        migration_id = self.db.migrations.by_uuid.get(instance_uuid)
-        if migration_id is not None:
-            migration = self.db.migrations[migration_id]
-            return f"migration-{migration_id}({self.label(migration.instance_uuid)})"
-        return instance_uuid
+        """The server name of ``instance_uuid``, for journal lines (``Database.label``)."""
+        return self.db.label(instance_uuid)
 
     def note(self, detail: str) -> None:
         """Journals why the model did something."""

@@ -212,6 +212,20 @@ class Database:
     def changed(self, change: Change) -> None:
         self.kernel.record_change(change)
 
+    def label(self, instance_uuid: str | None) -> str:
+        """The server name of ``instance_uuid``, for journal lines; a move's
+        migration, which placement holds as a consumer, is ``migration-N(vm1)``."""
+        if instance_uuid is None:
+            return "-"
+        row = self.instances.get(instance_uuid)
+        if row is not None:
+            return row.name
+        migration_id = self.migrations.by_uuid.get(instance_uuid)
+        if migration_id is not None:
+            migration = self.migrations[migration_id]
+            return f"migration-{migration_id}({self.label(migration.instance_uuid)})"
+        return instance_uuid
+
     def _instance_event(self, instance: Instance, what: str) -> None:
         self.changed(Change("Instance", instance.name, new=what, host=instance.host))
 

@@ -13,7 +13,9 @@ tests/cluster/test_copies.py fails when a field is shared that should not be.
 
 from __future__ import annotations
 
+import copy
 import operator
+import weakref
 from collections.abc import Callable
 from dataclasses import dataclass, field, fields
 from typing import Any, TypeVar
@@ -390,7 +392,7 @@ class Port:
         return new
 
 
-@dataclass(slots=True)
+@dataclass(slots=True, weakref_slot=True)
 class PciDevice:
     """A PCI device: a database row, or the PCI tracker's live copy with links.
 
@@ -420,11 +422,31 @@ class PciDevice:
     # device_spec tags beyond physnet and remote_managed; None: not tagged
     trusted: bool | None = None
     live_migratable: bool | None = None
-    parent_device: PciDevice | None = field(default=None, repr=False, compare=False)
+    # Weak (``parent_device``): a PF holds its VFs; a strong link back made
+    # every dropped tracker a cycle for the cyclic GC.
+    parent_ref: weakref.ref[PciDevice] | None = field(default=None, repr=False, compare=False)
     child_devices: list[PciDevice] = field(default_factory=list, repr=False, compare=False)
     on_change: Callable[[PciDevice, str, str], None] | None = field(
         default=None, repr=False, compare=False
     )
+
+    @property
+    def parent_device(self) -> PciDevice | None:
+        return None if self.parent_ref is None else self.parent_ref()
+
+    @parent_device.setter
+    def parent_device(self, parent: PciDevice | None) -> None:
+        self.parent_ref = None if parent is None else weakref.ref(parent)
+
+    def __deepcopy__(self, memo: dict[int, Any]) -> PciDevice:
+        # deepcopy would keep the original's parent in a weak link (pickle's
+        # way is in cluster/template.py); every other field is immutable.
+        copied = type(self)(*_row_fields(self))
+        memo[id(self)] = copied
+        copied.parent_device = copy.deepcopy(self.parent_device, memo)
+        copied.child_devices = copy.deepcopy(self.child_devices, memo)
+        copied.on_change = copy.deepcopy(self.on_change, memo)
+        return copied
 
     @classmethod
     def from_spec(cls, compute_node_id: int, host: str, spec: DeviceSpec) -> PciDevice:
@@ -543,7 +565,7 @@ def host_numa_topology(host: HostSpec) -> NUMATopology | None:
 # What a row copies, in the constructor's order: every field but the links to
 # parent, children and tracker, which come last. One attrgetter reads them all
 # at once: a third of what a loop of getattr and setattr costs.
-_LINKS = ("parent_device", "child_devices", "on_change")
+_LINKS = ("parent_ref", "child_devices", "on_change")
 _row_fields = operator.attrgetter(
     *(spec.name for spec in fields(PciDevice) if spec.name not in _LINKS)
 )

@@ -45,13 +45,11 @@ class PciDevTracker:
     ) -> None:
         self.host = host
         self.compute_node_id = compute_node_id
-        self._changed = changed
-        self._label = label
         self.devices: list[PciDevice] = []
         self._by_address: dict[str, PciDevice] = {}
-        # One bound method for all devices: each ``self._journal_change`` makes
-        # a new object, and a big cluster would hold one per device.
-        journal_change = self._journal_change
+        self._dirty: set[str] = set()
+        # One journal for all devices (a big cluster would hold one per device).
+        journal_change = _StatusJournal(host, self._dirty, changed, label)
         for row in rows:
             device = row.row()
             device.on_change = journal_change
@@ -75,16 +73,6 @@ class PciDevTracker:
             elif device.instance_uuid and device.status == ALLOCATED:
                 self.allocations.setdefault(device.instance_uuid, []).append(device)
         self.stats = PciDeviceStats(available, numa_topology)
-        self._dirty: set[str] = set()
-
-    def _journal_change(self, device: PciDevice, old: str, new: str) -> None:
-        self._dirty.add(device.address)
-        owner = device.instance_uuid
-        self._changed(
-            Change("PciDevice", f"{self.host} {device.address}", "status", old, new,
-                   host=self.host, address=device.address,
-                   owner=self._label(owner) if owner else None)
-        )  # fmt: skip
 
     def device(self, address: str) -> PciDevice:
         return self._by_address[address]
@@ -195,3 +183,24 @@ class PciDevTracker:
 
     def free_devices(self) -> list[PciDevice]:
         return [device for device in self.devices if device.status == AVAILABLE]
+
+
+class _StatusJournal:
+    """What a tracker's devices call on each status change (``on_change``):
+    marks the device dirty and journals the change. Not a bound method of the
+    tracker: the tracker holds its devices, and a link back from each made
+    every dropped cluster a cycle for the cyclic GC to find and free."""
+
+    __slots__ = ("changed", "dirty", "host", "label")
+
+    def __init__(self, host: str, dirty: set[str], changed: Changed, label: Label) -> None:
+        self.host, self.dirty, self.changed, self.label = host, dirty, changed, label
+
+    def __call__(self, device: PciDevice, old: str, new: str) -> None:
+        self.dirty.add(device.address)
+        owner = device.instance_uuid
+        self.changed(
+            Change("PciDevice", f"{self.host} {device.address}", "status", old, new,
+                   host=self.host, address=device.address,
+                   owner=self.label(owner) if owner else None)
+        )  # fmt: skip

@@ -24,6 +24,7 @@ MessagingTimeout after ``rpc_response_timeout`` of virtual time.
 
 from __future__ import annotations
 
+import weakref
 from collections.abc import Awaitable, Callable
 from typing import Any, Protocol, TypeVar
 
@@ -113,7 +114,20 @@ class ComputeAPI:
 
     def __init__(self, context: Context) -> None:
         self.context = context
-        self._endpoints: dict[str, ComputeEndpoint] = {}
+        # Weak: a compute manager holds this client, and Services owns the
+        # managers; strong, every dropped cluster was a cycle for the GC.
+        self._endpoints: weakref.WeakValueDictionary[str, ComputeEndpoint] = (
+            weakref.WeakValueDictionary()
+        )
+
+    def __getstate__(self) -> dict[str, Any]:
+        # A copy holds the endpoints themselves: deepcopy of a weak dictionary
+        # would keep the original cluster's managers.
+        return {**self.__dict__, "_endpoints": dict(self._endpoints)}
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__dict__.update(state)
+        self._endpoints = weakref.WeakValueDictionary(state["_endpoints"])
 
     def serve(self, host: str, endpoint: ComputeEndpoint) -> None:
         """Makes ``endpoint`` the consumer of ``host``'s queue."""

@@ -55,8 +55,16 @@ def _weak_values(table: weakref.WeakValueDictionary[Any, Any]) -> tuple[Any, ...
     return weakref.WeakValueDictionary, (dict(table),)
 
 
+def _weak_ref(ref: weakref.ref[Any]) -> tuple[Any, ...]:
+    # A weak back-link (a VF's PF, a kernel's model): the object, weakly again.
+    return weakref.ref, (ref(),)
+
+
 class _Pickler(pickle.Pickler):
-    dispatch_table: ClassVar[dict[type, Any]] = {weakref.WeakValueDictionary: _weak_values}
+    dispatch_table: ClassVar[dict[type, Any]] = {
+        weakref.WeakValueDictionary: _weak_values,
+        weakref.ReferenceType: _weak_ref,
+    }
 
     def __init__(self, file: io.BytesIO) -> None:
         super().__init__(file, protocol=5)

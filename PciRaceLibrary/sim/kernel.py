@@ -23,6 +23,7 @@ import heapq
 import inspect
 import itertools
 import time
+import weakref
 from collections.abc import Callable, Coroutine, Sequence
 from dataclasses import dataclass
 from typing import Any, NamedTuple, Protocol
@@ -109,7 +110,9 @@ class Task:
         tag: object = None,
         daemon: bool = False,
     ) -> None:
-        self.kernel = kernel
+        # Weak: the kernel holds its tasks, and a dropped kernel with its
+        # cluster should be freed by reference counting, not the cyclic GC.
+        self._kernel = weakref.ref(kernel)
         self.coro: Coroutine[Any, Any, Any] | None = coro
         self.name = name
         self.tag = tag
@@ -129,6 +132,20 @@ class Task:
     def __repr__(self) -> str:
         waiting = f" {self.waiting_for}" if self.waiting_for else ""
         return f"<Task {self.name} {self.state}{waiting} {format_time(self.kernel.now)}>"
+
+    @property
+    def kernel(self) -> Kernel:
+        kernel = self._kernel()
+        assert kernel is not None, "a task outlived its kernel"
+        return kernel
+
+    def __getstate__(self) -> dict[str, Any]:
+        # A copy (pickle, deepcopy) holds the kernel, weakly again once rebuilt.
+        return {**self.__dict__, "_kernel": self._kernel()}
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__dict__.update(state)
+        self._kernel = weakref.ref(state["_kernel"])
 
     @property
     def done(self) -> bool:
@@ -160,18 +177,33 @@ class Kernel:
         # big clusters, whose state outweighs the garbage a freeze delays.
         self.long_lived = False
         self.unfinished = 0  # tasks not yet done, daemons aside: run_all's test, no scan
+        self._model: weakref.ref[Any] | None = None
+
+    @property
+    def model(self) -> Any:
+        """What an explorer records footprints on (explore/footprints), or None."""
+        return None if self._model is None else self._model()
+
+    @model.setter
+    def model(self, model: Any) -> None:
+        # Weak: the model (a cluster) holds its kernel; a strong link back made
+        # every dropped cluster a cycle for the cyclic GC to find and free.
+        self._model = None if model is None else weakref.ref(model)
 
     def __getstate__(self) -> dict[str, Any]:
         """What a copy (pickle, deepcopy) keeps: the counter as the number it
-        stands at, as a counter itself cannot be pickled (Python 3.14)."""
+        stands at, as a counter itself cannot be pickled (Python 3.14), and
+        the model itself, as a weak reference cannot be either."""
         state = self.__dict__.copy()
         state["_seq"] = start = next(self._seq)
         self._seq = itertools.count(start)
+        state["_model"] = self.model
         return state
 
     def __setstate__(self, state: dict[str, Any]) -> None:
         self.__dict__.update(state)
         self._seq = itertools.count(state["_seq"])
+        self.model = state["_model"]
 
     # -- spawning and injecting ------------------------------------------------
 
@@ -601,9 +633,9 @@ def freeze_long_lived() -> None:
     long-lived state (hosts, devices, pools, rows, journal entries). Left in
     sight, every full collection scanned all of it again: at 10,000 hosts
     and 100,000 boots, a third of the boot. Not for small clusters: there
-    the cycles of clusters dropped one after another (a kernel and its
-    tasks) are most of what the collector finds, and freezing them made a
-    two-host scenario a third slower. Safe because freezing frees
+    freezing made a two-host scenario a third slower (measured when each
+    dropped cluster was a cycle; reference counting now frees a cluster
+    whose tasks ended, see ``Kernel.model``). Safe because freezing frees
     nothing early and only delays: a cycle that became garbage while frozen
     (an abandoned task, an earlier cluster dropped since) is collected after
     the next kernel unfreezes it, so at most one cluster's lifetime of such
