@@ -397,15 +397,18 @@ def _exhaustive(
                 result.levels[depth] += 1
             children: list[tuple[tuple[int, ...], int]] = []
             spent = preemptions(policy.schedule[: len(prefix)], policy.free)
+            # The root run's switches are split among shards: its prunings
+            # count in the first shard only, as its run does.
+            counted = owner != -1 or index == 0
             for position in range(len(prefix), len(policy.choices)):
                 choice = policy.choices[position]
                 if isinstance(policy, ReducingPolicy):
                     key, free, passing = policy.keys[position]
                     seen = expanded.get(key, ())
                     if any(covers(old, free, passing, spent) for old in seen):
-                        free, deeper_ones = _within(policy, position, depth < result.bound)
-                        result.pruned += free
-                        pruned_deeper += deeper_ones
+                        same, later = _within(policy, position, depth < result.bound)
+                        result.pruned += same * counted
+                        pruned_deeper += later * counted
                         break
                     if owner != -1 or total == 1:
                         expanded[key] = (*seen, (free, passing, spent))
@@ -413,9 +416,9 @@ def _exhaustive(
                 if skip and position - 1 >= len(prefix):
                     # the same switches one point earlier were just tried (``idle``)
                     if choice.free:
-                        result.pruned += _switches(choice, depth < result.bound)
+                        result.pruned += _switches(choice, depth < result.bound) * counted
                     else:
-                        pruned_deeper += _switches(choice, depth < result.bound)
+                        pruned_deeper += _switches(choice, depth < result.bound) * counted
                     spent += choice.preempts
                     continue
                 for pick in range(1, len(choice.candidates)):
