@@ -144,9 +144,13 @@ def _swap(obj: Any, recorder: Recorder) -> None:
     obj._fp = recorder
 
 
-def _table(base: type, row_resource: Callable[[Any, Any, Any], list[str]]) -> type:
+def _table(
+    base: type,
+    row_resource: Callable[[Any, Any, Any], list[str]],
+    everything: Callable[[Any], str] = lambda table: ALL,
+) -> type:
     """A dict table whose row accesses touch ``row_resource(table, key, row)``
-    and whose whole-table reads touch everything."""
+    and whose whole-table reads and writes touch ``everything(table)``."""
 
     def touch_row(self, key, row=None):
         fp = self._fp
@@ -156,7 +160,7 @@ def _table(base: type, row_resource: Callable[[Any, Any, Any], list[str]]) -> ty
             fp.touch(resource)
 
     def touch_all(self):
-        self._fp.touch(ALL)
+        self._fp.touch(everything(self))
 
     class Recording(base):
         def __getitem__(self, key):
@@ -176,6 +180,10 @@ def _table(base: type, row_resource: Callable[[Any, Any, Any], list[str]]) -> ty
             touch_row(self, key)
             touch_row(self, key, row)
             base.__setitem__(self, key, row)
+
+        def setdefault(self, key, default=None):
+            touch_row(self, key)
+            return base.setdefault(self, key, default)
 
         def pop(self, key, *default):
             touch_row(self, key)
@@ -310,19 +318,17 @@ def _database(base: type) -> type:
             return base.stored_pci_devices(self, compute_node_id)
 
         def peek_pci_devices_of_instance(self, instance_uuid):
-            return self._of_instance(instance_uuid, base.peek_pci_devices_of_instance)
+            self._touch_devices_of(instance_uuid)
+            return base.peek_pci_devices_of_instance(self, instance_uuid)
 
         def pci_devices_of(self, instance):
-            self._fp.touch(f"server {instance.uuid}")
-            for key in self.pci_devices.by_instance.get(instance.uuid, {}):
-                self._fp.touch(f"host {self._fp.host_of_node.get(key[0], ALL)}")
+            self._touch_devices_of(instance.uuid)
             return base.pci_devices_of(self, instance)
 
-        def _of_instance(self, instance_uuid, read):
+        def _touch_devices_of(self, instance_uuid):
             self._fp.touch(f"server {instance_uuid}")
             for key in self.pci_devices.by_instance.get(instance_uuid, {}):
                 self._fp.touch(f"host {self._fp.host_of_node.get(key[0], ALL)}")
-            return read(self, instance_uuid)
 
         def peek_ports_bound_to(self, host):
             self._fp.touch(f"host {host}")
@@ -433,77 +439,24 @@ def _scoped(method: Callable[..., Any]) -> Callable[..., Any]:
     return touching
 
 
-class _Keyed(dict):
+def _keyed_resource(table: Any, key: object, row: object = None) -> list[str]:
+    prefix = table._prefix
+    return [f"{prefix}{key}" if prefix.endswith(" ") else prefix]
+
+
+class _Keyed(
+    _table(
+        dict,
+        _keyed_resource,
+        lambda table: ALL if table._prefix.endswith(" ") else table._prefix,
+    )
+):
     """A plain table whose row accesses touch ``prefix + key`` (``host ...``)
     or, with a prefix without a space, one resource for the whole table."""
 
     def __init__(self, rows: dict, recorder: Recorder, prefix: str) -> None:
-        super().__init__(rows)
+        dict.__init__(self, rows)
         self._fp, self._prefix = recorder, prefix
-
-    def _touch(self, key: object) -> None:
-        prefix = self._prefix
-        self._fp.touch(f"{prefix}{key}" if prefix.endswith(" ") else prefix)
-
-    def _touch_all(self) -> None:
-        prefix = self._prefix
-        self._fp.touch(ALL if prefix.endswith(" ") else prefix)
-
-    def __getitem__(self, key):
-        self._touch(key)
-        return dict.__getitem__(self, key)
-
-    def get(self, key, default=None):
-        self._touch(key)
-        return dict.get(self, key, default)
-
-    def __contains__(self, key):
-        self._touch(key)
-        return dict.__contains__(self, key)
-
-    def __setitem__(self, key, value):
-        self._touch(key)
-        dict.__setitem__(self, key, value)
-
-    def setdefault(self, key, default=None):
-        self._touch(key)
-        return dict.setdefault(self, key, default)
-
-    def pop(self, key, *default):
-        self._touch(key)
-        return dict.pop(self, key, *default)
-
-    def __delitem__(self, key):
-        self._touch(key)
-        dict.__delitem__(self, key)
-
-    def update(self, *args, **kwargs):
-        self._touch_all()
-        dict.update(self, *args, **kwargs)
-
-    def clear(self):
-        self._touch_all()
-        dict.clear(self)
-
-    def __iter__(self):
-        self._touch_all()
-        return dict.__iter__(self)
-
-    def keys(self):
-        self._touch_all()
-        return dict.keys(self)
-
-    def values(self):
-        self._touch_all()
-        return dict.values(self)
-
-    def items(self):
-        self._touch_all()
-        return dict.items(self)
-
-    def __len__(self):
-        self._touch_all()
-        return dict.__len__(self)
 
 
 class _Set(set):
