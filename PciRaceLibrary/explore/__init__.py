@@ -16,6 +16,7 @@ from .policies import (
     ReplayPolicy,
     SwitchPolicy,
 )
+from .reduction import trace_of
 from .reproducer import (
     Reproduction,
     describe_switches,
@@ -25,7 +26,6 @@ from .reproducer import (
 )
 from .schedule import decode, encode, preemptions
 from .shrink import shrink
-from .traces import trace_of
 
 __all__ = [
     "FREE",

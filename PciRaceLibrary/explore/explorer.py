@@ -35,9 +35,8 @@ from dataclasses import dataclass, field
 
 from ..sim import Entry
 from .policies import Choice, PCTPolicy, RandomWalkPolicy, RecordingPolicy, ReplayPolicy
-from .reduction import Key, ReducingPolicy, TraceState, covers, idle
+from .reduction import Key, ReducingPolicy, TraceState, covers, idle, trace_of
 from .schedule import encode, preemptions, trimmed
-from .traces import trace_of
 
 STRATEGIES = ("exhaustive", "pct", "random")
 # What the reduction promises, in the words of the test message (see ``reduction``).

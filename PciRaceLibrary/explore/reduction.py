@@ -40,13 +40,11 @@ from typing import Any
 from ..sim import Entry, Kind, Task
 from .footprints import ENTER, Recorder, install
 from .policies import FREE, ReplayPolicy
-from .traces import ALL, Footprint, footprint
+from .traces import ALL, LOCKS, SKIPPED, Footprint, footprint
 
-_SKIPPED = (Kind.SWITCH, Kind.STEP)
-_LOCKS = (Kind.WAIT, Kind.ACQUIRE, Kind.RELEASE)
 # The same as the journal stores them (``Kind`` values).
-_SKIPPED_KINDS = frozenset(kind.value for kind in _SKIPPED)
-_LOCK_KINDS = frozenset(kind.value for kind in _LOCKS)
+_SKIPPED_KINDS = frozenset(kind.value for kind in SKIPPED)
+_LOCK_KINDS = frozenset(kind.value for kind in LOCKS)
 _POINT = Kind.POINT.value
 
 
@@ -146,7 +144,7 @@ class TraceState:
             return self._feed_recorded(journal, recorder, upto)
         for index in range(self.read_up_to, upto):
             entry = journal[index]
-            if entry.kind not in _SKIPPED:
+            if entry.kind not in SKIPPED:
                 self.events += 1
                 self._add(entry)
         self.read_up_to = upto
@@ -278,6 +276,13 @@ class TraceState:
             tuple(sorted(clock.items())),
         )
         self.fingerprint = (self.fingerprint + _mixed(hash(event))) & _MASK
+
+
+def trace_of(journal: Sequence[Entry]) -> int:
+    """A fingerprint equal for runs of one trace, from a finished journal's
+    typed fields alone (``traces.footprint``): for a run that reached no
+    choice point, whose policy recorded nothing."""
+    return TraceState().feed(journal)
 
 
 Key = tuple  # (fingerprint, events read, now, runnable tasks)

@@ -21,12 +21,10 @@ from the journal's typed fields alone:
 Everything else (spawn, end, delay, sleep, note) is the task's own; switches
 are the policy's, not the run's, and are left out. An event depends on an
 earlier one of another task when both touch one thing and one of them writes.
-``trace_of`` fingerprints a finished journal by that rule alone.
+``reduction.trace_of`` fingerprints a finished journal by that rule alone.
 """
 
 from __future__ import annotations
-
-from collections.abc import Sequence
 
 from ..sim import Entry, Kind
 
@@ -40,8 +38,8 @@ _KINDS = {
     "PciDeviceList": "PciDevice",
     "PciDevTracker": "PciDevice",
 }
-_LOCKS = (Kind.WAIT, Kind.ACQUIRE, Kind.RELEASE)
-_SKIPPED = (Kind.SWITCH, Kind.STEP)
+LOCKS = (Kind.WAIT, Kind.ACQUIRE, Kind.RELEASE)
+SKIPPED = (Kind.SWITCH, Kind.STEP)  # the policy's entries, not the run's
 
 
 Footprint = tuple[tuple[str, ...], tuple[str, ...]]  # (reads, writes)
@@ -73,50 +71,6 @@ def footprint(entry: Entry, blocks: dict[str, Footprint]) -> Footprint:
     if entry.kind is Kind.STATE and entry.change is not None:
         change = entry.change
         return block[0], (*block[1], change.object, f"{change.object} {change.name}")
-    if entry.kind in _LOCKS:
+    if entry.kind in LOCKS:
         return block[0], (*block[1], f"lock {entry.detail}")
     return block
-
-
-def trace_of(journal: Sequence[Entry]) -> int:
-    """A fingerprint equal for runs of one trace (see the module doc)."""
-    tasks: dict[str, int] = {}
-    for entry in journal:
-        tasks.setdefault(entry.task, len(tasks))
-    zero = (0,) * len(tasks)
-    clocks: dict[str, tuple[int, ...]] = {}  # task -> its last event's vector clock
-    written: dict[str, tuple[int, ...]] = {}  # resource -> last write's clock
-    read: dict[str, tuple[int, ...]] = {}  # resource -> join of reads since the write
-    any_write = zero  # join of every write: what a read of ALL follows
-    all_reads = zero  # join of reads of ALL: what any write follows
-    events = []
-    blocks: dict[str, Footprint] = {}
-    for entry in journal:
-        if entry.kind in _SKIPPED:
-            continue
-        number = tasks[entry.task]
-        clock = clocks.get(entry.task, zero)
-        reads, writes = footprint(entry, blocks)
-        for resource in reads:
-            other = any_write if resource == ALL else written.get(resource)
-            if other is not None:
-                clock = tuple(map(max, clock, other))
-        for resource in writes:
-            for other in (written.get(resource), read.get(resource), all_reads):
-                if other is not None:
-                    clock = tuple(map(max, clock, other))
-        clock = (*clock[:number], clock[number] + 1, *clock[number + 1 :])
-        clocks[entry.task] = clock
-        for resource in reads:
-            if resource == ALL:
-                all_reads = tuple(map(max, all_reads, clock))
-            else:
-                seen = read.get(resource)
-                read[resource] = clock if seen is None else tuple(map(max, seen, clock))
-        for resource in writes:
-            written[resource] = clock
-            read.pop(resource, None)
-            any_write = tuple(map(max, any_write, clock))
-        events.append((number, clock[number], entry.kind.value, entry.detail, entry.time, clock))
-    events.sort()
-    return hash(tuple(events))
