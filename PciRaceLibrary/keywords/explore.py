@@ -517,10 +517,10 @@ def _template_of(cluster: Cluster) -> ClusterTemplate | None:
     """A template to copy later schedules' clusters from, or None when it
     cannot be copied safely: a task still runs or a timer is pending (a
     coroutine cannot be copied)."""
-    if not cluster.kernel.quiescent:
-        return None
     try:
         return ClusterTemplate(cluster)
+    except ValueError:  # not quiescent
+        return None
     except TypeError:  # something else that cannot be copied: run the set-up each time
         return None
 
