@@ -181,7 +181,7 @@ import os
 import re
 import stat
 import unicodedata
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import BinaryIO, NoReturn
@@ -938,19 +938,9 @@ def topology_from_mapping(
     for index, raw in enumerate(raw_hosts, start=1):
         host = _host(raw, source, index, physnets, devices, device_spec)
         devices += len(host.devices)
-        first = seen.setdefault(host.name.lower(), index)
-        if first != index:
-            raise TopologyError(
-                _twice(
-                    source,
-                    "host",
-                    host.name,
-                    first=first,
-                    first_name=hosts[first - 1].name,
-                    index=index,
-                    rule=_HOSTS_IGNORE_CASE,
-                )
-            )
+        _refuse_twice(
+            seen, source, "host", host.name, index=index, earlier=hosts, rule=_HOSTS_IGNORE_CASE
+        )
         hosts.append(host)
     return Topology(name=name, hosts=tuple(hosts), networks=networks, flavor=flavors[0],
                     sriov_network=sriov, flavors=flavors, pci_aliases=aliases,
@@ -965,12 +955,29 @@ _IMAGES_IGNORE_CASE = "image names ignore case, so that no two look alike in mes
 _ADDRESSES_IGNORE_CASE = "addresses are hexadecimal, so case does not matter"
 
 
-def _twice(
-    where: str, what: str, name: str, *, first: int, first_name: str, index: int, rule: str
-) -> str:
+def _refuse_twice(
+    seen: dict[str, int],
+    where: str,
+    what: str,
+    name: str,
+    *,
+    index: int,
+    earlier: Sequence[object],
+    rule: str,
+) -> None:
+    """Notes ``name`` as the ``index``-th (from 1) in ``seen`` (lower-cased
+    name -> index) and refuses it when an earlier one, among ``earlier``
+    (names, or specs with one), has the same name ignoring case."""
+    first = seen.setdefault(name.lower(), index)
+    if first == index:
+        return
+    other = earlier[first - 1]
+    first_name = other if isinstance(other, str) else other.name  # type: ignore[attr-defined]
     if first_name == name:
-        return f"{where}: {what} '{name}' is defined twice, as {what}s #{first} and #{index}."
-    return (
+        raise TopologyError(
+            f"{where}: {what} '{name}' is defined twice, as {what}s #{first} and #{index}."
+        )
+    raise TopologyError(
         f"{where}: {what} '{name}' is defined twice, as {what}s #{first} ('{first_name}') "
         f"and #{index}; {rule}."
     )
@@ -991,19 +998,9 @@ def _networks(raw: object, source: str) -> tuple[NetworkSpec, ...]:
         physnet = entry.get("physnet")
         if physnet is not None:
             physnet = _name(physnet, f"{where}: 'physnet'")
-        first = seen.setdefault(name.lower(), index)
-        if first != index:
-            raise TopologyError(
-                _twice(
-                    source,
-                    "network",
-                    name,
-                    first=first,
-                    first_name=networks[first - 1].name,
-                    index=index,
-                    rule=_NETWORKS_IGNORE_CASE,
-                )
-            )
+        _refuse_twice(
+            seen, source, "network", name, index=index, earlier=networks, rule=_NETWORKS_IGNORE_CASE
+        )
         networks.append(NetworkSpec(name, physnet))
     return tuple(networks)
 
@@ -1051,19 +1048,9 @@ def _images(raw: object, source: str) -> tuple[ImageSpec, ...]:
         name = _label(_required(entry, "name", where), f"{where}: 'name'")
         where = f"{source}, image {_quoted(name, limit=_MAX_NAME)}"
         _known_keys(entry, _IMAGE_KEYS, where)
-        first = seen.setdefault(name.lower(), index)
-        if first != index:
-            raise TopologyError(
-                _twice(
-                    source,
-                    "image",
-                    name,
-                    first=first,
-                    first_name=images[first - 1].name,
-                    index=index,
-                    rule=_IMAGES_IGNORE_CASE,
-                )
-            )
+        _refuse_twice(
+            seen, source, "image", name, index=index, earlier=images, rule=_IMAGES_IGNORE_CASE
+        )
         images.append(ImageSpec(name, _image_properties(entry.get("properties"), where)))
     return tuple(images)
 
@@ -1155,19 +1142,9 @@ def _flavor_list(raw: object, source: str) -> tuple[FlavorSpec, ...]:
         for key in ("vcpus", "memory_mb", "disk_gb"):  # a listed flavor gives its size
             _required(entry, key, where)
         flavor = _flavor(entry, where)
-        first = seen.setdefault(name.lower(), index)
-        if first != index:
-            raise TopologyError(
-                _twice(
-                    source,
-                    "flavor",
-                    name,
-                    first=first,
-                    first_name=flavors[first - 1].name,
-                    index=index,
-                    rule=_FLAVORS_IGNORE_CASE,
-                )
-            )
+        _refuse_twice(
+            seen, source, "flavor", name, index=index, earlier=flavors, rule=_FLAVORS_IGNORE_CASE
+        )
         flavors.append(flavor)
     return tuple(flavors)
 
@@ -1437,19 +1414,15 @@ def _devices(
                         f"{where}: '{key}' cannot be given here when a device_spec applies "
                         "to the host; its tags come from the device_spec entry that matches it."
                     )
-        first = seen.setdefault(address.lower(), index)
-        if first != index:
-            raise TopologyError(
-                _twice(
-                    host_where,
-                    "device",
-                    address,
-                    first=first,
-                    first_name=written[first - 1],
-                    index=index,
-                    rule=_ADDRESSES_IGNORE_CASE,
-                )
-            )
+        _refuse_twice(
+            seen,
+            host_where,
+            "device",
+            address,
+            index=index,
+            earlier=written,
+            rule=_ADDRESSES_IGNORE_CASE,
+        )
         dev_type = _required(entry, "dev_type", where)
         if not isinstance(dev_type, str) or dev_type not in DEV_TYPES:
             got = _quoted(dev_type) if isinstance(dev_type, str) else _kind(dev_type)
