@@ -33,8 +33,8 @@ from .keywords import (
 )
 from .keywords.arguments import (
     CONVERTERS,
+    ArgumentShape,
     Invalid,
-    hinted_types,
     refuse_invalid,
     timestr,
     to_timedelta,
@@ -463,7 +463,7 @@ class PciRaceLibrary(DynamicCore):
         self.recording: list[tuple[str, tuple, dict]] | None = None  # calls we receive
         self.suite_explorations: list[str] = []
         self.ROBOT_LIBRARY_LISTENER = self  # scopes clusters to tests and suites
-        self._keyword_types: dict[str, frozenset[type] | None] = {}  # see _types_of
+        self._shapes: dict[str, ArgumentShape | None] = {}  # see _shape_of
         self._steps: dict[str, bool] = {}  # keyword name -> marked on the timeline
         DynamicCore.__init__(
             self,
@@ -540,26 +540,29 @@ class PciRaceLibrary(DynamicCore):
     def _start_keyword(self, data: Any, result: Any) -> None:
         self.keywords_started += 1
         # Robot converts this keyword's arguments next: show it only the
-        # converters its types need (see KeywordConverters).
-        CONVERTERS.narrow(self._types_of(result.name))
+        # converters its arguments can reach (see KeywordConverters).
+        shape = self._shape_of(result.name)
+        CONVERTERS.narrow(None if shape is None else shape.types_given(data.args, data.named_args))
         if result.full_name in _CATCHING:
             self.catching += 1
 
-    def _types_of(self, name: str) -> frozenset[type] | None:
-        """The classes in the type hints of our keyword ``name``; None for
-        another library's keyword (it never reads our converters)."""
-        if name in self._keyword_types:  # as written, or normalised below
-            return self._keyword_types[name]
+    def _shape_of(self, name: str) -> ArgumentShape | None:
+        """The parameters of our keyword ``name``; None for another
+        library's keyword (it never reads our converters)."""
+        if name in self._shapes:  # as written, or normalised below
+            return self._shapes[name]
         key = name.lower().replace(" ", "").replace("_", "")
-        if key in self._keyword_types:
-            found = self._keyword_types[name] = self._keyword_types[key]
+        if key in self._shapes:
+            found = self._shapes[name] = self._shapes[key]
             return found
         found = None
         for keyword in self.keywords:
             if keyword.lower().replace(" ", "").replace("_", "") == key:
-                found = hinted_types(self.get_keyword_types(keyword) or {})
+                found = ArgumentShape(
+                    self.get_keyword_arguments(keyword), self.get_keyword_types(keyword) or {}
+                )
                 break
-        self._keyword_types[key] = self._keyword_types[name] = found
+        self._shapes[key] = self._shapes[name] = found
         return found
 
     def _end_keyword(self, data: Any, result: Any) -> None:
