@@ -542,7 +542,10 @@ class PciRaceLibrary(DynamicCore):
         # Robot converts this keyword's arguments next: show it only the
         # converters its arguments can reach (see KeywordConverters).
         shape = self._shape_of(result.name)
-        CONVERTERS.narrow(None if shape is None else shape.types_given(data.args, data.named_args))
+        if shape is None:
+            CONVERTERS.narrow(None)
+        else:  # named_args: a keyword made in code, where Robot has them
+            CONVERTERS.narrow(shape.types_given(data.args, getattr(data, "named_args", None)))
         if result.full_name in _CATCHING:
             self.catching += 1
 
