@@ -152,8 +152,8 @@ class ResourceTracker:
         """
         async with self.locked("ResourceTracker.instance_claim"):
             fitted = self._test_claim(instance, instance.numa_topology, instance.pci_requests)
-            behaviour = self.context.behaviour
-            claim = Claim(self, instance.clone(), instance, behaviour.build_claim_aborts_instance)
+            aborts_on_instance = self.context.behaviour.build_claim_aborts_instance
+            claim = Claim(self, instance if aborts_on_instance else instance.clone())
             instance.numa_topology = fitted
             instance.host = instance.launched_on = self.host
             instance.node, instance.compute_id = self.node, self.node_id
