@@ -6,12 +6,16 @@ operation records (``operations.py``); the ``check_*`` functions here are the
 further refusals of one action, raising ``ApiRefused`` or ``UnknownName`` with
 one sentence and changing nothing. The ``accept_*`` functions are the writes
 the API makes before its 202: nothing can run between them, so they pass no
-point. The ``async`` functions are what runs after the answer: the cast to the
-conductor and everything downstream, in one task.
+point. The run functions are what runs after the answer: the cast to the
+conductor and everything downstream, in one task. One that only forwards
+hands back the coroutine it forwards to rather than awaiting it: every point
+the task passes yields through each coroutine frame of its stack, so a frame
+that only waits costs on every one of them.
 """
 
 from __future__ import annotations
 
+from collections.abc import Awaitable
 from typing import NamedTuple
 
 from ..errors import ApiRefused, UnknownName
@@ -242,11 +246,11 @@ def create_port(
     return port
 
 
-async def create_server(
+def create_server(
     services: Services, instance: Instance, host: str | None = None, **_: object
-) -> None:
+) -> Awaitable[None]:
     """After ``POST /servers``: schedule and build."""
-    await services.compute_task_api.build_instances(instance, host)
+    return services.compute_task_api.build_instances(instance, host)
 
 
 # -- evacuate and rebuild ----------------------------------------------------------------
@@ -295,18 +299,18 @@ def accept_evacuate(
     )
 
 
-async def evacuate(
+def evacuate(
     services: Services,
     instance: Instance,
     target_host: str | None = None,
     force: bool = False,
     microversion: str | None = None,
-) -> None:
+) -> Awaitable[None]:
     """After the API accepted the evacuation: the cast to the conductor. From
     microversion 2.95 the evacuated server ends stopped."""
     version = _version(services, microversion)
     stops = version >= api_version.EVACUATE_STOPS
-    await services.compute_task_api.rebuild_instance(
+    return services.compute_task_api.rebuild_instance(
         instance,
         evacuate=True,
         requested_host=target_host,
@@ -358,9 +362,9 @@ def accept_stop(services: Services, instance: Instance) -> None:
     _accept_task(services, instance, POWERING_OFF)
 
 
-async def stop(services: Services, instance: Instance) -> None:
+def stop(services: Services, instance: Instance) -> Awaitable[None]:
     assert instance.host is not None  # launched, so placed
-    await services.compute_rpcapi.stop_instance(instance.host, instance)
+    return services.compute_rpcapi.stop_instance(instance.host, instance)
 
 
 def accept_start(services: Services, instance: Instance) -> None:
@@ -368,9 +372,9 @@ def accept_start(services: Services, instance: Instance) -> None:
     _accept_task(services, instance, POWERING_ON)
 
 
-async def start(services: Services, instance: Instance) -> None:
+def start(services: Services, instance: Instance) -> Awaitable[None]:
     assert instance.host is not None
-    await services.compute_rpcapi.start_instance(instance.host, instance)
+    return services.compute_rpcapi.start_instance(instance.host, instance)
 
 
 def check_rebuild(services: Services, instance: Instance, image: str | None = None) -> None:
@@ -402,9 +406,9 @@ def accept_rebuild(services: Services, instance: Instance, image: str | None = N
     _accept_task(services, instance, REBUILDING)
 
 
-async def rebuild(services: Services, instance: Instance, **_: object) -> None:
+def rebuild(services: Services, instance: Instance, **_: object) -> Awaitable[None]:
     """A rebuild on the server's own host: no claim, no migration."""
-    await services.compute_task_api.rebuild_instance(instance, evacuate=False, requested_host=None)
+    return services.compute_task_api.rebuild_instance(instance, evacuate=False, requested_host=None)
 
 
 # -- live migration -------------------------------------------------------------------
@@ -437,16 +441,16 @@ def accept_live_migrate(services: Services, instance: Instance, **_: object) -> 
     _accept_task(services, instance, MIGRATING)
 
 
-async def live_migrate(
+def live_migrate(
     services: Services,
     instance: Instance,
     target_host: str | None = None,
     force: bool = False,
     microversion: str | None = None,
-) -> None:
+) -> Awaitable[None]:
     """The cast to the conductor: a forced host as the destination, else the
     host as the scheduler's requested destination."""
-    await services.compute_task_api.live_migrate_instance(
+    return services.compute_task_api.live_migrate_instance(
         instance,
         target_host if force else None,
         requested_host=None if force else target_host,
@@ -462,11 +466,11 @@ def accept_shelve(services: Services, instance: Instance, offload: bool = True) 
     _accept_task(services, instance, SHELVING)
 
 
-async def shelve(services: Services, instance: Instance, offload: bool = True) -> None:
+def shelve(services: Services, instance: Instance, offload: bool = True) -> Awaitable[None]:
     """The cast to the server's compute; ``offload`` stands for that compute's
     ``[DEFAULT]shelved_offload_time``: 0 (Nova's default) offloads at once."""
     assert instance.host is not None  # launched and not offloaded, so placed
-    await services.compute_rpcapi.shelve_instance(instance.host, instance, offload=offload)
+    return services.compute_rpcapi.shelve_instance(instance.host, instance, offload=offload)
 
 
 def accept_shelve_offload(services: Services, instance: Instance) -> None:
@@ -474,9 +478,9 @@ def accept_shelve_offload(services: Services, instance: Instance) -> None:
     _accept_task(services, instance, SHELVING_OFFLOADING)
 
 
-async def shelve_offload(services: Services, instance: Instance) -> None:
+def shelve_offload(services: Services, instance: Instance) -> Awaitable[None]:
     assert instance.host is not None  # shelved, so still on its host
-    await services.compute_rpcapi.shelve_offload_instance(instance.host, instance)
+    return services.compute_rpcapi.shelve_offload_instance(instance.host, instance)
 
 
 def check_unshelve(
@@ -513,14 +517,14 @@ def accept_unshelve(
     _accept_task(services, instance, UNSHELVING)
 
 
-async def unshelve(
+def unshelve(
     services: Services,
     instance: Instance,
     host: str | None = None,
     microversion: str | None = None,
-) -> None:
+) -> Awaitable[None]:
     """The cast to the conductor, with ``host`` as the requested destination."""
-    await services.compute_task_api.unshelve_instance(instance, host)
+    return services.compute_task_api.unshelve_instance(instance, host)
 
 
 # -- delete -------------------------------------------------------------------------------
@@ -648,18 +652,18 @@ def accept_move(services: Services, instance: Instance, **_: object) -> None:
     _accept_task(services, instance, RESIZE_PREP)
 
 
-async def migrate(
+def migrate(
     services: Services, instance: Instance, host: str | None = None, **_: object
-) -> None:
+) -> Awaitable[None]:
     """After the API accepted a cold migration: the conductor's migrate task
     with the server's own flavor."""
-    await services.compute_task_api.migrate_server(instance, instance.flavor, requested_host=host)
+    return services.compute_task_api.migrate_server(instance, instance.flavor, requested_host=host)
 
 
-async def resize(services: Services, instance: Instance, flavor: str) -> None:
+def resize(services: Services, instance: Instance, flavor: str) -> Awaitable[None]:
     """After the API accepted a resize: the conductor's migrate task with the new flavor."""
     new = Flavor.from_spec(services.context.topology.flavor_named(flavor))
-    await services.compute_task_api.migrate_server(instance, new)
+    return services.compute_task_api.migrate_server(instance, new)
 
 
 def _finished_migration(services: Services, instance: Instance, verb: str) -> Migration:
@@ -688,8 +692,8 @@ def accept_confirm(services: Services, instance: Instance) -> Move:
     return Move(instance, migration)
 
 
-async def confirm_resize(services: Services, move: Move) -> None:
-    await services.compute_rpcapi.confirm_resize(
+def confirm_resize(services: Services, move: Move) -> Awaitable[None]:
+    return services.compute_rpcapi.confirm_resize(
         move.migration.source_compute, move.instance, move.migration
     )
 
@@ -707,8 +711,8 @@ def accept_revert(services: Services, instance: Instance) -> Move:
     return Move(instance, migration)
 
 
-async def revert_resize(services: Services, move: Move) -> None:
+def revert_resize(services: Services, move: Move) -> Awaitable[None]:
     assert move.migration.dest_compute is not None
-    await services.compute_rpcapi.revert_resize(
+    return services.compute_rpcapi.revert_resize(
         move.migration.dest_compute, move.instance, move.migration
     )

@@ -1,12 +1,12 @@
 """Claims: what a resource tracker hands back for resources it reserved.
 
-After ``nova/compute/claims.py``. Both kinds remember a copy of the instance
-taken when the claim was made, before its devices were claimed. A
-:class:`MoveClaim` also keeps the flavor it claimed; aborting it drops the
-move claim on that copy. Nova still does so today (bug 1860555 was fixed for
+After ``nova/compute/claims.py``. A :class:`MoveClaim` remembers a copy of
+the instance taken when the claim was made, before its devices were
+claimed, and the flavor it claimed; aborting it drops the move claim on that
+copy. Nova still does so today (bug 1860555 was fixed for
 the build claim only), so an aborted move frees no PCI device: the copy names
 none. A build :class:`Claim` aborts on the instance itself since that fix;
-before it, on the copy, so the tracker freed the devices but the instance
+before it, on such a copy, so the tracker freed the devices but the instance
 object went on naming them.
 """
 
@@ -30,17 +30,16 @@ class Tracker(Protocol):
 
 @dataclass
 class Claim:
-    """A build claim: the copy, and the instance the build goes on with."""
+    """A build claim and what its abort works on: the instance the build
+    goes on with since the fix of bug 1860555; before it, the copy taken
+    when the claim was made (no copy is taken where none is needed)."""
 
     tracker: Tracker
-    instance: Instance  # the copy taken when the claim was made
-    instance_ref: Instance
-    aborts_on_instance: bool  # since the fix of bug 1860555
+    instance: Instance
 
     async def abort(self) -> None:
         """Undoes the claim after the build failed here."""
-        target = self.instance_ref if self.aborts_on_instance else self.instance
-        await self.tracker.abort_instance_claim(target)
+        await self.tracker.abort_instance_claim(self.instance)
 
 
 @dataclass

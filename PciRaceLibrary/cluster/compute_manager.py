@@ -103,7 +103,7 @@ class ComputeManager(ResizeHandlers, LiveMigrationHandlers, ShelveHandlers):
     def stopped(self) -> None:
         """The process is gone: its memory with it, and nothing is consumed."""
         self.rt = ResourceTracker(self.context, self.host)
-        self._instance_locks = weakref.WeakValueDictionary()
+        self._instance_locks.clear()  # the new process knows none of them
         self.ready = Event(f"{self.host} started")
 
     def handling(self, *, wait: bool = True) -> _Handling:

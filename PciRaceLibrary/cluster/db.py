@@ -193,6 +193,10 @@ def _discard(index: dict[Any, dict[Any, Any]], key: object, member: object) -> N
             del index[key]
 
 
+# The instance fields whose changes the journal shows.
+_JOURNALLED_FIELDS = frozenset(("vm_state", "task_state", "host"))
+
+
 class Database:
     """Tables of the fake cluster, keyed as Nova keys them."""
 
@@ -275,13 +279,15 @@ class Database:
         if row.deleted:
             raise InstanceNotFound(f"Instance {instance.name} was deleted.")
         host, node = row.host, row.node
+        # The records' own fields, read and written without attribute look-ups.
+        stored, given = row.__dict__, instance.__dict__
         for name in fields:
-            old, new = getattr(row, name), getattr(instance, name)
+            old, new = stored[name], given[name]
             if old != new:
-                setattr(row, name, instance.copy_of(name))
-                if name in ("vm_state", "task_state", "host"):
+                stored[name] = instance.copy_of(name)
+                if name in _JOURNALLED_FIELDS:
                     self.changed(
-                        Change("Instance", instance.name, name, str(old), str(new), host=row.host)
+                        Change("Instance", instance.name, name, str(old), str(new), row.host)
                     )
         if (row.host, row.node) != (host, node):
             self.instances.moved(row, host, node)

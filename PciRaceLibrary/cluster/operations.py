@@ -120,6 +120,15 @@ class Operation:
         Raises UnknownName for a point the operation does not pass (listing the
         valid ones) and InvalidArgument for a negative or infinite delay.
         """
+        # A suite starts the same operation with the same delays again and
+        # again: what a set of delays resolved to is kept (refusals are not).
+        try:
+            key = tuple(delays.items())
+            known = self._resolved.get(key)
+        except TypeError:  # an unhashable value: resolve it (and refuse it) afresh
+            key, known = None, None
+        if known is not None:
+            return dict(known)
         resolved: dict[PointPass, float] = {}
         given: dict[PointPass, str] = {}
         for name, seconds in delays.items():
@@ -131,10 +140,20 @@ class Operation:
                 )
             given[where] = name
             resolved[where] = check_delay(name, seconds)
-        return resolved
+        if key is not None:
+            if len(self._resolved) >= _RESOLVED_KEPT:  # an explorer sweeping delays
+                self._resolved.clear()
+            self._resolved[key] = resolved
+        return dict(resolved)
+
+    @functools.cached_property
+    def _resolved(self) -> dict[tuple, dict[PointPass, float]]:
+        """Delays resolved before, by their (name, seconds) pairs."""
+        return {}
 
 
 _REGISTRY: dict[str, Operation] = {}
+_RESOLVED_KEPT = 256  # sets of delays an operation keeps resolved
 
 
 def register(operation: Operation) -> Operation:

@@ -76,6 +76,13 @@ _PARTS: dict[tuple, tuple[dict[str, str], dict[str, str]]] = {}
 _PARTS_KEPT = 512
 
 
+# (spec signature, ids of the pool keys in order) -> the positions of the
+# pools that match and of those ``_narrow`` keeps, and the keys (see
+# ``PciDeviceStats._match``). Bounded as ``_PARTS`` is.
+_MATCHES: dict[tuple, tuple[list[int], list[int], list[dict[str, str]]]] = {}
+_MATCHES_KEPT = 1024
+
+
 def _pool_parts(signature: tuple, device: PciDevice) -> tuple[dict[str, str], dict[str, str]]:
     """The (key, lowered key) of ``device``, whose signature is ``signature``."""
     parts = _PARTS.get(signature)
@@ -232,9 +239,7 @@ class PciDeviceStats:
         except TypeError:  # an unhashable spec value: match afresh
             signature, cached = None, None
         if cached is None:
-            wanted = [_lowered(spec) for spec in specs]
-            matched = [p for p in self.pools if any(_spec_matches(w, p) for w in wanted)]
-            cached = (matched, _narrow(matched, specs))
+            cached = self._match(specs, signature)
             if signature is not None:
                 self._matching[signature] = cached
         matched, narrowed = cached
@@ -246,6 +251,37 @@ class PciDeviceStats:
         if not _holds(pools, request.count):
             return None
         return _narrow(pools, specs)
+
+    def _match(
+        self, specs: list[dict[str, str]], signature: tuple | None
+    ) -> tuple[list[Pool], list[Pool]]:
+        """The pools matching any of ``specs``, and those of them the
+        key-only steps keep (``_narrow``). Both depend only on the specs and
+        the pool keys in order; keys are shared by every host and cluster
+        built from one topology (``_pool_parts``), so the answer is kept in
+        ``_MATCHES`` by the keys' identities: each test's fresh cluster then
+        does not match its pools again (a tenth of a boot's cost)."""
+        pools = self.pools
+        keys = tuple(id(pool.key) for pool in pools)
+        found = _MATCHES.get((signature, keys)) if signature is not None else None
+        if found is None:
+            wanted = [_lowered(spec) for spec in specs]
+            matched = [p for p in pools if any(_spec_matches(w, p) for w in wanted)]
+            narrowed = _narrow(matched, specs)
+            if signature is None:
+                return matched, narrowed
+            at = {id(pool): n for n, pool in enumerate(pools)}
+            # The entry holds the keys themselves: while it lives, no other
+            # dict can take their ids.
+            found = (
+                [at[id(pool)] for pool in matched],
+                [at[id(pool)] for pool in narrowed],
+                [pool.key for pool in pools],
+            )
+            if len(_MATCHES) >= _MATCHES_KEPT:
+                _MATCHES.clear()
+            _MATCHES[signature, keys] = found
+        return [pools[n] for n in found[0]], [pools[n] for n in found[1]]
 
     def _filter_for_numa_cells(
         self,

@@ -152,8 +152,8 @@ class ResourceTracker:
         """
         async with self.locked("ResourceTracker.instance_claim"):
             fitted = self._test_claim(instance, instance.numa_topology, instance.pci_requests)
-            behaviour = self.context.behaviour
-            claim = Claim(self, instance.clone(), instance, behaviour.build_claim_aborts_instance)
+            aborts_on_instance = self.context.behaviour.build_claim_aborts_instance
+            claim = Claim(self, instance if aborts_on_instance else instance.clone())
             instance.numa_topology = fitted
             instance.host = instance.launched_on = self.host
             instance.node, instance.compute_id = self.node, self.node_id
@@ -652,7 +652,9 @@ class ResourceTracker:
         """Pushes the compute node and the changed PCI rows to the database."""
         assert self.compute_node is not None
         db = self.context.db
-        if db.compute_nodes[self.host] != self.compute_node:
+        # The rows' fields as dicts: one comparison in C, where the
+        # dataclass's own builds a tuple of each side's fields first.
+        if vars(db.compute_nodes[self.host]) != vars(self.compute_node):
             await db.compute_node_save(self.compute_node)
         await db.pci_devices_save(self.pci.changed_rows())
 
