@@ -23,6 +23,7 @@ from .compute_manager import ComputeManager
 from .conductor import ComputeTaskManager
 from .context import Context
 from .db import Database
+from .host_plan import host_plans
 from .invariants import check_invariants
 from .network import SRIOV_VNIC_TYPES
 from .objects import (
@@ -33,9 +34,7 @@ from .objects import (
     ComputeNode,
     Instance,
     Network,
-    PciDevice,
     Service,
-    host_numa_topology,
 )
 from .operations import HOST, Operation, TaskTag, check_delay, resolve_point
 from .pci_stats import PciDeviceStats
@@ -154,33 +153,21 @@ class Cluster:
         db, placement = context.db, context.placement
         for network in self.topology.networks:
             db.networks[network.name] = Network(network.name, network.physnet)
-        for index, host in enumerate(self.topology.hosts, start=1):
-            node = ComputeNode(
-                id=index,
-                uuid=context.new_uuid("compute_node", host.name),
-                host=host.name,
-                vcpus=host.vcpus,
-                memory_mb=host.memory_mb,
-                local_gb=host.disk_gb,
-                numa_topology=host_numa_topology(host),
-            )
+        for plan in host_plans(self.topology):
+            host = plan.spec
+            uuid = context.new_uuid("compute_node", host.name)
+            node = ComputeNode(plan.node_id, uuid, host.name, host.vcpus, host.memory_mb,
+                               host.disk_gb, numa_topology=plan.numa_topology)  # fmt: skip
             db.compute_nodes[host.name] = node
             self._host_of_node[node.id] = host.name
             db.services[host.name] = Service(host.name)
-            placement.providers[node.uuid] = ResourceProvider(
-                node.uuid,
-                host.name,
-                {"VCPU": host.vcpus, "MEMORY_MB": host.memory_mb, "DISK_GB": host.disk_gb},
-            )
-            db.pci_devices.add_node(
-                node.id,
-                (PciDevice.from_spec(node.id, host.name, spec) for spec in host.devices),
-            )
+            placement.providers[uuid] = ResourceProvider(uuid, host.name, plan.inventory)
+            db.pci_devices.add_node(node.id, plan.rows)
             services = self.services
             compute = ComputeManager(
                 context, host.name, services.compute_rpcapi, services.compute_task_api
             )
-            compute.rt.load_from_db()  # as the first start-up audit would
+            compute.rt.load_from_db(plan.layout)  # as the first start-up audit would
             self.services.computes[host.name] = compute
             self.services.compute_rpcapi.serve(host.name, compute)
 

@@ -151,14 +151,12 @@ class PciDeviceTable(dict[tuple[int, str], PciDevice]):
         if row.instance_uuid is not None:
             self.by_instance.setdefault(row.instance_uuid, {})[key] = row
 
-    def add_node(self, compute_node_id: int, rows: Iterable[PciDevice]) -> None:
-        """Stores a new node's free rows at once (a cluster's build)."""
-        node = self.by_node.setdefault(compute_node_id, {})
-        added = {row.address: row for row in rows}
-        assert all(row.instance_uuid is None for row in added.values()), "new devices are free"
-        node.update(added)
+    def add_node(self, compute_node_id: int, rows: dict[str, PciDevice]) -> None:
+        """Stores a new node's rows (address -> row, each free, as from_spec
+        makes them) at once: a cluster's build."""
+        self.by_node.setdefault(compute_node_id, {}).update(rows)
         # dict's own update: no index to keep, as no row names an instance.
-        dict.update(self, {(compute_node_id, address): row for address, row in added.items()})
+        dict.update(self, {(compute_node_id, address): row for address, row in rows.items()})
 
 
 class PortTable(dict[str, Port]):

@@ -9,7 +9,9 @@ a device that was wrongly freed.
 
 from __future__ import annotations
 
+import weakref
 from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from ..sim import Change
@@ -21,7 +23,7 @@ from .objects import (
     InstancePCIRequest,
     PciDevice,
 )
-from .pci_stats import PciDeviceStats
+from .pci_stats import PciDeviceStats, Pool
 
 if TYPE_CHECKING:
     from .numa import InstanceNUMACell, NUMATopology
@@ -42,29 +44,39 @@ class PciDevTracker:
         label: Label = str,
         *,
         numa_topology: NUMATopology | None = None,
+        layout: PciLayout | None = None,
     ) -> None:
+        """``layout``: that of ``rows`` (a new host's, every device free),
+        whose links and pools are then taken from it, not derived again."""
         self.host = host
         self.compute_node_id = compute_node_id
-        self.devices: list[PciDevice] = []
-        self._by_address: dict[str, PciDevice] = {}
+        self.devices: list[PciDevice] = [row.row() for row in rows]
+        self._by_address = {device.address: device for device in self.devices}
         self._dirty: set[str] = set()
         # One journal for all devices (a big cluster would hold one per device).
         journal_change = _StatusJournal(host, self._dirty, changed, label)
-        for row in rows:
-            device = row.row()
-            device.on_change = journal_change
-            self.devices.append(device)
-            self._by_address[device.address] = device
-        # Rebuilt from device status, as Nova does at start-up; one pass links
-        # relatives and sorts devices by status (a new host's are all free).
         self.claims: dict[str, list[PciDevice]] = {}
         self.allocations: dict[str, list[PciDevice]] = {}
+        if layout is not None:
+            devices = self.devices
+            for device in devices:
+                device.on_change = journal_change
+            for child, parent in layout.links:
+                devices[child].parent_ref = weakref.ref(devices[parent])
+                devices[parent].child_devices.append(devices[child])
+            pooled = list(map(devices.__getitem__, layout.pooled))
+            pools = [Pool.made(parts, pooled[start:end]) for parts, start, end in layout.pools]
+            self.stats = PciDeviceStats.of_pools(pools, numa_topology)
+            return
+        # Rebuilt from device status, as Nova does at start-up; one pass links
+        # relatives and sorts devices by status (a new host's are all free).
         available: list[PciDevice] = []
         for device in self.devices:
+            device.on_change = journal_change
             if device.parent_addr:
                 parent = self._by_address.get(device.parent_addr)
                 if parent is not None:
-                    device.parent_device = parent
+                    device.parent_ref = weakref.ref(parent)  # parent_device, without the property
                     parent.child_devices.append(device)
             if device.status == AVAILABLE:
                 available.append(device)
@@ -183,6 +195,43 @@ class PciDevTracker:
 
     def free_devices(self) -> list[PciDevice]:
         return [device for device in self.devices if device.status == AVAILABLE]
+
+
+@dataclass(frozen=True)
+class PciLayout:
+    """How a tracker links and pools its rows when every device is free:
+    (VF, PF) positions in the rows; the positions of the pools' members,
+    pool after pool; and each pool's (key, lowered key) and the slice of
+    those that are its members, in pool order. Worked out by a tracker
+    (``of``), so that a tracker of the same rows again takes it rather than
+    derive it: each build of a topology's host makes the same tracker
+    (host_plan.py). Read only, never changed."""
+
+    links: tuple[tuple[int, int], ...]
+    pooled: tuple[int, ...]
+    pools: tuple[tuple[tuple[dict[str, str], dict[str, str]], int, int], ...]
+
+    @classmethod
+    def of(cls, rows: Sequence[PciDevice]) -> PciLayout:
+        assert all(row.status == AVAILABLE for row in rows), "a layout is of free devices"
+        tracker = PciDevTracker("", 0, rows, _unjournaled)
+        at = {device.address: n for n, device in enumerate(tracker.devices)}
+        links = tuple(
+            (n, at[device.parent_device.address])
+            for n, device in enumerate(tracker.devices)
+            if device.parent_device is not None
+        )
+        pooled: list[int] = []
+        pools = []
+        for pool in tracker.stats.pools:
+            start = len(pooled)
+            pooled += [at[device.address] for device in pool.devices]
+            pools.append(((pool.key, pool.lowered), start, len(pooled)))
+        return cls(links, tuple(pooled), tuple(pools))
+
+
+def _unjournaled(change: Change) -> None:
+    pass
 
 
 class _StatusJournal:

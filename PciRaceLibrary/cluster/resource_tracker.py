@@ -42,7 +42,7 @@ from .objects import (
     allow_resource_removal,
 )
 from .pci_request import get_pci_requests_from_flavor, port_requests
-from .pci_tracker import PciDevTracker
+from .pci_tracker import PciDevTracker, PciLayout
 
 EVACUATION = "evacuation"
 LIVE_MIGRATION = "live-migration"
@@ -112,9 +112,10 @@ class ResourceTracker:
 
     # -- start-up -------------------------------------------------------------
 
-    def load_from_db(self) -> None:
+    def load_from_db(self, layout: PciLayout | None = None) -> None:
         """Builds the compute node copy and the PCI tracker from the database,
-        as the first audit after a service start does."""
+        as the first audit after a service start does. ``layout``: that of
+        the node's rows, which the cluster has just built (host_plan.py)."""
         db = self.context.db
         self.compute_node = db.compute_nodes[self.host].clone()
         self.pci_tracker = PciDevTracker(
@@ -124,6 +125,7 @@ class ResourceTracker:
             self.context.changed,
             self.context.label,
             numa_topology=self.compute_node.numa_topology,
+            layout=layout,
         )
 
     @property
