@@ -41,6 +41,7 @@ from PciRaceLibrary.cluster.objects import (
     PciDevice,
     Port,
 )
+from PciRaceLibrary.cluster.topology import DeviceSpec
 from PciRaceLibrary.sim import Kernel
 
 # Fields a sample may leave unset: a row's links to its PF and VFs, which
@@ -276,3 +277,28 @@ def test_applying_a_migration_context_copies_its_requests() -> None:
     assert shared(source.migration_context, source.pci_requests) == []
     source.revert_migration_context()
     assert shared(source.migration_context, source.pci_requests) == []
+
+
+def test_from_spec_and_row_set_every_field_as_the_constructor_does() -> None:
+    """``from_spec`` and ``row`` fill a bare object field by field (for speed):
+    a field added to PciDevice and left out of either makes them differ from
+    the dataclass constructor here."""
+    spec = DeviceSpec(
+        "0000:02:00.1", VF, "0000:02:00.0", "8086", "154d", "physnet2", 1, "eth0",
+        True, True, False,
+    )  # fmt: skip
+    built = PciDevice(
+        7, "host1", spec.address, spec.dev_type, spec.parent, spec.vendor_id,
+        spec.product_id, spec.numa_node, spec.physnet, spec.parent_ifname,
+        spec.remote_managed, trusted=spec.trusted, live_migratable=spec.live_migratable,
+    )  # fmt: skip
+    made = PciDevice.from_spec(7, "host1", spec)
+    for name in (spec.name for spec in dataclasses.fields(PciDevice)):
+        assert getattr(made, name) == getattr(built, name), name
+    source = linked_vf()
+    row = source.row()
+    for name in (spec.name for spec in dataclasses.fields(PciDevice)):
+        expected = {"parent_ref": None, "child_devices": [], "on_change": None}.get(
+            name, getattr(source, name)
+        )
+        assert getattr(row, name) == expected, name
