@@ -637,9 +637,12 @@ def freeze_long_lived() -> None:
     dropped cluster was a cycle; reference counting now frees a cluster
     whose tasks ended, see ``Kernel.model``). Safe because freezing frees
     nothing early and only delays: a cycle that became garbage while frozen
-    (an abandoned task, an earlier cluster dropped since) is collected after
-    the next kernel unfreezes it, so at most one cluster's lifetime of such
-    garbage waits. Both calls move whole generation lists: constant time.
+    (an abandoned task, an earlier cluster dropped since) waits until the
+    next kernel unfreezes it and a full collection runs before the next
+    freeze. A run that starts one big cluster after another (each freezing
+    right after its build) may keep such cycles until it ends; reference
+    counting frees everything else, dropped clusters included. Both calls
+    move whole generation lists: constant time.
     """
     gc.freeze()
 
