@@ -6,16 +6,12 @@ operation records (``operations.py``); the ``check_*`` functions here are the
 further refusals of one action, raising ``ApiRefused`` or ``UnknownName`` with
 one sentence and changing nothing. The ``accept_*`` functions are the writes
 the API makes before its 202: nothing can run between them, so they pass no
-point. The run functions are what runs after the answer: the cast to the
-conductor and everything downstream, in one task. One that only forwards
-hands back the coroutine it forwards to rather than awaiting it: every point
-the task passes yields through each coroutine frame of its stack, so a frame
-that only waits costs on every one of them.
+point. The ``async`` functions are what runs after the answer: the cast to the
+conductor and everything downstream, in one task.
 """
 
 from __future__ import annotations
 
-from collections.abc import Awaitable
 from typing import NamedTuple
 
 from ..errors import ApiRefused, UnknownName
@@ -246,11 +242,11 @@ def create_port(
     return port
 
 
-def create_server(
+async def create_server(
     services: Services, instance: Instance, host: str | None = None, **_: object
-) -> Awaitable[None]:
+) -> None:
     """After ``POST /servers``: schedule and build."""
-    return services.compute_task_api.build_instances(instance, host)
+    await services.compute_task_api.build_instances(instance, host)
 
 
 # -- evacuate and rebuild ----------------------------------------------------------------
@@ -299,18 +295,18 @@ def accept_evacuate(
     )
 
 
-def evacuate(
+async def evacuate(
     services: Services,
     instance: Instance,
     target_host: str | None = None,
     force: bool = False,
     microversion: str | None = None,
-) -> Awaitable[None]:
+) -> None:
     """After the API accepted the evacuation: the cast to the conductor. From
     microversion 2.95 the evacuated server ends stopped."""
     version = _version(services, microversion)
     stops = version >= api_version.EVACUATE_STOPS
-    return services.compute_task_api.rebuild_instance(
+    await services.compute_task_api.rebuild_instance(
         instance,
         evacuate=True,
         requested_host=target_host,
@@ -362,9 +358,9 @@ def accept_stop(services: Services, instance: Instance) -> None:
     _accept_task(services, instance, POWERING_OFF)
 
 
-def stop(services: Services, instance: Instance) -> Awaitable[None]:
+async def stop(services: Services, instance: Instance) -> None:
     assert instance.host is not None  # launched, so placed
-    return services.compute_rpcapi.stop_instance(instance.host, instance)
+    await services.compute_rpcapi.stop_instance(instance.host, instance)
 
 
 def accept_start(services: Services, instance: Instance) -> None:
@@ -372,9 +368,9 @@ def accept_start(services: Services, instance: Instance) -> None:
     _accept_task(services, instance, POWERING_ON)
 
 
-def start(services: Services, instance: Instance) -> Awaitable[None]:
+async def start(services: Services, instance: Instance) -> None:
     assert instance.host is not None
-    return services.compute_rpcapi.start_instance(instance.host, instance)
+    await services.compute_rpcapi.start_instance(instance.host, instance)
 
 
 def check_rebuild(services: Services, instance: Instance, image: str | None = None) -> None:
@@ -406,9 +402,9 @@ def accept_rebuild(services: Services, instance: Instance, image: str | None = N
     _accept_task(services, instance, REBUILDING)
 
 
-def rebuild(services: Services, instance: Instance, **_: object) -> Awaitable[None]:
+async def rebuild(services: Services, instance: Instance, **_: object) -> None:
     """A rebuild on the server's own host: no claim, no migration."""
-    return services.compute_task_api.rebuild_instance(instance, evacuate=False, requested_host=None)
+    await services.compute_task_api.rebuild_instance(instance, evacuate=False, requested_host=None)
 
 
 # -- live migration -------------------------------------------------------------------
@@ -441,16 +437,16 @@ def accept_live_migrate(services: Services, instance: Instance, **_: object) -> 
     _accept_task(services, instance, MIGRATING)
 
 
-def live_migrate(
+async def live_migrate(
     services: Services,
     instance: Instance,
     target_host: str | None = None,
     force: bool = False,
     microversion: str | None = None,
-) -> Awaitable[None]:
+) -> None:
     """The cast to the conductor: a forced host as the destination, else the
     host as the scheduler's requested destination."""
-    return services.compute_task_api.live_migrate_instance(
+    await services.compute_task_api.live_migrate_instance(
         instance,
         target_host if force else None,
         requested_host=None if force else target_host,
@@ -466,11 +462,11 @@ def accept_shelve(services: Services, instance: Instance, offload: bool = True) 
     _accept_task(services, instance, SHELVING)
 
 
-def shelve(services: Services, instance: Instance, offload: bool = True) -> Awaitable[None]:
+async def shelve(services: Services, instance: Instance, offload: bool = True) -> None:
     """The cast to the server's compute; ``offload`` stands for that compute's
     ``[DEFAULT]shelved_offload_time``: 0 (Nova's default) offloads at once."""
     assert instance.host is not None  # launched and not offloaded, so placed
-    return services.compute_rpcapi.shelve_instance(instance.host, instance, offload=offload)
+    await services.compute_rpcapi.shelve_instance(instance.host, instance, offload=offload)
 
 
 def accept_shelve_offload(services: Services, instance: Instance) -> None:
@@ -478,9 +474,9 @@ def accept_shelve_offload(services: Services, instance: Instance) -> None:
     _accept_task(services, instance, SHELVING_OFFLOADING)
 
 
-def shelve_offload(services: Services, instance: Instance) -> Awaitable[None]:
+async def shelve_offload(services: Services, instance: Instance) -> None:
     assert instance.host is not None  # shelved, so still on its host
-    return services.compute_rpcapi.shelve_offload_instance(instance.host, instance)
+    await services.compute_rpcapi.shelve_offload_instance(instance.host, instance)
 
 
 def check_unshelve(
@@ -517,14 +513,14 @@ def accept_unshelve(
     _accept_task(services, instance, UNSHELVING)
 
 
-def unshelve(
+async def unshelve(
     services: Services,
     instance: Instance,
     host: str | None = None,
     microversion: str | None = None,
-) -> Awaitable[None]:
+) -> None:
     """The cast to the conductor, with ``host`` as the requested destination."""
-    return services.compute_task_api.unshelve_instance(instance, host)
+    await services.compute_task_api.unshelve_instance(instance, host)
 
 
 # -- delete -------------------------------------------------------------------------------
@@ -652,18 +648,18 @@ def accept_move(services: Services, instance: Instance, **_: object) -> None:
     _accept_task(services, instance, RESIZE_PREP)
 
 
-def migrate(
+async def migrate(
     services: Services, instance: Instance, host: str | None = None, **_: object
-) -> Awaitable[None]:
+) -> None:
     """After the API accepted a cold migration: the conductor's migrate task
     with the server's own flavor."""
-    return services.compute_task_api.migrate_server(instance, instance.flavor, requested_host=host)
+    await services.compute_task_api.migrate_server(instance, instance.flavor, requested_host=host)
 
 
-def resize(services: Services, instance: Instance, flavor: str) -> Awaitable[None]:
+async def resize(services: Services, instance: Instance, flavor: str) -> None:
     """After the API accepted a resize: the conductor's migrate task with the new flavor."""
     new = Flavor.from_spec(services.context.topology.flavor_named(flavor))
-    return services.compute_task_api.migrate_server(instance, new)
+    await services.compute_task_api.migrate_server(instance, new)
 
 
 def _finished_migration(services: Services, instance: Instance, verb: str) -> Migration:
@@ -692,8 +688,8 @@ def accept_confirm(services: Services, instance: Instance) -> Move:
     return Move(instance, migration)
 
 
-def confirm_resize(services: Services, move: Move) -> Awaitable[None]:
-    return services.compute_rpcapi.confirm_resize(
+async def confirm_resize(services: Services, move: Move) -> None:
+    await services.compute_rpcapi.confirm_resize(
         move.migration.source_compute, move.instance, move.migration
     )
 
@@ -711,8 +707,8 @@ def accept_revert(services: Services, instance: Instance) -> Move:
     return Move(instance, migration)
 
 
-def revert_resize(services: Services, move: Move) -> Awaitable[None]:
+async def revert_resize(services: Services, move: Move) -> None:
     assert move.migration.dest_compute is not None
-    return services.compute_rpcapi.revert_resize(
+    await services.compute_rpcapi.revert_resize(
         move.migration.dest_compute, move.instance, move.migration
     )

@@ -12,10 +12,7 @@ compute of ``host``:
   is why a compute cannot be stopped under it.
 
 The model runs one task per operation, so a cast runs its handler in the
-caller's task rather than in a new one. Each method hands back the coroutine
-of its ``_cast`` or ``_call`` rather than awaiting it: every point a task
-passes yields through each coroutine frame of its stack, and a frame that
-only waits for another costs on every one. A handler that ends by casting on
+caller's task rather than in a new one. A handler that ends by casting on
 (a compute rescheduling a build casts back to the conductor) returns that
 cast, which runs once the handler has left the service.
 
@@ -136,17 +133,17 @@ class ComputeAPI:
         """Makes ``endpoint`` the consumer of ``host``'s queue."""
         self._endpoints[host] = endpoint
 
-    def build_and_run_instance(
+    async def build_and_run_instance(
         self, host: str, instance: Instance, host_list: list[str] | None = None
-    ) -> Awaitable[None]:
+    ) -> None:
         """``host_list``: the scheduler's alternates left for a reschedule."""
-        return self._cast(
+        await self._cast(
             host,
             "build_and_run_instance",
             lambda c: c.build_and_run_instance(instance, list(host_list or [])),
         )
 
-    def rebuild_instance(
+    async def rebuild_instance(
         self,
         host: str,
         instance: Instance,
@@ -154,8 +151,8 @@ class ComputeAPI:
         *,
         evacuate: bool,
         target_state: str | None = None,
-    ) -> Awaitable[None]:
-        return self._cast(
+    ) -> None:
+        await self._cast(
             host,
             "rebuild_instance",
             lambda c: c.rebuild_instance(
@@ -163,115 +160,111 @@ class ComputeAPI:
             ),
         )
 
-    def stop_instance(self, host: str, instance: Instance) -> Awaitable[None]:
-        return self._cast(host, "stop_instance", lambda c: c.stop_instance(instance))
+    async def stop_instance(self, host: str, instance: Instance) -> None:
+        await self._cast(host, "stop_instance", lambda c: c.stop_instance(instance))
 
-    def start_instance(self, host: str, instance: Instance) -> Awaitable[None]:
-        return self._cast(host, "start_instance", lambda c: c.start_instance(instance))
+    async def start_instance(self, host: str, instance: Instance) -> None:
+        await self._cast(host, "start_instance", lambda c: c.start_instance(instance))
 
     # -- cold migration and resize: destination, source, destination ----------
 
-    def prep_resize(
+    async def prep_resize(
         self,
         host: str,
         instance: Instance,
         flavor: Flavor,
         migration: Migration,
         alternates: tuple[str, ...] | None = None,
-    ) -> Awaitable[None]:
+    ) -> None:
         """``alternates``: the hosts to retry on (``host_list``); None when
         the request named its host, which Nova never retries."""
-        return self._cast(
+        await self._cast(
             host, "prep_resize", lambda c: c.prep_resize(instance, flavor, migration, alternates)
         )
 
-    def resize_instance(
+    async def resize_instance(
         self, host: str, instance: Instance, flavor: Flavor, migration: Migration
-    ) -> Awaitable[None]:
-        return self._cast(
+    ) -> None:
+        await self._cast(
             host, "resize_instance", lambda c: c.resize_instance(instance, flavor, migration)
         )
 
-    def finish_resize(self, host: str, instance: Instance, migration: Migration) -> Awaitable[None]:
-        return self._cast(host, "finish_resize", lambda c: c.finish_resize(instance, migration))
+    async def finish_resize(self, host: str, instance: Instance, migration: Migration) -> None:
+        await self._cast(host, "finish_resize", lambda c: c.finish_resize(instance, migration))
 
-    def confirm_resize(
+    async def confirm_resize(
         self, host: str, instance: Instance, migration: Migration, *, cast: bool = True
-    ) -> Awaitable[None]:
+    ) -> None:
         """A cast; a call with ``cast=False`` (a delete confirming first)."""
         send = self._cast if cast else self._call
-        return send(host, "confirm_resize", lambda c: c.confirm_resize(instance, migration))
+        await send(host, "confirm_resize", lambda c: c.confirm_resize(instance, migration))
 
-    def revert_resize(self, host: str, instance: Instance, migration: Migration) -> Awaitable[None]:
-        return self._cast(host, "revert_resize", lambda c: c.revert_resize(instance, migration))
+    async def revert_resize(self, host: str, instance: Instance, migration: Migration) -> None:
+        await self._cast(host, "revert_resize", lambda c: c.revert_resize(instance, migration))
 
-    def finish_revert_resize(
+    async def finish_revert_resize(
         self, host: str, instance: Instance, migration: Migration
-    ) -> Awaitable[None]:
-        return self._cast(
+    ) -> None:
+        await self._cast(
             host, "finish_revert_resize", lambda c: c.finish_revert_resize(instance, migration)
         )
 
-    def terminate_instance(self, host: str, instance: Instance) -> Awaitable[None]:
-        return self._cast(host, "terminate_instance", lambda c: c.terminate_instance(instance))
+    async def terminate_instance(self, host: str, instance: Instance) -> None:
+        await self._cast(host, "terminate_instance", lambda c: c.terminate_instance(instance))
 
     # -- live migration: five calls, two casts -------------------------------
 
-    def check_can_live_migrate_destination(
+    async def check_can_live_migrate_destination(
         self, host: str, instance: Instance, migration: Migration
-    ) -> Awaitable[MigrateData]:
-        return self._call(
+    ) -> MigrateData:
+        return await self._call(
             host,
             "check_can_live_migrate_destination",
             lambda c: c.check_can_live_migrate_destination(instance, migration),
         )
 
-    def check_can_live_migrate_source(self, host: str, instance: Instance) -> Awaitable[None]:
-        return self._call(
+    async def check_can_live_migrate_source(self, host: str, instance: Instance) -> None:
+        await self._call(
             host,
             "check_can_live_migrate_source",
             lambda c: c.check_can_live_migrate_source(instance),
         )
 
-    def live_migration(
+    async def live_migration(
         self,
         host: str,
         instance: Instance,
         dest: str,
         migration: Migration,
         migrate_data: MigrateData,
-    ) -> Awaitable[None]:
-        return self._cast(
+    ) -> None:
+        await self._cast(
             host,
             "live_migration",
             lambda c: c.live_migration(instance, dest, migration, migrate_data),
         )
 
-    def pre_live_migration(
-        self, host: str, instance: Instance, migration: Migration
-    ) -> Awaitable[None]:
-        return self._call(
+    async def pre_live_migration(self, host: str, instance: Instance, migration: Migration) -> None:
+        await self._call(
             host, "pre_live_migration", lambda c: c.pre_live_migration(instance, migration)
         )
 
-    def post_live_migration_at_destination(self, host: str, instance: Instance) -> Awaitable[None]:
-        return self._call(
+    async def post_live_migration_at_destination(self, host: str, instance: Instance) -> None:
+        await self._call(
             host,
             "post_live_migration_at_destination",
             lambda c: c.post_live_migration_at_destination(instance),
         )
 
-    def rollback_live_migration_at_destination(
-        self, host: str, instance: Instance
-    ) -> Awaitable[None]:
-        return self._cast(
+    async def rollback_live_migration_at_destination(self, host: str, instance: Instance) -> None:
+        await self._cast(
             host,
             "rollback_live_migration_at_destination",
             lambda c: c.rollback_live_migration_at_destination(instance),
         )
 
-    def drop_move_claim_at_destination(self, host: str, instance: Instance) -> Awaitable[None]:
-        return self._call(
+    async def drop_move_claim_at_destination(self, host: str, instance: Instance) -> None:
+        await self._call(
             host,
             "drop_move_claim_at_destination",
             lambda c: c.drop_move_claim_at_destination(instance),
@@ -295,19 +288,19 @@ class ComputeAPI:
 
     # -- shelve, shelve offload and unshelve ------------------------------------------
 
-    def shelve_instance(self, host: str, instance: Instance, *, offload: bool) -> Awaitable[None]:
+    async def shelve_instance(self, host: str, instance: Instance, *, offload: bool) -> None:
         """``offload`` stands for the compute's ``shelved_offload_time`` being 0."""
-        return self._cast(
+        await self._cast(
             host, "shelve_instance", lambda c: c.shelve_instance(instance, offload=offload)
         )
 
-    def shelve_offload_instance(self, host: str, instance: Instance) -> Awaitable[None]:
-        return self._cast(
+    async def shelve_offload_instance(self, host: str, instance: Instance) -> None:
+        await self._cast(
             host, "shelve_offload_instance", lambda c: c.shelve_offload_instance(instance)
         )
 
-    def unshelve_instance(self, host: str, instance: Instance) -> Awaitable[None]:
-        return self._cast(host, "unshelve_instance", lambda c: c.unshelve_instance(instance))
+    async def unshelve_instance(self, host: str, instance: Instance) -> None:
+        await self._cast(host, "unshelve_instance", lambda c: c.unshelve_instance(instance))
 
     async def _cast(
         self,

@@ -6,8 +6,6 @@ that host's compute process, not through the API.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable
-
 from ..errors import ApiRefused
 from ..sim import Change
 from .exception import InstanceNotFound
@@ -22,8 +20,8 @@ def check_audit(services: Services, host: str) -> None:
         )
 
 
-def update_available_resource(services: Services, host: str) -> Awaitable[None]:
-    return services.computes[host].update_available_resource()
+async def update_available_resource(services: Services, host: str) -> None:
+    await services.computes[host].update_available_resource()
 
 
 def check_start(services: Services, host: str, **_: object) -> None:
