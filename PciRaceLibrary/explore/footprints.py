@@ -159,8 +159,13 @@ def _table(
         for resource in row_resource(self, key, row):
             fp.touch(resource)
 
-    def touch_all(self):
-        self._fp.touch(everything(self))
+    def touching_all(method):
+        def touched(self, *args, **kwargs):
+            self._fp.touch(everything(self))
+            return method(self, *args, **kwargs)
+
+        touched.__name__ = method.__name__
+        return touched
 
     class Recording(base):
         def __getitem__(self, key):
@@ -193,33 +198,14 @@ def _table(
             touch_row(self, key)
             base.__delitem__(self, key)
 
-        def update(self, *args, **kwargs):
-            touch_all(self)
-            base.update(self, *args, **kwargs)
-
-        def clear(self):
-            touch_all(self)
-            base.clear(self)
-
-        def __iter__(self):
-            touch_all(self)
-            return base.__iter__(self)
-
-        def keys(self):
-            touch_all(self)
-            return base.keys(self)
-
-        def values(self):
-            touch_all(self)
-            return base.values(self)
-
-        def items(self):
-            touch_all(self)
-            return base.items(self)
-
-        def __len__(self):
-            touch_all(self)
-            return base.__len__(self)
+        # Whole-table reads and writes touch everything, then do the table's own.
+        update = touching_all(base.update)
+        clear = touching_all(base.clear)
+        __iter__ = touching_all(base.__iter__)
+        keys = touching_all(base.keys)
+        values = touching_all(base.values)
+        items = touching_all(base.items)
+        __len__ = touching_all(base.__len__)
 
     Recording.__name__ = f"Recording{base.__name__}"
     return Recording
