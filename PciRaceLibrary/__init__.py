@@ -418,6 +418,17 @@ def _running_doc(doc: str) -> str:
     return doc if _TAGS_LINE.search(doc) else getshortdoc(doc)
 
 
+def _running_tags(tags: list[str]) -> list[str]:
+    """What a run needs of a keyword's tags: the reserved ``robot:`` ones.
+
+    The others (Setup, Action, Check, ...) group the keywords in libdoc. In a
+    run Robot would copy them into every call's result, write them to
+    output.xml, normalise them again while it reads it back for log.html and
+    show them under each keyword: for a race test, 1.3M of its 20M
+    instructions, for a line few readers look at."""
+    return [tag for tag in tags if tag.lower().startswith("robot:")]
+
+
 def _import_times(timeout: str, guard: str) -> tuple[float, float] | str:
     """The import arguments in seconds, or why they are unusable."""
     times = []
@@ -465,6 +476,7 @@ class PciRaceLibrary(DynamicCore):
         self.ROBOT_LIBRARY_LISTENER = self  # scopes clusters to tests and suites
         self._shapes: dict[str, ArgumentShape | None] = {}  # see _shape_of
         self._steps: dict[str, bool] = {}  # keyword name -> marked on the timeline
+        self._checks: set[str] | None = None  # see is_check
         DynamicCore.__init__(
             self,
             [
@@ -593,6 +605,22 @@ class PciRaceLibrary(DynamicCore):
             return _running_doc(doc)
         return doc
 
+    def get_keyword_tags(self, name: str) -> list[str]:
+        tags = DynamicCore.get_keyword_tags(self, name)
+        return tags if EXECUTION_CONTEXTS.current is None else _running_tags(tags)
+
+    def is_check(self, name: str) -> bool:
+        """Whether our keyword ``name`` (as Robot or robotlibcore names it) is
+        a read-only check (tagged ``Check``)."""
+        checks = self._checks
+        if checks is None:
+            checks = self._checks = {
+                _normalized(keyword)
+                for keyword in self.keywords
+                if "Check" in DynamicCore.get_keyword_tags(self, keyword)
+            }
+        return _normalized(name) in checks
+
     def run_keyword(self, name: str, args: tuple, kwargs: dict | None = None) -> Any:
         if self.import_error:
             raise InvalidArgument(self.import_error)
@@ -622,7 +650,8 @@ class PciRaceLibrary(DynamicCore):
             return  # Start Cluster begins a new journal
         step = self._steps.get(name)
         if step is None:
-            step = self._steps[name] = bool(_STEP_TAGS & set(self.get_keyword_tags(name)))
+            tags = DynamicCore.get_keyword_tags(self, name)  # all of them, in a run too
+            step = self._steps[name] = bool(_STEP_TAGS & set(tags))
         if not step:
             return
         title = name if " " in name else name.replace("_", " ").title()
@@ -649,6 +678,10 @@ class PciRaceLibrary(DynamicCore):
         hosts, servers = cluster.touched()
         state = bounded_state(cluster.snapshot(), hosts=hosts, servers=servers, limit=20)
         logger.info(render_state(state, title=f"Cluster state at {cluster.clock}"), html=True)
+
+
+def _normalized(name: str) -> str:
+    return name.lower().replace(" ", "").replace("_", "")
 
 
 def library_documentation() -> str:

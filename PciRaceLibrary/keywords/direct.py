@@ -114,7 +114,7 @@ def _expand(
         keyword = runner.keyword
         if (
             keyword.owner.instance is library
-            and "Check" in keyword.tags
+            and library.is_check(keyword.name)
             and not keyword.error
             and not _deprecated(keyword)
         ):

@@ -1,4 +1,5 @@
-"""A run holds each keyword's first paragraph of documentation; libdoc all of it."""
+"""A run holds each keyword's first paragraph of documentation and its reserved tags;
+libdoc all of them."""
 
 from __future__ import annotations
 
@@ -46,3 +47,28 @@ def test_a_run_holds_the_first_paragraph_and_logs_what_it_always_did(tmp_path: P
     result = ExecutionResult(str(tmp_path / "output.xml"))
     start, _ = result.suite.tests[0].body
     assert start.doc == getshortdoc(full)
+
+
+def test_a_run_holds_only_the_reserved_tags_libdoc_all(tmp_path: Path) -> None:
+    library = LibraryDocumentation("PciRaceLibrary")
+    tags = {kw.name: list(kw.tags) for kw in library.keywords}
+    assert tags["Start Cluster"] == ["Setup"]
+    assert sorted(tags["Explore Interleavings"]) == ["Explore", "robot:flatten"]
+
+    suite = tmp_path / "tags.robot"
+    suite.write_text(
+        "*** Settings ***\nLibrary    PciRaceLibrary\n\n*** Test Cases ***\nTags\n"
+        "    Start Cluster\n    PCI Allocation On Host Should Be    vm1    host1    0\n"
+        "    Explore Interleavings    No Operation    No Operation\n",
+        encoding="utf-8",
+    )
+    robot.run(str(suite), outputdir=str(tmp_path), console="none")
+    start, check, explore = ExecutionResult(str(tmp_path / "output.xml")).suite.tests[0].body
+    assert list(start.tags) == list(check.tags) == []
+    assert list(explore.tags) == ["robot:flatten"]  # it still flattens the schedules' runs
+    assert not explore.body.filter(messages=False), "flattened: no keyword inside"
+
+    # The step marks on the timeline and the direct checks still read every tag.
+    run = PciRaceLibrary()
+    assert run.is_check("PCI Allocation On Host Should Be")
+    assert not run.is_check("Start Cluster")
