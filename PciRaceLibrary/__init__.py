@@ -474,7 +474,7 @@ class PciRaceLibrary(DynamicCore):
         self.recording: list[tuple[str, tuple, dict]] | None = None  # calls we receive
         self.suite_explorations: list[str] = []
         self.ROBOT_LIBRARY_LISTENER = self  # scopes clusters to tests and suites
-        self._shapes: dict[str, ArgumentShape | None] = {}  # see _shape_of
+        self._shapes: dict[str, ArgumentShape] = {}  # see _shape_of
         self._steps: dict[str, bool] = {}  # keyword name -> marked on the timeline
         self._checks: set[str] | None = None  # see is_check
         DynamicCore.__init__(
@@ -551,37 +551,18 @@ class PciRaceLibrary(DynamicCore):
 
     def _start_keyword(self, data: Any, result: Any) -> None:
         self.keywords_started += 1
-        # Robot converts this keyword's arguments next: show it only the
-        # converters its arguments can reach (see KeywordConverters).
-        shape = self._shape_of(result.name)
-        if shape is None:
-            CONVERTERS.narrow(None)
-        else:  # named_args: a keyword made in code, where Robot has them
-            CONVERTERS.narrow(shape.types_given(data.args, getattr(data, "named_args", None)))
         if result.full_name in _CATCHING:
             self.catching += 1
 
     def _shape_of(self, name: str) -> ArgumentShape | None:
-        """The parameters of our keyword ``name``; None for another
-        library's keyword (it never reads our converters)."""
-        if name in self._shapes:  # as written, or normalised below
-            return self._shapes[name]
-        key = name.lower().replace(" ", "").replace("_", "")
-        if key in self._shapes:
-            found = self._shapes[name] = self._shapes[key]
-            return found
-        found = None
-        for keyword in self.keywords:
-            if keyword.lower().replace(" ", "").replace("_", "") == key:
-                found = ArgumentShape(
-                    self.get_keyword_arguments(keyword), self.get_keyword_types(keyword) or {}
-                )
-                break
-        self._shapes[key] = self._shapes[name] = found
-        return found
+        """The parameters of our keyword ``name`` (as robotlibcore names it)."""
+        shape = self._shapes.get(name)
+        if shape is None and name in self.keywords:
+            hints = DynamicCore.get_keyword_types(self, name) or {}
+            shape = self._shapes[name] = ArgumentShape(self.get_keyword_arguments(name), hints)
+        return shape
 
     def _end_keyword(self, data: Any, result: Any) -> None:
-        CONVERTERS.narrow(None)  # libdoc and imports see them all
         if result.full_name not in _CATCHING:
             return
         self.catching -= 1
@@ -621,9 +602,19 @@ class PciRaceLibrary(DynamicCore):
             }
         return _normalized(name) in checks
 
+    def get_keyword_types(self, name: str) -> dict[str, Any] | None:
+        hints = DynamicCore.get_keyword_types(self, name)
+        if EXECUTION_CONTEXTS.current is None or not hints or name == "__init__":
+            return hints  # libdoc, and the import's arguments, get every hint
+        shape = self._shape_of(name)
+        return hints if shape is None else shape.robot_hints  # None: run_keyword converts
+
     def run_keyword(self, name: str, args: tuple, kwargs: dict | None = None) -> Any:
         if self.import_error:
             raise InvalidArgument(self.import_error)
+        shape = self._shape_of(name)
+        if shape is not None:
+            args, kwargs = shape.convert(args, kwargs or {})
         if self.recording is not None:
             self.recording.append((name, args, kwargs or {}))
         refused = refuse_invalid(self.get_keyword_arguments(name), args, kwargs or {})

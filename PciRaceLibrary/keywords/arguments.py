@@ -14,14 +14,17 @@ from __future__ import annotations
 import inspect
 import math
 import re
+import types
 import typing
-from collections.abc import Sequence
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
 from enum import Enum
 from typing import Any
 
+from robot import utils as robot_utils
 from robot.api import TypeInfo
+from robot.running import EXECUTION_CONTEXTS
 from robot.utils import secs_to_timestr, timestr_to_secs
 
 from ..errors import InvalidArgument
@@ -31,6 +34,7 @@ from ..errors import InvalidArgument
 MAX_SECONDS = 10**9
 MAX_COUNT = 10**9
 _WHOLE = re.compile(r"[+-]?[0-9]+")
+_SECRET = getattr(robot_utils, "Secret", ())  # Robot 7.4 on; isinstance(x, ()) is False
 
 
 @dataclass(frozen=True)
@@ -210,69 +214,37 @@ def _presigned(converter: Any) -> Any:
 
 
 class KeywordConverters(dict):
-    """``ROBOT_LIBRARY_CONVERTERS`` as Robot sees them while it converts the
-    arguments of one keyword call: only the converters of the types its
-    given arguments can reach (``narrow``, ``ArgumentShape.types_given``),
-    all of them otherwise (libdoc, import).
+    """``ROBOT_LIBRARY_CONVERTERS``: all of them for libdoc and imports, none
+    while a run executes.
 
     Robot Framework (7.x) reads every library converter's signature again on
-    every keyword call, presigned or not: 6 converters cost about 0.5 ms a
-    keyword, most of a race test's cost above Robot's floor. A keyword is
-    converted right after its start, where the library narrows the set, and
-    a converter left out is one no given argument asks for, so each argument
-    converts as with them all: each type gets the first converter that fits it,
-    as Robot picks (``bool`` before ``int``).
+    every keyword call, presigned or not (0.05 ms each), whether or not an
+    argument asks for it. In a run the library converts its keywords'
+    arguments itself (``ArgumentShape``), so Robot needs none of them there.
     """
 
-    def __init__(self, converters: dict[type, Any]) -> None:
-        super().__init__(converters)
-        self._now: dict[type, Any] | None = None  # None: all of them
-        self._for_types: dict[frozenset[type], dict[type, Any]] = {}
-
-    def narrow(self, types: frozenset[type] | None) -> None:
-        """Shows only the converters ``types`` need; all with None."""
-        if types is None:
-            self._now = None
-            return
-        now = self._for_types.get(types)
-        if now is None:
-            # The converter Robot would pick for each type: the first that fits.
-            kinds = list(self)
-            picked = {
-                next((kind for kind in kinds if issubclass(used, kind)), None) for used in types
-            }
-            now = self._for_types[types] = {
-                kind: converter for kind, converter in super().items() if kind in picked
-            }
-        self._now = now
-
     def __len__(self) -> int:
-        return super().__len__() if self._now is None else len(self._now)
+        return 0 if EXECUTION_CONTEXTS.current is not None else super().__len__()
 
     def items(self) -> Any:
-        return super().items() if self._now is None else self._now.items()
-
-
-def hinted_types(hints: dict[str, Any]) -> frozenset[type]:
-    """Every class named in ``hints``, inside unions, lists and dicts too."""
-    found: set[type] = set()
-    stack = list(hints.values())
-    while stack:
-        hint = stack.pop()
-        if isinstance(hint, type):
-            found.add(hint)
-        stack.extend(typing.get_args(hint))
-    return frozenset(found)
+        return () if EXECUTION_CONTEXTS.current is not None else super().items()
 
 
 class ArgumentShape:
-    """A keyword's parameters and their types, to tell which types the
-    arguments of one call can reach (``types_given``).
+    """A keyword's parameters, and how the library converts their arguments
+    in a run (``convert``) in Robot's place (``robot_hints``).
 
-    Robot converts only the arguments a call gives, never a default, so a
-    converter no given argument can reach is never asked for: Robot reads
-    each converter left in ``ROBOT_LIBRARY_CONVERTERS`` again on every call
-    (0.05 ms each), wanted or not.
+    Robot converts each typed argument of every call through its converter
+    machinery, building new converter objects per argument and per call
+    (1.4M of a race test's 21.6M instructions). Where every hint of a keyword
+    is text or a type with a converter of ours (alone or ``| None``), the
+    library converts its arguments in a run as Robot does with those
+    converters: a value of the hinted type, or None for ``X | None``, passes
+    as it is, anything else goes to the converter, and a default is never
+    converted. Robot is then shown no hint at all. A keyword with another
+    hint is left to Robot whole; in a run Robot has none of our converters
+    (``KeywordConverters``), and tests/keywords/test_conversion.py shows that
+    no such keyword needs them. Libdoc reads every hint.
     """
 
     def __init__(self, arguments: list[str | tuple[str, object]], hints: dict[str, Any]) -> None:
@@ -292,41 +264,81 @@ class ArgumentShape:
                 if not named_only:
                     self.positional.append(name)
                 self.named.add(name)
-        self.types = {name: hinted_types({name: hint}) for name, hint in hints.items()}
-        self.all = hinted_types(hints)
-        self._given: dict[tuple[int, tuple[str, ...]], frozenset[type]] = {}
+        own = {name: own_converter(hint) for name, hint in hints.items() if name != "return"}
+        # Either the library converts every argument of the keyword, and Robot
+        # none (None: not even by a default's type), or Robot all of them.
+        self.own: dict[str, Callable[[object], object]] = {}
+        self.robot_hints: dict[str, Any] | None = hints
+        if all(convert is not None for convert in own.values()):
+            self.own, self.robot_hints = own, None  # type: ignore[assignment]
+        self._at = [self.own.get(name) for name in self.positional]
 
-    def types_given(self, args: Sequence[object], named_args: object = None) -> frozenset[type]:
-        """Every type the arguments of a call, as written, can be converted to.
+    def convert(self, args: tuple, kwargs: dict[str, Any]) -> tuple[tuple, dict[str, Any]]:
+        """``args`` and ``kwargs`` as Robot gave them, converted where the
+        library converts them (an :class:`Invalid` where a value does not)."""
+        own = self.own
+        if not own:
+            return args, kwargs
+        at, count = self._at, len(self._at)
+        extra = own.get(self.var_positional or "")
+        converted = tuple(
+            value if (convert := at[index] if index < count else extra) is None else convert(value)
+            for index, value in enumerate(args)
+        )
+        if kwargs:
+            free = own.get(self.var_named or "")
+            kwargs = {
+                name: value
+                if (convert := own.get(name) if name in self.named else free) is None
+                else convert(value)
+                for name, value in kwargs.items()
+            }
+        return converted, kwargs
 
-        A superset: each argument counts as positional (among the first
-        ``len(args)`` parameters) and, written ``name=value``, also as named.
-        Anything whose place is known only once resolved (``@{list}``,
-        ``&{dict}``, a variable or escape in a name) gets every type."""
-        if named_args:
-            return self.all
-        names: list[str] = []
-        for arg in args:
-            if isinstance(arg, str) and ("{" in arg or "=" in arg):
-                if "@{" in arg or "&{" in arg:
-                    return self.all
-                name, equals, _ = arg.partition("=")
-                if equals:
-                    if "{" in name or "\\" in name:
-                        return self.all
-                    names.append(name)
-        key = (len(args), tuple(names))
-        found = self._given.get(key)
-        if found is None:
-            reached = self.positional[: len(args)]
-            if len(args) > len(self.positional) and self.var_positional:
-                reached.append(self.var_positional)
-            for name in names:
-                reached.append(name if name in self.named else self.var_named or "")
-            found = self._given[key] = frozenset().union(
-                *(self.types.get(name, frozenset()) for name in reached)
-            )
-        return found
+
+def own_converter(hint: Any) -> Callable[[object], object] | None:
+    """How the library converts an argument hinted ``hint`` in a run, as
+    Robot would with the library's converters: ``str``, a type with a
+    converter of ours, either of them ``| None``; None for any other hint."""
+    if hint is str:
+        return to_str
+    convert = _CONVERTER_OF.get(hint)
+    if convert is not None:
+        return _unless_instance(hint, convert)
+    members = typing.get_args(hint) if isinstance(hint, types.UnionType) else ()
+    if len(members) == 2 and members[1] is type(None):
+        inner = own_converter(members[0])
+        if inner is not None:
+            return _unless_none(inner)
+    return None
+
+
+def _unless_instance(kind: type, convert: Callable[[object], object]) -> Callable:
+    # Robot's conversion: a value of the hinted type needs none.
+    def converted(value: object) -> object:
+        return value if isinstance(value, kind) else convert(value)
+
+    return converted
+
+
+def _unless_none(convert: Callable[[object], object]) -> Callable:
+    # ``X | None``: None passes, anything else converts as ``X`` (tried first).
+    def converted(value: object) -> object:
+        return None if value is None else convert(value)
+
+    return converted
+
+
+def to_str(value: object) -> object:
+    """Robot's ``str`` conversion: text as it is, bytes as Latin-1, anything
+    else through ``str()``; a secret is not turned into text."""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, (bytes, bytearray)):
+        return value.decode("latin-1")
+    if isinstance(value, _SECRET):
+        return Invalid(value, "text")
+    return str(value)
 
 
 CONVERTERS = KeywordConverters(
@@ -339,6 +351,9 @@ CONVERTERS = KeywordConverters(
         Strategy: _presigned(Strategy.convert),
     }
 )
+# The converter of each type exactly as hinted (Robot picks by subclass; the
+# keywords' hints name these types themselves).
+_CONVERTER_OF: dict[Any, Any] = dict(CONVERTERS.items())
 
 
 def refuse_invalid(
