@@ -341,19 +341,17 @@ def to_str(value: object) -> object:
     return str(value)
 
 
-CONVERTERS = KeywordConverters(
-    {
-        bool: _presigned(to_bool),  # before int: a bool is an int to Python
-        timedelta: _presigned(to_timedelta),
-        int: _presigned(to_int),
-        VnicType: _presigned(VnicType.convert),
-        NumaPolicy: _presigned(NumaPolicy.convert),
-        Strategy: _presigned(Strategy.convert),
-    }
-)
-# The converter of each type exactly as hinted (Robot picks by subclass; the
-# keywords' hints name these types themselves).
-_CONVERTER_OF: dict[Any, Any] = dict(CONVERTERS.items())
+# The converter of each type as hinted (Robot picks the first that fits by
+# subclass; the keywords' hints name these types themselves).
+_CONVERTER_OF: dict[type, Any] = {
+    bool: _presigned(to_bool),  # before int: a bool is an int to Python
+    timedelta: _presigned(to_timedelta),
+    int: _presigned(to_int),
+    VnicType: _presigned(VnicType.convert),
+    NumaPolicy: _presigned(NumaPolicy.convert),
+    Strategy: _presigned(Strategy.convert),
+}
+CONVERTERS = KeywordConverters(_CONVERTER_OF)
 
 
 def refuse_invalid(

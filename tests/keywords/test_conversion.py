@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import subprocess
 import sys
 import typing
 from datetime import timedelta
@@ -167,3 +168,36 @@ def test_a_run_converts_with_robot_seeing_no_hint_of_ours(tmp_path: Path) -> Non
     seen = sys.modules["types_listener"].SEEN
     assert seen["Wait Until Server Has"] == {}  # Robot converts nothing of ours
     assert seen["PCI Allocation On Host Should Be"] == {}
+
+
+def test_a_library_first_imported_inside_a_run_converts_too(tmp_path: Path) -> None:
+    # A fresh process: Robot imports the library while the run executes, where
+    # ROBOT_LIBRARY_CONVERTERS reads as empty.
+    suite = tmp_path / "fresh.robot"
+    suite.write_text(
+        "*** Settings ***\nLibrary    PciRaceLibrary\n\n*** Test Cases ***\nFresh\n"
+        "    Start Cluster\n    VAR    ${kind} =    baremetal\n"
+        "    Run Keyword And Expect Error    Argument 'vnic_type' must be one of 'normal'*\n"
+        "    ...    Create Server    web1    vnic_type=${kind}\n"
+        "    Run Keyword And Expect Error    Delay 'rebuild' must be a time such as*\n"
+        "    ...    Evacuate Server    web1    rebuild=${kind}\n",
+        encoding="utf-8",
+    )
+    run = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "robot",
+            "--output",
+            "NONE",
+            "--log",
+            "NONE",
+            "--report",
+            "NONE",
+            "--console",
+            "none",
+            str(suite),
+        ],
+        check=False,
+    )
+    assert run.returncode == 0
