@@ -114,13 +114,14 @@ class MigrationTable(dict[int, Migration]):
         old = self.get(id_)
         if old is not None:
             _discard(self.by_instance, old.instance_uuid, id_)
-            for host in _hosts_of(old):
-                _discard(self.by_host, host, id_)
+            for host in (old.source_compute, old.dest_compute):
+                _discard(self.by_host, host, id_)  # a no-op for None, or the same host again
         super().__setitem__(id_, row)
         self.by_uuid[row.uuid] = id_
         self.by_instance.setdefault(row.instance_uuid, {})[id_] = row
-        for host in _hosts_of(row):
-            self.by_host.setdefault(host, {})[id_] = row
+        for host in (row.source_compute, row.dest_compute):
+            if host is not None:
+                self.by_host.setdefault(host, {})[id_] = row
 
     def of_instance(self, instance_uuid: str) -> list[Migration]:
         rows = self.by_instance.get(instance_uuid, {})
@@ -176,11 +177,6 @@ class PortTable(dict[str, Port]):
         super().__setitem__(port_id, row)
         if row.binding_host_id is not None:
             self.by_host.setdefault(row.binding_host_id, {})[port_id] = row
-
-
-def _hosts_of(migration: Migration) -> list[str]:
-    hosts = {migration.source_compute, migration.dest_compute}
-    return sorted(host for host in hosts if host is not None)
 
 
 def _discard(index: dict[Any, dict[Any, Any]], key: object, member: object) -> None:
@@ -339,8 +335,9 @@ class Database:
             self._migration_changed(migration, row.status)
         deleted = row.deleted
         migration.updated_at = self.kernel.now
-        self.migrations[migration.id] = migration.clone()
-        self.migrations[migration.id].deleted = deleted
+        saved = migration.clone()  # indexed once, with the row's own deleted flag
+        saved.deleted = deleted
+        self.migrations[migration.id] = saved
 
     async def migration_save(self, migration: Migration) -> None:
         await point("Migration.save")
@@ -452,6 +449,5 @@ class Database:
         server = row.name if row else migration.instance_uuid
         self.changed(
             Change("Migration", server, "status", old, migration.status,
-                   host=migration.dest_compute, owner=server,
-                   qualifier=migration.migration_type)
+                   migration.dest_compute, None, server, migration.migration_type)
         )  # fmt: skip
