@@ -226,7 +226,8 @@ class Database:
         return instance_uuid
 
     def _instance_event(self, instance: Instance, what: str) -> None:
-        self.changed(Change("Instance", instance.name, new=what, host=instance.host))
+        # object, name, field, old, new, host: positional, as the others here
+        self.changed(Change("Instance", instance.name, "", None, what, instance.host))
 
     # -- instances ---------------------------------------------------------
 
