@@ -237,7 +237,7 @@ class PciDeviceStats:
         # NUMA one keep, depends on pool keys only: kept until a pool comes or
         # goes, so a boot's fit test and claim scan a host's pools once.
         try:
-            signature = tuple(tuple(spec.items()) for spec in specs)
+            signature = tuple([tuple(spec.items()) for spec in specs])
             cached = self._matching.get(signature)
         except TypeError:  # an unhashable spec value: match afresh
             signature, cached = None, None
@@ -265,7 +265,7 @@ class PciDeviceStats:
         ``_MATCHES`` by the keys' identities: each test's fresh cluster then
         does not match its pools again (a tenth of a boot's cost)."""
         pools = self.pools
-        keys = tuple(id(pool.key) for pool in pools)
+        keys = tuple([id(pool.key) for pool in pools])  # a list: one frame, not one a pool
         found = _MATCHES.get((signature, keys)) if signature is not None else None
         if found is None:
             wanted = [_lowered(spec) for spec in specs]

@@ -248,8 +248,8 @@ class _StatusJournal:
     def __call__(self, device: PciDevice, old: str, new: str) -> None:
         self.dirty.add(device.address)
         owner = device.instance_uuid
+        # Positional: a named tuple's __new__ takes keywords at a cost.
         self.changed(
             Change("PciDevice", f"{self.host} {device.address}", "status", old, new,
-                   host=self.host, address=device.address,
-                   owner=self.label(owner) if owner else None)
+                   self.host, device.address, self.label(owner) if owner else None)
         )  # fmt: skip

@@ -87,7 +87,9 @@ class Placement:
         """``+host2``: added on a provider, ``-host2``: removed, ``deleted``: all."""
         name = self.label(consumer)
         host = self.providers[rp_uuid].name if rp_uuid else None
-        self.changed(Change("Placement", name, new=what, host=host, owner=name))
+        # Fields in order (object, name, field, old, new, host, address, owner):
+        # keywords cost the named tuple's __new__ more.
+        self.changed(Change("Placement", name, "", None, what, host, None, name))
 
     # -- reads ----------------------------------------------------------------
 
@@ -102,12 +104,12 @@ class Placement:
         self, rp_uuid: str, resources: dict[str, int], used: dict[str, int] | None = None
     ) -> bool:
         """Whether ``resources`` fit beside ``used`` (the provider's usage now)."""
-        provider = self.providers[rp_uuid]
+        inventory = self.providers[rp_uuid].inventory
         used = self.used(rp_uuid) if used is None else used
-        # A loop, not all() over a generator: the scheduler asks for every
-        # host it passes, the claim once more.
-        for rc, amount in resources.items():  # noqa: SIM110
-            if used[rc] + amount > provider.capacity(rc):
+        # A loop, not all() over a generator, and the capacity without its
+        # call: the scheduler asks for every host it passes, the claim once more.
+        for rc, amount in resources.items():
+            if used[rc] + amount > inventory[rc] * ALLOCATION_RATIOS[rc]:
                 return False
         return True
 

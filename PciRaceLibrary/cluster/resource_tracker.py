@@ -122,8 +122,8 @@ class ResourceTracker:
             self.host,
             self.compute_node.id,
             db.stored_pci_devices(self.compute_node.id),  # the tracker copies them
-            self.context.changed,
-            self.context.label,
+            db.changed,
+            db.label,
             numa_topology=self.compute_node.numa_topology,
             layout=layout,
         )
