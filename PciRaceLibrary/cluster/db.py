@@ -57,7 +57,8 @@ class InstanceTable(dict[str, Instance]):
     __reduce__ = _reduce_table
 
     def __init__(self) -> None:
-        super().__init__()
+        # No super().__init__() in the tables here: dict.__new__ made them empty,
+        # and the call cost a third of the making of each (four a build).
         self.created: dict[str, int] = {}  # uuid -> creation order
         self.by_host: dict[str, dict[str, Instance]] = {}
         self.by_node: dict[tuple[str, str], dict[str, Instance]] = {}
@@ -104,7 +105,6 @@ class MigrationTable(dict[int, Migration]):
     __reduce__ = _reduce_table
 
     def __init__(self) -> None:
-        super().__init__()
         self.by_instance: dict[str, dict[int, Migration]] = {}
         self.by_host: dict[str, dict[int, Migration]] = {}
         self.by_uuid: dict[str, int] = {}  # placement consumers of moves are migrations
@@ -138,7 +138,6 @@ class PciDeviceTable(dict[tuple[int, str], PciDevice]):
     __reduce__ = _reduce_table
 
     def __init__(self) -> None:
-        super().__init__()
         self.by_node: dict[int, dict[str, PciDevice]] = {}
         self.by_instance: dict[str, dict[tuple[int, str], PciDevice]] = {}
 
@@ -165,7 +164,6 @@ class PortTable(dict[str, Port]):
     __reduce__ = _reduce_table
 
     def __init__(self) -> None:
-        super().__init__()
         self.by_host: dict[str, dict[str, Port]] = {}
 
     def __setitem__(self, port_id: str, row: Port) -> None:
