@@ -813,6 +813,11 @@ class Cluster:
         return snapshot(self.context)
 
     def describe(self) -> str:
-        bugs = ", ".join(f"bug {bug}" for bug in self.bugs) or "current Nova"
-        version = api_version.show(self.context.microversion)
-        return f"{self.topology.describe()}; variant: {bugs}; microversion {version}"
+        variant = _variant_text(self.bugs, self.context.microversion)
+        return f"{self.topology.describe()}; variant: {variant}"
+
+
+@functools.lru_cache(maxsize=64)  # each Start Cluster describes one of a suite's few
+def _variant_text(bugs: tuple[str, ...], microversion: tuple[int, int]) -> str:
+    shown = ", ".join(f"bug {bug}" for bug in bugs) or "current Nova"
+    return f"{shown}; microversion {api_version.show(microversion)}"

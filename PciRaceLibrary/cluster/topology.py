@@ -401,6 +401,15 @@ class Topology:
     def describe(self) -> str:
         """One line for reports: name, hosts and devices (the first ten
         hosts of a bigger cluster, then how many more and their devices)."""
+        # Worked out once: a topology is frozen, and each Start Cluster of a
+        # suite describes the same one (its log line and the suite metadata).
+        described: str | None = self.__dict__.get("_described")
+        if described is None:
+            described = self._describe()
+            object.__setattr__(self, "_described", described)
+        return described
+
+    def _describe(self) -> str:
         shown = DESCRIBED_HOSTS if len(self.hosts) > DESCRIBED_HOSTS + 1 else len(self.hosts)
         hosts = ", ".join(f"{host.name} ({len(host.devices)} PCI)" for host in self.hosts[:shown])
         rest = self.hosts[shown:]
