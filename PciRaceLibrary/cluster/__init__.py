@@ -162,7 +162,7 @@ class Cluster:
             self._host_of_node[node.id] = host.name
             db.services[host.name] = Service(host.name)
             placement.providers[uuid] = ResourceProvider(uuid, host.name, plan.inventory)
-            db.pci_devices.add_node(node.id, plan.rows)
+            db.pci_devices.add_node(node.id, plan.rows, plan.keyed_rows)
             services = self.services
             compute = ComputeManager(
                 context, host.name, services.compute_rpcapi, services.compute_task_api

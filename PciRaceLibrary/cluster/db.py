@@ -150,12 +150,18 @@ class PciDeviceTable(dict[tuple[int, str], PciDevice]):
         if row.instance_uuid is not None:
             self.by_instance.setdefault(row.instance_uuid, {})[key] = row
 
-    def add_node(self, compute_node_id: int, rows: dict[str, PciDevice]) -> None:
+    def add_node(
+        self,
+        compute_node_id: int,
+        rows: dict[str, PciDevice],
+        keyed_rows: dict[tuple[int, str], PciDevice],
+    ) -> None:
         """Stores a new node's rows (address -> row, each free, as from_spec
-        makes them) at once: a cluster's build."""
+        makes them) at once: a cluster's build. ``keyed_rows``: the same rows
+        keyed (compute node id, address), as a host plan keeps them."""
         self.by_node.setdefault(compute_node_id, {}).update(rows)
         # dict's own update: no index to keep, as no row names an instance.
-        dict.update(self, {(compute_node_id, address): row for address, row in rows.items()})
+        dict.update(self, keyed_rows)
 
 
 class PortTable(dict[str, Port]):
