@@ -134,7 +134,7 @@ class Cluster:
             computes={},
         )
         self._host_of_node: dict[int, str] = {}
-        self._host_order = {host.name: n for n, host in enumerate(self.topology.hosts)}
+        self._host_order = self.topology.host_order()
         self._build()
 
     # -- construction -----------------------------------------------------------

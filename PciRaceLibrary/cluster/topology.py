@@ -371,6 +371,16 @@ class Topology:
         if self.flavors[0] != self.flavor:
             raise ValueError(f"the default flavor {self.flavor.name} must come first in flavors")
 
+    def host_order(self) -> dict[str, int]:
+        """Host name -> its position in ``hosts``. Shared: do not mutate."""
+        # Worked out once, as describe() is: every cluster built from the
+        # topology orders its reports' hosts by it.
+        order: dict[str, int] | None = self.__dict__.get("_host_order")
+        if order is None:
+            order = {host.name: n for n, host in enumerate(self.hosts)}
+            object.__setattr__(self, "_host_order", order)
+        return order
+
     def host(self, name: str) -> HostSpec:
         for host in self.hosts:
             if host.name == name:
