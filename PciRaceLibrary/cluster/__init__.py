@@ -77,8 +77,10 @@ STATUSES = ("ACTIVE", "BUILD", "REBUILD", "RESIZE", "VERIFY_RESIZE", "REVERT_RES
 # 1,000 servers; two-host clusters made one after another are not frozen.
 LONG_LIVED_HOSTS = 100
 
-# Behaviours are frozen and a suite starts the same variants again and again.
+# Behaviours are frozen and a suite starts the same variants again and again,
+# at the same microversion (parsing "2.94" took a regular expression).
 _behaviour = functools.lru_cache(maxsize=64)(behaviour_for)
+_microversion = functools.lru_cache(maxsize=64)(api_version.parse)
 
 
 class Started(NamedTuple):
@@ -108,7 +110,11 @@ class Cluster:
         allow_resize_to_same_host: bool = False,
     ) -> None:
         self.topology = topology or default_topology()
-        version = api_version.parse(microversion)  # refused before anything is built
+        version = (  # refused before anything is built
+            _microversion(microversion)
+            if isinstance(microversion, str)
+            else api_version.parse(microversion)
+        )
         self.bugs = parse_bugs(bugs)
         self.kernel = kernel or Kernel()
         self.kernel.model = self  # what an explorer records footprints on (explore/footprints)
