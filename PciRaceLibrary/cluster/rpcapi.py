@@ -134,11 +134,6 @@ class ComputeAPI:
         """Makes ``endpoint`` the consumer of ``host``'s queue."""
         self._endpoints[host] = weakref.ref(endpoint)
 
-    def _endpoint(self, host: str) -> ComputeEndpoint:
-        endpoint = self._endpoints[host]()
-        assert endpoint is not None, f"the compute of '{host}' outlived its cluster"
-        return endpoint
-
     async def build_and_run_instance(
         self, host: str, instance: Instance, host_list: list[str] | None = None
     ) -> None:
@@ -288,7 +283,7 @@ class ComputeAPI:
             raise MessagingTimeout(
                 f"Timed out waiting for a reply to {method} from compute '{host}'."
             )
-        endpoint = self._endpoint(host)
+        endpoint = self._endpoints[host]()  # alive: Services holds it
         async with endpoint.handling():
             return await handler(endpoint)
 
@@ -318,7 +313,7 @@ class ComputeAPI:
         if not self.context.db.services[host].running:
             self.context.note(f"{method} cast to stopped compute '{host}' is not consumed")
             return
-        endpoint = self._endpoint(host)
+        endpoint = self._endpoints[host]()  # alive: Services holds it
         async with endpoint.handling():
             then = await handler(endpoint)
         if then is not None:
