@@ -41,14 +41,16 @@ class HostPlan:
     numa_topology: NUMATopology | None
     inventory: dict[str, int]
     rows: dict[str, PciDevice]  # address -> free row, in the topology's order
+    keyed_rows: dict[tuple[int, str], PciDevice]  # the rows as the device table keys them
     layout: PciLayout | None  # of the rows in address order, as the tracker loads them
 
     @classmethod
     def of(cls, spec: HostSpec, node_id: int, *, layout: bool = True) -> HostPlan:
         inventory = {"VCPU": spec.vcpus, "MEMORY_MB": spec.memory_mb, "DISK_GB": spec.disk_gb}
         rows = {d.address: PciDevice.from_spec(node_id, spec.name, d) for d in spec.devices}
+        keyed = {(node_id, address): row for address, row in rows.items()}
         laid_out = PciLayout.of([rows[address] for address in sorted(rows)]) if layout else None
-        return cls(spec, node_id, host_numa_topology(spec), inventory, rows, laid_out)
+        return cls(spec, node_id, host_numa_topology(spec), inventory, rows, keyed, laid_out)
 
 
 # Keyed by value: a topology file loaded again for each test gives equal

@@ -8,6 +8,7 @@ never the bug number, so adding a variant means adding a switch and an entry.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable
 from dataclasses import dataclass, fields, replace
 
@@ -152,7 +153,18 @@ def parse_bugs(bugs: str | Iterable[str] | None) -> tuple[str, ...]:
     """
     if bugs is None:
         return ()
-    items = bugs.split(",") if isinstance(bugs, str) else list(bugs)
+    if isinstance(bugs, str):
+        return _parse_text(bugs)
+    return _parse(list(bugs))
+
+
+# A suite starts the same few variants again and again, written the same way.
+@functools.lru_cache(maxsize=64)
+def _parse_text(bugs: str) -> tuple[str, ...]:
+    return _parse(bugs.split(","))
+
+
+def _parse(items: list[str]) -> tuple[str, ...]:
     found: set[str] = set()
     for item in items:
         bug = str(item).strip().removeprefix("#").removeprefix("bug-").strip()

@@ -56,8 +56,9 @@ class ClusterKeywords(LibraryComponent):
             allow_resize_to_same_host=allow_resize_to_same_host,
         )
         self.library.replace_cluster(cluster)
-        self._record_metadata(cluster)
-        logger.info(f"Started cluster {cluster.describe()} at {cluster.clock}.")
+        described = cluster.describe()
+        self._record_metadata(described)
+        logger.info(f"Started cluster {described} at {cluster.clock}.")
 
     @keyword(tags=["Query"])
     def get_known_bugs(self) -> dict[str, str]:
@@ -84,13 +85,13 @@ class ClusterKeywords(LibraryComponent):
         logger.info(render_state({"Known bugs": rows}, title="Bug variants"), html=True)
         return {bug: variant.title for bug, variant in sorted(VARIANTS.items())}
 
-    def _record_metadata(self, cluster: Cluster) -> None:
+    def _record_metadata(self, described: str) -> None:
+        """Adds the cluster ``described`` to the suite's metadata."""
+        seen = self.library.suite_clusters
+        if described in seen:
+            return  # the metadata says so already: no call, no log line per test
         try:
             builtin = BuiltIn()
-            seen = self.library.suite_clusters
-            described = cluster.describe()
-            if described in seen:
-                return  # the metadata says so already: no call, no log line per test
             seen.add(described)
             builtin.set_suite_metadata("Clusters", "\n\n".join(sorted(seen)))
         except RobotNotRunningError:
