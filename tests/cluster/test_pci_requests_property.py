@@ -185,8 +185,12 @@ def apply(cluster: Cluster, step: Step, made: list[int], interrupted: set[str]) 
         if step.action == "audit" and running:
             cluster.update_available_resource(host)
         elif step.action == "fence" and running:
-            interrupted.update(s for s in cluster.servers if _moving(cluster, s, awaiting=True))
-            cluster.stop_compute_service(host)
+            moving = {s for s in cluster.servers if _moving(cluster, s, awaiting=True)}
+            try:
+                cluster.stop_compute_service(host)
+            except ApiRefused:
+                return  # an operation runs on it now (an audit just started, ...)
+            interrupted.update(moving)
             cluster.force_down_compute_service(host)
         elif step.action == "start" and not running and not _evacuating_from(cluster, host):
             cluster.start_compute_service(host)
