@@ -82,9 +82,11 @@ def keyword(tasks: int, bound: int) -> tuple[int, int, float]:
 
 def row(layer: str, tasks: int, bound: int, figures: tuple[int, int, float]) -> None:
     schedules, traces, seconds = figures
+    # The exploration reports hundredths of a second: below that, no rate.
+    rate = f"{schedules / seconds:6.0f} schedules/s" if seconds >= 0.01 else "too short to time"
     print(
         f"{layer:9} {tasks} tasks, bound {bound}: {schedules:6} schedules, {traces:5} distinct "
-        f"traces in {seconds:7.2f} s = {schedules / max(seconds, 1e-9):6.0f} schedules/s"
+        f"traces in {seconds:7.2f} s = {rate}"
     )
 
 
