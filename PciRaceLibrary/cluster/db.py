@@ -20,7 +20,6 @@ from .exception import (
     UnexpectedTaskStateError,
 )
 from .objects import (
-    _INSTANCE_FIELD_COPIES,
     DELETING,
     ComputeNode,
     DeviceRef,
@@ -284,8 +283,7 @@ class Database:
         for name in fields:
             old, new = stored[name], given[name]
             if old != new:
-                copied = _INSTANCE_FIELD_COPIES.get(name)  # Instance.copy_of, inlined
-                stored[name] = new if copied is None else copied(new)
+                stored[name] = instance.copy_of(name)
                 if name in _JOURNALLED_FIELDS:
                     self.changed(
                         Change("Instance", instance.name, name, str(old), str(new), row.host)

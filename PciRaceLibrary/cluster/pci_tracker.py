@@ -65,11 +65,7 @@ class PciDevTracker:
                 devices[child].parent_ref = weakref.ref(devices[parent])
                 devices[parent].child_devices.append(devices[child])
             pooled = list(map(devices.__getitem__, layout.pooled))
-            pools = []
-            for (key, lowered), start, end in layout.pools:  # Pool.made, without a call each
-                pool = _new_pool(Pool)
-                pool.key, pool.lowered, pool.devices = key, lowered, pooled[start:end]
-                pools.append(pool)
+            pools = [Pool.made(parts, pooled[start:end]) for parts, start, end in layout.pools]
             self.stats = PciDeviceStats.of_pools(pools, numa_topology)
             return
         # Rebuilt from device status, as Nova does at start-up; one pass links
@@ -232,9 +228,6 @@ class PciLayout:
             pooled += [at[device.address] for device in pool.devices]
             pools.append(((pool.key, pool.lowered), start, len(pooled)))
         return cls(links, tuple(pooled), tuple(pools))
-
-
-_new_pool = object.__new__
 
 
 def _unjournaled(change: Change) -> None:

@@ -104,12 +104,12 @@ class Placement:
         self, rp_uuid: str, resources: dict[str, int], used: dict[str, int] | None = None
     ) -> bool:
         """Whether ``resources`` fit beside ``used`` (the provider's usage now)."""
-        inventory = self.providers[rp_uuid].inventory
+        provider = self.providers[rp_uuid]
         used = self.used(rp_uuid) if used is None else used
-        # A loop, not all() over a generator, and the capacity without its
-        # call: the scheduler asks for every host it passes, the claim once more.
-        for rc, amount in resources.items():
-            if used[rc] + amount > inventory[rc] * ALLOCATION_RATIOS[rc]:
+        # A loop, not all() over a generator: the scheduler asks for every
+        # host it passes, the claim once more.
+        for rc, amount in resources.items():  # noqa: SIM110
+            if used[rc] + amount > provider.capacity(rc):
                 return False
         return True
 
