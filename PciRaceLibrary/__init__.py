@@ -612,15 +612,16 @@ class PciRaceLibrary(DynamicCore):
     def run_keyword(self, name: str, args: tuple, kwargs: dict | None = None) -> Any:
         if self.import_error:
             raise InvalidArgument(self.import_error)
+        kwargs = kwargs or {}
         shape = self._shape_of(name)
         if shape is not None:
-            args, kwargs = shape.convert(args, kwargs or {})
+            args, kwargs = shape.convert(args, kwargs)
         if self.recording is not None:
-            self.recording.append((name, args, kwargs or {}))
-        refused = refuse_invalid(self.get_keyword_arguments(name), args, kwargs or {})
+            self.recording.append((name, args, kwargs))
+        refused = refuse_invalid(self.get_keyword_arguments(name), args, kwargs)
         if refused is not None:
             raise InvalidArgument(refused)  # before anything runs or changes
-        self._journal_step(name, args, kwargs or {})
+        self._journal_step(name, args, kwargs)
         try:
             return DynamicCore.run_keyword(self, name, args, kwargs)
         except ApiRefused as error:

@@ -139,7 +139,7 @@ class Cluster:
             computes={},
         )
         self._host_of_node: dict[int, str] = {}
-        self._host_order = self.topology.host_order()
+        self._host_order = self.topology.host_order
         self._build()
 
     # -- construction -----------------------------------------------------------

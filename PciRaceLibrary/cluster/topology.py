@@ -371,15 +371,12 @@ class Topology:
         if self.flavors[0] != self.flavor:
             raise ValueError(f"the default flavor {self.flavor.name} must come first in flavors")
 
+    # Worked out once (cached_property writes the frozen instance's __dict__
+    # itself): every cluster built from the topology orders its hosts by it.
+    @functools.cached_property
     def host_order(self) -> dict[str, int]:
         """Host name -> its position in ``hosts``. Shared: do not mutate."""
-        # Worked out once, as describe() is: every cluster built from the
-        # topology orders its reports' hosts by it.
-        order: dict[str, int] | None = self.__dict__.get("_host_order")
-        if order is None:
-            order = {host.name: n for n, host in enumerate(self.hosts)}
-            object.__setattr__(self, "_host_order", order)
-        return order
+        return {host.name: n for n, host in enumerate(self.hosts)}
 
     def host(self, name: str) -> HostSpec:
         for host in self.hosts:
@@ -411,15 +408,12 @@ class Topology:
     def describe(self) -> str:
         """One line for reports: name, hosts and devices (the first ten
         hosts of a bigger cluster, then how many more and their devices)."""
-        # Worked out once: a topology is frozen, and each Start Cluster of a
-        # suite describes the same one (its log line and the suite metadata).
-        described: str | None = self.__dict__.get("_described")
-        if described is None:
-            described = self._describe()
-            object.__setattr__(self, "_described", described)
-        return described
+        return self._description
 
-    def _describe(self) -> str:
+    # Worked out once: each Start Cluster of a suite describes the same
+    # topology (its log line and the suite metadata).
+    @functools.cached_property
+    def _description(self) -> str:
         shown = DESCRIBED_HOSTS if len(self.hosts) > DESCRIBED_HOSTS + 1 else len(self.hosts)
         hosts = ", ".join(f"{host.name} ({len(host.devices)} PCI)" for host in self.hosts[:shown])
         rest = self.hosts[shown:]
