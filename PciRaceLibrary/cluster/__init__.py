@@ -533,11 +533,12 @@ class Cluster:
         self.kernel.clear_injections()
 
     def _tasks_on(self, host: str) -> list[Task]:
-        """Unfinished tasks that hold or wait for ``host``'s lock, audit it, or
-        work inside its compute service (between two lock holds, say)."""
+        """Unfinished tasks that hold or wait for ``host``'s lock, audit it,
+        start its service (from the moment it is accepted, before its first
+        step), or work inside its compute service (between two lock holds)."""
         compute = self.services.computes[host]
         lock = compute.rt.lock
-        audit = TaskTag("update_available_resource", host)
+        own = (TaskTag("update_available_resource", host), TaskTag("start", host))
         return [
             task
             for task in self.kernel.tasks
@@ -545,7 +546,7 @@ class Cluster:
             and (
                 lock.owner is task
                 or task in lock.waiters
-                or task.tag == audit
+                or task.tag in own
                 or task in compute.working
             )
         ]

@@ -143,6 +143,25 @@ def test_stop_is_refused_while_an_operation_runs_on_the_host() -> None:
     cluster.stop_compute_service("host1")
 
 
+def test_stop_is_refused_while_the_service_starts_even_before_its_first_step() -> None:
+    """A start is accepted at once (the service row says running) but its
+    task has not run yet. Stopping then would leave ``init_host`` to run in
+    a stopped process: it cleaned up an evacuation that had only just been
+    accepted and cleared the forced-down flag."""
+    cluster = Cluster(microversion="2.94")
+    assert cluster.run_task(cluster.create_server("vm1", "host1"))
+    cluster.stop_compute_service("host1")
+    cluster.force_down_compute_service("host1")
+    start = cluster.start_compute_service("host1")
+    passed = [e for e in cluster.kernel.journal if e.task == start.name and e.kind == "point"]
+    assert cluster.service_running("host1")
+    assert not passed
+    with pytest.raises(ApiRefused, match=r"while start\(host1\) runs on it"):
+        cluster.stop_compute_service("host1")
+    assert cluster.run_task(start)
+    cluster.stop_compute_service("host1")
+
+
 def test_rebuild_is_refused_while_another_task_runs_but_evacuate_is_not() -> None:
     """Nova declares evacuate with task_state=None since bug 1978983, so a
     second evacuation is accepted while the first runs. The second runs to

@@ -218,10 +218,9 @@ def apply(cluster: Cluster, step: Step, made: list[int], interrupted: set[str]) 
             if host is None or _evacuating(cluster, server):
                 return
             if cluster.service_running(host):  # the runbook: fence the host first
-                interrupted.update(
-                    other for other in cluster.servers if _moving(cluster, other, awaiting=True)
-                )
-                cluster.stop_compute_service(host)
+                moving = {s for s in cluster.servers if _moving(cluster, s, awaiting=True)}
+                cluster.stop_compute_service(host)  # refused while its start runs, say
+                interrupted.update(moving)
                 cluster.force_down_compute_service(host)
             cluster.evacuate(server)
         elif step.action in ("rebuild", "delete"):
