@@ -470,6 +470,13 @@ class ResourceTracker:
                 self.tracked_instances.discard(instance.uuid)
                 self._add_usage(instance.flavor, -1, instance.numa_topology)
                 self.pci.free_instance(instance.uuid)
+            else:
+                # A move's claim tracks the migration, not the instance, until
+                # the next audit: what it claimed here stays claimed.
+                self.context.note(
+                    f"update_usage frees nothing of '{instance.name}': the tracker of "
+                    f"'{self.host}' does not track it"
+                )
             await self._update()
 
     # -- the periodic audit ----------------------------------------------------

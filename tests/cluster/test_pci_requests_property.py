@@ -19,6 +19,9 @@ server in the middle of a move (the move's claim on the destination and the
 evacuation's both stay); and evacuating a server with an ``error``
 migration (the source's audit keeps the server's devices for that
 migration's sake, until ``_cleanup_incomplete_migrations``, not modelled).
+The devices of a server whose delete or shelve offload freed nothing, its
+host's tracker not tracking it yet after a move, are left out of the checks:
+Nova leaks them too (see ``test_shelve.py``).
 
 Once every task has finished and every compute has audited itself (the
 audits close each window in which current Nova counts a server out or in),
@@ -38,6 +41,7 @@ from hypothesis import strategies as st
 from PciRaceLibrary.cluster import Cluster
 from PciRaceLibrary.cluster.topology import Topology, topology_from_mapping
 from PciRaceLibrary.errors import ApiRefused
+from PciRaceLibrary.sim import Kind
 
 SERVERS = ("vm1", "vm2", "vm3")
 NUMA_POLICIES = ("required", "legacy", "preferred", "socket")
@@ -322,11 +326,29 @@ def orphans_left_out(problems: list[str], interrupted: set[str]) -> list[str]:
     ]
 
 
+def leaks_of_nova_left_out(problems: list[str], cluster: Cluster) -> list[str]:
+    """``problems`` without the devices of servers whose delete or shelve
+    offload freed nothing because their host's tracker did not track them yet
+    (a move's claim tracks the migration until the next audit): Nova leaks
+    those devices too, until that audit or for good (``test_shelve.py``)."""
+    notes = {e.detail for e in cluster.kernel.journal if e.kind == Kind.NOTE}
+    leaking = [s for s in cluster.servers if any(f"frees nothing of '{s}'" in n for n in notes)]
+    return [
+        problem
+        for problem in problems
+        if not any(
+            ("device" in problem or " holds " in problem)
+            and (f"'{server}'" in problem or problem.startswith(f"{server} "))
+            for server in leaking
+        )
+    ]
+
+
 def explain(plan: list[Step], cluster: Cluster, problems: list[str]) -> str:
     return "\n".join(["Plan:", *map(str, plan), "Problems:", *problems])
 
 
-@settings(max_examples=160, deadline=None)  # ~10 s
+@settings(max_examples=160, deadline=None)  # ~2 s
 @given(st.data())
 def test_request_mixes_keep_the_invariants_and_free_what_they_claim(data: st.DataObject) -> None:
     topology = data.draw(topologies())
@@ -354,7 +376,7 @@ def test_request_mixes_keep_the_invariants_and_free_what_they_claim(data: st.Dat
     event(f"servers with a NUMA topology at the end: {sum(g is not None for g in guests)}")
     event(f"usage checked: {usage}")
     problems = cluster.check_invariants(usage=usage) + devices_asked_for(cluster)
-    problems = orphans_left_out(problems, interrupted)
+    problems = leaks_of_nova_left_out(orphans_left_out(problems, interrupted), cluster)
     assert not problems, explain(plan, cluster, problems)
     for server in cluster.servers:
         if not cluster.instance(server).deleted:
