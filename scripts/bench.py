@@ -48,7 +48,6 @@ import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
@@ -134,32 +133,32 @@ def replay(journal: list[Entry]) -> Callable[[], Kernel]:
     tasks, spawned at the same moments, pass the same points, delays, locks
     and sleeps and journal the same changes and notes, with no model behind
     them: the kernel's floor for that very scenario."""
-    scripts: dict[str, list[tuple[Kind, Any]]] = {}
+    scripts: dict[str, list[Entry]] = {}
     delays: dict[str, dict[PointPass, float]] = {}
     outside = []  # (journal length before it, entry): spawns, and changes made outside tasks
     for position, entry in enumerate(journal):
         if entry.kind == Kind.SPAWN or entry.task == "-":
             outside.append((position, entry))
-        elif entry.kind == Kind.DELAY:
+        elif entry.kind == Kind.DELAY:  # the kernel journals it at the point, as before
             delays.setdefault(entry.task, {})[PointPass(entry.detail)] = entry.duration
         elif entry.kind != Kind.END:
-            payload = {Kind.STATE: entry.change, Kind.SLEEP: entry}.get(entry.kind, entry.detail)
-            scripts.setdefault(entry.task, []).append((entry.kind, payload))
+            scripts.setdefault(entry.task, []).append(entry)
 
-    async def task(kernel: Kernel, script: list[tuple[Kind, Any]], locks: dict) -> None:
-        for kind, payload in script:
+    async def task(kernel: Kernel, script: list[Entry], locks: dict[str, Lock]) -> None:
+        for entry in script:
+            kind = entry.kind
             if kind is Kind.POINT:
-                await point(payload)
+                await point(entry.detail)
             elif kind is Kind.STATE:
-                kernel.record_change(payload)
+                kernel.record_change(entry.change)
             elif kind is Kind.ACQUIRE:
-                await locks.setdefault(payload, Lock(payload)).acquire()
+                await locks.setdefault(entry.detail, Lock(entry.detail)).acquire()
             elif kind is Kind.RELEASE:
-                locks[payload].release()
+                locks[entry.detail].release()
             elif kind is Kind.NOTE:
-                kernel.note(payload)
+                kernel.note(entry.detail)
             elif kind is Kind.SLEEP:
-                await sleep(payload.duration, payload.detail)
+                await sleep(entry.duration, entry.detail)
 
     def run() -> Kernel:
         kernel, locks = Kernel(), {}
