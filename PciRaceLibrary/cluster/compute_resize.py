@@ -17,6 +17,7 @@ and the drop count it out again.
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING
 
@@ -26,6 +27,7 @@ from .exception import (
     CPUUnpinningInvalid,
     InjectedFault,
     InstanceNotFound,
+    UnexpectedTaskStateError,
 )
 from .network import binding_profile
 from .objects import (
@@ -111,17 +113,33 @@ class ResizeHandlers:
         self, instance: Instance, flavor: Flavor, migration: Migration
     ) -> None:
         """Powers the guest off, points the instance at the destination and
-        casts ``finish_resize`` there."""
+        casts ``finish_resize`` there.
+
+        If that fails (the driver's power-off, or a save finding that a
+        delete or another task changed the task state meanwhile), the
+        migration is ``error``, the server ERROR, and the source allocation
+        the migration holds goes back to the instance (Nova's
+        ``_revert_allocation``); the destination's claim stays.
+        """
+        try:
+            await self._hand_over(instance, migration)
+        except InjectedFault as exc:
+            await self._fail_move(instance, migration, f"resize failed on '{self.host}': {exc}")
+        except (UnexpectedTaskStateError, InstanceNotFound) as exc:
+            await self._preempted_move(instance, migration, f"resize preempted: {exc}")
+        else:
+            assert migration.dest_compute is not None
+            await self.compute_rpcapi.finish_resize(migration.dest_compute, instance, migration)
+            return
+        await self.context.placement.move_allocations(migration.uuid, instance.uuid)
+
+    async def _hand_over(self, instance: Instance, migration: Migration) -> None:
         db = self.db
         migration.status = "migrating"
         await db.migration_save(migration)
         instance.task_state = RESIZE_MIGRATING
         await db.instance_save(instance, "task_state", expected_task_state=(RESIZE_PREP,))
-        try:
-            await point("ComputeDriver.migrate_disk_and_power_off")
-        except InjectedFault as exc:
-            await self._fail_move(instance, migration, f"resize failed on '{self.host}': {exc}")
-            return
+        await point("ComputeDriver.migrate_disk_and_power_off")
         await point("NeutronAPI.migrate_instance_start")
         migration.status = "post-migrating"
         await db.migration_save(migration)
@@ -139,7 +157,6 @@ class ResizeHandlers:
             "task_state",
             expected_task_state=(RESIZE_MIGRATING,),
         )
-        await self.compute_rpcapi.finish_resize(migration.dest_compute, instance, migration)
 
     # -- destination: finish -------------------------------------------------------
 
@@ -307,6 +324,21 @@ class ResizeHandlers:
         await self.db.migration_save(migration)
         instance.vm_state, instance.task_state, instance.fault = ERROR, None, reason
         await self.db.instance_save(instance, "vm_state", "task_state", "fault", "flavor")
+
+    async def _preempted_move(self, instance: Instance, migration: Migration, reason: str) -> None:
+        """``errors_out_migration`` and ``_error_out_instance_on_exception``
+        after a save found another task's state: Nova's ``reverts_task_state``
+        leaves a preempted task's state alone (a delete's ``deleting``), and
+        an instance deleted meanwhile is not set ERROR. (Nova's ERROR save
+        also writes what the failed save held, ``resize_migrating`` say; the
+        model saves only the state and the fault, the delete ending the row.)"""
+        self.context.note(reason)
+        migration.status = "error"
+        await self.db.migration_save(migration)
+        instance.vm_state, instance.fault = ERROR, reason
+        # Destroyed from under us, Nova's _set_instance_obj_error_state says.
+        with contextlib.suppress(InstanceNotFound):
+            await self.db.instance_save(instance, "vm_state", "fault")
 
     async def _delete_stashed_flavor_info(self, instance: Instance) -> None:
         instance.old_flavor = instance.new_flavor = None

@@ -301,8 +301,10 @@ def test_the_pre_fix_steps_fail_the_accounting_check_only_before_the_fix(race) -
 
 def test_a_failed_hand_over_errors_the_server_on_its_source_and_leaves_the_claim() -> None:
     """``migrate_disk_and_power_off`` fails: ERROR on host1, the migration
-    ``error``; as in Nova nothing undoes host2's claim or the placement
-    hand-over (the operator rebuilds or deletes the server)."""
+    ``error``, and Nova's ``resize_instance`` gives the source allocation the
+    migration held back to the instance (``_revert_allocation``, in
+    nova/compute/manager.py since caf167862d); nothing undoes host2's claim
+    (the operator rebuilds or deletes the server)."""
     cluster = Cluster()
     cluster.run_task(cluster.create_server("vm1", "host1"))
     cluster.inject_fault("ComputeDriver.migrate_disk_and_power_off")
@@ -310,13 +312,43 @@ def test_a_failed_hand_over_errors_the_server_on_its_source_and_leaves_the_claim
     assert (cluster.server_status("vm1"), cluster.server_host("vm1")) == ("ERROR", "host1")
     assert cluster.migrations_of("vm1")[-1]["status"] == "error"
     assert cluster.pci_allocations("vm1") == {"host1": ["0000:02:00.1"], "host2": ["0000:02:00.1"]}
-    assert cluster.placement_allocations("vm1") == {"host2": SMALL}
-    assert cluster.placement_allocations("vm1", migration=True) == {"host1": SMALL}
+    assert cluster.placement_allocations("vm1") == {"host1": SMALL}
+    assert cluster.placement_allocations("vm1", migration=True) == {}
     cluster.run_task(cluster.delete_server("vm1"))
     for host in cluster.hosts:
         cluster.run_task(cluster.update_available_resource(host))
     assert cluster.pci_allocations("vm1") == {}
     assert cluster.check_invariants(usage=False) == []
+
+
+def test_a_delete_right_after_a_migration_starts_preempts_the_hand_over() -> None:
+    """The delete sets ``deleting`` at once; the source's ``resize_instance``
+    then saves expecting ``resize_prep`` and gets
+    UnexpectedDeletingTaskStateError: the migration ``error``, the source
+    allocation back to the instance, the task state left to the delete, which
+    ends the server. host2's claim stays until host2's audit: the destroy
+    soft-deleted the migration with the instance (Nova's ``instance_destroy``),
+    so the audit no longer keeps the device for it (found by the request-mix
+    property test)."""
+    cluster = Cluster()
+    cluster.run_task(cluster.create_server("vm1", "host1"))
+    migrate = cluster.start("migrate", "vm1")
+    delete = cluster.delete_server("vm1")
+    assert cluster.kernel.run_all()
+    assert migrate.error is None
+    assert delete.error is None
+    notes = [
+        e.detail for e in cluster.kernel.journal if e.task == migrate.name and e.kind == "note"
+    ]
+    assert notes == ["resize preempted: Instance vm1 is being deleted."]
+    assert cluster.migrations_of("vm1")[-1]["status"] == "error"
+    assert cluster.instance("vm1").deleted
+    assert cluster.placement_allocations("vm1") == {}
+    assert cluster.placement_allocations("vm1", migration=True) == {}
+    assert cluster.pci_allocations("vm1") == {"host2": ["0000:02:00.1"]}
+    assert cluster.run_task(cluster.update_available_resource("host2"))
+    assert cluster.pci_allocations("vm1") == {}
+    assert cluster.check_invariants() == []
 
 
 def test_a_failed_confirm_errors_the_server_and_still_deletes_the_migration_allocation() -> None:
