@@ -23,9 +23,12 @@ def pci_request_for_port(
     its NUMA policy is the port's own, else the flavor's (``flavor_policy``)."""
     if port.vnic_type not in SRIOV_VNIC_TYPES:
         return None
-    spec = {"remote_managed": "True" if port.vnic_type == "remote-managed" else "False"}
-    if network.physnet is not None:
-        spec = {"physical_network": network.physnet, **spec}
+    # A tunnelled network's ports ask for physical_network None: only devices
+    # without the tag match (Nova's create_resource_requests; pci/utils.py).
+    spec: dict[str, str | None] = {
+        "physical_network": network.physnet,
+        "remote_managed": "True" if port.vnic_type == "remote-managed" else "False",
+    }
     if port.vnic_type == "direct-physical":
         spec["dev_type"] = PF
     elif port.vnic_type == "vdpa":

@@ -118,14 +118,18 @@ def _key_size(pool: Pool) -> int:
     return len(pool.key)
 
 
-def _lowered(spec: dict[str, str]) -> tuple[tuple[str, str], ...]:
-    """A spec's (key, lower-cased value) pairs: lower-cased once per request."""
-    return tuple((key, str(value).lower()) for key, value in spec.items())
+def _lowered(spec: dict[str, str | None]) -> tuple[tuple[str, str | None], ...]:
+    """A spec's (key, lower-cased value) pairs: lower-cased once per request.
+    None stays None: it asks for a pool without that tag."""
+    return tuple(
+        (key, None if value is None else str(value).lower()) for key, value in spec.items()
+    )
 
 
-def _spec_matches(wanted: tuple[tuple[str, str], ...], pool: Pool) -> bool:
-    """Whether ``pool`` has every (key, lower-cased value) of ``wanted``."""
-    key = pool.lowered  # a wanted value is a str, never the None of a missing name
+def _spec_matches(wanted: tuple[tuple[str, str | None], ...], pool: Pool) -> bool:
+    """Whether ``pool`` has every (key, lower-cased value) of ``wanted``; a
+    wanted None matches a pool without the tag, as Nova compares them."""
+    key = pool.lowered
     # A loop, not all() over a generator: a boot tests every pool of its host.
     for name, value in wanted:  # noqa: SIM110
         if key.get(name) != value:

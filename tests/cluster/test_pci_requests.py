@@ -254,3 +254,26 @@ def test_an_ored_alias_takes_either_model_and_a_trusted_port_a_trusted_vf() -> N
     assert c.run_task(c.create_server("vm4", "host1", flavor="g1", vnic_type="normal"))
     assert held(c, "vm4") == [("host1", "0000:83:00.0", "alias:g")]
     assert c.check_invariants() == []
+
+
+def test_a_port_on_a_network_without_physnet_takes_only_an_untagged_vf() -> None:
+    """Nova's port request carries ``physical_network`` even when it is None
+    (a tunnelled network), and a pool matches only if it has that value: a
+    physnet VF never serves such a port (found mirroring Nova's
+    RemoteManagedServersTest)."""
+    c = _host_with(
+        [PF, *VFS],
+        networks=[{"name": "net1", "physnet": "physnet1"}, {"name": "overlay"}],
+        pci={"device_spec": [{"address": "0000:81:00.1", "physical_network": "physnet1"},
+                             {"address": "0000:81:00.2"}]},
+    )  # fmt: skip
+    c.create_port("p1", "overlay", "direct")
+    assert c.run_task(c.create_server("vm1", "host1", ports=("p1",)))
+    assert held(c, "vm1") == [("host1", "0000:81:00.2", "port:p1")]
+    c.create_port("p2", "overlay", "direct")
+    assert c.run_task(c.create_server("vm2", "host1", ports=("p2",)))
+    assert c.server_status("vm2") == "ERROR"  # only the physnet1 VF is left
+    assert held(c, "vm2") == []
+    c.create_port("p3", "net1", "direct")
+    assert c.run_task(c.create_server("vm3", "host1", ports=("p3",)))
+    assert held(c, "vm3") == [("host1", "0000:81:00.1", "port:p3")]
