@@ -32,7 +32,7 @@ from .hardware import (
     numa_fit_instance_to_host,
     numa_get_constraints,
 )
-from .objects import AVAILABLE, Flavor, Instance
+from .objects import AVAILABLE, Flavor, Instance, InstancePCIRequest
 from .pci_request import get_pci_requests_from_flavor, port_requests
 from .pci_stats import PciDeviceStats
 from .placement import UsageSnapshot, flavor_resources
@@ -80,8 +80,9 @@ async def select_destinations(
     placement, db = context.placement, context.db
     resources = flavor_resources(flavor or instance.flavor)
     requested_at = context.kernel.now
-    pci_fits = _pci_filter(context, instance, flavor)
-    numa_fits = NUMATopologyFilter(context, instance, flavor or instance.flavor)
+    pci_requests = request_spec_pci_requests(context, instance, flavor)
+    pci_fits = _pci_filter(context, pci_requests)
+    numa_fits = NUMATopologyFilter(context, instance, flavor or instance.flavor, pci_requests)
 
     def passes(host: str, rp_uuid: str) -> bool:
         node = db.compute_nodes.get(host)
@@ -194,21 +195,29 @@ def weighed_hosts(
     return [(host, rp_uuid) for _, host, rp_uuid in sorted(candidates)]
 
 
-def _pci_filter(
+def request_spec_pci_requests(
     context: Context, instance: Instance, flavor: Flavor | None
-) -> Callable[[str], bool]:
-    """PciPassthroughFilter, when the topology enables it: whether a host's
-    saved pools support the requests (a new flavor's alias requests and the
-    ports' own, for a resize), without taking anything."""
-    if "PciPassthroughFilter" not in context.topology.enabled_filters:
-        return lambda host: True
+) -> list[InstancePCIRequest]:
+    """``RequestSpec.pci_requests``, what both filters test: the instance's,
+    or for a resize to another flavor the new flavor's alias requests and
+    the ports' own, as Nova's resize API makes them (without the flavor's or
+    image's PCI NUMA affinity policy, as the move claim does). Before the
+    fix of bugs 1983753 and 1941005 the resize kept the old flavor's."""
     requests = instance.pci_requests
-    if flavor is not None and flavor != instance.flavor:
-        # The resize API makes them without the flavor's or image's PCI NUMA
-        # affinity policy, as the move claim does.
+    if (
+        flavor is not None
+        and flavor != instance.flavor
+        and context.behaviour.resize_schedules_new_pci_requests
+    ):
         aliases = get_pci_requests_from_flavor(flavor, context.topology.pci_aliases, str)
         requests = aliases + port_requests(instance.pci_requests)
-    if not requests:
+    return requests
+
+
+def _pci_filter(context: Context, requests: list[InstancePCIRequest]) -> Callable[[str], bool]:
+    """PciPassthroughFilter, when the topology enables it: whether a host's
+    saved pools support ``requests``, without taking anything."""
+    if "PciPassthroughFilter" not in context.topology.enabled_filters or not requests:
         return lambda host: True
 
     def fits(host: str) -> bool:
@@ -222,13 +231,19 @@ def _pci_filter(
 class NUMATopologyFilter:
     """Nova's NUMATopologyFilter for ``instance`` asking for ``flavor``'s
     NUMA topology: a host passes when its saved cells, with the free devices
-    of its saved rows, fit the topology and the instance's PCI requests; a
+    of its saved rows, fit the topology and the request spec's PCI requests; a
     host without cells fails such an instance. Every host passes an
     instance whose flavor asks for no NUMA topology. ``refusals`` keeps why
     each host failed, for the NoValidHost message (Nova logs it)."""
 
-    def __init__(self, context: Context, instance: Instance, flavor: Flavor) -> None:
-        self.context, self.instance = context, instance
+    def __init__(
+        self,
+        context: Context,
+        instance: Instance,
+        flavor: Flavor,
+        pci_requests: list[InstancePCIRequest],
+    ) -> None:
+        self.context, self.instance, self.pci_requests = context, instance, pci_requests
         self.requested = numa_get_constraints(flavor, instance.image_meta)
         self.refusals: dict[str, str] = {}
 
@@ -243,7 +258,7 @@ class NUMATopologyFilter:
             return False
         rows = self.context.db.stored_pci_devices(node.id)
         stats = PciDeviceStats((d for d in rows if d.status == AVAILABLE), node.numa_topology)
-        requests = self.instance.pci_requests
+        requests = self.pci_requests
         fitted = numa_fit_instance_to_host(
             node.numa_topology, self.requested, limits=Limits(), pci_requests=requests,
             pci_stats=stats,

@@ -31,6 +31,7 @@ class Behaviour:
     | audit_counts_all_rebuild_states | the audit counts a move whose instance is in any rebuild task state | only ``rebuilding``: ``rebuild_block_device_mapping`` and ``rebuild_spawning`` drop the evacuation's usage on the destination (bug 1791075) |
     | build_claim_aborts_instance | a build claim aborted for a reschedule frees the devices on the instance itself | on the claim's copy: the instance keeps the freed device in its ``pci_devices`` on the next host (bug 1860555) |
     | audit_applies_incoming_context | the audit counts an instance of its host with an incoming move as the move's context has it (new NUMA topology and pinning) | as the source had it: the source's pinning raises CPUPinningInvalid, the audit ends, and a revert then fails to unpin (bug 1953359) |
+    | resize_schedules_new_pci_requests | a resize to another flavor schedules with the new flavor's alias requests and the ports' own | with the old flavor's: the PCI and NUMA filters look for the devices the server has, not those it asks for (bugs 1983753, 1941005) |
     """  # noqa: E501
 
     finish_evacuation_locked: bool = True
@@ -44,6 +45,7 @@ class Behaviour:
     audit_counts_all_rebuild_states: bool = True
     build_claim_aborts_instance: bool = True
     audit_applies_incoming_context: bool = True
+    resize_schedules_new_pci_requests: bool = True
 
 
 @dataclass(frozen=True)
@@ -141,6 +143,23 @@ VARIANTS: dict[str, BugVariant] = {
             fix="32c1044d86: the audit applies the migration context of incoming, "
             "in-progress migrations to the instances it counts",
             restores={"audit_applies_incoming_context": False},
+        ),
+        BugVariant(
+            bug="1983753",
+            title="a resize to a flavor asking for fewer or other alias devices is scheduled "
+            "with the old flavor's PCI requests: a host with only what the new flavor asks "
+            "for is no valid host",
+            fix="a93092e0d5: the resize API makes RequestSpec.pci_requests from the new "
+            "flavor, keeping the ports' requests",
+            restores={"resize_schedules_new_pci_requests": False},
+        ),
+        BugVariant(
+            bug="1941005",
+            title="a resize from a flavor with a PCI alias to one without is scheduled with "
+            "the old flavor's PCI requests: a host without such devices is no valid host",
+            fix="a93092e0d5: the resize API makes RequestSpec.pci_requests from the new "
+            "flavor, keeping the ports' requests",
+            restores={"resize_schedules_new_pci_requests": False},
         ),
     )
 }
