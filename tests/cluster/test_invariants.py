@@ -20,7 +20,9 @@ it down at once (one ``fence`` step). These are left out on purpose:
   (``accepted`` or ``pre-migrating``): its start-up sets the record
   ``completed``, so a destination audit before the finish frees the device the
   evacuation claimed. That is Nova's behaviour (nova-model 5.4, last row: "as
-  the audits decide"), not a model defect; a test below pins it;
+  the audits decide"), not a model defect; a test below pins it. Likewise
+  evacuating from a source whose start is under way: its ``init_host`` takes
+  the ``accepted`` record as an evacuation to clean up (a test pins it too);
 - evacuating a server again while its evacuation is in flight: the first
   rebuild then fails on the task state the second wrote and removes the
   destination's part of the allocation the second one needs, as Nova's
@@ -93,6 +95,8 @@ def apply(cluster: Cluster, step: Step) -> None:
         return  # Nova loses the device here too; see the module docstring
     if step.action == "evacuate" and evacuation_in_flight(cluster, step.subject):
         return  # a second evacuation under way: see the module docstring
+    if step.action == "evacuate" and starting(cluster, cluster.server_host(step.subject)):
+        return  # its source starts: see the module docstring
     if step.action == "fence" and any(evacuation_in_flight(cluster, s) for s in cluster.servers):
         # The model drops a cast to a stopped compute (rpcapi._cast), where
         # Nova's queue keeps it for the restart: fencing a destination while
@@ -124,6 +128,10 @@ def evacuating_from(cluster: Cluster, host: str) -> bool:
         and m["status"] in ("accepted", "pre-migrating")
         for server in cluster.servers for m in cluster.migrations_of(server)
     )  # fmt: skip
+
+
+def starting(cluster: Cluster, host: str | None) -> bool:
+    return any(t.name == f"start({host})" and not t.done for t in cluster.kernel.tasks)
 
 
 def evacuation_in_flight(cluster: Cluster, server: str) -> bool:
@@ -215,3 +223,31 @@ def test_early_source_start_lets_the_destination_audit_free_the_device() -> None
         "Server 'vm1' on 'host1' should hold 1 allocated PCI device(s) for its port "
         "but holds 0: none."
     ) in cluster.check_invariants()
+
+
+def test_an_evacuation_accepted_while_its_source_starts_is_cleaned_up_by_that_start() -> None:
+    """The same window the other way round, excluded above too: the source's
+    start is accepted first, the evacuation before its ``init_host`` runs.
+    Nova's ``_destroy_evacuated_instances`` takes ``accepted`` records for a
+    reason ("in case the source node comes back up while instances are being
+    evacuated"): it destroys the guest, removes the source allocation and
+    completes the record. With no host to go to, the server is left on its
+    source with nothing in placement."""
+    cluster = Cluster(microversion="2.94")
+    assert cluster.run_task(cluster.create_server("vm1", "host1"))
+    cluster.stop_compute_service("host2")
+    cluster.force_down_compute_service("host2")
+    cluster.stop_compute_service("host1")
+    cluster.force_down_compute_service("host1")
+    start = cluster.start_compute_service("host1")
+    cluster.evacuate("vm1")
+    assert cluster.kernel.run_all()
+    assert start.error is None
+    assert cluster.migrations_of("vm1")[-1]["status"] == "completed"
+    assert cluster.server_host("vm1") == "host1"
+    assert cluster.placement_allocations("vm1") == {}
+    assert cluster.run_task(cluster.update_available_resource("host1"))
+    assert any(
+        "The resource tracker of 'host1' counts other usage than placement" in problem
+        for problem in cluster.check_invariants()
+    )
