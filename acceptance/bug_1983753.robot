@@ -128,6 +128,7 @@ Resize Should Have Found No Host
     ...    on ``host`` with its ``count`` devices, and every device of ``host`` but those free.
     [Arguments]    ${host}    ${count}
     Wait Until Migration Status Is    vm1    error
+    Server Fault Should Contain    vm1    No valid host was found
     Wait Until Server Has    vm1    host=${host}    status=ACTIVE
     PCI Allocation On Host Should Be    vm1    ${host}    ${count}
     Resource Accounting Should Be Consistent

@@ -74,6 +74,22 @@ Migration Status Should Be
     Run Keyword And Expect Error    Latest migration of 'vm1' should be 'done' but is no migration record at t=0.000s.
     ...    Migration Status Should Be    vm1    done
 
+Server Fault Should Contain
+    [Documentation]    A server without a fault fails the check; one the scheduler refused
+    ...    names the reason.
+    Start Cluster
+    Create Server With Direct Port    vm1    host=host1
+    Run Keyword And Expect Error
+    ...    Fault of 'vm1' should contain 'No valid host' but is no fault at t=0.000s.
+    ...    Server Fault Should Contain    vm1    No valid host
+    Stop Compute Service    host2
+    Force Down Compute Service    host2
+    Live Migrate Server    vm1
+    Wait Until Migration Status Is    vm1    error
+    Server Fault Should Contain    vm1    No valid host was found
+    Run Keyword And Expect Error    GLOB:Fault of 'vm1' should contain 'spawn' but is 'No valid*
+    ...    Server Fault Should Contain    vm1    spawn
+
 Free PCI Devices On Host Should Be
     [Documentation]    A VF in use makes its PF unavailable too.
     Start Cluster

@@ -138,6 +138,27 @@ class CheckKeywords(LibraryComponent):
             f"{latest['dest']}) of '{server}' is '{expected}' at {cluster.clock}."
         )
 
+    @keyword(tags=["Check"])
+    def server_fault_should_contain(
+        self, server: str, expected: str, message: str | None = None
+    ) -> None:
+        """Fails unless ``server`` has a fault, why it went to ERROR or why its
+        last move was refused (Nova's instance fault), and the fault contains
+        ``expected``, as Nova's tests assert on ``server['fault']['message']``.
+
+        | `Server Fault Should Contain` | vm1 | No valid host was found |
+        """
+        cluster = self.cluster
+        fault = cluster.server_fault(server)
+        if fault is None or expected not in fault:
+            found = f"'{fault}'" if fault else "no fault"
+            raise AssertionError(
+                message
+                or f"Fault of '{server}' should contain '{expected}' but is {found} "
+                f"at {cluster.clock}."
+            )
+        logger.info(f"Fault of '{server}' at {cluster.clock}: {fault}")
+
     @keyword("Free PCI Devices On Host Should Be", tags=["Check"])
     def free_pci_devices_on_host_should_be(
         self, host: str, expected: int, message: str | None = None

@@ -82,6 +82,7 @@ KEYWORDS = {
     "PCI Allocations Should Be",
     "Server Should Be On Host",
     "Migration Status Should Be",
+    "Server Fault Should Contain",
     "Free PCI Devices On Host Should Be",
     "Resource Accounting Should Be Consistent",
     "Get PCI Allocations",
