@@ -33,8 +33,8 @@ From Two Devices To One Lands On A Host With One
     Wait Until Server Has    vm1    host=compute2    status=VERIFY_RESIZE
     Confirm Resize    vm1
     Wait Until Server Has    vm1    host=compute2    status=ACTIVE
-    Free PCI Devices On Host Should Be    compute1    2
-    Free PCI Devices On Host Should Be    compute2    0
+    PCI Device Counts On Host Should Be    compute1    total=2    free=2
+    PCI Device Counts On Host Should Be    compute2    total=1    free=0
     Resource Accounting Should Be Consistent
 
 From Two Devices To One Finds No Host With One Before The Fix
@@ -54,8 +54,8 @@ From Two Devices To One Lands On A Host With Two In Both
     Wait Until Server Has    vm1    host=compute3    status=VERIFY_RESIZE
     Confirm Resize    vm1
     Wait Until Server Has    vm1    host=compute3    status=ACTIVE
-    Free PCI Devices On Host Should Be    compute1    2
-    Free PCI Devices On Host Should Be    compute3    1
+    PCI Device Counts On Host Should Be    compute1    total=2    free=2
+    PCI Device Counts On Host Should Be    compute3    total=2    free=1
 
 From A VF To A PF Lands On The Host With The PF
     [Documentation]    ``test_resize_from_vf_to_pf``: pf-compute tracks only its PF, which is
@@ -66,8 +66,8 @@ From A VF To A PF Lands On The Host With The PF
     Wait Until Server Has    vm1    host=pf-compute    status=VERIFY_RESIZE
     Confirm Resize    vm1
     Wait Until Server Has    vm1    host=pf-compute    status=ACTIVE
-    Free PCI Devices On Host Should Be    vf-compute    1
-    Free PCI Devices On Host Should Be    pf-compute    0
+    PCI Device Counts On Host Should Be    vf-compute    total=1    free=1
+    PCI Device Counts On Host Should Be    pf-compute    total=1    free=0
     Resource Accounting Should Be Consistent
 
 From A VF To A PF Finds No Host Before The Fix
@@ -86,7 +86,7 @@ To A Flavor Without Devices Lands On A Host Without Any
     Wait Until Server Has    vm1    host=test_compute1    status=VERIFY_RESIZE
     Confirm Resize    vm1
     Wait Until Server Has    vm1    host=test_compute1    status=ACTIVE
-    Free PCI Devices On Host Should Be    test_compute0    1
+    PCI Device Counts On Host Should Be    test_compute0    total=1    free=1
     PCI Devices Of Server Should Be    vm1
     Resource Accounting Should Be Consistent
 
@@ -105,7 +105,7 @@ Resize From Two Devices To One
     ...    test does not have. Then vm1 is resized to a flavor asking for one device.
     [Arguments]    ${disabled}
     Create Server    vm1    host=compute1
-    Free PCI Devices On Host Should Be    compute1    0
+    PCI Device Counts On Host Should Be    compute1    total=2    free=0
     Disable Compute Service    ${disabled}
     Resize Server    vm1    pci.one
 
@@ -113,8 +113,8 @@ Resize From A VF To A PF
     [Documentation]    vm1 takes vf-compute's VF, then is resized to a flavor asking for a PF.
     Create Server    vm1    flavor=vf.one
     Server Should Be On Host    vm1    vf-compute
-    Free PCI Devices On Host Should Be    vf-compute    0
-    Free PCI Devices On Host Should Be    pf-compute    1
+    PCI Device Counts On Host Should Be    vf-compute    total=1    free=0
+    PCI Device Counts On Host Should Be    pf-compute    total=1    free=1
     Resize Server    vm1    pf.one
 
 Resize To Vanilla

@@ -74,6 +74,16 @@ Migration Status Should Be
     Run Keyword And Expect Error    Latest migration of 'vm1' should be 'done' but is no migration record at t=0.000s.
     ...    Migration Status Should Be    vm1    done
 
+PCI Device Counts On Host Should Be
+    [Documentation]    Every row counts, free or not; a VF in use takes its PF with it.
+    Start Cluster
+    PCI Device Counts On Host Should Be    host1    total=6    free=6
+    Create Server With Direct Port    vm1    host=host1
+    PCI Device Counts On Host Should Be    host1    total=6    free=4
+    Run Keyword And Expect Error
+    ...    Host 'host1' should have 6 PCI device(s), 6 free, but has 6, 4 free at t=0.000s.
+    ...    PCI Device Counts On Host Should Be    host1    6    6
+
 Server Fault Should Contain
     [Documentation]    A server without a fault fails the check; one the scheduler refused
     ...    names the reason.

@@ -628,6 +628,12 @@ class Cluster:
             found.setdefault(self._host_of_node[ref.compute_node_id], []).append(ref.address)
         return {host: sorted(found[host]) for host in sorted(found)}
 
+    def pci_devices_on(self, host: str) -> list[str]:
+        """Addresses of every device row of ``host``, whatever its status
+        (Nova's ``PciDeviceList.get_by_compute_node``)."""
+        node = self.db.compute_nodes[self.check_host(host)]
+        return [d.address for d in self.db.stored_pci_devices(node.id)]
+
     def free_pci_devices(self, host: str) -> list[str]:
         """Addresses of ``host``'s devices whose database status is available."""
         node = self.db.compute_nodes[self.check_host(host)]

@@ -181,6 +181,29 @@ class CheckKeywords(LibraryComponent):
             )
         logger.info(f"'{host}' has {expected} free PCI device(s) at {cluster.clock}.")
 
+    @keyword("PCI Device Counts On Host Should Be", tags=["Check"])
+    def pci_device_counts_on_host_should_be(
+        self, host: str, total: int, free: int, message: str | None = None
+    ) -> None:
+        """Fails unless ``host`` has ``total`` PCI device rows, ``free`` of
+        them ``available``: Nova's ``assertPCIDeviceCounts`` in its PCI tests.
+
+        | `PCI Device Counts On Host Should Be` | compute1 | total=2 | free=0 |
+        """
+        check_at_least_zero("Argument 'total'", total)
+        check_at_least_zero("Argument 'free'", free)
+        cluster = self.cluster
+        rows, available = cluster.pci_devices_on(host), len(cluster.free_pci_devices(host))
+        if (len(rows), available) != (total, free):
+            raise AssertionError(
+                message
+                or (
+                    f"Host '{host}' should have {total} PCI device(s), {free} free, but has "
+                    f"{len(rows)}, {available} free at {cluster.clock}."
+                )
+            )
+        logger.info(f"'{host}' has {total} PCI device(s), {free} free, at {cluster.clock}.")
+
     @keyword(tags=["Check"])
     def resource_accounting_should_be_consistent(
         self, host: str | None = None, message: str | None = None, *, usage: bool = True

@@ -83,6 +83,7 @@ KEYWORDS = {
     "Server Should Be On Host",
     "Migration Status Should Be",
     "Server Fault Should Contain",
+    "PCI Device Counts On Host Should Be",
     "Free PCI Devices On Host Should Be",
     "Resource Accounting Should Be Consistent",
     "Get PCI Allocations",
