@@ -5,7 +5,8 @@ Documentation    Nova's functional tests of PCI alias (flavor) requests and thei
 ...              ``PCIServersWithPortNUMAPoliciesTest`` (base ``_PCIServersTestBase``), on their fakelibvirt hosts (``topologies/nova_*.yaml``).
 ...              Nova's placement PCI view (``[pci]report_in_placement``) is checked as the same accounting in the PCI tracker (free devices, pools,
 ...              the server's devices), ``mock_filter.called`` as the refusal naming NUMATopologyFilter. A host Nova starts alone shares a topology
-...              here and each test names its own. What ``numa.robot`` covers is not repeated.
+...              here and each test names its own. What ``numa.robot`` covers is not repeated; what the model cannot express is listed in
+...              ``docs/nova-parity.md``.
 
 Library          PciRaceLibrary
 

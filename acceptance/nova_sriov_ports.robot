@@ -13,10 +13,10 @@ Documentation    Nova's own functional tests of SR-IOV, vDPA and remote-managed 
 ...              ``topologies/`` lay the devices out as Nova's ``fakelibvirt.HostPCIDevicesInfo``
 ...              does, with the classes' ``[pci]device_spec`` and ``[pci]alias``.
 ...
-...              Nova's ``assertPCIDeviceCounts(host, total, free)`` becomes `Free PCI Devices On
-...              Host Should Be`; the total is the free count of the host before anything is
-...              built on it. Nova tests whose outcome the model does not reproduce, and those
-...              it cannot express, are listed in the parity report, not here.
+...              Nova's ``assertPCIDeviceCounts(host, total, free)`` is checked here as `Free PCI
+...              Devices On Host Should Be`, the total being the free count of the host before
+...              anything is built on it (the suite predates `PCI Device Counts On Host Should
+...              Be`). The Nova tests it cannot express are listed in ``docs/nova-parity.md``.
 
 Library          PciRaceLibrary
 
