@@ -1,3 +1,8 @@
+*** Comments ***
+# One suite mirrors seven Nova test classes, so it is longer than a scenario family's.
+# robocop: off=file-too-long
+
+
 *** Settings ***
 Documentation    Nova's functional tests of PCI alias (flavor) requests and their NUMA policies in
 ...              ``nova/tests/functional/libvirt/test_pci_sriov_servers.py``: ``PCIServersTest``, ``PCIResourceRequestReschedulingTest``,
@@ -239,28 +244,34 @@ The Required Alias Refuses The Device Of The Other Cell
     Free PCI Devices On Host Should Be    all-pinned-pci0    1
     Resource Accounting Should Be Consistent
 
-The Flavor's Preferred Policy Takes The Device On Either Cell
-    [Documentation]    ``PCIServersWithSRIOVAffinityPoliciesTest.test_create_server_with_sriov_numa_affinity_policy_preferred`` (data 0 and 1; -1 is not
-    ...    modelled): cell 1 alone pinnable, the flavor's ``preferred`` over the ``required`` alias; Nova asserts ACTIVE.
-    FOR    ${node}    IN    0    1
+The Flavor's Preferred Policy Takes The Device Of Either Cell Or Of None
+    [Documentation]    ``PCIServersWithSRIOVAffinityPoliciesTest.test_create_server_with_sriov_numa_affinity_policy_preferred`` (data -1, 0 and 1;
+    ...    -1 is the device of no NUMA node): cell 1 alone pinnable, the flavor's ``preferred`` over the ``required`` alias; Nova asserts ACTIVE.
+    FOR    ${host}    ${node}    IN    node1-pinned-pci0    0    node1-pinned-pci1    1    node1-pinned-pci-none    -
         Start Cluster    ${PINNED}
-        Create Server    vm1    host=node1-pinned-pci${node}    flavor=pinned.a1-required.preferred
+        Create Server    vm1    host=${host}    flavor=pinned.a1-required.preferred
         NUMA Placement Of Server Should Be    vm1    cells=1
-        PCI Devices Of Server Should Be    vm1    node1-pinned-pci${node} 0000:81:00.0 type-PCI - ${node} *
+        PCI Devices Of Server Should Be    vm1    ${host} 0000:81:00.0 type-PCI - ${node} *
     END
 
 The Flavor's Legacy Policy Takes The Device Only On The Guest's Cell
-    [Documentation]    ``PCIServersWithSRIOVAffinityPoliciesTest.test_create_server_with_sriov_numa_affinity_policy_legacy`` (data 0 and 1; -1 is not modelled):
-    ...    Nova asserts ERROR for the device on cell 0, NUMATopologyFilter refusing before PciPassthroughFilter, and ACTIVE on cell 1.
+    [Documentation]    ``PCIServersWithSRIOVAffinityPoliciesTest.test_create_server_with_sriov_numa_affinity_policy_legacy`` (data -1, 0 and 1):
+    ...    Nova asserts ERROR for the device on cell 0, NUMATopologyFilter refusing before PciPassthroughFilter, and ACTIVE on cell 1 and
+    ...    for the device of no NUMA node, which ``legacy`` takes.
     Start Cluster    ${PINNED}
     Build Should Be Refused By NUMATopologyFilter    vm1    node1-pinned-pci0    pinned.a1-required.legacy
-    Start Cluster    ${PINNED}
-    Create Server    vm1    host=node1-pinned-pci1    flavor=pinned.a1-required.legacy
-    NUMA Placement Of Server Should Be    vm1    cells=1    pinned=4,5
+    FOR    ${host}    ${node}    IN    node1-pinned-pci1    1    node1-pinned-pci-none    -
+        Start Cluster    ${PINNED}
+        Create Server    vm1    host=${host}    flavor=pinned.a1-required.legacy
+        NUMA Placement Of Server Should Be    vm1    cells=1    pinned=4,5
+        PCI Devices Of Server Should Be    vm1    ${host} 0000:81:00.0 type-PCI - ${node} alias:a1-required
+    END
 
 The Flavor's Required Policy Over The Alias's Takes The Device Of The Guest's Cell
-    [Documentation]    ``PCIServersWithSRIOVAffinityPoliciesTest.test_create_server_with_sriov_numa_affinity_policy_required`` (data 1; data 0 is numa.robot's
-    ...    "The Flavor's Policy Is Over The Alias's, And The Port's Over The Flavor's"; -1 is not modelled): Nova asserts ACTIVE.
+    [Documentation]    ``PCIServersWithSRIOVAffinityPoliciesTest.test_create_server_with_sriov_numa_affinity_policy_required`` (data 1 and -1; data 0 is in
+    ...    numa.robot): Nova asserts ACTIVE for the device on cell 1, ERROR for the device of no NUMA node.
+    Start Cluster    ${PINNED}
+    Build Should Be Refused By NUMATopologyFilter    vm1    node1-pinned-pci-none    pinned.a1-preferred.required
     Start Cluster    ${PINNED}
     Create Server    vm1    host=node1-pinned-pci1    flavor=pinned.a1-preferred.required
     NUMA Placement Of Server Should Be    vm1    cells=1
@@ -289,28 +300,34 @@ The Flavor's Socket Policy Is Met By One Guest Cell Of Three
     NUMA Placement Of Server Should Be    vm1    cells=1,2,3    pinned=2,3,4,5,6,7
     PCI Devices Of Server Should Be    vm1    four-cells-pci0 0000:81:00.0 type-PCI - 0 alias:a1-required
 
-The Port's Preferred Policy Takes The VF Of The Guest's Cell
-    [Documentation]    ``PCIServersWithPortNUMAPoliciesTest.test_create_server_with_sriov_numa_affinity_policy_preferred`` (data 1; data 0 is numa.robot's "The
-    ...    Flavor's Policy Is Over The Alias's, And The Port's Over The Flavor's"; -1 is not modelled): Nova asserts ACTIVE.
-    Start Cluster    ${SRIOV}
-    Boot With A Port Of Policy    preferred    node1-pinned-sriov1
-    NUMA Placement Of Server Should Be    vm1    cells=1
-    PCI Devices Of Server Should Be    vm1    node1-pinned-sriov1 * type-VF 0000:81:00.0 1 port:port1
+The Port's Preferred Policy Takes The VF Of The Guest's Cell Or Of No Cell
+    [Documentation]    ``PCIServersWithPortNUMAPoliciesTest.test_create_server_with_sriov_numa_affinity_policy_preferred`` (data 1 and -1; data 0 is
+    ...    numa.robot's "The Flavor's Policy Is Over The Alias's, And The Port's Over The Flavor's"): Nova asserts ACTIVE.
+    FOR    ${host}    ${node}    IN    node1-pinned-sriov1    1    node1-pinned-sriov-none    -
+        Start Cluster    ${SRIOV}
+        Boot With A Port Of Policy    preferred    ${host}
+        NUMA Placement Of Server Should Be    vm1    cells=1
+        PCI Devices Of Server Should Be    vm1    ${host} * type-VF 0000:81:00.0 ${node} port:port1
+    END
 
 The Port's Legacy Policy Takes The VF Only On The Guest's Cell
-    [Documentation]    ``PCIServersWithPortNUMAPoliciesTest.test_create_server_with_sriov_numa_affinity_policy_legacy`` (data 0 and 1; -1 is not modelled): cell
-    ...    1 alone pinnable; Nova asserts ERROR for the NIC on cell 0 (NUMATopologyFilter first), ACTIVE on cell 1.
+    [Documentation]    ``PCIServersWithPortNUMAPoliciesTest.test_create_server_with_sriov_numa_affinity_policy_legacy`` (data -1, 0 and 1): cell 1
+    ...    alone pinnable; Nova asserts ERROR for the NIC on cell 0 (NUMATopologyFilter first), ACTIVE on cell 1 and for the NIC of no NUMA node.
     Start Cluster    ${SRIOV}
     Run Keyword And Expect Error    ${NUMA REFUSED}    Boot With A Port Of Policy    legacy    node1-pinned-sriov0
-    Start Cluster    ${SRIOV}
-    Boot With A Port Of Policy    legacy    node1-pinned-sriov1
-    PCI Devices Of Server Should Be    vm1    node1-pinned-sriov1 * type-VF 0000:81:00.0 1 port:port1
+    FOR    ${host}    ${node}    IN    node1-pinned-sriov1    1    node1-pinned-sriov-none    -
+        Start Cluster    ${SRIOV}
+        Boot With A Port Of Policy    legacy    ${host}
+        PCI Devices Of Server Should Be    vm1    ${host} * type-VF 0000:81:00.0 ${node} port:port1
+    END
 
 The Port's Required Policy Takes The VF Only On The Guest's Cell
-    [Documentation]    ``PCIServersWithPortNUMAPoliciesTest.test_create_server_with_sriov_numa_affinity_policy_required`` (data 0 and 1; -1 is not modelled):
-    ...    Nova asserts ERROR for the NIC on cell 0 (NUMATopologyFilter first), ACTIVE on cell 1.
-    Start Cluster    ${SRIOV}
-    Run Keyword And Expect Error    ${NUMA REFUSED}    Boot With A Port Of Policy    required    node1-pinned-sriov0
+    [Documentation]    ``PCIServersWithPortNUMAPoliciesTest.test_create_server_with_sriov_numa_affinity_policy_required`` (data -1, 0 and 1):
+    ...    Nova asserts ERROR for the NIC on cell 0 (NUMATopologyFilter first) and for the NIC of no NUMA node, ACTIVE on cell 1.
+    FOR    ${host}    IN    node1-pinned-sriov0    node1-pinned-sriov-none
+        Start Cluster    ${SRIOV}
+        Run Keyword And Expect Error    ${NUMA REFUSED}    Boot With A Port Of Policy    required    ${host}
+    END
     Start Cluster    ${SRIOV}
     Boot With A Port Of Policy    required    node1-pinned-sriov1
     PCI Devices Of Server Should Be    vm1    node1-pinned-sriov1 * type-VF 0000:81:00.0 1 port:port1

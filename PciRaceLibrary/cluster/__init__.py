@@ -761,7 +761,8 @@ class Cluster:
         devices = self.db.peek_pci_devices_of_instance(row.uuid)
         return [
             {"host": d.host, "address": d.address, "type": d.dev_type,
-             "parent": d.parent_addr or "-", "numa_node": str(d.numa_node),
+             "parent": d.parent_addr or "-",
+             "numa_node": "-" if d.numa_node is None else str(d.numa_node),
              "status": d.status, "request": asked.get(d.request_id or "", "-")}
             for d in sorted(devices, key=lambda d: (d.host, d.address))
         ]  # fmt: skip

@@ -410,7 +410,10 @@ def numa_fit_failure(  # noqa: PLR0917 - what the claim and the filter both hold
     cells = ", ".join(map(str, alone.host_cells)) if alone else "none"
     policies = ", ".join(sorted({r.numa_policy or "legacy" for r in pci_requests}))
     per_node = pci_stats.matching_per_numa_node(pci_requests)
-    free = ", ".join(f"{count} on cell {node}" for node, count in sorted(per_node.items()))
+    free = ", ".join(
+        f"{count} on cell {node}" if node is not None else f"{count} with no NUMA affinity"
+        for node, count in sorted(per_node.items(), key=lambda item: (item[0] is None, item[0]))
+    )
     return (
         f"Requested instance NUMA topology of '{name}' together with requested PCI devices "
         f"cannot fit the given host NUMA topology of '{host_name}': PCI NUMA affinity policy "

@@ -414,7 +414,7 @@ class PciDevice:
     parent_addr: str | None
     vendor_id: str
     product_id: str
-    numa_node: int
+    numa_node: int | None  # None: no NUMA affinity reported
     physnet: str | None
     parent_ifname: str | None
     remote_managed: bool

@@ -45,7 +45,8 @@ A YAML mapping; only ``hosts`` is required (``pci``, ``enabled_filters`` and
 | ``parent`` | Required for a ``type-VF``, optional for a ``vdpa`` (a VF of a PF): \
 a ``type-PF`` address on that host. |
 | ``physnet`` | The device_spec ``physical_network`` tag; must be the physnet of a network. |
-| ``numa_node`` | 0-1023, default 0; a cell's ``id`` where the host has ``numa_cells``. |
+| ``numa_node`` | 0-1023, default 0; a cell's ``id`` where the host has ``numa_cells``; \
+``null``: no NUMA affinity (only ``legacy`` and ``preferred`` requests of a NUMA guest take it). |
 | ``vendor_id``, ``product_id`` | Default ``fake-vendor_id`` and ``fake-product_id``. |
 | ``parent_ifname`` | The PF's interface name, kept in ``extra_info``; default none. |
 | ``remote_managed`` | ``true`` or ``false``; default ``false``. |
@@ -215,7 +216,7 @@ class DeviceSpec:
     vendor_id: str = "fake-vendor_id"
     product_id: str = "fake-product_id"
     physnet: str | None = None
-    numa_node: int = 0
+    numa_node: int | None = 0  # None: the hypervisor reports no NUMA affinity
     parent_ifname: str | None = None
     remote_managed: bool = False
     trusted: bool | None = None  # device_spec tags Nova pools by, when given
@@ -1275,7 +1276,7 @@ def _host(  # noqa: PLR0917 - the loader's context, passed through
     if cells:
         ids = {cell.id for cell in cells}
         for device in devices:
-            if device.numa_node not in ids:
+            if device.numa_node is not None and device.numa_node not in ids:
                 raise TopologyError(
                     f"{where}, device '{device.address}': 'numa_node' {device.numa_node} is "
                     f"not a NUMA cell of the host; cells: "
@@ -1459,9 +1460,7 @@ def _devices(
                 dev_type=dev_type,
                 parent=None if parent is None else _address(parent, f"{where}: 'parent'").lower(),
                 physnet=None if physnet is None else _name(physnet, f"{where}: 'physnet'"),
-                numa_node=_count(
-                    entry.get("numa_node", 0), f"{where}: 'numa_node'", maximum=_MAX_NUMA_NODE
-                ),
+                numa_node=_numa_node(entry, where),
                 remote_managed=bool(remote),
                 trusted=trusted,
                 live_migratable=migratable,
@@ -1822,6 +1821,19 @@ def _address(value: object, where: str) -> str:
             f"hexadecimal), got {_kind(value)}."
         )
     return value
+
+
+def _numa_node(entry: dict, where: str) -> int | None:
+    """A device's ``numa_node``: 0 when not given, None when written ``null``
+    (libvirt reports no NUMA node for it)."""
+    if "numa_node" in entry and entry["numa_node"] is None:
+        return None
+    value = entry.get("numa_node", 0)
+    if value == -1 and not isinstance(value, bool):
+        raise TopologyError(
+            f"{where}: 'numa_node' -1 is how libvirt writes no NUMA affinity; write null."
+        )
+    return _count(value, f"{where}: 'numa_node'", maximum=_MAX_NUMA_NODE)
 
 
 def _count(value: object, where: str, minimum: int = 0, maximum: int = _MAX_COUNT) -> int:

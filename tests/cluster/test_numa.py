@@ -379,3 +379,37 @@ def test_a_resize_on_one_host_counts_both_sides_until_it_ends(end: str) -> None:
     assert cluster.numa_placement("vm1")["pinned"] == cluster.pinned_cpus("host1") == pinned
     assert cluster.audit_failures("host1") == []
     assert cluster.check_invariants() == []
+
+
+def _no_affinity_host(policy: str) -> Cluster:
+    """One pinned host whose only GPU reports no NUMA node (Nova's -1)."""
+    return Cluster(topology_from_mapping({
+        "pci": {"alias": [{"name": "g", "vendor_id": "10de", "product_id": "1eb8",
+                           "device_type": "type-PCI", "numa_policy": policy}]},
+        "flavors": [{"name": "pinned.g", "vcpus": 2, "memory_mb": 1024, "disk_gb": 1,
+                     "extra_specs": {"hw:cpu_policy": "dedicated",
+                                     "pci_passthrough:alias": "g:1"}}],
+        "hosts": [{"name": "host1", "cpu_dedicated_set": "0-7",
+                   "numa_cells": [{"id": 0, "cpus": "0-3", "memory_mb": 4096},
+                                  {"id": 1, "cpus": "4-7", "memory_mb": 4096}],
+                   "devices": [{"address": "0000:83:00.0", "dev_type": "type-PCI",
+                                "vendor_id": "10de", "product_id": "1eb8",
+                                "numa_node": None}]}],
+    }))  # fmt: skip
+
+
+@pytest.mark.parametrize(("policy", "status"), [
+    ("legacy", "ACTIVE"), ("preferred", "ACTIVE"), ("required", "ERROR"), ("socket", "ERROR"),
+])  # fmt: skip
+def test_a_device_of_no_numa_node_serves_only_legacy_and_preferred(
+    policy: str, status: str
+) -> None:
+    """Nova's _filter_pools_for_numa_cells adds None to the cells only past
+    ``required`` and ``socket`` (PCIServersWithSRIOVAffinityPoliciesTest, -1)."""
+    cluster = _no_affinity_host(policy)
+    assert cluster.run_task(cluster.create_server("vm1", flavor="pinned.g", vnic_type="normal"))
+    assert cluster.server_status("vm1") == status
+    if status == "ACTIVE":
+        assert [d["numa_node"] for d in cluster.pci_devices_of("vm1")] == ["-"]
+    else:
+        assert "1 with no NUMA affinity" in (cluster.server_fault("vm1") or "")

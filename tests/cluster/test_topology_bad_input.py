@@ -190,7 +190,8 @@ RULES = {
     "digit, unique ignoring case (as DNS and Nova's database compare them). Counts are whole "
     "numbers from their minimum to 2,147,483,647 (Nova's integer columns).",
     DEVICE: "Addresses are `dddd:bb:ss.f` in hexadecimal, unique on the host ignoring case, and "
-    "read in lower case as Nova stores them; `numa_node` is 0-1023; `parent` only on a VF.",
+    "read in lower case as Nova stores them; `numa_node` is 0-1023, or null for no NUMA "
+    "affinity; `parent` only on a VF.",
     NETWORK: "Network and physnet names follow the host-name rule; network names are unique "
     "ignoring case.",
     FLAVOR: "Flavor and topology names are printable text without spaces at either end, as "
@@ -732,9 +733,13 @@ CASES = [
          text=pci("{device_spec: [{address: '0000:81:00.0'}]}", f"{PF_ONLY}, {VF}"),
          loads=lambda t: " ".join(device.address for device in t.hosts[0].devices)),
     Case(DEVICE, "device `{..., numa_node: -1}`", "`devices[].numa_node`",
-         "Topology file '{path}', host 'host1', device '0000:81:00.1': 'numa_node' must be a "
-         "whole number from 0 to 1023, got -1.",
+         "Topology file '{path}', host 'host1', device '0000:81:00.1': 'numa_node' -1 is how "
+         "libvirt writes no NUMA affinity; write null.",
          text=device("{address: 0000:81:00.1, dev_type: type-PCI, numa_node: -1}")),
+    Case(DEVICE, "device `{..., numa_node: null}`", "`devices[].numa_node`",
+         "accepted: no NUMA affinity, numa_node 'None'",
+         text=device("{address: 0000:81:00.1, dev_type: type-PCI, numa_node: null}"),
+         loads=lambda t: str(t.hosts[0].devices[-1].numa_node)),
     Case(DEVICE, "device `{..., numa_node: 1024}`", "`devices[].numa_node`",
          "Topology file '{path}', host 'host1', device '0000:81:00.1': 'numa_node' must be a "
          "whole number from 0 to 1023, got 1024.",
