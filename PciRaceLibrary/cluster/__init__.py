@@ -40,6 +40,7 @@ from .operations import HOST, Operation, TaskTag, check_delay, resolve_point
 from .pci_stats import PciDeviceStats
 from .periodic import DEFAULT_INTERVAL, PeriodicAudits, start_audits
 from .placement import Placement, ResourceProvider
+from .resource_request import resource_requests
 from .rpcapi import ComputeAPI
 from .services import Services
 from .snapshot import snapshot
@@ -709,11 +710,14 @@ class Cluster:
         }
         return {host: found[host] for host in sorted(found)}
 
-    def flavor_resources(self, server: str) -> dict[str, int]:
-        """What ``server``'s flavor asks of placement, zero amounts left out."""
-        flavor = self.instance(server).flavor
-        resources = {"VCPU": flavor.vcpus, "MEMORY_MB": flavor.memory_mb,
-                     "DISK_GB": flavor.disk_gb}  # fmt: skip
+    def flavor_resources(self, server: str, host: str) -> dict[str, int]:
+        """What ``server``'s flavor and image ask of ``host``'s provider
+        (``resource_requests``, ``Placement.request_for``), zero amounts
+        left out. Raises UnknownName for an unknown server or host."""
+        row = self.instance(server)
+        node = self.db.compute_nodes[self.check_host(host)]
+        requests = resource_requests(row.flavor, row.image_meta)
+        resources = self.context.placement.request_for(node.uuid, requests)
         return {rc: amount for rc, amount in resources.items() if amount}
 
     def port_binding(self, server: str) -> dict[str, str | None]:

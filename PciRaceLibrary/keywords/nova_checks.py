@@ -124,7 +124,8 @@ class NovaCheckKeywords(LibraryComponent):
         """Fails unless the placement allocations of ``server`` are exactly ``expected``.
 
         ``expected`` names provider hosts; each value is ``flavor`` (what the
-        server's flavor asks: Nova's ``assertFlavorMatchesAllocation``) or
+        server's flavor and image ask of that host: Nova's
+        ``assertFlavorMatchesAllocation``) or
         resource class:amount pairs separated by commas, such as
         ``VCPU:1,MEMORY_MB:512,DISK_GB:1``. Hosts not named must hold
         nothing for the consumer, and each named host must hold exactly the
@@ -152,8 +153,10 @@ class NovaCheckKeywords(LibraryComponent):
         for host in wanted:
             cluster.check_host(host)
         found = cluster.placement_allocations(server, migration=consumer == "migration")
-        flavor = cluster.flavor_resources(server)
-        wanted = {host: flavor if want is None else want for host, want in wanted.items()}
+        wanted = {
+            host: cluster.flavor_resources(server, host) if want is None else want
+            for host, want in wanted.items()
+        }
         problems = [
             f"'{host}' should hold {_resources_text(wanted.get(host, {}))} "
             f"but holds {_resources_text(found.get(host, {}))}"
