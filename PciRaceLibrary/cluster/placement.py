@@ -1,6 +1,8 @@
 """The placement service: resource providers and allocations per consumer.
 
-One provider per compute node (its uuid is the node's uuid). The instance is
+One provider per compute node (its uuid is the node's uuid), with the
+inventory its driver reports (VCPU, PCPU where the host has dedicated CPUs,
+MEMORY_MB, DISK_GB; see ``host_plan.placement_inventory``). The instance is
 the consumer; during an evacuation it holds allocations on both the source and
 the destination (the *doubled* allocation), until the source comes back or the
 server is deleted. Calls pass the points of Nova's report client, because they
@@ -15,8 +17,9 @@ from dataclasses import dataclass, field
 
 from ..sim import Change, point
 
-# Nova's default allocation ratios (initial_*_allocation_ratio).
-ALLOCATION_RATIOS = {"VCPU": 16.0, "MEMORY_MB": 1.5, "DISK_GB": 1.0}
+# Nova's default allocation ratios (initial_*_allocation_ratio); the libvirt
+# driver reports PCPU at 1.0 always (update_provider_tree).
+ALLOCATION_RATIOS = {"VCPU": 16.0, "PCPU": 1.0, "MEMORY_MB": 1.5, "DISK_GB": 1.0}
 
 
 @dataclass
@@ -119,8 +122,8 @@ class Placement:
     def allocation_request(
         self, rp_uuid: str, requests: tuple[dict[str, int], ...], used: dict[str, int] | None = None
     ) -> dict[str, int] | None:
-        """The first of a server's ``requests`` (``resource_requests``, in the
-        scheduler's order) that fits the provider beside
+        """The first of a server's ``requests`` (``resource_requests``: the
+        PCPU query, then the VCPU fallback) that fits the provider beside
         ``used`` (its usage now), or None: the host's first allocation
         candidate, which Nova's scheduler claims."""
         for resources in requests:
@@ -130,8 +133,9 @@ class Placement:
 
     def request_for(self, rp_uuid: str, requests: tuple[dict[str, int], ...]) -> dict[str, int]:
         """The one of a server's ``requests`` the provider is asked for,
-        whatever its usage: the first whose classes it has inventory of,
-        else the first."""
+        whatever its usage: the first whose classes it has inventory of
+        (PCPU where the host reports them, the VCPU fallback where it does
+        not), else the first."""
         inventory = self.providers[rp_uuid].inventory
         for resources in requests:
             if all(rc in inventory for rc, amount in resources.items() if amount):

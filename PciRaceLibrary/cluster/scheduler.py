@@ -2,8 +2,9 @@
 
 It keeps hosts whose compute service is up (ComputeFilter), skips ignored
 hosts (an evacuation ignores its source), honours a requested host, and asks
-placement whether the flavor fits (the first of its requests that does, see
-``resource_request``). It weighs by free RAM, most first, then by host name, so the choice is
+placement whether the flavor fits: a pinned server's PCPU, or where the host
+reports none its VCPU (the fallback query, see ``resource_request``). It
+weighs by free RAM, most first, then by host name, so the choice is
 deterministic. The PCI filter is off, as in Nova's
 default and its regression test: PCI fit is only tested by the claim on the
 compute host. A topology's ``enabled_filters: [PciPassthroughFilter]`` turns

@@ -84,11 +84,11 @@ def test_get_usage_lists_every_class(library: PciRaceLibrary) -> None:
     ("kwargs", "error", "message"),
     [
         ({}, InvalidArgument, "Give the usage to check as resource class=amount, as in VCPU=1; "
-         "valid resource classes: VCPU, MEMORY_MB, DISK_GB."),
-        ({"PCPU": 1}, InvalidArgument,
-         "No resource class 'PCPU'. Valid resource classes: VCPU, MEMORY_MB, DISK_GB."),
+         "valid resource classes: VCPU, PCPU, MEMORY_MB, DISK_GB."),
+        ({"VGPU": 1}, InvalidArgument,
+         "No resource class 'VGPU'. Valid resource classes: VCPU, PCPU, MEMORY_MB, DISK_GB."),
         ({"vcpu": 1}, InvalidArgument,
-         "No resource class 'vcpu'. Valid resource classes: VCPU, MEMORY_MB, DISK_GB."),
+         "No resource class 'vcpu'. Valid resource classes: VCPU, PCPU, MEMORY_MB, DISK_GB."),
         ({"VCPU": -1}, InvalidArgument, "Amount of VCPU must be 0 or more, got -1."),
     ],
 )  # fmt: skip
@@ -173,8 +173,8 @@ def test_the_migration_consumer_of_an_evacuation_holds_nothing(library: PciRaceL
         ("VCPU", "Allocation for 'host1' must be 'flavor' or *"),
         ("VCPU:1,", "Allocation for 'host1' must be 'flavor' or *"),
         ("VCPU:1:2", "Allocation for 'host1' must be 'flavor' or *"),
-        ("PCPU:1", "No resource class 'PCPU' in the allocation for 'host1'. "
-         "Valid resource classes: VCPU, MEMORY_MB, DISK_GB."),
+        ("VGPU:1", "No resource class 'VGPU' in the allocation for 'host1'. "
+         "Valid resource classes: VCPU, PCPU, MEMORY_MB, DISK_GB."),
         ("VCPU:-1", "Amount of VCPU in the allocation for 'host1' must be 0 or more, got -1."),
         ("VCPU:one", "Amount of VCPU in the allocation for 'host1' must be a whole number "
          "such as 2, got 'one'."),
