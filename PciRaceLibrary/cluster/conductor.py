@@ -19,7 +19,7 @@ from .exception import (
 )
 from .live_migrate import LiveMigrationTask
 from .objects import ERROR, POWERING_ON, SHELVED, UNSHELVING, Flavor, Instance, Migration
-from .resource_request import resource_requests
+from .resource_request import forced_move_resources, resource_requests
 from .rpcapi import ComputeAPI
 from .scheduler import MAX_ATTEMPTS, select_destination, select_destinations
 
@@ -140,8 +140,14 @@ class ComputeTaskManager:
             assert requested_host is not None  # the API refuses a force without a host
             host = requested_host
             node = db.compute_nodes[host]
-            requests = resource_requests(instance.flavor, instance.image_meta)
-            resources = context.placement.request_for(node.uuid, requests)
+            source = db.compute_nodes.get(instance.host or "")
+            resources = forced_move_resources(
+                context.placement,
+                instance.uuid,
+                source.uuid if source else None,
+                node.uuid,
+                resource_requests(instance.flavor, instance.image_meta),
+            )
             try:
                 claimed = await context.placement.claim_resources(
                     instance.uuid, node.uuid, resources

@@ -23,11 +23,15 @@ NUMATopologyFilter then weeds out hosts without the free pinned CPUs.
 from __future__ import annotations
 
 import functools
+from typing import TYPE_CHECKING
 
 from .hardware import cpu_policy_constraint
 from .numa import DEDICATED
 from .objects import Flavor
 from .topology import ImageSpec
+
+if TYPE_CHECKING:
+    from .placement import Placement
 
 # Nova's [workarounds]disable_fallback_pcpu_query default.
 DISABLE_FALLBACK_PCPU_QUERY = False
@@ -53,3 +57,23 @@ def resource_requests(
     # _translate_pinning_policies: VCPU -> PCPU, as many as the flavor's vCPUs.
     pinned = {"PCPU": flavor.vcpus, "MEMORY_MB": flavor.memory_mb, "DISK_GB": flavor.disk_gb}
     return (pinned,) if disable_fallback_pcpu_query else (pinned, legacy)
+
+
+def forced_move_resources(
+    placement: Placement,
+    consumer: str,
+    source_rp: str | None,
+    dest_rp: str,
+    requests: tuple[dict[str, int], ...],
+) -> dict[str, int]:
+    """What a move forced to a host (past the scheduler) claims there, as
+    ``claim_resources_on_destination`` (``nova/scheduler/utils.py``) does:
+    a copy of what ``consumer`` holds on the source provider (PCPU for a
+    pinned server on a host that reports them, VCPU on one that does not).
+    Where it holds nothing there (Nova would refuse the move; the model
+    has always claimed the flavor), the request the destination is asked
+    for (``Placement.request_for``)."""
+    held = placement.allocations.get(consumer, {}).get(source_rp or "")
+    if held:
+        return dict(held)
+    return placement.request_for(dest_rp, requests)
