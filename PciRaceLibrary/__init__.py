@@ -134,7 +134,11 @@ NUMA cells (``numa_cells`` with ``id``, ``cpus``, ``memory_mb``, ``socket``,
 and ``cpu_dedicated_set``/``cpu_shared_set``); a host without them reports no
 NUMA topology, so a guest that asks for one does not go there (the
 scheduler's NUMATopologyFilter). `NUMA Placement Of Server Should Be` and
-`NUMA Usage On Host Should Be` check where guests are placed and pinned. The
+`NUMA Usage On Host Should Be` check where guests are placed and pinned.
+Placement gets VCPU from ``cpu_shared_set`` and PCPU from
+``cpu_dedicated_set`` (every CPU as VCPU with neither), and a pinned server
+asks for PCPU, or for VCPU on a host without PCPU (Nova's fallback query),
+which `Placement Allocations Should Be` ``flavor`` follows. The
 shipped ``acceptance/topologies/numa_hosts.yaml`` is an example; the
 topology reference (``PciRaceLibrary/cluster/topology.py``) describes every
 key.

@@ -107,8 +107,8 @@ Placement Usage Failure Names Each Class
     ...    Placement usage on 'host1' differs at t=2.000s: VCPU should be 0 but is 1; DISK_GB should be 0 but is 1.
     ...    Placement Usage On Host Should Be    host1    VCPU=0    DISK_GB=0
     Run Keyword And Expect Error
-    ...    No resource class 'PCPU'. Valid resource classes: VCPU, MEMORY_MB, DISK_GB.
-    ...    Placement Usage On Host Should Be    host1    PCPU=1
+    ...    No resource class 'VGPU'. Valid resource classes: VCPU, PCPU, MEMORY_MB, DISK_GB.
+    ...    Placement Usage On Host Should Be    host1    VGPU=1
 
 Placement Allocations Failure Names Each Host
     [Documentation]    The doubled allocation is still there before the source restarts.

@@ -40,6 +40,7 @@ from .operations import HOST, Operation, TaskTag, check_delay, resolve_point
 from .pci_stats import PciDeviceStats
 from .periodic import DEFAULT_INTERVAL, PeriodicAudits, start_audits
 from .placement import Placement, ResourceProvider
+from .resource_request import resource_requests
 from .rpcapi import ComputeAPI
 from .services import Services
 from .snapshot import snapshot
@@ -162,7 +163,9 @@ class Cluster:
         for plan in host_plans(self.topology):
             host = plan.spec
             uuid = context.new_uuid("compute_node", host.name)
-            node = ComputeNode(plan.node_id, uuid, host.name, host.vcpus, host.memory_mb,
+            # The driver's vcpus are its VCPU inventory (len(_get_vcpu_available)).
+            vcpus = plan.inventory.get("VCPU", 0)
+            node = ComputeNode(plan.node_id, uuid, host.name, vcpus, host.memory_mb,
                                host.disk_gb, numa_topology=plan.numa_topology)  # fmt: skip
             db.compute_nodes[host.name] = node
             self._host_of_node[node.id] = host.name
@@ -684,7 +687,8 @@ class Cluster:
 
     def placement_usage(self, host: str) -> dict[str, int]:
         """Resource class -> amount used on ``host``'s provider, every class
-        listed (0 when nothing is allocated there), in placement's order."""
+        of its inventory listed (0 when nothing is allocated there: PCPU only
+        where the host reports dedicated CPUs), in placement's order."""
         node = self.db.compute_nodes[self.check_host(host)]
         return self.context.placement.usage(node.uuid)
 
@@ -715,11 +719,15 @@ class Cluster:
         }
         return {host: found[host] for host in sorted(found)}
 
-    def flavor_resources(self, server: str) -> dict[str, int]:
-        """What ``server``'s flavor asks of placement, zero amounts left out."""
-        flavor = self.instance(server).flavor
-        resources = {"VCPU": flavor.vcpus, "MEMORY_MB": flavor.memory_mb,
-                     "DISK_GB": flavor.disk_gb}  # fmt: skip
+    def flavor_resources(self, server: str, host: str) -> dict[str, int]:
+        """What ``server``'s flavor and image ask of ``host``'s provider
+        (``resource_requests``, ``Placement.request_for``: PCPU for
+        dedicated CPUs where the host reports them, else VCPU), zero
+        amounts left out. Raises UnknownName for an unknown server or host."""
+        row = self.instance(server)
+        node = self.db.compute_nodes[self.check_host(host)]
+        requests = resource_requests(row.flavor, row.image_meta)
+        resources = self.context.placement.request_for(node.uuid, requests)
         return {rc: amount for rc, amount in resources.items() if amount}
 
     def port_binding(self, server: str) -> dict[str, str | None]:

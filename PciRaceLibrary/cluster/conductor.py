@@ -19,7 +19,7 @@ from .exception import (
 )
 from .live_migrate import LiveMigrationTask
 from .objects import ERROR, POWERING_ON, SHELVED, UNSHELVING, Flavor, Instance, Migration
-from .placement import flavor_resources
+from .resource_request import forced_move_resources, resource_requests
 from .rpcapi import ComputeAPI
 from .scheduler import MAX_ATTEMPTS, select_destination, select_destinations
 
@@ -98,11 +98,13 @@ class ComputeTaskManager:
 
     async def _claim_alternate(self, instance: Instance, host_list: list[str]) -> str | None:
         """Pops alternates until placement takes the instance's allocation on
-        one; returns it, or None when none is left."""
-        placement, resources = self.context.placement, flavor_resources(instance.flavor)
+        one (the host's first candidate); returns it, or None when none is left."""
+        placement = self.context.placement
+        requests = resource_requests(instance.flavor, instance.image_meta)
         while host_list:
             host = host_list.pop(0)
             node = self.context.db.compute_nodes[host]
+            resources = placement.allocation_request(node.uuid, requests) or requests[0]
             if await placement.claim_resources(instance.uuid, node.uuid, resources):
                 return host
         return None
@@ -138,7 +140,14 @@ class ComputeTaskManager:
             assert requested_host is not None  # the API refuses a force without a host
             host = requested_host
             node = db.compute_nodes[host]
-            resources = flavor_resources(instance.flavor)
+            source = db.compute_nodes.get(instance.host or "")
+            resources = forced_move_resources(
+                context.placement,
+                instance.uuid,
+                source.uuid if source else None,
+                node.uuid,
+                resource_requests(instance.flavor, instance.image_meta),
+            )
             try:
                 claimed = await context.placement.claim_resources(
                     instance.uuid, node.uuid, resources
@@ -234,9 +243,10 @@ class ComputeTaskManager:
         context, placement = self.context, self.context.placement
         await point("ComputeTaskAPI.resize_instance")
         held = await placement.move_allocations(instance.uuid, migration.uuid)
-        resources = flavor_resources(flavor)
+        requests = resource_requests(flavor, instance.image_meta)
         for index, host in enumerate(alternates):
             rp_uuid = context.db.compute_nodes[host].uuid
+            resources = placement.allocation_request(rp_uuid, requests) or requests[0]
             if await placement.claim_resources(instance.uuid, rp_uuid, resources):
                 rest = alternates[index + 1 :]
                 await self.compute_rpcapi.prep_resize(host, instance, flavor, migration, rest)

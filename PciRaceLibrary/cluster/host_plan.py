@@ -46,11 +46,31 @@ class HostPlan:
 
     @classmethod
     def of(cls, spec: HostSpec, node_id: int, *, layout: bool = True) -> HostPlan:
-        inventory = {"VCPU": spec.vcpus, "MEMORY_MB": spec.memory_mb, "DISK_GB": spec.disk_gb}
+        inventory = placement_inventory(spec)
         rows = {d.address: PciDevice.from_spec(node_id, spec.name, d) for d in spec.devices}
         keyed = {(node_id, address): row for address, row in rows.items()}
         laid_out = PciLayout.of([rows[address] for address in sorted(rows)]) if layout else None
         return cls(spec, node_id, host_numa_topology(spec), inventory, rows, keyed, laid_out)
+
+
+def placement_inventory(spec: HostSpec) -> dict[str, int]:
+    """The inventory the libvirt driver's ``update_provider_tree`` reports
+    for ``spec``: VCPU from ``_get_vcpu_available`` (``cpu_shared_set``;
+    none if only ``cpu_dedicated_set`` is set; every host CPU with
+    neither), PCPU from ``_get_pcpu_available`` (``cpu_dedicated_set``,
+    else none), then memory and disk. A class of total 0 is left out, as
+    placement refuses such inventory; so a host configured as before Train
+    reports no PCPU."""
+    if spec.cpu_shared_set is not None:
+        vcpus = len(spec.cpu_shared_set)
+    elif spec.cpu_dedicated_set is not None:
+        vcpus = 0
+    else:
+        vcpus = spec.vcpus
+    pcpus = len(spec.cpu_dedicated_set or ())
+    inventory = {"VCPU": vcpus, "PCPU": pcpus, "MEMORY_MB": spec.memory_mb}
+    inventory["DISK_GB"] = spec.disk_gb
+    return {rc: total for rc, total in inventory.items() if total}
 
 
 # Keyed by value: a topology file loaded again for each test gives equal

@@ -258,7 +258,11 @@ def _migration_holds_its_source(
 def _usage_matches_placement(context: Context, hosts: list[str]) -> list[str]:
     """5. A running compute's saved vCPU, RAM and disk usage is what placement
     holds on its provider: every server there, and every move through it
-    (a build or unshelve no compute has claimed yet is placement's alone)."""
+    (a build or unshelve no compute has claimed yet is placement's alone).
+    The tracker counts every instance's vCPUs in ``vcpus_used``, pinned or
+    not (Nova's ``ResourceTracker._update_usage``), while placement holds a
+    pinned one's as PCPU: the tracker's vCPUs are placement's VCPU and PCPU
+    together."""
     db, placement, problems = context.db, context.placement, []
     for host in hosts:
         if not db.services[host].running:
@@ -272,8 +276,15 @@ def _usage_matches_placement(context: Context, hosts: list[str]) -> list[str]:
             if row is not None and row.host is None and _scheduled(row):
                 # The scheduler's allocation of a build no compute has claimed yet.
                 for rc, amount in placement.allocations[consumer][node.uuid].items():
-                    held[rc] -= amount
-        differ = [f"{rc} {tracked[rc]} != {held[rc]}" for rc in tracked if tracked[rc] != held[rc]]
+                    held[rc] = held.get(rc, 0) - amount
+        held["VCPU"] = held.get("VCPU", 0) + held.pop("PCPU", 0)
+        pinned = "PCPU" in placement.providers[node.uuid].inventory
+        names = {"VCPU": "VCPU+PCPU" if pinned else "VCPU"}
+        differ = [
+            f"{names.get(rc, rc)} {tracked[rc]} != {held[rc]}"
+            for rc in tracked
+            if tracked[rc] != held[rc]
+        ]
         if differ:
             problems.append(
                 f"The resource tracker of '{host}' counts other usage than placement holds "

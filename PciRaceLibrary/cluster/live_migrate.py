@@ -27,7 +27,8 @@ from .exception import (
 from .network import bind_ports_to_host
 from .objects import Instance, Migration
 from .pci_request import is_live_migratable
-from .placement import ALLOCATION_RATIOS, flavor_resources
+from .placement import ALLOCATION_RATIOS
+from .resource_request import forced_move_resources, resource_requests
 from .rpcapi import ComputeAPI, MigrateData
 from .scheduler import select_destination
 
@@ -127,11 +128,19 @@ class LiveMigrationTask:
             )
         self._check_host_is_up(dest)
         self._check_destination_has_enough_memory(dest)
-        rp_uuid = self.context.db.compute_nodes[dest].uuid
-        # claim_resources_on_destination: the instance is an empty consumer now.
-        if not await placement.claim_resources(
-            instance.uuid, rp_uuid, flavor_resources(instance.flavor)
-        ):
+        db = self.context.db
+        rp_uuid = db.compute_nodes[dest].uuid
+        # claim_resources_on_destination: the instance is an empty consumer
+        # now; the source allocation it copies is the migration's.
+        source = db.compute_nodes.get(self.source)
+        resources = forced_move_resources(
+            placement,
+            self.migration.uuid if self._held_allocations else instance.uuid,
+            source.uuid if source else None,
+            rp_uuid,
+            resource_requests(instance.flavor, instance.image_meta),
+        )
+        if not await placement.claim_resources(instance.uuid, rp_uuid, resources):
             raise NoValidHost(
                 f"Unable to claim the resources of '{instance.name}' on forced host '{dest}'."
             )

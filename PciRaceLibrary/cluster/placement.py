@@ -1,6 +1,8 @@
 """The placement service: resource providers and allocations per consumer.
 
-One provider per compute node (its uuid is the node's uuid). The instance is
+One provider per compute node (its uuid is the node's uuid), with the
+inventory its driver reports (VCPU, PCPU where the host has dedicated CPUs,
+MEMORY_MB, DISK_GB; see ``host_plan.placement_inventory``). The instance is
 the consumer; during an evacuation it holds allocations on both the source and
 the destination (the *doubled* allocation), until the source comes back or the
 server is deleted. Calls pass the points of Nova's report client, because they
@@ -14,14 +16,10 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from ..sim import Change, point
-from .objects import Flavor
 
-# Nova's default allocation ratios (initial_*_allocation_ratio).
-ALLOCATION_RATIOS = {"VCPU": 16.0, "MEMORY_MB": 1.5, "DISK_GB": 1.0}
-
-
-def flavor_resources(flavor: Flavor) -> dict[str, int]:
-    return {"VCPU": flavor.vcpus, "MEMORY_MB": flavor.memory_mb, "DISK_GB": flavor.disk_gb}
+# Nova's default allocation ratios (initial_*_allocation_ratio); the libvirt
+# driver reports PCPU at 1.0 always (update_provider_tree).
+ALLOCATION_RATIOS = {"VCPU": 16.0, "PCPU": 1.0, "MEMORY_MB": 1.5, "DISK_GB": 1.0}
 
 
 @dataclass
@@ -29,9 +27,16 @@ class ResourceProvider:
     uuid: str
     name: str
     inventory: dict[str, int]
+    # The usage of the provider without allocations: each class of its
+    # inventory at 0, as placement's usages list them. Never mutated.
+    nothing_used: dict[str, int] = field(init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        self.nothing_used = dict.fromkeys(self.inventory, 0)
 
     def capacity(self, resource_class: str) -> float:
-        return self.inventory[resource_class] * ALLOCATION_RATIOS[resource_class]
+        """Total times allocation ratio; 0 for a class without inventory."""
+        return self.inventory.get(resource_class, 0) * ALLOCATION_RATIOS[resource_class]
 
 
 class UsageSnapshot:
@@ -94,8 +99,9 @@ class Placement:
     # -- reads ----------------------------------------------------------------
 
     def used(self, rp_uuid: str) -> dict[str, int]:
-        """The provider's usage totals, kept as allocations change. Do not mutate."""
-        return self._used.get(rp_uuid) or _NOTHING_USED
+        """The provider's usage totals, kept as allocations change: each class
+        of its inventory. Do not mutate."""
+        return self._used.get(rp_uuid) or self.providers[rp_uuid].nothing_used
 
     def usage(self, rp_uuid: str) -> dict[str, int]:
         return dict(self.used(rp_uuid))
@@ -108,10 +114,33 @@ class Placement:
         used = self.used(rp_uuid) if used is None else used
         # A loop, not all() over a generator: the scheduler asks for every
         # host it passes, the claim once more.
-        for rc, amount in resources.items():  # noqa: SIM110
-            if used[rc] + amount > provider.capacity(rc):
+        for rc, amount in resources.items():
+            if used.get(rc, 0) + amount > provider.capacity(rc):
                 return False
         return True
+
+    def allocation_request(
+        self, rp_uuid: str, requests: tuple[dict[str, int], ...], used: dict[str, int] | None = None
+    ) -> dict[str, int] | None:
+        """The first of a server's ``requests`` (``resource_requests``: the
+        PCPU query, then the VCPU fallback) that fits the provider beside
+        ``used`` (its usage now), or None: the host's first allocation
+        candidate, which Nova's scheduler claims."""
+        for resources in requests:
+            if self.fits(rp_uuid, resources, used):
+                return resources
+        return None
+
+    def request_for(self, rp_uuid: str, requests: tuple[dict[str, int], ...]) -> dict[str, int]:
+        """The one of a server's ``requests`` the provider is asked for,
+        whatever its usage: the first whose classes it has inventory of
+        (PCPU where the host reports them, the VCPU fallback where it does
+        not), else the first."""
+        inventory = self.providers[rp_uuid].inventory
+        for resources in requests:
+            if all(rc in inventory for rc, amount in resources.items() if amount):
+                return resources
+        return requests[0]
 
     def free_ram(self, rp_uuid: str, used: dict[str, int] | None = None) -> float:
         used = self.used(rp_uuid) if used is None else used
@@ -244,9 +273,10 @@ class Placement:
         """Adds ``sign`` x ``resources`` to the provider's totals and re-weighs it."""
         for snapshot in self._snapshots:
             snapshot.before.setdefault(rp_uuid, dict(self.used(rp_uuid)))
-        used = self._used.setdefault(rp_uuid, dict(_NOTHING_USED))
+        used = self._used.setdefault(rp_uuid, dict(self.providers[rp_uuid].nothing_used))
         for resource_class, amount in resources.items():
-            used[resource_class] += sign * amount
+            if amount or resource_class in used:  # a class without inventory only if used
+                used[resource_class] = used.get(resource_class, 0) + sign * amount
         self._weigh(rp_uuid)
 
     def _weigh(self, rp_uuid: str) -> None:
@@ -263,7 +293,3 @@ class Placement:
             for rp_uuid in sorted(self.providers):
                 if rp_uuid not in self._generations:
                     self._weigh(rp_uuid)
-
-
-# The usage of a provider without allocations. Never mutated.
-_NOTHING_USED = dict.fromkeys(ALLOCATION_RATIOS, 0)

@@ -2,8 +2,10 @@
 
 It keeps hosts whose compute service is up (ComputeFilter), skips ignored
 hosts (an evacuation ignores its source), honours a requested host, and asks
-placement whether the flavor fits. It weighs by free RAM, most first, then by
-host name, so the choice is deterministic. The PCI filter is off, as in Nova's
+placement whether the flavor fits: a pinned server's PCPU, or where the host
+reports none its VCPU (the fallback query, see ``resource_request``). It
+weighs by free RAM, most first, then by host name, so the choice is
+deterministic. The PCI filter is off, as in Nova's
 default and its regression test: PCI fit is only tested by the claim on the
 compute host. A topology's ``enabled_filters: [PciPassthroughFilter]`` turns
 it on, as Nova's PCI functional tests do: a host passes if the pools its
@@ -35,7 +37,8 @@ from .hardware import (
 from .objects import AVAILABLE, Flavor, Instance, InstancePCIRequest
 from .pci_request import get_pci_requests_from_flavor, port_requests
 from .pci_stats import PciDeviceStats
-from .placement import UsageSnapshot, flavor_resources
+from .placement import UsageSnapshot
+from .resource_request import resource_requests
 
 # Nova's [scheduler]max_attempts: a build tries its host and at most two
 # alternates.
@@ -78,7 +81,7 @@ async def select_destinations(
     none. Raises NoValidHost."""
     await point("SchedulerClient.select_destinations")
     placement, db = context.placement, context.db
-    resources = flavor_resources(flavor or instance.flavor)
+    requests = resource_requests(flavor or instance.flavor, instance.image_meta)
     requested_at = context.kernel.now
     pci_requests = request_spec_pci_requests(context, instance, flavor)
     pci_fits = _pci_filter(context, pci_requests)
@@ -93,7 +96,7 @@ async def select_destinations(
             and (not requested_host or host == requested_host)
             and context.service_is_up(host)
             and not db.services[host].disabled  # ComputeFilter
-            and placement.fits(rp_uuid, resources)
+            and placement.allocation_request(rp_uuid, requests) is not None
             and pci_fits(host)
             and numa_fits(host)
         )
@@ -111,7 +114,7 @@ async def select_destinations(
             """Every host as weighed at the request."""
             return weighed_hosts(
                 context,
-                resources,
+                requests,
                 ignore_hosts=ignore_hosts,
                 requested_host=requested_host,
                 now=requested_at,
@@ -132,7 +135,8 @@ async def select_destinations(
                 and host not in ignore_hosts
                 and service.is_up(requested_at, SERVICE_DOWN_TIME)
                 and not service.disabled  # ComputeFilter
-                and placement.fits(rp_uuid, resources, snapshot.usage(rp_uuid))
+                and placement.allocation_request(rp_uuid, requests, snapshot.usage(rp_uuid))
+                is not None
                 and pci_fits(host)
                 and numa_fits(host)
             )
@@ -148,12 +152,19 @@ async def select_destinations(
 
         if first is not None:
             chosen = (placement.providers[first].name, first)
+            # The host's first candidate, as passes() found it.
+            resources = placement.allocation_request(first, requests)
+            assert resources is not None
             if await placement.claim_resources(instance.uuid, first, resources):
                 return with_alternates(chosen[0])
-            # Lost a race for that host: the others, weighed as at the request.
+            # Lost a race for that host: the others, weighed as at the request,
+            # each claiming the candidate it had then.
             for host, rp_uuid in weighed():
-                if (host, rp_uuid) != chosen and await placement.claim_resources(
-                    instance.uuid, rp_uuid, resources
+                resources = placement.allocation_request(rp_uuid, requests, snapshot.usage(rp_uuid))
+                if (
+                    (host, rp_uuid) != chosen
+                    and resources is not None
+                    and await placement.claim_resources(instance.uuid, rp_uuid, resources)
                 ):
                     return with_alternates(host)
     wanted = f" on '{requested_host}'" if requested_host else ""
@@ -164,7 +175,7 @@ async def select_destinations(
 
 def weighed_hosts(
     context: Context,
-    resources: dict[str, int],
+    requests: tuple[dict[str, int], ...],
     *,
     ignore_hosts: tuple[str, ...] = (),
     requested_host: str | None = None,
@@ -177,7 +188,9 @@ def weighed_hosts(
     weighed order: the sort of all hosts, for a lost race and for tests.
     ``snapshot`` gives placement usage as it was; by default it is now;
     ``pci_fits`` is the PciPassthroughFilter, ``host_filter`` a further
-    filter (the NUMATopologyFilter)."""
+    filter (the NUMATopologyFilter). ``requests`` are the server's
+    allocation candidate queries (``resource_requests``); a host passes
+    placement if one of them fits."""
     placement = context.placement
     candidates = []
     for host, node in sorted(context.db.compute_nodes.items()):
@@ -187,7 +200,7 @@ def weighed_hosts(
         if not service.is_up(now, SERVICE_DOWN_TIME) or service.disabled:  # ComputeFilter
             continue
         used = snapshot.usage(node.uuid) if snapshot else placement.used(node.uuid)
-        if not placement.fits(node.uuid, resources, used) or not pci_fits(host):
+        if placement.allocation_request(node.uuid, requests, used) is None or not pci_fits(host):
             continue
         if host_filter is not None and not host_filter(host):
             continue

@@ -128,6 +128,9 @@ nothing. The sets need cells, name only their CPUs and do not overlap. A
 host with a cell without ``socket`` refuses the ``socket`` policy, as Nova. Where
 cells are given a device's ``numa_node`` must name one. Without ``vcpus``
 and ``memory_mb`` such a host reports the cells' usable CPUs and memory.
+Placement gets VCPU from ``cpu_shared_set`` and PCPU from
+``cpu_dedicated_set`` (every CPU as VCPU with neither, as Nova's libvirt
+driver); a pinned server asks for PCPU, or VCPU where a host has none.
 
 A flavor asks for a guest NUMA topology with ``hw:numa_nodes`` (vCPUs and
 memory split evenly, or as ``hw:numa_cpus.N`` and ``hw:numa_mem.N`` say) or
@@ -289,6 +292,11 @@ class HostSpec:
     disk_gb: int = 1028
     untracked: int = 0  # reported devices no device_spec matched
     numa_cells: tuple[NUMACellSpec, ...] = ()
+    # Nova's [compute] options as given (None: not set); the cells split
+    # their CPUs by them, and the libvirt driver reports VCPU and PCPU
+    # inventory from them (placement_inventory in host_plan.py).
+    cpu_shared_set: frozenset[int] | None = None
+    cpu_dedicated_set: frozenset[int] | None = None
 
 
 @dataclass(frozen=True)
@@ -1273,6 +1281,11 @@ def _host(  # noqa: PLR0917 - the loader's context, passed through
     if device_spec:
         devices = _tracked(devices, device_spec, where)
     cells = _numa_cells(entry, where)
+    cpu_sets = {
+        key: _cpus(entry[key], f"{where}: '{key}'")
+        for key in ("cpu_shared_set", "cpu_dedicated_set")
+        if entry.get(key) is not None
+    }  # _numa_cells checked them
     if cells:
         ids = {cell.id for cell in cells}
         for device in devices:
@@ -1290,6 +1303,8 @@ def _host(  # noqa: PLR0917 - the loader's context, passed through
     return HostSpec(
         name=name, devices=devices, vcpus=vcpus, memory_mb=memory_mb, disk_gb=disk_gb,
         untracked=reported - len(devices), numa_cells=cells,
+        cpu_shared_set=cpu_sets.get("cpu_shared_set"),
+        cpu_dedicated_set=cpu_sets.get("cpu_dedicated_set"),
     )  # fmt: skip
 
 

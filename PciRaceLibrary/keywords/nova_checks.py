@@ -18,7 +18,7 @@ from ..errors import InvalidArgument
 from ._base import LibraryComponent
 from .arguments import Invalid, check_at_least_zero, describe, to_int
 
-RESOURCE_CLASSES = tuple(ALLOCATION_RATIOS)  # VCPU, MEMORY_MB, DISK_GB
+RESOURCE_CLASSES = tuple(ALLOCATION_RATIOS)  # VCPU, PCPU, MEMORY_MB, DISK_GB
 BINDING_KEYS = ("host", "pci_slot", "pci_vendor_info", "physical_network")
 # Nova's Migration.migration_type values.
 MIGRATION_TYPES = ("migration", "resize", "live-migration", "evacuation")
@@ -34,15 +34,19 @@ class NovaCheckKeywords(LibraryComponent):
     ) -> None:
         """Fails unless placement's usage on ``host``'s provider is ``expected``.
 
-        ``expected`` names resource classes (``VCPU``, ``MEMORY_MB``,
-        ``DISK_GB``) with the amount used; classes not named are not checked.
-        A host nothing is allocated on uses 0 of each. This is the usage of
+        ``expected`` names resource classes (``VCPU``, ``PCPU``,
+        ``MEMORY_MB``, ``DISK_GB``) with the amount used; classes not named
+        are not checked. A host nothing is allocated on uses 0 of each, and a
+        host uses 0 of a class it has no inventory of (PCPU on a host without
+        ``cpu_dedicated_set``: a server with dedicated CPUs takes VCPU there,
+        see `Placement Allocations Should Be`). This is the usage of
         every consumer on the provider together, as Nova's
         ``assertRequestMatchesUsage`` reads it. Reads the state now and never
         moves time; ``message`` replaces the default failure message.
 
         | `Placement Usage On Host Should Be` | host1 | VCPU=1 | MEMORY_MB=512 | DISK_GB=1 |
         | `Placement Usage On Host Should Be` | host2 | VCPU=0 |
+        | `Placement Usage On Host Should Be` | host1 | VCPU=0 | PCPU=2 | # pinned |
         """
         if not expected:
             raise InvalidArgument(
@@ -103,7 +107,10 @@ class NovaCheckKeywords(LibraryComponent):
     def get_placement_usage(self, host: str) -> dict[str, int]:
         """Returns placement's usage on ``host``'s provider: resource class → amount.
 
-        Every resource class is listed, 0 where nothing is used.
+        Every resource class of the provider's inventory is listed, 0 where
+        nothing is used: PCPU only on a host with ``cpu_dedicated_set``, VCPU
+        only on one with ``cpu_shared_set`` or neither option, as Nova's
+        libvirt driver reports them.
 
         | ${usage} = | `Get Placement Usage` | host1 |
         | Should Be Equal | ${usage} | ${{{'VCPU': 1, 'MEMORY_MB': 512, 'DISK_GB': 1}}} |
@@ -124,9 +131,15 @@ class NovaCheckKeywords(LibraryComponent):
         """Fails unless the placement allocations of ``server`` are exactly ``expected``.
 
         ``expected`` names provider hosts; each value is ``flavor`` (what the
-        server's flavor asks: Nova's ``assertFlavorMatchesAllocation``) or
-        resource class:amount pairs separated by commas, such as
-        ``VCPU:1,MEMORY_MB:512,DISK_GB:1``. Hosts not named must hold
+        server's flavor and image ask of that host: Nova's
+        ``assertFlavorMatchesAllocation``) or resource class:amount pairs
+        separated by commas, such as ``VCPU:1,MEMORY_MB:512,DISK_GB:1``. A
+        server with dedicated CPUs (``hw:cpu_policy=dedicated``, or the
+        image's ``hw_cpu_policy``) asks for PCPU instead of VCPU, as Nova
+        since Train, on a host that reports PCPU (``cpu_dedicated_set``),
+        and for VCPU on one that does not (the scheduler's fallback query),
+        so ``flavor`` means ``PCPU:2,...`` on the one and ``VCPU:2,...`` on
+        the other. Hosts not named must hold
         nothing for the consumer, and each named host must hold exactly the
         resources given (an amount of 0 is the same as leaving the class
         out). The whole mapping is compared at once and every difference is
@@ -152,8 +165,10 @@ class NovaCheckKeywords(LibraryComponent):
         for host in wanted:
             cluster.check_host(host)
         found = cluster.placement_allocations(server, migration=consumer == "migration")
-        flavor = cluster.flavor_resources(server)
-        wanted = {host: flavor if want is None else want for host, want in wanted.items()}
+        wanted = {
+            host: cluster.flavor_resources(server, host) if want is None else want
+            for host, want in wanted.items()
+        }
         problems = [
             f"'{host}' should hold {_resources_text(wanted.get(host, {}))} "
             f"but holds {_resources_text(found.get(host, {}))}"
@@ -399,10 +414,12 @@ def _usage_should_be(  # noqa: PLR0917 - what the two usage checks pass
     message: str | None,
 ) -> None:
     """Compares the amounts named in ``expected`` with ``found``, in ``found``'s
-    order, and fails listing every difference."""
+    order (a class ``found`` lacks, as a provider without its inventory, is
+    0, last), and fails listing every difference."""
+    values = {**found, **{name: 0 for name in expected if name not in found}}
     problems = [
         f"{name} should be {expected[name]} but is {amount}"
-        for name, amount in found.items()
+        for name, amount in values.items()
         if name in expected and amount != expected[name]
     ]
     if problems:

@@ -12,7 +12,7 @@ import random
 import pytest
 
 from PciRaceLibrary.cluster import Cluster
-from PciRaceLibrary.cluster.placement import ALLOCATION_RATIOS, flavor_resources
+from PciRaceLibrary.cluster.resource_request import resource_requests
 from PciRaceLibrary.cluster.scheduler import MAX_ATTEMPTS
 from PciRaceLibrary.cluster.topology import (
     HostSpec,
@@ -46,18 +46,18 @@ def reference_order(
     """The scheduler as it was: filter every host, sum usage from every
     consumer, sort by (most free RAM, host name)."""
     placement, db = cluster.context.placement, cluster.db
-    resources = flavor_resources(cluster.topology.flavor)
+    (resources,) = resource_requests(cluster.topology.flavor)
     candidates = []
     for host, node in sorted(db.compute_nodes.items()):
         if host in ignore_hosts or (requested_host and host != requested_host):
             continue
         if not cluster.context.service_is_up(host):
             continue
-        used = dict.fromkeys(ALLOCATION_RATIOS, 0)
+        provider = placement.providers[node.uuid]
+        used = dict.fromkeys(provider.inventory, 0)
         for parts in placement.allocations.values():
             for resource_class, amount in parts.get(node.uuid, {}).items():
                 used[resource_class] += amount
-        provider = placement.providers[node.uuid]
         if all(used[rc] + n <= provider.capacity(rc) for rc, n in resources.items()):
             free = provider.capacity("MEMORY_MB") - used["MEMORY_MB"]
             candidates.append((-free, host))
@@ -87,7 +87,7 @@ def assert_indexes_match_tables(cluster: Cluster) -> None:
         assert db.migrations.touching(host) == touching
         ports = [p for p in db.ports.values() if p.binding_host_id == host]
         assert sorted(p.id for p in db.peek_ports_bound_to(host)) == sorted(p.id for p in ports)
-        used = dict.fromkeys(ALLOCATION_RATIOS, 0)
+        used = dict.fromkeys(placement.providers[node.uuid].inventory, 0)
         for parts in placement.allocations.values():
             for resource_class, amount in parts.get(node.uuid, {}).items():
                 used[resource_class] += amount

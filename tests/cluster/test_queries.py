@@ -86,7 +86,7 @@ def test_allocations_of_an_unknown_server_list_the_known_ones(cluster: Cluster) 
 
 
 def test_flavor_resources_are_what_the_server_asks_of_placement(cluster: Cluster) -> None:
-    assert cluster.flavor_resources("vm1") == FLAVOR
+    assert cluster.flavor_resources("vm1", "host1") == FLAVOR
 
 
 def test_port_binding_of_a_direct_port_has_the_profile(cluster: Cluster) -> None:

@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 
 from PciRaceLibrary.cluster import Cluster
 from PciRaceLibrary.cluster.objects import Flavor
-from PciRaceLibrary.cluster.placement import flavor_resources
+from PciRaceLibrary.cluster.resource_request import resource_requests
 from PciRaceLibrary.cluster.topology import (
     FlavorSpec,
     default_topology,
@@ -102,7 +102,7 @@ def test_default_hosts_hold_a_resize_to_m1_medium() -> None:
     topology = default_topology()
     cluster = Cluster(topology)
     assert cluster.run_task(cluster.create_server("vm1", "host1"), 60)
-    medium = flavor_resources(Flavor.from_spec(topology.flavor_named("m1.medium")))
+    (medium,) = resource_requests(Flavor.from_spec(topology.flavor_named("m1.medium")))
     for host in ("host1", "host2"):
         node = cluster.db.compute_nodes[host]
         assert cluster.context.placement.fits(node.uuid, medium)

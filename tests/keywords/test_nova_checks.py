@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 
@@ -12,6 +13,7 @@ from PciRaceLibrary import PciRaceLibrary
 from PciRaceLibrary.errors import InvalidArgument, UnknownName
 
 FLAVOR = {"VCPU": 1, "MEMORY_MB": 512, "DISK_GB": 1}
+NUMA_HOSTS = Path(__file__).resolve().parents[2] / "acceptance" / "topologies" / "numa_hosts.yaml"
 VF = {"pci_vendor_info": "fake-vendor_id:fake-product_id", "physical_network": "physnet2"}
 
 
@@ -84,11 +86,11 @@ def test_get_usage_lists_every_class(library: PciRaceLibrary) -> None:
     ("kwargs", "error", "message"),
     [
         ({}, InvalidArgument, "Give the usage to check as resource class=amount, as in VCPU=1; "
-         "valid resource classes: VCPU, MEMORY_MB, DISK_GB."),
-        ({"PCPU": 1}, InvalidArgument,
-         "No resource class 'PCPU'. Valid resource classes: VCPU, MEMORY_MB, DISK_GB."),
+         "valid resource classes: VCPU, PCPU, MEMORY_MB, DISK_GB."),
+        ({"VGPU": 1}, InvalidArgument,
+         "No resource class 'VGPU'. Valid resource classes: VCPU, PCPU, MEMORY_MB, DISK_GB."),
         ({"vcpu": 1}, InvalidArgument,
-         "No resource class 'vcpu'. Valid resource classes: VCPU, MEMORY_MB, DISK_GB."),
+         "No resource class 'vcpu'. Valid resource classes: VCPU, PCPU, MEMORY_MB, DISK_GB."),
         ({"VCPU": -1}, InvalidArgument, "Amount of VCPU must be 0 or more, got -1."),
     ],
 )  # fmt: skip
@@ -173,8 +175,8 @@ def test_the_migration_consumer_of_an_evacuation_holds_nothing(library: PciRaceL
         ("VCPU", "Allocation for 'host1' must be 'flavor' or *"),
         ("VCPU:1,", "Allocation for 'host1' must be 'flavor' or *"),
         ("VCPU:1:2", "Allocation for 'host1' must be 'flavor' or *"),
-        ("PCPU:1", "No resource class 'PCPU' in the allocation for 'host1'. "
-         "Valid resource classes: VCPU, MEMORY_MB, DISK_GB."),
+        ("VGPU:1", "No resource class 'VGPU' in the allocation for 'host1'. "
+         "Valid resource classes: VCPU, PCPU, MEMORY_MB, DISK_GB."),
         ("VCPU:-1", "Amount of VCPU in the allocation for 'host1' must be 0 or more, got -1."),
         ("VCPU:one", "Amount of VCPU in the allocation for 'host1' must be a whole number "
          "such as 2, got 'one'."),
@@ -199,6 +201,34 @@ def test_allocations_refuse_unknown_names_and_consumers(library: PciRaceLibrary)
         InvalidArgument, "Argument 'consumer' must be 'server' or 'migration', got 'instance'."
     ):
         call(library, "Placement Allocations Should Be", "vm1", consumer="instance")
+
+
+def test_flavor_means_pcpu_where_the_host_reports_it_and_vcpu_elsewhere() -> None:
+    """A pinned server asks PCPU of a host with cpu_dedicated_set and VCPU
+    of one without (the scheduler's fallback): ``flavor`` follows the host."""
+    library = PciRaceLibrary()
+    call(library, "Start Cluster", str(NUMA_HOSTS))
+    call(library, "Create Server", "vm1", host="host1", flavor="pinned.two", vnic_type="normal")
+    call(library, "Placement Allocations Should Be", "vm1", host1="flavor")
+    call(library, "Placement Allocations Should Be", "vm1", host1="PCPU:2,MEMORY_MB:1024,DISK_GB:1")
+    with fails(
+        "Placement allocations of 'vm1' differ at t=0.000s: 'host1' should hold "
+        "VCPU:2,MEMORY_MB:1024,DISK_GB:1 but holds PCPU:2,MEMORY_MB:1024,DISK_GB:1; 'host3' "
+        "should hold VCPU:2,MEMORY_MB:1024,DISK_GB:1 but holds nothing."
+    ):
+        call(
+            library, "Placement Allocations Should Be", "vm1",
+            host1="VCPU:2,MEMORY_MB:1024,DISK_GB:1", host3="flavor",
+        )  # fmt: skip
+    call(library, "Placement Usage On Host Should Be", "host1", VCPU=0, PCPU=2)
+    assert call(library, "Get Placement Usage", "host1") == {
+        "VCPU": 0, "PCPU": 2, "MEMORY_MB": 1024, "DISK_GB": 1,
+    }  # fmt: skip
+    # host3 reports no PCPU: it uses none, and the getter lists none.
+    call(library, "Placement Usage On Host Should Be", "host3", PCPU=0)
+    with fails("Placement usage on 'host3' differs at t=0.000s: PCPU should be 2 but is 0."):
+        call(library, "Placement Usage On Host Should Be", "host3", PCPU=2)
+    assert "PCPU" not in call(library, "Get Placement Usage", "host3")  # type: ignore[operator]
 
 
 # -- port binding ----------------------------------------------------------------------
