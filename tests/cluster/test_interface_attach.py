@@ -6,10 +6,15 @@ audits and moves as a boot-time port is."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from PciRaceLibrary.cluster import Cluster
+from PciRaceLibrary.cluster.topology import load_topology
 from PciRaceLibrary.errors import ApiRefused, UnknownName
+
+TOPOLOGIES = Path(__file__).resolve().parents[2] / "acceptance" / "topologies"
 
 # The default topology: host1 and host2 each with VFs 0000:01:00.1
 # (physnet1), 0000:02:00.1 and 0000:03:00.1 (physnet2) under their PFs.
@@ -204,17 +209,27 @@ def test_no_free_device_fails_the_attach_and_leaves_the_port_unattached() -> Non
     assert cluster.check_invariants() == []
 
 
-def test_a_required_numa_policy_no_cell_meets_refuses_the_claim() -> None:
-    """The port's own NUMA policy goes into its request; a server without a
-    NUMA topology asking 'required' gets no device (nova/pci/stats.py)."""
-    cluster = with_port()
-    cluster.create_port("p2", "network_2", "direct", numa_affinity_policy="required")
-    assert cluster.run_task(cluster.start("attach_interface", "vm1", port="p2"))
-    policy = cluster.db.ports[cluster.db.port_names["p2"]].numa_affinity_policy
-    assert policy == "required"
-    # Without guest NUMA cells the policy filters nothing, as in Nova: the
-    # claim succeeds on host1's free physnet2 VF.
-    assert port(cluster, "p2")["pci_slot"] == PORT_VF
+@pytest.mark.parametrize("policy", ["required", "preferred"])
+def test_the_ports_numa_policy_decides_the_claim(policy: str) -> None:
+    """The port's NUMA policy goes into its request and the claim is made on
+    the guest's fitted cells (claim_pci_devices with instance.numa_topology):
+    a pinned guest on cell 1 of node1-pinned-sriov0, whose VFs are on cell 0,
+    gets none under 'required' and one of cell 0 under 'preferred'."""
+    cluster = Cluster(load_topology(TOPOLOGIES / "nova_pinned_sriov_hosts.yaml"))
+    cluster.create_port("boot", "network_4", "normal")
+    assert cluster.run_task(cluster.create_server("vm1", "node1-pinned-sriov0", ports=("boot",)))
+    cluster.create_port("p1", "network_4", "direct", numa_affinity_policy=policy)
+    assert cluster.run_task(cluster.start("attach_interface", "vm1", port="p1"))
+    if policy == "required":
+        assert port(cluster) == {"device": None, "host": None}
+        assert "Failed to claim PCI device" in (cluster.server_fault("vm1") or "")
+        assert cluster.pci_allocations("vm1") == {}
+    else:
+        assert port(cluster)["host"] == "node1-pinned-sriov0"
+        assert cluster.pci_allocations("vm1") == {
+            "node1-pinned-sriov0": [port(cluster)["pci_slot"]]
+        }
+    assert cluster.check_invariants() == []
 
 
 def test_a_port_in_use_is_refused_after_the_claim_which_nova_leaves() -> None:
@@ -329,6 +344,30 @@ def test_a_cold_migration_carries_the_attached_port() -> None:
     assert cluster.server_host("vm1") == "host2"
     assert cluster.pci_allocations("vm1") == {"host2": ["0000:02:00.1", PORT_VF]}
     assert port(cluster)["host"] == "host2"
+    assert cluster.check_invariants() == []
+
+
+def test_a_live_migration_carries_the_attached_port() -> None:
+    """The destination's check claims a device for every port request the
+    instance has, the attached port's among them, and binds each port."""
+    cluster = attached()
+    assert cluster.run_task(cluster.start("live_migrate", "vm1"))
+    assert cluster.server_host("vm1") == "host2"
+    assert cluster.pci_allocations("vm1") == {"host2": ["0000:02:00.1", PORT_VF]}
+    assert port(cluster)["host"] == "host2"
+    assert port(cluster)["pci_slot"] == PORT_VF
+    # Without a NUMA topology no move claim counts the usage: the audit does.
+    assert cluster.run_task(cluster.update_available_resource("host2"))
+    assert cluster.check_invariants() == []
+
+
+def test_a_reverted_resize_gives_the_attached_port_its_device_back() -> None:
+    cluster = attached()
+    assert cluster.run_task(cluster.start("resize", "vm1", flavor="m1.medium"))
+    assert cluster.run_task(cluster.start("revert_resize", "vm1"))
+    assert cluster.server_host("vm1") == "host1"
+    assert cluster.pci_allocations("vm1") == {"host1": ["0000:02:00.1", PORT_VF]}
+    assert port(cluster)["pci_slot"] == PORT_VF
     assert cluster.check_invariants() == []
 
 
