@@ -12,10 +12,11 @@ Attaching an SR-IOV port makes the port's ``InstancePCIRequest`` here, as
 PCI NUMA policy where the port sets none; the resource tracker claims a
 device for it under the host lock (``claim_pci_devices``: the device is
 ``claimed``, not yet ``allocated``), the request joins the instance's, neutron
-binds the port with that device's profile, the driver plugs it, the tracker
-allocates the device and the instance is saved. Until that save the request
-is only in the handler's copy of the instance: a move starting meanwhile reads
-the instance's requests without it.
+binds the port with that device's profile (and the network info cache lists
+the port from then on), the driver plugs it, the tracker allocates the device
+and the instance is saved. Until that save the request is only in the
+handler's copy of the instance: a move starting meanwhile reads the
+instance's requests without it.
 
 Detaching finds the port's request and the device allocated for it, unplugs
 it, unbinds the port, frees the device (``unclaim_pci_devices``) and saves the
@@ -119,7 +120,10 @@ class InterfaceHandlers:
             self.rt.pci.device(device.address) if device else None
         )
         await db.port_update(port)
-        instance.ports.append(port_id)  # the network info cache
+        # The network info cache, refreshed from neutron's answer: the port is
+        # the server's from here, its request only from the save at the end.
+        instance.ports.append(port_id)
+        db.write_instance(instance, "ports")
         try:
             await point("ComputeDriver.attach_interface")
         except InjectedFault as exc:
@@ -133,7 +137,7 @@ class InterfaceHandlers:
             # Claimed, now allocated: a detach arriving next finds it (Nova's
             # comment: else only the next audit would allocate it).
             await self.rt.allocate_pci_devices_for_instance(instance)
-        await db.instance_save(instance, "pci_requests", "ports")
+        await db.instance_save(instance, "pci_requests")
 
     # -- detach -----------------------------------------------------------------
 
@@ -175,7 +179,7 @@ class InterfaceHandlers:
                 f"Failed to detach network adapter device from {instance.name}: {exc}"
             ) from exc
         await self._deallocate_port(instance, port_id, device)
-        await db.instance_save(instance, "pci_requests", "ports")
+        await db.instance_save(instance, "pci_requests")
 
     async def _deallocate_port(
         self, instance: Instance, port_id: str, device: DeviceRef | None
@@ -187,8 +191,9 @@ class InterfaceHandlers:
         port.device_id = port.binding_host_id = None
         port.binding_profile = {}
         await self.db.port_update(port)
-        if port_id in instance.ports:
+        if port_id in instance.ports:  # and the info cache without it
             instance.ports.remove(port_id)
+            self.db.write_instance(instance, "ports")
         if device is not None:
             await self.rt.unclaim_pci_devices(instance, device)
             instance.pci_devices = [d for d in instance.pci_devices if d != device]

@@ -260,6 +260,27 @@ def test_a_failed_driver_attach_unbinds_the_port_and_frees_the_device() -> None:
     assert cluster.check_invariants() == []
 
 
+def test_an_injected_claim_failure_is_the_refused_claim() -> None:
+    """A failure injected at ResourceTracker.claim_pci_devices raises what
+    Nova's claim raises there, PciDeviceRequestFailed: the attach fails as
+    when no device fits."""
+    cluster = with_port()
+    cluster.inject_fault("ResourceTracker.claim_pci_devices")
+    assert cluster.run_task(cluster.start("attach_interface", "vm1", port="p1"))
+    assert port(cluster) == {"device": None, "host": None}
+    assert "Failed to claim PCI device for vm1" in (cluster.server_fault("vm1") or "")
+    assert PORT_VF in cluster.free_pci_devices("host1")
+
+
+def test_a_failed_driver_detach_changes_nothing_but_the_fault() -> None:
+    cluster = attached()
+    before = cluster.snapshot(), port(cluster), request_of(cluster)
+    cluster.inject_fault("ComputeDriver.detach_interface")
+    assert cluster.run_task(cluster.start("detach_interface", "vm1", port="p1"))
+    assert (cluster.snapshot(), port(cluster), request_of(cluster)) == before
+    assert "Failed to detach network adapter device from vm1" in (cluster.server_fault("vm1") or "")
+
+
 def test_a_port_not_on_the_server_is_the_computes_port_not_found() -> None:
     """Nova's API casts the detach without asking neutron; _detach_interface
     raises PortNotFound: the 202 was given, nothing changes but the fault."""
