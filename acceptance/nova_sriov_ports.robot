@@ -1,12 +1,13 @@
 *** Comments ***
-# One suite mirrors three Nova test classes, so it is longer than a scenario family's.
-# robocop: off=file-too-long
+# One suite mirrors three Nova test classes, so it is longer than a scenario family's and
+# has more tests.
+# robocop: off=file-too-long,too-many-test-cases
 
 
 *** Settings ***
 Documentation    Nova's own functional tests of SR-IOV, vDPA and remote-managed ports, as Robot
-...              tests: this suite mirrors ``SRIOVServersTest``, ``VDPAServersTest`` and
-...              ``RemoteManagedServersTest`` (with their bases ``_PCIServersTestBase`` and
+...              tests: this suite mirrors ``SRIOVServersTest``, ``SRIOVAttachDetachTest``,
+...              ``VDPAServersTest`` and ``RemoteManagedServersTest`` (with their bases ``_PCIServersTestBase`` and
 ...              ``_PCIServersWithMigrationTestBase``) of
 ...              ``nova/tests/functional/libvirt/test_pci_sriov_servers.py``. Each test names the
 ...              Nova test it mirrors and asserts what that test asserts. The topologies in
@@ -18,6 +19,7 @@ Documentation    Nova's own functional tests of SR-IOV, vDPA and remote-managed 
 ...              anything is built on it (the suite predates `PCI Device Counts On Host Should
 ...              Be`). The Nova tests it cannot express are listed in ``docs/nova-parity.md``.
 
+Library          Collections
 Library          PciRaceLibrary
 
 Test Tags        nova-parity    sriov-ports    variant-fixed
@@ -31,6 +33,7 @@ ${MOVES}              ${CURDIR}/topologies/sriov_move_with_neutron.yaml
 ${VDPA_ONE}           ${CURDIR}/topologies/vdpa_one_host.yaml
 ${VDPA_TWO}           ${CURDIR}/topologies/vdpa_two_hosts.yaml
 ${REMOTE}             ${CURDIR}/topologies/remote_managed_hosts.yaml
+${ATTACH_DETACH}      ${CURDIR}/topologies/sriov_attach_detach.yaml
 # the placement allocation of the vDPA topologies' new-flavor, which Nova's resize tests
 # check by the server's flavor name
 ${NEW_FLAVOR}         VCPU:2,MEMORY_MB:2048,DISK_GB:20
@@ -359,6 +362,25 @@ SRIOVServersTest Live Migrates A Pinned Server With A VF Port And A PF Port
     Port Should Be Bound    vm1    p-vf    lm-neutron-dst    0000:81:00.2    8086:1515
     Port Should Be Bound    vm1    p-pf    lm-neutron-dst    0000:82:06.0    8086:1528
 
+SRIOVAttachDetachTest Detaches And Attaches Back A Direct Port
+    [Documentation]    ``SRIOVAttachDetachTest.test_detach_attach_direct``: see `Detach, Attach
+    ...    Back, Then Attach A Second Port`.
+    [Tags]    sriov    interface
+    Detach, Attach Back, Then Attach A Second Port    direct
+
+SRIOVAttachDetachTest Detaches And Attaches Back A Macvtap Port
+    [Documentation]    ``SRIOVAttachDetachTest.test_detach_macvtap``: see `Detach, Attach Back,
+    ...    Then Attach A Second Port`.
+    [Tags]    sriov    interface
+    Detach, Attach Back, Then Attach A Second Port    macvtap
+
+SRIOVAttachDetachTest Detaches And Attaches Back A Direct-Physical Port
+    [Documentation]    ``SRIOVAttachDetachTest.test_detach_direct_physical``: see `Detach,
+    ...    Attach Back, Then Attach A Second Port`; the port takes the PF, so its VF is
+    ...    unavailable and nothing is left for the second one.
+    [Tags]    sriov    interface
+    Detach, Attach Back, Then Attach A Second Port    direct-physical
+
 VDPAServersTest Creates A Server With A VDPA Port
     [Documentation]    ``VDPAServersTest.test_create_server``: the PF and the four vDPA
     ...    devices count (5 total/5 free); the server takes vDPA device 0000:06:00.4 and so
@@ -370,6 +392,39 @@ VDPAServersTest Creates A Server With A VDPA Port
     Free Devices Should Be    compute-0=3
     Port Binding Should Be    vm1    host=compute-0    pci_slot=0000:06:00.4
     ...    pci_vendor_info=15b3:101e    physical_network=physnet4
+
+VDPAServersTest Attaches A vDPA Port
+    [Documentation]    ``VDPAServersTest.test_attach_interface``: a server booted without a vDPA
+    ...    port (a normal port on ``private`` stands in for ``networks='none'``) takes vDPA port
+    ...    p1; its profile is exactly vDPA device 0000:06:00.4 (15b3:101e) on physnet4, its
+    ...    binding host compute-0 and its device the server.
+    [Tags]    vdpa    interface
+    Start Cluster    ${VDPA_ONE}
+    Create Server    vm1    network=private
+    Create Port    p1    network=network_4    vnic_type=vdpa
+    Attach Interface    vm1    p1
+    Run Until Idle
+    ${port} =    Get Port    p1
+    VAR    &{expected} =    device=vm1    host=compute-0    pci_slot=0000:06:00.4
+    ...    pci_vendor_info=15b3:101e    physical_network=physnet4
+    Dictionaries Should Be Equal    ${port}    ${expected}
+    Free Devices Should Be    compute-0=3
+    Resource Accounting Should Be Consistent
+
+VDPAServersTest Detaches A vDPA Port
+    [Documentation]    ``VDPAServersTest.test_detach_interface``: the port the server booted with
+    ...    has the server as its device; detached, it has none and an empty profile.
+    [Tags]    vdpa    interface
+    Start Cluster    ${VDPA_ONE}
+    Server With A VDPA Port    vm1
+    ${port} =    Get Port    vm1-port
+    Should Be Equal    ${port}[device]    vm1
+    Detach Interface    vm1    vm1-port
+    Run Until Idle
+    ${port} =    Get Port    vm1-port
+    Should Be Equal    ${port}[device]    ${None}
+    Binding Profile Of Port Should Be Empty    vm1-port
+    Free Devices Should Be    compute-0=5
 
 VDPAServersTest Shelve Offload Frees The vDPA Device And Unbinds The Port
     [Documentation]    ``VDPAServersTest.test_shelve_offload``: bound on compute-0 with 5/3;
@@ -532,6 +587,32 @@ RemoteManagedServersTest Creates A Server With A Tunnel Port
     Free Devices Should Be    test_compute0=8
     Tunnel Port Should Be Bound    test_compute0    0000:82:00.4
 
+RemoteManagedServersTest Attaches A Tunnel Port
+    [Documentation]    ``RemoteManagedServersTest.test_attach_interface``: a server booted without
+    ...    a remote-managed port (a normal port stands in for ``networks='none'``) takes tunnel
+    ...    port p1; the profile names overlay VF 0000:82:00.4 (15b3:101e) and no physnet. (The
+    ...    model's profile has no ``pf_mac_address``, ``vf_num`` nor ``card_serial_number``.)
+    [Tags]    remote-managed    interface
+    Start Cluster    ${REMOTE}
+    Create Server    vm1    host=test_compute0    vnic_type=normal    network=network_4
+    Create Port    p1    network=network_3    vnic_type=remote-managed
+    Attach Interface    vm1    p1
+    Run Until Idle
+    Tunnel Port Should Be Bound    test_compute0    0000:82:00.4
+    Resource Accounting Should Be Consistent
+
+RemoteManagedServersTest Detaches A Tunnel Port
+    [Documentation]    ``RemoteManagedServersTest.test_detach_interface``: the tunnel port the
+    ...    server booted with, detached, has an empty binding profile.
+    [Tags]    remote-managed    interface
+    Start Cluster    ${REMOTE}
+    Create Port    p1    network=network_3    vnic_type=remote-managed
+    Create Server    vm1    host=test_compute0    ports=p1
+    Detach Interface    vm1    p1
+    Run Until Idle
+    Binding Profile Of Port Should Be Empty    p1
+    Free Devices Should Be    test_compute0=10
+
 RemoteManagedServersTest Shelve Clears The Binding Profile
     [Documentation]    ``RemoteManagedServersTest.test_shelve``: once shelved (offloaded) the
     ...    tunnel port's binding profile is empty.
@@ -684,6 +765,66 @@ Server With A Tunnel Port On Test Compute0
     Server Should Be On Host    vm1    test_compute0
     Free Devices Should Be    test_compute0=8    test_compute1=5
     Tunnel Port Should Be Bound    test_compute0    0000:82:00.4
+
+Binding Profile Of Port Should Be Empty
+    [Documentation]    Fails unless ``port``'s ``binding:profile`` has no key, as Nova's tests
+    ...    assert ``port['binding:profile'] == {}``.
+    [Arguments]    ${port}
+    ${found} =    Get Port    ${port}
+    Remove From Dictionary    ${found}    device    host
+    Should Be Empty    ${found}
+
+Detach, Attach Back, Then Attach A Second Port
+    [Documentation]    ``SRIOVAttachDetachTest._test_detach_attach``: booted with port
+    ...    ``first`` on test_compute0 (one PF, one VF), the port is bound there and attached;
+    ...    detached, it has no binding host and is not attached; attached back, it is again;
+    ...    then port ``second`` finds no free device: Nova's 400 'Failed to claim PCI device',
+    ...    the first port still attached and the second not.
+    [Arguments]    ${vnic_type}
+    Server Booted With Port First Of Two    ${vnic_type}
+    Port Should Be Attached    first    test_compute0
+    Settle Interface Change    Detach Interface    first
+    Port Should Not Be Attached    first
+    Settle Interface Change    Attach Interface    first
+    Port Should Be Attached    first    test_compute0
+    Settle Interface Change    Attach Interface    second
+    Server Fault Should Contain    vm1    Failed to claim PCI device
+    Port Should Be Attached    first    test_compute0
+    Port Should Not Be Attached    second
+
+Server Booted With Port First Of Two
+    [Documentation]    test_compute0 of ``SRIOVAttachDetachTest``, ports ``first`` and ``second``
+    ...    of ``vnic_type`` on network_2, and vm1 booted with ``first``.
+    [Arguments]    ${vnic_type}
+    Start Cluster    ${ATTACH_DETACH}
+    Create Port    first    network=network_2    vnic_type=${vnic_type}
+    Create Port    second    network=network_2    vnic_type=${vnic_type}
+    Create Server    vm1    ports=first
+
+Settle Interface Change
+    [Documentation]    Runs ``action`` (`Attach Interface` or `Detach Interface`) on vm1 and
+    ...    ``port``, and runs it to its end, as Nova's tests wait for the
+    ...    ``instance.interface_attach.end`` (or ``detach``) notification.
+    [Arguments]    ${action}    ${port}
+    Run Keyword    ${action}    vm1    ${port}
+    Run Until Idle
+
+Port Should Be Attached
+    [Documentation]    Fails unless ``port`` is bound on ``host`` and is one of vm1's interfaces.
+    [Arguments]    ${port}    ${host}
+    ${found} =    Get Port    ${port}
+    Should Be Equal    ${found}[host]    ${host}
+    ${interfaces} =    Get Port Bindings    vm1
+    Dictionary Should Contain Key    ${interfaces}    ${port}
+
+Port Should Not Be Attached
+    [Documentation]    Fails unless ``port`` has no binding host and is not one of vm1's
+    ...    interfaces.
+    [Arguments]    ${port}
+    ${found} =    Get Port    ${port}
+    Should Be Equal    ${found}[host]    ${None}
+    ${interfaces} =    Get Port Bindings    vm1
+    Dictionary Should Not Contain Key    ${interfaces}    ${port}
 
 Tunnel Port Should Be Bound
     [Documentation]    Fails unless vm1's remote-managed port is bound on ``host`` to overlay

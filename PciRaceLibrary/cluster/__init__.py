@@ -750,6 +750,15 @@ class Cluster:
             found[port.name or port.id] = {"host": port.binding_host_id, **port.binding_profile}
         return found
 
+    def port_binding_of(self, port: str) -> dict[str, str | None]:
+        """``device`` (the name of the server whose ``device_id`` the port
+        has, None if none), ``host`` and the binding profile keys of the port
+        named ``port`` (or of that id). Raises UnknownName."""
+        row = self.db.ports[api.port_id_of(self.services, port)]
+        owner = self.db.instances.get(row.device_id or "")
+        device = owner.name if owner is not None else None
+        return {"device": device, "host": row.binding_host_id, **row.binding_profile}
+
     def pci_devices_of(self, server: str) -> list[dict[str, str]]:
         """Every PCI device ``server`` holds (claimed or allocated), as rows:
         host, address, type, parent, NUMA node, status and what asked for it

@@ -17,7 +17,13 @@ from typing import NamedTuple
 from ..errors import ApiRefused, UnknownName
 from ..sim import Change, point
 from . import api_version
-from .exception import InstanceNotFound, MessagingTimeout, PciRequestAliasNotDefined
+from .exception import (
+    InstanceNotFound,
+    InterfaceAttachFailed,
+    MessagingTimeout,
+    PciRequestAliasNotDefined,
+    PortInUse,
+)
 from .hardware import PCI_NUMA_POLICIES, numa_get_constraints, pci_numa_policy_constraint
 from .network import pci_request_for_port, unbind_ports
 from .objects import (
@@ -521,6 +527,62 @@ async def unshelve(
 ) -> None:
     """The cast to the conductor, with ``host`` as the requested destination."""
     await services.compute_task_api.unshelve_instance(instance, host)
+
+
+# -- interface attach and detach ---------------------------------------------------
+
+
+def port_id_of(services: Services, port: str) -> str:
+    """The id of the port named ``port`` (a server's own port: its id).
+    Raises UnknownName listing the named ports, as neutron's show_port 404s."""
+    db = services.context.db
+    port_id = db.port_names.get(port)
+    if port_id is None and port in db.ports:
+        port_id = port
+    if port_id is None:
+        known = ", ".join(sorted(db.port_names)) or "none"
+        raise UnknownName(f"No port '{shown(port)}'. Known ports: {known}.")
+    return port_id
+
+
+def check_attach_interface(services: Services, instance: Instance, port: str) -> None:
+    """``POST /servers/{id}/os-interface`` with a port: the API shows the port
+    (404 for an unknown one) and casts nothing else of its own. That the port
+    is free is neutron's check, made on the compute after the PCI claim."""
+    port_id_of(services, port)
+
+
+async def attach_interface(services: Services, instance: Instance, port: str) -> None:
+    """The call to the server's compute; the API answers when it returns:
+    the interface, or the compute's error (logged here)."""
+    assert instance.host is not None  # launched, so placed
+    try:
+        await services.compute_rpcapi.attach_interface(
+            instance.host, instance, port_id_of(services, port)
+        )
+    except InterfaceAttachFailed as exc:
+        services.context.note(f"attach of '{port}' refused (400/500): {exc}")
+    except PortInUse as exc:
+        services.context.note(f"attach of '{port}' refused (409): {exc}")
+    except MessagingTimeout as exc:
+        services.context.note(f"attach of '{port}' got no answer (500): {exc}")
+    except InstanceNotFound as exc:
+        services.context.note(f"attach of '{port}' stopped: {exc}")
+
+
+def check_detach_interface(services: Services, instance: Instance, port: str) -> None:
+    """``DELETE /servers/{id}/os-interface/{port}``: the API casts without
+    asking neutron; a port that is not the server's is the compute's
+    PortNotFound, logged after the 202. A name no port has is refused here."""
+    port_id_of(services, port)
+
+
+async def detach_interface(services: Services, instance: Instance, port: str) -> None:
+    """The cast to the server's compute."""
+    assert instance.host is not None
+    await services.compute_rpcapi.detach_interface(
+        instance.host, instance, port_id_of(services, port)
+    )
 
 
 # -- delete -------------------------------------------------------------------------------

@@ -1,7 +1,8 @@
 """``ComputeManager``: what a ``nova-compute`` service does with a server.
 
 Build, rebuild for evacuation (and plain rebuild), delete, live migration
-(``compute_live_migration.py``), and the start-up of a service:
+(``compute_live_migration.py``), interface attach and detach
+(``compute_interface.py``), and the start-up of a service:
 ``init_host`` with ``_destroy_evacuated_instances``, then the start-up audit.
 Only the resource tracker's steps hold the host lock; networking, the driver
 and the post-spawn saves run without it, which is the window the periodic
@@ -17,6 +18,7 @@ from typing import TYPE_CHECKING
 
 from ..sim import Event, Lock, Task, point
 from .claims import MoveClaim
+from .compute_interface import InterfaceHandlers
 from .compute_live_migration import LiveMigrationHandlers
 from .compute_resize import ResizeHandlers
 from .compute_shelve import ShelveHandlers
@@ -70,7 +72,7 @@ EVACUATION_STATUSES_BEFORE_1764883 = ("accepted", "done")
 REBUILD_FAILURES = (InjectedFault, InstanceNotFound, InstanceExists, UnexpectedTaskStateError)
 
 
-class ComputeManager(ResizeHandlers, LiveMigrationHandlers, ShelveHandlers):
+class ComputeManager(ResizeHandlers, LiveMigrationHandlers, ShelveHandlers, InterfaceHandlers):
     """The compute service of ``host``, its resource tracker and hypervisor,
     and its clients to the other computes and to the conductor."""
 

@@ -104,3 +104,24 @@ class CPUPinningInvalid(NovaException):
 class CPUUnpinningInvalid(NovaException):
     """The host cell's pCPUs to unpin are not pinned: a drop of a claim the
     tracker never counted (bug 1953359)."""
+
+
+class PortInUse(NovaException):
+    """Neutron's port already has a ``device_id``: ``allocate_for_instance``
+    refuses to bind it to another server (the API answers 409)."""
+
+
+class PortNotFound(NovaException):
+    """The port to detach is not among the server's interfaces (the
+    compute's ``_detach_interface``; the API had already answered 202)."""
+
+
+class InterfaceAttachFailed(NovaException):
+    """``attach_interface`` on the compute failed: the PCI claim was refused
+    (Nova's ``InterfaceAttachPciClaimFailed``, 400) or the driver's attach
+    raised (``InterfaceAttachFailed``, 500)."""
+
+
+class InterfaceDetachFailed(NovaException):
+    """``detach_interface`` on the compute failed: the driver's detach raised,
+    or the port's PCI request has no device on the instance."""

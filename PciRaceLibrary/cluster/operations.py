@@ -625,6 +625,65 @@ UNSHELVE = register(
     )
 )
 
+# -- interface attach and detach (nova/compute/api.py, manager.py) ---------------------
+
+_INTERFACE_STATES = (ACTIVE, PAUSED, STOPPED)
+
+ATTACH_INTERFACE = register(
+    Operation(
+        name="attach_interface",
+        verb="attach an interface to",
+        subject=SERVER,
+        points=(
+            "ComputeAPI.attach_interface",  # a call: the API answers when it returns
+            # an SR-IOV port's request claimed under the host lock: 'claimed'
+            "ResourceTracker.claim_pci_devices",
+            "PciDevice.claim",
+            "PciDevTracker.save",
+            "NeutronAPI.update_port",  # bound: device_id, host, the device's profile
+            "ComputeDriver.attach_interface",
+            # a failed driver attach: the port unbound, the device freed
+            "NeutronAPI.update_port",
+            "ResourceTracker.unclaim_pci_devices",
+            "PciDevTracker.save",
+            # the device 'allocated', the request saved with the instance
+            "ResourceTracker.allocate_pci_devices_for_instance",
+            "PciDevice.allocate",
+            "PciDevTracker.save",
+            "Instance.save",
+        ),
+        failure_points={
+            "ResourceTracker.claim_pci_devices": PciDeviceRequestFailed,
+            "ComputeDriver.attach_interface": InjectedFault,
+        },
+        keywords=("Attach Interface",),
+        vm_states=_INTERFACE_STATES,
+        check=api.check_attach_interface,
+        run=api.attach_interface,
+    )
+)
+
+DETACH_INTERFACE = register(
+    Operation(
+        name="detach_interface",
+        verb="detach an interface from",
+        subject=SERVER,
+        points=(
+            "ComputeAPI.detach_interface",
+            "ComputeDriver.detach_interface",
+            "NeutronAPI.update_port",  # unbound, device_id cleared
+            "ResourceTracker.unclaim_pci_devices",
+            "PciDevTracker.save",
+            "Instance.save",  # without the port and its request
+        ),
+        failure_points=("ComputeDriver.detach_interface",),
+        keywords=("Detach Interface",),
+        vm_states=_INTERFACE_STATES,
+        check=api.check_detach_interface,
+        run=api.detach_interface,
+    )
+)
+
 UPDATE_AVAILABLE_RESOURCE = register(
     Operation(
         name="update_available_resource",

@@ -33,6 +33,7 @@ from .objects import (
     RESIZING_STATES,
     STOPPED,
     ComputeNode,
+    DeviceRef,
     Flavor,
     Instance,
     InstancePCIRequest,
@@ -439,6 +440,13 @@ class ResourceTracker:
                 raise PciDeviceRequestFailed(self._no_fit(instance))
             await self._update_pci()
             return claimed
+
+    async def unclaim_pci_devices(self, instance: Instance, device: DeviceRef) -> None:
+        """Frees ``device`` of ``instance`` here, claimed or allocated, and
+        saves it (Nova's ``unclaim_pci_devices``, an interface's detach)."""
+        async with self.locked("ResourceTracker.unclaim_pci_devices"):
+            self.pci.free_named_devices([device], instance.uuid)
+            await self._update_pci()
 
     async def allocate_pci_devices_for_instance(self, instance: Instance) -> list[PciDevice]:
         """Turns the instance's claimed devices here into allocated ones."""

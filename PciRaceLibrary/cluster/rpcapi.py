@@ -108,6 +108,10 @@ class ComputeEndpoint(Protocol):
 
     async def unshelve_instance(self, instance: Instance) -> None: ...
 
+    async def attach_interface(self, instance: Instance, port_id: str) -> None: ...
+
+    async def detach_interface(self, instance: Instance, port_id: str) -> None: ...
+
 
 class ComputeAPI:
     """Client side of the compute services' RPC interface."""
@@ -302,6 +306,15 @@ class ComputeAPI:
 
     async def unshelve_instance(self, host: str, instance: Instance) -> None:
         await self._cast(host, "unshelve_instance", lambda c: c.unshelve_instance(instance))
+
+    # -- interfaces: attach is a call (the API answers with the new
+    # interface), detach a cast (the API answers 202) ----------------------------
+
+    async def attach_interface(self, host: str, instance: Instance, port_id: str) -> None:
+        await self._call(host, "attach_interface", lambda c: c.attach_interface(instance, port_id))
+
+    async def detach_interface(self, host: str, instance: Instance, port_id: str) -> None:
+        await self._cast(host, "detach_interface", lambda c: c.detach_interface(instance, port_id))
 
     async def _cast(
         self,

@@ -84,6 +84,7 @@ def scenarios() -> list[Cluster]:
         *moves(),
         *live_migrations(),
         *shelved(),
+        *interfaces(),
         *source_back_during_evacuation(),
     ]
 
@@ -103,6 +104,19 @@ def shelved() -> list[Cluster]:
     c.inject_fault("ComputeDriver.spawn")
     c.run_task(c.start("unshelve", "vm1"))
     assert (c.server_status("vm1"), c.server_host("vm1")) == ("SHELVED_OFFLOADED", None)
+    return [c]
+
+
+def interfaces() -> list[Cluster]:
+    """An SR-IOV port attached and detached; an attach whose driver fails."""
+    c = Cluster()
+    c.run_task(c.create_server("vm1", "host1"))
+    c.create_port("p1", "network_2", "direct")
+    c.run_task(c.start("attach_interface", "vm1", port="p1"))
+    c.run_task(c.start("detach_interface", "vm1", port="p1"))
+    c.inject_fault("ComputeDriver.attach_interface")
+    c.run_task(c.start("attach_interface", "vm1", port="p1"))
+    assert c.pci_allocations("vm1") == {"host1": ["0000:02:00.1"]}
     return [c]
 
 

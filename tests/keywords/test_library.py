@@ -24,6 +24,9 @@ from PciRaceLibrary.errors import (
 KEYWORDS = {
     "Create Port",
     "Get Port Bindings",
+    "Get Port",
+    "Attach Interface",
+    "Detach Interface",
     "PCI Devices Of Server Should Be",
     "PCI Pools On Host Should Be",
     "Get PCI Devices Of Server",
