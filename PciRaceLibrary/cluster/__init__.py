@@ -62,13 +62,15 @@ _STATE_MAP: dict[str, dict[str, str]] = {
     "stopped": {"": "SHUTOFF", **_RESIZING, **_REBUILDING},
     "resized": {"": "VERIFY_RESIZE", "resize_reverting": "REVERT_RESIZE"},
     "paused": {"": "PAUSED", "migrating": "MIGRATING"},
+    "suspended": {"": "SUSPENDED"},
     "error": {"": "ERROR", **_REBUILDING},
     "deleted": {"": "DELETED"},
     "shelved": {"": "SHELVED"},
     "shelved_offloaded": {"": "SHELVED_OFFLOADED"},
 }
 STATUSES = ("ACTIVE", "BUILD", "REBUILD", "RESIZE", "VERIFY_RESIZE", "REVERT_RESIZE", "MIGRATING",
-            "SHUTOFF", "PAUSED", "SHELVED", "SHELVED_OFFLOADED", "ERROR", "DELETED")  # fmt: skip
+            "SHUTOFF", "PAUSED", "SUSPENDED", "SHELVED", "SHELVED_OFFLOADED", "ERROR",
+            "DELETED")  # fmt: skip
 
 
 # From this many hosts a cluster's state is frozen out of the cyclic GC's sight

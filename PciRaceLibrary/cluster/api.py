@@ -36,10 +36,12 @@ from .objects import (
     RESIZE_PREP,
     RESIZE_REVERTING,
     RESIZED,
+    RESUMING,
     SHELVED_OFFLOADED,
     SHELVING,
     SHELVING_OFFLOADING,
     STOPPED,
+    SUSPENDING,
     UNSHELVING,
     Flavor,
     Instance,
@@ -377,6 +379,29 @@ def accept_start(services: Services, instance: Instance) -> None:
 async def start(services: Services, instance: Instance) -> None:
     assert instance.host is not None
     await services.compute_rpcapi.start_instance(instance.host, instance)
+
+
+# -- suspend and resume ---------------------------------------------------------------
+
+
+def accept_suspend(services: Services, instance: Instance) -> None:
+    """The API sets task ``suspending`` before it answers (``API.suspend``)."""
+    _accept_task(services, instance, SUSPENDING)
+
+
+async def suspend(services: Services, instance: Instance) -> None:
+    assert instance.host is not None
+    await services.compute_rpcapi.suspend_instance(instance.host, instance)
+
+
+def accept_resume(services: Services, instance: Instance) -> None:
+    """The API sets task ``resuming`` before it answers (``API.resume``)."""
+    _accept_task(services, instance, RESUMING)
+
+
+async def resume(services: Services, instance: Instance) -> None:
+    assert instance.host is not None
+    await services.compute_rpcapi.resume_instance(instance.host, instance)
 
 
 def check_rebuild(services: Services, instance: Instance, image: str | None = None) -> None:

@@ -1,9 +1,9 @@
 """``ComputeManager``: what a ``nova-compute`` service does with a server.
 
-Build, rebuild for evacuation (and plain rebuild), delete, live migration
-(``compute_live_migration.py``), interface attach and detach
-(``compute_interface.py``), and the start-up of a service:
-``init_host`` with ``_destroy_evacuated_instances``, then the start-up audit.
+Build, rebuild for evacuation (and plain rebuild), delete, stop and start,
+suspend and resume, live migration (``compute_live_migration.py``),
+interface attach and detach (``compute_interface.py``), and the start-up of a
+service: ``init_host`` with ``_destroy_evacuated_instances``, then the start-up audit.
 Only the resource tracker's steps hold the host lock; networking, the driver
 and the post-spawn saves run without it, which is the window the periodic
 audit can fall into.
@@ -47,9 +47,12 @@ from .objects import (
     REBUILD_SPAWNING,
     REBUILD_STATES,
     REBUILDING,
+    RESUMING,
     SCHEDULING,
     SPAWNING,
     STOPPED,
+    SUSPENDED,
+    SUSPENDING,
     DeviceRef,
     Instance,
     Migration,
@@ -330,6 +333,45 @@ class ComputeManager(ResizeHandlers, LiveMigrationHandlers, ShelveHandlers, Inte
         await self.db.instance_save(
             instance, "vm_state", "task_state", expected_task_state=(POWERING_ON,)
         )
+
+    # -- suspend and resume ---------------------------------------------------------
+    # Neither takes the instance lock (Nova's suspend_instance and
+    # resume_instance are not @utils.synchronized) and neither touches a claim:
+    # the libvirt driver detaches the PCI devices and direct ports from the
+    # guest and attaches them back on resume, but the devices stay allocated to
+    # the instance, and its usage and placement allocation stay as they were.
+
+    async def suspend_instance(self, instance: Instance) -> None:
+        """Saves the guest's memory (``driver.suspend``): ``SUSPENDED``."""
+        await self._suspend_or_resume(instance, "suspend", SUSPENDING, SUSPENDED)
+
+    async def resume_instance(self, instance: Instance) -> None:
+        """Restores the guest (``driver.resume``): the ``old_vm_state`` suspend
+        saved, which is always ``ACTIVE`` as only an active server suspends."""
+        await self._suspend_or_resume(instance, "resume", RESUMING, ACTIVE)
+
+    async def _suspend_or_resume(
+        self, instance: Instance, action: str, task_state: str, vm_state: str
+    ) -> None:
+        try:
+            try:
+                await point(f"ComputeDriver.{action}")
+            except InjectedFault as exc:
+                # _error_out_instance_on_exception: ERROR; reverts_task_state
+                # clears the task; wrap_instance_fault records the fault.
+                self.context.note(f"{action} failed: {exc}")
+                instance.vm_state, instance.task_state = ERROR, None
+                instance.fault = f"{action} failed on '{self.host}': {exc}"
+                await self.db.instance_save(instance, "vm_state", "task_state", "fault")
+                return
+            instance.vm_state, instance.task_state = vm_state, None
+            await self.db.instance_save(
+                instance, "vm_state", "task_state", expected_task_state=(task_state,)
+            )
+        except (InstanceNotFound, UnexpectedTaskStateError) as exc:
+            # Deleted meanwhile (the delete's lock does not wait for these
+            # handlers, which take none): the delete frees what it held.
+            self.context.note(f"{action} stopped: {exc}")
 
     async def _rebind_ports_for_move(self, instance: Instance) -> None:
         """Points every port at this host and at its new device (by request id)."""

@@ -20,6 +20,7 @@ from .objects import (
     SHELVED_OFFLOADED,
     SPAWNING,
     STOPPED,
+    SUSPENDED,
     UNSHELVING,
     Instance,
     PciDevice,
@@ -130,19 +131,19 @@ def _parent_and_child_not_both_used(context: Context, host: str) -> list[str]:
 
 
 def _running_servers_hold_their_devices(context: Context, hosts: list[str]) -> list[str]:
-    """2. A running, stopped or shelved (not offloaded) server holds, on its
-    host, ``count`` allocated devices per PCI request (one per SR-IOV port,
-    as many as a flavor alias asks), with the request's id and no others,
-    and each port's pci_slot names its own device."""
+    """2. A running, stopped, suspended or shelved (not offloaded) server
+    holds, on its host, ``count`` allocated devices per PCI request (one per
+    SR-IOV port, as many as a flavor alias asks), with the request's id and
+    no others, and each port's pci_slot names its own device."""
     db, problems = context.db, []
     rows = [row for host in hosts for row in db.peek_instances_on(host)]
     # By name, then creation (a name is reused after a delete), as the table sorts.
     for row in sorted(rows, key=lambda row: (row.name, db.instances.created[row.uuid])):
         if (
             row.deleted
-            # A stopped guest keeps its devices, and so does a shelved one
-            # until it is offloaded.
-            or row.vm_state not in (ACTIVE, STOPPED, SHELVED)
+            # A stopped or suspended guest keeps its devices, and so does a
+            # shelved one until it is offloaded.
+            or row.vm_state not in (ACTIVE, STOPPED, SUSPENDED, SHELVED)
             or row.task_state is not None
             or row.migration_context is not None
         ):

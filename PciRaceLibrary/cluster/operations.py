@@ -450,6 +450,38 @@ START_SERVER = register(
     )
 )
 
+# Suspend and resume (nova/compute/api.py suspend, resume; manager.py
+# suspend_instance, resume_instance): the guest's memory saved and restored on
+# its host, which keeps every claim. A failed driver call sets the server ERROR.
+
+SUSPEND = register(
+    Operation(
+        name="suspend",
+        subject=SERVER,
+        points=("ComputeAPI.suspend_instance", "ComputeDriver.suspend", "Instance.save"),
+        failure_points=("ComputeDriver.suspend",),
+        keywords=("Suspend Server",),
+        vm_states=(ACTIVE,),
+        must_have_launched=True,
+        accept=api.accept_suspend,
+        run=api.suspend,
+    )
+)
+
+RESUME = register(
+    Operation(
+        name="resume",
+        subject=SERVER,
+        points=("ComputeAPI.resume_instance", "ComputeDriver.resume", "Instance.save"),
+        failure_points=("ComputeDriver.resume",),
+        keywords=("Resume Server",),
+        vm_states=(SUSPENDED,),
+        must_have_launched=True,
+        accept=api.accept_resume,
+        run=api.resume,
+    )
+)
+
 LIVE_MIGRATE = register(
     Operation(
         name="live_migrate",

@@ -65,6 +65,10 @@ class ComputeEndpoint(Protocol):
 
     async def start_instance(self, instance: Instance) -> None: ...
 
+    async def suspend_instance(self, instance: Instance) -> None: ...
+
+    async def resume_instance(self, instance: Instance) -> None: ...
+
     async def prep_resize(
         self,
         instance: Instance,
@@ -170,6 +174,12 @@ class ComputeAPI:
 
     async def start_instance(self, host: str, instance: Instance) -> None:
         await self._cast(host, "start_instance", lambda c: c.start_instance(instance))
+
+    async def suspend_instance(self, host: str, instance: Instance) -> None:
+        await self._cast(host, "suspend_instance", lambda c: c.suspend_instance(instance))
+
+    async def resume_instance(self, host: str, instance: Instance) -> None:
+        await self._cast(host, "resume_instance", lambda c: c.resume_instance(instance))
 
     # -- cold migration and resize: destination, source, destination ----------
 

@@ -320,6 +320,44 @@ class ServerKeywords(LibraryComponent):
         logger.info(f"Start of '{server}' requested at {self.cluster.clock}.")
 
     @keyword(tags=["Action"])
+    def suspend_server(self, server: str, **delays: timedelta) -> None:
+        """Starts suspending ``server`` and returns at once; it ends ``SUSPENDED``.
+
+        Nova's ``suspend`` action: the API sets task ``suspending`` and casts
+        to the server's compute, whose driver saves the guest's memory. The
+        server stays on its host and keeps what it holds there: its PCI
+        devices, its usage, its placement allocation and its ports' bindings;
+        the audit goes on counting it. An injected failure at
+        ``ComputeDriver.suspend`` sets it ``ERROR`` with a fault (see
+        `Inject Failure`). Fails unless the server is ``ACTIVE`` with no task
+        under way.
+
+        ``delays`` name points of the suspend (see `Delays and interleaving
+        points`), for example ``ComputeDriver.suspend=2 s``.
+
+        | `Suspend Server` | vm1 |
+        | `Wait Until Server Has` | vm1 | status=SUSPENDED |
+        """
+        self.cluster.start("suspend", server, delays=self.delay_seconds(delays))
+        logger.info(f"Suspend of '{server}' requested at {self.cluster.clock}.")
+
+    @keyword(tags=["Action"])
+    def resume_server(self, server: str, **delays: timedelta) -> None:
+        """Starts resuming ``server`` and returns at once; it ends ``ACTIVE``.
+
+        Nova's ``resume`` action: the API sets task ``resuming`` and casts to
+        the server's compute, whose driver restores the guest where it was
+        suspended, with the devices it kept. An injected failure at
+        ``ComputeDriver.resume`` sets it ``ERROR`` with a fault. Fails unless
+        the server is ``SUSPENDED`` with no task under way.
+
+        | `Resume Server` | vm1 |
+        | `Resume Server` | vm1 | ComputeDriver.resume=1 s |
+        """
+        self.cluster.start("resume", server, delays=self.delay_seconds(delays))
+        logger.info(f"Resume of '{server}' requested at {self.cluster.clock}.")
+
+    @keyword(tags=["Action"])
     def delete_server(self, server: str, **delays: timedelta) -> None:
         """Starts deleting ``server`` and returns at once.
 
@@ -373,8 +411,8 @@ class ServerKeywords(LibraryComponent):
         """Runs the cluster until ``server`` has the given ``host`` and ``status``.
 
         ``status`` is Nova's API status: ``ACTIVE``, ``BUILD``, ``REBUILD``,
-        ``MIGRATING``, ``ERROR``, ``SHUTOFF``, ``SHELVED``, ``SHELVED_OFFLOADED`` or
-        ``DELETED`` (case-insensitive). Give at
+        ``MIGRATING``, ``ERROR``, ``SHUTOFF``, ``SUSPENDED``, ``SHELVED``,
+        ``SHELVED_OFFLOADED`` or ``DELETED`` (case-insensitive). Give at
         least one of ``host`` and ``status``. Returns at once, moving no time,
         if the server already has them; fails if it does not within
         ``timeout`` of virtual time (see `Timeouts`).

@@ -34,8 +34,8 @@ class ShelveKeywords(LibraryComponent):
         ``status=SHELVED``). ``delays`` name points of the operation (see
         `Delays and interleaving points`).
 
-        Fails at once, changing nothing, unless the server is ``ACTIVE`` or
-        ``SHUTOFF`` (Nova also allows paused and suspended servers) with no
+        Fails at once, changing nothing, unless the server is ``ACTIVE``,
+        ``SHUTOFF`` or ``SUSPENDED`` (Nova also allows paused servers) with no
         task under way, as Nova's API answers 409.
 
         | `Shelve Server` | vm1 |

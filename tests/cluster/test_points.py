@@ -84,6 +84,7 @@ def scenarios() -> list[Cluster]:
         *moves(),
         *live_migrations(),
         *shelved(),
+        *suspended(),
         *interfaces(),
         *source_back_during_evacuation(),
     ]
@@ -105,6 +106,24 @@ def shelved() -> list[Cluster]:
     c.run_task(c.start("unshelve", "vm1"))
     assert (c.server_status("vm1"), c.server_host("vm1")) == ("SHELVED_OFFLOADED", None)
     return [c]
+
+
+def suspended() -> list[Cluster]:
+    """Suspend and resume; a suspend and a resume whose driver call fails."""
+    c = Cluster()
+    c.run_task(c.create_server("vm1", "host1"))
+    c.run_task(c.start("suspend", "vm1"))
+    c.run_task(c.start("resume", "vm1"))
+    c.inject_fault("ComputeDriver.suspend")
+    c.run_task(c.start("suspend", "vm1"))
+    assert c.server_status("vm1") == "ERROR"
+    failing = Cluster()
+    failing.run_task(failing.create_server("vm1", "host1"))
+    failing.run_task(failing.start("suspend", "vm1"))
+    failing.inject_fault("ComputeDriver.resume")
+    failing.run_task(failing.start("resume", "vm1"))
+    assert failing.server_status("vm1") == "ERROR"
+    return [c, failing]
 
 
 def interfaces() -> list[Cluster]:

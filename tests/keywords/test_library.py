@@ -52,6 +52,8 @@ KEYWORDS = {
     "Rebuild Server",
     "Stop Server",
     "Start Server",
+    "Suspend Server",
+    "Resume Server",
     "Live Migrate Server",
     "Audit Failures On Host Should Be",
     "Get Audit Failures",
