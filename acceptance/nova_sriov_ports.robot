@@ -552,6 +552,21 @@ VDPAServersTest Cold Migrates
     Free Devices Should Be    source=5    dest=3
     Server Should Be On Host    vm1    dest
 
+VDPAServersTest Suspends And Resumes Keeping The vDPA Device
+    [Documentation]    ``VDPAServersTest.test_suspend_and_resume``: built with a vDPA port,
+    ...    5 total/3 free (the device and its PF); SUSPENDED, still 5/3; resumed, ACTIVE and
+    ...    still 5/3. Nova's one compute is named source; here it is compute-0.
+    [Tags]    vdpa    suspend
+    Start Cluster    ${VDPA_ONE}
+    Server With A VDPA Port    vm1
+    Free Devices Should Be    compute-0=3
+    Suspend Server    vm1
+    Wait Until Server Has    vm1    status=SUSPENDED
+    Free Devices Should Be    compute-0=3
+    Resume Server    vm1
+    Wait Until Server Has    vm1    status=ACTIVE
+    Free Devices Should Be    compute-0=3
+
 VDPAServersTest Live Migrates
     [Documentation]    ``VDPAServersTest.test_live_migrate``: after the live migration the
     ...    source has 5/5 free, dest 5/3, and the server is on dest.
@@ -623,6 +638,18 @@ RemoteManagedServersTest Shelve Clears The Binding Profile
     Shelve Offloaded    vm1
     Port Binding Should Be    vm1    pci_slot=${EMPTY}    pci_vendor_info=${EMPTY}
     ...    physical_network=${EMPTY}
+
+RemoteManagedServersTest Suspends A Server With A Tunnel Port
+    [Documentation]    ``RemoteManagedServersTest.test_suspend``: a server booted on
+    ...    test_compute0 with a remote-managed tunnel port reaches SUSPENDED. Nova's test
+    ...    asserts no more (its TODO: libvirt's detachDevice does not handle the hostdev, so
+    ...    a full suspend and resume is not tested there).
+    [Tags]    remote-managed    suspend
+    Start Cluster    ${REMOTE}
+    Create Port    p1    network=network_3    vnic_type=remote-managed
+    Create Server    vm1    host=test_compute0    ports=p1
+    Suspend Server    vm1
+    Wait Until Server Has    vm1    status=SUSPENDED
 
 RemoteManagedServersTest Unshelves A Tunnel Port Onto Another Host's VF
     [Documentation]    ``RemoteManagedServersTest.test_unshelve_server_with_neutron``: unshelved
