@@ -326,13 +326,20 @@ class ComputeManager(ResizeHandlers, LiveMigrationHandlers, ShelveHandlers, Inte
             )
 
     async def start_instance(self, instance: Instance) -> None:
-        """Powers the guest on: ``ACTIVE``."""
+        """Powers the guest on: ``ACTIVE``. Nova's start takes no instance
+        lock, so a delete can land during the power-on: the save then finds
+        the server ``deleting`` or gone and the start stops there
+        (``reverts_task_state`` leaves a preempted task's state), the delete
+        freeing what the server held."""
         await point("ComputeDriver.power_on")
         self.context.stopped_by_evacuation.discard(instance.uuid)
         instance.vm_state, instance.task_state = ACTIVE, None
-        await self.db.instance_save(
-            instance, "vm_state", "task_state", expected_task_state=(POWERING_ON,)
-        )
+        try:
+            await self.db.instance_save(
+                instance, "vm_state", "task_state", expected_task_state=(POWERING_ON,)
+            )
+        except (InstanceNotFound, UnexpectedTaskStateError) as exc:
+            self.context.note(f"start stopped: {exc}")
 
     # -- suspend and resume ---------------------------------------------------------
     # Neither takes the instance lock (Nova's suspend_instance and

@@ -260,3 +260,23 @@ def test_a_cast_waits_while_its_compute_starts() -> None:
     assert cluster.server_status("vm1") == "ACTIVE"
     assert hosts_of(cluster) == {"host1": 1}
     assert cluster.check_invariants() == []
+
+
+def test_a_delete_during_the_power_on_ends_the_start_quietly() -> None:
+    """Nova's start_instance takes no instance lock: the delete runs to its
+    end while the driver powers on, and the start's save finds the server
+    gone and stops; the delete freed everything."""
+    cluster = Cluster(microversion="2.94")
+    assert cluster.run_task(cluster.create_server("vm1", "host1"))
+    assert cluster.run_task(cluster.start("stop_server", "vm1"))
+    start = cluster.start("start_server", "vm1", delays={"ComputeDriver.power_on": 1.0})
+    cluster.run_until(lambda: False, 0.5)
+    delete = cluster.delete_server("vm1")
+    assert cluster.kernel.run_all()
+    assert start.error is None
+    assert delete.error is None
+    notes = [e.detail for e in cluster.kernel.journal if e.task == start.name and e.kind == "note"]
+    assert notes == ["start stopped: Instance vm1 was deleted."]
+    assert cluster.instance("vm1").deleted
+    assert cluster.pci_allocations("vm1") == {}
+    assert cluster.check_invariants() == []
