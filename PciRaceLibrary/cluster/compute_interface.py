@@ -55,6 +55,7 @@ class InterfaceHandlers:
         context: Context
         host: str
         rt: ResourceTracker
+        guests: set[str]
         _instance_locks: dict[str, Lock]
 
         @property
@@ -126,7 +127,13 @@ class InterfaceHandlers:
         db.write_instance(instance, "ports")
         try:
             await point("ComputeDriver.attach_interface")
-        except InjectedFault as exc:
+            if instance.uuid not in self.guests:
+                # libvirt's get_guest: no domain here any more (a shelve
+                # offloaded it meanwhile); a NovaException, handled as any.
+                raise InstanceNotFound(
+                    f"Instance {instance.name} could not be found on '{self.host}'."
+                )
+        except (InjectedFault, InstanceNotFound) as exc:
             # _deallocate_port_for_instance: the port unbound, the device
             # freed, its request dropped; then InterfaceAttachFailed.
             await self._deallocate_port(instance, port_id, device)

@@ -260,6 +260,27 @@ def test_a_failed_driver_attach_unbinds_the_port_and_frees_the_device() -> None:
     assert cluster.check_invariants() == []
 
 
+def test_a_shelve_offload_before_the_driver_attach_fails_it_and_frees_the_device() -> None:
+    """The shelve offloads vm1 while the attach is on its way to host1: the
+    claim still succeeds (nothing checks the instance's host), but libvirt's
+    ``get_guest`` finds no domain, a NovaException: Nova deallocates the port
+    and frees the device, and the attach fails (explored in
+    acceptance/interface_races.robot)."""
+    cluster = with_port()
+    attach = cluster.start(
+        "attach_interface", "vm1", port="p1", delays={"ComputeAPI.attach_interface": 1.0}
+    )
+    assert cluster.run_task(cluster.start("shelve", "vm1"))
+    assert cluster.server_status("vm1") == "SHELVED_OFFLOADED"
+    assert cluster.run_task(attach)
+    assert "could not be found on 'host1'" in (cluster.server_fault("vm1") or "")
+    assert cluster.pci_allocations("vm1") == {}
+    assert port(cluster) == {"device": None, "host": None}
+    assert request_of(cluster) == []
+    assert cluster.free_pci_devices("host1") == cluster.pci_devices_on("host1")
+    assert cluster.check_invariants() == []
+
+
 def test_an_injected_claim_failure_is_the_refused_claim() -> None:
     """A failure injected at ResourceTracker.claim_pci_devices raises what
     Nova's claim raises there, PciDeviceRequestFailed: the attach fails as
