@@ -403,6 +403,24 @@ def test_a_live_migration_carries_the_attached_port() -> None:
     assert cluster.check_invariants() == []
 
 
+def test_a_live_migration_accepted_before_the_attach_saved_claims_the_attached_port() -> None:
+    """The API accepts the live migration while the attach runs, and loads
+    the instance without its PCI requests; the conductor's
+    ``_check_can_migrate_pci`` lazy-loads them once the attach saved its
+    port's: the destination claims a device for that port too."""
+    cluster = with_port()
+    attach = cluster.start("attach_interface", "vm1", port="p1")
+    live = cluster.start(
+        "live_migrate", "vm1", delays={"ComputeTaskAPI.live_migrate_instance": 1.0}
+    )
+    assert cluster.run_task(attach)
+    assert request_of(cluster)  # saved before the conductor starts
+    assert cluster.run_task(live)
+    assert cluster.server_host("vm1") == "host2"
+    assert cluster.pci_allocations("vm1") == {"host2": ["0000:02:00.1", PORT_VF]}
+    assert cluster.check_invariants(usage=False) == []
+
+
 def test_a_reverted_resize_gives_the_attached_port_its_device_back() -> None:
     cluster = attached()
     assert cluster.run_task(cluster.start("resize", "vm1", flavor="m1.medium"))
