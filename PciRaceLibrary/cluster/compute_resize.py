@@ -88,6 +88,10 @@ class ResizeHandlers:
         instance.new_flavor = flavor
         instance.old_vm_state = instance.vm_state  # system_metadata['old_vm_state']
         await db.instance_save(instance, "new_flavor", "old_vm_state")
+        # _move_claim reads instance.pci_requests, which neither the API nor
+        # the conductor loaded: lazy-loaded here, so a port attached since
+        # the API accepted the move is claimed here too.
+        instance.pci_requests = list(db.instances[instance.uuid].pci_requests)
         try:
             await self.rt.resize_claim(instance, flavor, migration)
         except ComputeResourcesUnavailable as exc:
@@ -309,7 +313,15 @@ class ResizeHandlers:
         if context is not None:
             refs = context.new_pci_devices if new else context.old_pci_devices
         requests = {r.requester_id: r.request_id for r in instance.pci_requests}
-        for port_id in instance.ports:
+        # _update_port_binding_for_instance lists the server's ports in
+        # neutron (device_id), not the info cache, which an interface
+        # attached since the API loaded the instance is missing from.
+        extra = sorted(
+            port_id
+            for port_id, port in self.db.ports.items()
+            if port.device_id == instance.uuid and port_id not in instance.ports
+        )
+        for port_id in (*instance.ports, *extra):
             port = self.db.ports[port_id].clone()
             port.binding_host_id = host
             ref = next((r for r in refs if r.request_id == requests.get(port_id)), None)

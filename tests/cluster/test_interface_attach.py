@@ -421,6 +421,23 @@ def test_a_live_migration_accepted_before_the_attach_saved_claims_the_attached_p
     assert cluster.check_invariants(usage=False) == []
 
 
+def test_a_cold_migration_accepted_before_the_attach_saved_carries_the_attached_port() -> None:
+    """The API accepts the migration while the attach runs: the destination's
+    ``_move_claim`` lazy-loads the PCI requests, the attached port's saved
+    by then, and ``migrate_instance_finish`` binds every port neutron has for
+    the server, not only those of the API's info cache."""
+    cluster = with_port()
+    attach = cluster.start("attach_interface", "vm1", port="p1")
+    migrate = cluster.start("migrate", "vm1", delays={"ComputeTaskAPI.migrate_server": 1.0})
+    assert cluster.run_task(attach)
+    assert cluster.run_task(migrate)
+    assert cluster.run_task(cluster.start("confirm_resize", "vm1"))
+    assert cluster.pci_allocations("vm1") == {"host2": ["0000:02:00.1", PORT_VF]}
+    assert port(cluster)["host"] == "host2"
+    assert port(cluster)["pci_slot"] == PORT_VF
+    assert cluster.check_invariants() == []
+
+
 def test_a_reverted_resize_gives_the_attached_port_its_device_back() -> None:
     cluster = attached()
     assert cluster.run_task(cluster.start("resize", "vm1", flavor="m1.medium"))
