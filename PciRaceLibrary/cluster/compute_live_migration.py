@@ -224,6 +224,16 @@ class LiveMigrationHandlers:
         source = instance.host
         assert source is not None
         allocated = await self.rt.allocate_pci_devices_for_instance(instance)
+        # migrate_instance_finish: neutron's ports of the server (device_id)
+        # still bound elsewhere, which the conductor did not bind here since
+        # the API's info cache lacked them (an interface attached meanwhile),
+        # are moved here with their profile: a live migration keeps pci_slot.
+        for port_id in sorted(db.ports):
+            port = db.ports[port_id]
+            if port.device_id == instance.uuid and port.binding_host_id != self.host:
+                moved = port.clone()
+                moved.binding_host_id = self.host
+                await db.port_update(moved)
         await point("ComputeDriver.post_live_migration_at_destination")
         self.guests.add(instance.uuid)
         if allocated:

@@ -418,6 +418,9 @@ def test_a_live_migration_accepted_before_the_attach_saved_claims_the_attached_p
     assert cluster.run_task(live)
     assert cluster.server_host("vm1") == "host2"
     assert cluster.pci_allocations("vm1") == {"host2": ["0000:02:00.1", PORT_VF]}
+    # The conductor bound only the ports of the API's info cache there;
+    # migrate_instance_finish moves the attached one, keeping its profile.
+    assert port(cluster)["host"] == "host2"
     assert cluster.check_invariants(usage=False) == []
 
 
