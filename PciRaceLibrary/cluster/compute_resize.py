@@ -29,7 +29,7 @@ from .exception import (
     InstanceNotFound,
     UnexpectedTaskStateError,
 )
-from .network import binding_profile
+from .network import binding_profile, ports_in_neutron
 from .objects import (
     ACTIVE,
     ERROR,
@@ -313,15 +313,7 @@ class ResizeHandlers:
         if context is not None:
             refs = context.new_pci_devices if new else context.old_pci_devices
         requests = {r.requester_id: r.request_id for r in instance.pci_requests}
-        # _update_port_binding_for_instance lists the server's ports in
-        # neutron (device_id), not the info cache, which an interface
-        # attached since the API loaded the instance is missing from.
-        extra = sorted(
-            port_id
-            for port_id, port in self.db.ports.items()
-            if port.device_id == instance.uuid and port_id not in instance.ports
-        )
-        for port_id in (*instance.ports, *extra):
+        for port_id in ports_in_neutron(self.db, instance):
             port = self.db.ports[port_id].clone()
             port.binding_host_id = host
             ref = next((r for r in refs if r.request_id == requests.get(port_id)), None)

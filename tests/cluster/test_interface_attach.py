@@ -281,6 +281,21 @@ def test_a_shelve_offload_before_the_driver_attach_fails_it_and_frees_the_device
     assert cluster.check_invariants() == []
 
 
+def test_a_shelve_accepted_before_the_attach_unbinds_the_attached_port_too() -> None:
+    """The shelve's instance is the API's, read before the attach bound p1;
+    the offload unbinds the ports neutron has for the server
+    (``get_instance_nw_info``), p1 included, not only the info cache's."""
+    cluster = with_port()
+    attach = cluster.start("attach_interface", "vm1", port="p1")
+    shelve = cluster.start("shelve", "vm1", delays={"ComputeAPI.shelve_instance": 1.0})
+    assert cluster.run_task(attach)
+    assert cluster.run_task(shelve)
+    assert cluster.server_status("vm1") == "SHELVED_OFFLOADED"
+    assert port(cluster) == {"device": "vm1", "host": None}
+    assert cluster.pci_allocations("vm1") == {}
+    assert cluster.check_invariants() == []
+
+
 def test_an_injected_claim_failure_is_the_refused_claim() -> None:
     """A failure injected at ResourceTracker.claim_pci_devices raises what
     Nova's claim raises there, PciDeviceRequestFailed: the attach fails as
