@@ -15,8 +15,12 @@ device for it under the host lock (``claim_pci_devices``: the device is
 binds the port with that device's profile (and the network info cache lists
 the port from then on), the driver plugs it, the tracker allocates the device
 and the instance is saved. Until that save the request is only in the
-handler's copy of the instance: a move starting meanwhile reads the
-instance's requests without it.
+handler's copy of the instance: a move whose destination reads the
+instance's requests meanwhile (the conductor's lazy-load for a live
+migration, ``_move_claim`` for a cold one) claims nothing for the port, as
+in current Nova; acceptance/interface_races.robot explores these windows.
+A driver's attach after the host's guest is gone (a shelve offloaded it)
+fails as libvirt's ``get_guest`` does, and the port and device are given back.
 
 Detaching finds the port's request and the device allocated for it, unplugs
 it, unbinds the port, frees the device (``unclaim_pci_devices``) and saves the
