@@ -74,6 +74,8 @@ if TYPE_CHECKING:
 # destination failing (or not answering) pre_live_migration, or the
 # hypervisor's migration job failing.
 ROLLBACK_FAILURES = (InjectedFault, MessagingTimeout)
+# The vnic types libvirt hands the guest as an assigned PCI host device.
+_HOSTDEV_VNIC_TYPES = frozenset(("direct", "direct-physical", "remote-managed"))
 
 
 class LiveMigrationHandlers:
@@ -169,11 +171,33 @@ class LiveMigrationHandlers:
         await self._set_migration_status(migration, "running")
         try:
             await point("ComputeDriver.live_migration")
+            self._refuse_unlisted_hostdevs(instance)
         except InjectedFault as exc:
             self.context.note(f"live migration of '{instance.name}' to '{dest}' failed: {exc}")
             await self._rollback_live_migration(instance, dest, migration)
             return
         await self._post_live_migration(instance, dest, migration)
+
+    def _refuse_unlisted_hostdevs(self, instance: Instance) -> None:
+        """libvirt's driver detaches the direct ports of the migrate data's
+        vifs (``_detach_direct_passthrough_vifs``), which the conductor made
+        from the API's info cache; a VF bound here to a port that cache lacks
+        (an interface attached meanwhile) stays in the guest, and libvirt
+        refuses to migrate a guest with an assigned host device.
+
+        Raises InjectedFault, the driver's failure, for such a port."""
+        db = self.context.db
+        for port in db.peek_ports_bound_to(self.host):
+            if (
+                port.device_id == instance.uuid
+                and port.vnic_type in _HOSTDEV_VNIC_TYPES
+                and port.binding_profile.get("pci_slot")
+                and port.id not in instance.ports
+            ):
+                raise InjectedFault(
+                    f"domain has an assigned host device ({port.binding_profile['pci_slot']} "
+                    f"of port {port.name or port.id}) the migration did not detach"
+                )
 
     async def _post_live_migration(
         self, instance: Instance, dest: str, migration: Migration

@@ -422,7 +422,9 @@ def test_a_live_migration_accepted_before_the_attach_saved_claims_the_attached_p
     """The API accepts the live migration while the attach runs, and loads
     the instance without its PCI requests; the conductor's
     ``_check_can_migrate_pci`` lazy-loads them once the attach saved its
-    port's: the destination claims a device for that port too."""
+    port's: the destination claims a device for that port too. The
+    migrate data's vifs, made from the API's info cache, lack the port, so
+    its VF is not detached and libvirt refuses: the migration rolls back."""
     cluster = with_port()
     attach = cluster.start("attach_interface", "vm1", port="p1")
     live = cluster.start(
@@ -431,11 +433,34 @@ def test_a_live_migration_accepted_before_the_attach_saved_claims_the_attached_p
     assert cluster.run_task(attach)
     assert request_of(cluster)  # saved before the conductor starts
     assert cluster.run_task(live)
+    claimed = [
+        e.detail
+        for e in cluster.kernel.journal
+        if e.task == live.name and e.detail.endswith("available -> claimed (vm1)")
+    ]
+    assert claimed == [
+        "PciDevice host2 0000:02:00.1 available -> claimed (vm1)",
+        f"PciDevice host2 {PORT_VF} available -> claimed (vm1)",
+    ]
+    assert cluster.server_host("vm1") == "host1"
+    assert [m["status"] for m in cluster.migrations_of("vm1")] == ["failed"]
+    assert cluster.pci_allocations("vm1") == {"host1": ["0000:02:00.1", PORT_VF]}
+    assert cluster.check_invariants() == []
+
+
+def test_a_live_migration_moves_a_port_its_info_cache_lacks() -> None:
+    """A normal port attached after the API read the instance: the conductor
+    binds only the cache's ports on the destination, and
+    ``migrate_instance_finish`` moves the attached one there too."""
+    cluster = with_port(vnic_type="normal")
+    attach = cluster.start("attach_interface", "vm1", port="p1")
+    live = cluster.start(
+        "live_migrate", "vm1", delays={"ComputeTaskAPI.live_migrate_instance": 1.0}
+    )
+    assert cluster.run_task(attach)
+    assert cluster.run_task(live)
     assert cluster.server_host("vm1") == "host2"
-    assert cluster.pci_allocations("vm1") == {"host2": ["0000:02:00.1", PORT_VF]}
-    # The conductor bound only the ports of the API's info cache there;
-    # migrate_instance_finish moves the attached one, keeping its profile.
-    assert port(cluster)["host"] == "host2"
+    assert port(cluster) == {"device": "vm1", "host": "host2"}
     assert cluster.check_invariants(usage=False) == []
 
 
@@ -453,6 +478,27 @@ def test_a_cold_migration_accepted_before_the_attach_saved_carries_the_attached_
     assert cluster.pci_allocations("vm1") == {"host2": ["0000:02:00.1", PORT_VF]}
     assert port(cluster)["host"] == "host2"
     assert port(cluster)["pci_slot"] == PORT_VF
+    assert cluster.check_invariants() == []
+
+
+def test_a_live_migration_with_a_vf_its_vifs_do_not_list_is_refused_and_rolled_back() -> None:
+    """The attach plugged p1's VF after the conductor read the info cache:
+    the driver detaches only the migrate data's direct vifs, libvirt refuses
+    a guest with an assigned host device, and the migration rolls back."""
+    cluster = with_port()
+    attach = cluster.start(
+        "attach_interface",
+        "vm1",
+        port="p1",
+        delays={"ResourceTracker.allocate_pci_devices_for_instance": 0.5},
+    )
+    live = cluster.start("live_migrate", "vm1")
+    assert cluster.run_task(live)
+    assert cluster.run_task(attach)
+    assert cluster.server_host("vm1") == "host1"
+    assert [m["status"] for m in cluster.migrations_of("vm1")] == ["failed"]
+    assert cluster.pci_allocations("vm1") == {"host1": ["0000:02:00.1", PORT_VF]}
+    assert port(cluster)["host"] == "host1"
     assert cluster.check_invariants() == []
 
 
