@@ -15,10 +15,11 @@ device for it under the host lock (``claim_pci_devices``: the device is
 binds the port with that device's profile (and the network info cache lists
 the port from then on), the driver plugs it, the tracker allocates the device
 and the instance is saved. Until that save the request is only in the
-handler's copy of the instance: a move whose destination reads the
-instance's requests meanwhile (the conductor's lazy-load for a live
-migration, ``_move_claim`` for a cold one) claims nothing for the port, as
-in current Nova; acceptance/interface_races.robot explores these windows.
+handler's copy of the instance: a cold migration whose destination reads
+the instance's requests meanwhile (``_move_claim``) claims nothing for the
+port, as in current Nova; a live migration that read the info cache before
+the port was bound is refused by libvirt for the VF it did not detach.
+acceptance/interface_races.robot explores these windows.
 A driver's attach after the host's guest is gone (a shelve offloaded it)
 fails as libvirt's ``get_guest`` does, and the port and device are given back.
 

@@ -176,6 +176,10 @@ class LiveMigrationHandlers:
             self.context.note(f"live migration of '{instance.name}' to '{dest}' failed: {exc}")
             await self._rollback_live_migration(instance, dest, migration)
             return
+        # The migration job is over: the guest runs on the destination and
+        # libvirt undefined it here (VIR_MIGRATE_UNDEFINE_SOURCE) before the
+        # driver calls back into _post_live_migration.
+        self.guests.discard(instance.uuid)
         await self._post_live_migration(instance, dest, migration)
 
     def _refuse_unlisted_hostdevs(self, instance: Instance) -> None:
@@ -207,7 +211,6 @@ class LiveMigrationHandlers:
         db = self.context.db
         await activate_port_bindings(db, instance, dest)  # migrate_instance_start
         await point("ComputeDriver.post_live_migration_at_source")
-        self.guests.discard(instance.uuid)
         await self.rt.free_pci_device_allocations_for_instance(instance)
         try:
             await self.compute_rpcapi.post_live_migration_at_destination(dest, instance)

@@ -502,6 +502,25 @@ def test_a_live_migration_with_a_vf_its_vifs_do_not_list_is_refused_and_rolled_b
     assert cluster.check_invariants() == []
 
 
+def test_an_attach_after_the_live_migration_job_finds_no_guest_on_the_source() -> None:
+    """The attach reaches the source after the migration job moved the guest
+    (libvirt undefined it there) but before the source's post-migration:
+    the driver finds no domain, and the port and the VF claimed for it on
+    the source are given back."""
+    cluster = with_port()
+    attach = cluster.start(
+        "attach_interface", "vm1", port="p1", delays={"ComputeAPI.attach_interface": 0.05}
+    )
+    live = cluster.start("live_migrate", "vm1", delays={"NeutronAPI.migrate_instance_start": 0.5})
+    assert cluster.run_task(attach)
+    assert "could not be found on 'host1'" in (cluster.server_fault("vm1") or "")
+    assert cluster.run_task(live)
+    assert cluster.server_host("vm1") == "host2"
+    assert cluster.pci_allocations("vm1") == {"host2": ["0000:02:00.1"]}
+    assert port(cluster) == {"device": None, "host": None}
+    assert cluster.check_invariants(usage=False) == []
+
+
 def test_a_reverted_resize_gives_the_attached_port_its_device_back() -> None:
     cluster = attached()
     assert cluster.run_task(cluster.start("resize", "vm1", flavor="m1.medium"))
