@@ -121,7 +121,9 @@ Cold Migration Finishing While The Attach Is Under Way Strands The Port
     ...    to host1 and the driver's plug succeed and ``instance.save()`` adds the
     ...    port's request; confirming and the audits then free host1's VF, and vm1 on
     ...    host2 has a request with no VF and a port bound to host1. Smallest schedule:
-    ...    no preemption.
+    ...    no preemption, where the search stops. (Had the attach bound p1 before
+    ...    ``finish_resize``, Nova's ``_update_port_binding_for_instance`` would raise
+    ...    PortUpdateFailed for its uncorrelated PCI slot; the model keeps the profile.)
     [Tags]    current-nova
     ${summary} =    Explore Interleavings    Server With A Free Port
     ...    Accounting And Ports Should Be Consistent
