@@ -15,8 +15,13 @@ device for it under the host lock (``claim_pci_devices``: the device is
 binds the port with that device's profile (and the network info cache lists
 the port from then on), the driver plugs it, the tracker allocates the device
 and the instance is saved. Until that save the request is only in the
-handler's copy of the instance: a move starting meanwhile reads the
-instance's requests without it.
+handler's copy of the instance: a cold migration whose destination reads
+the instance's requests meanwhile (``_move_claim``) claims nothing for the
+port, as in current Nova; a live migration that read the info cache before
+the port was bound is refused by libvirt for the VF it did not detach.
+acceptance/interface_races.robot explores these windows.
+A driver's attach after the host's guest is gone (a shelve offloaded it)
+fails as libvirt's ``get_guest`` does, and the port and device are given back.
 
 Detaching finds the port's request and the device allocated for it, unplugs
 it, unbinds the port, frees the device (``unclaim_pci_devices``) and saves the
@@ -55,6 +60,7 @@ class InterfaceHandlers:
         context: Context
         host: str
         rt: ResourceTracker
+        guests: set[str]
         _instance_locks: dict[str, Lock]
 
         @property
@@ -126,7 +132,13 @@ class InterfaceHandlers:
         db.write_instance(instance, "ports")
         try:
             await point("ComputeDriver.attach_interface")
-        except InjectedFault as exc:
+            if instance.uuid not in self.guests:
+                # libvirt's get_guest: no domain here any more (a shelve
+                # offloaded it meanwhile); a NovaException, handled as any.
+                raise InstanceNotFound(
+                    f"Instance {instance.name} could not be found on '{self.host}'."
+                )
+        except (InjectedFault, InstanceNotFound) as exc:
             # _deallocate_port_for_instance: the port unbound, the device
             # freed, its request dropped; then InterfaceAttachFailed.
             await self._deallocate_port(instance, port_id, device)

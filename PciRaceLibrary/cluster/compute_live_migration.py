@@ -74,6 +74,8 @@ if TYPE_CHECKING:
 # destination failing (or not answering) pre_live_migration, or the
 # hypervisor's migration job failing.
 ROLLBACK_FAILURES = (InjectedFault, MessagingTimeout)
+# The vnic types libvirt hands the guest as an assigned PCI host device.
+_HOSTDEV_VNIC_TYPES = frozenset(("direct", "direct-physical", "remote-managed"))
 
 
 class LiveMigrationHandlers:
@@ -169,11 +171,37 @@ class LiveMigrationHandlers:
         await self._set_migration_status(migration, "running")
         try:
             await point("ComputeDriver.live_migration")
+            self._refuse_unlisted_hostdevs(instance)
         except InjectedFault as exc:
             self.context.note(f"live migration of '{instance.name}' to '{dest}' failed: {exc}")
             await self._rollback_live_migration(instance, dest, migration)
             return
+        # The migration job is over: the guest runs on the destination and
+        # libvirt undefined it here (VIR_MIGRATE_UNDEFINE_SOURCE) before the
+        # driver calls back into _post_live_migration.
+        self.guests.discard(instance.uuid)
         await self._post_live_migration(instance, dest, migration)
+
+    def _refuse_unlisted_hostdevs(self, instance: Instance) -> None:
+        """libvirt's driver detaches the direct ports of the migrate data's
+        vifs (``_detach_direct_passthrough_vifs``), which the conductor made
+        from the API's info cache; a VF bound here to a port that cache lacks
+        (an interface attached meanwhile) stays in the guest, and libvirt
+        refuses to migrate a guest with an assigned host device.
+
+        Raises InjectedFault, the driver's failure, for such a port."""
+        db = self.context.db
+        for port in db.peek_ports_bound_to(self.host):
+            if (
+                port.device_id == instance.uuid
+                and port.vnic_type in _HOSTDEV_VNIC_TYPES
+                and port.binding_profile.get("pci_slot")
+                and port.id not in instance.ports
+            ):
+                raise InjectedFault(
+                    f"domain has an assigned host device ({port.binding_profile['pci_slot']} "
+                    f"of port {port.name or port.id}) the migration did not detach"
+                )
 
     async def _post_live_migration(
         self, instance: Instance, dest: str, migration: Migration
@@ -183,7 +211,6 @@ class LiveMigrationHandlers:
         db = self.context.db
         await activate_port_bindings(db, instance, dest)  # migrate_instance_start
         await point("ComputeDriver.post_live_migration_at_source")
-        self.guests.discard(instance.uuid)
         await self.rt.free_pci_device_allocations_for_instance(instance)
         try:
             await self.compute_rpcapi.post_live_migration_at_destination(dest, instance)
@@ -224,6 +251,16 @@ class LiveMigrationHandlers:
         source = instance.host
         assert source is not None
         allocated = await self.rt.allocate_pci_devices_for_instance(instance)
+        # migrate_instance_finish: neutron's ports of the server (device_id)
+        # still bound elsewhere, which the conductor did not bind here since
+        # the API's info cache lacked them (an interface attached meanwhile),
+        # are moved here with their profile: a live migration keeps pci_slot.
+        for port_id in sorted(db.ports):
+            port = db.ports[port_id]
+            if port.device_id == instance.uuid and port.binding_host_id != self.host:
+                moved = port.clone()
+                moved.binding_host_id = self.host
+                await db.port_update(moved)
         await point("ComputeDriver.post_live_migration_at_destination")
         self.guests.add(instance.uuid)
         if allocated:

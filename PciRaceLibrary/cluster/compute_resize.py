@@ -29,7 +29,7 @@ from .exception import (
     InstanceNotFound,
     UnexpectedTaskStateError,
 )
-from .network import binding_profile
+from .network import binding_profile, ports_in_neutron
 from .objects import (
     ACTIVE,
     ERROR,
@@ -88,6 +88,10 @@ class ResizeHandlers:
         instance.new_flavor = flavor
         instance.old_vm_state = instance.vm_state  # system_metadata['old_vm_state']
         await db.instance_save(instance, "new_flavor", "old_vm_state")
+        # _move_claim reads instance.pci_requests, which neither the API nor
+        # the conductor loaded: lazy-loaded here, so a port attached since
+        # the API accepted the move is claimed here too.
+        instance.pci_requests = list(db.instances[instance.uuid].pci_requests)
         try:
             await self.rt.resize_claim(instance, flavor, migration)
         except ComputeResourcesUnavailable as exc:
@@ -309,7 +313,7 @@ class ResizeHandlers:
         if context is not None:
             refs = context.new_pci_devices if new else context.old_pci_devices
         requests = {r.requester_id: r.request_id for r in instance.pci_requests}
-        for port_id in instance.ports:
+        for port_id in ports_in_neutron(self.db, instance):
             port = self.db.ports[port_id].clone()
             port.binding_host_id = host
             ref = next((r for r in refs if r.request_id == requests.get(port_id)), None)

@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING
 
 from ..sim import point
 from .exception import ComputeResourcesUnavailable, InjectedFault, InstanceNotFound
-from .network import unbind_ports
+from .network import ports_in_neutron, unbind_ports
 from .objects import (
     ACTIVE,
     SHELVED,
@@ -110,6 +110,9 @@ class ShelveHandlers:
     async def _shelve_offload_instance(self, instance: Instance) -> None:
         db = self.db
         await point("ComputeDriver.power_off")
+        # get_instance_nw_info: the ports neutron has, a port attached since
+        # the API read the instance included, are the ones unbound.
+        instance.ports = ports_in_neutron(db, instance)
         await unbind_ports(db, instance)
         await point("ComputeDriver.destroy")
         self.guests.discard(instance.uuid)

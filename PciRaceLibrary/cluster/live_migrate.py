@@ -60,6 +60,7 @@ class LiveMigrationTask:
         self.source: str = instance.host
         self.migrate_data: MigrateData = {}
         self._held_allocations = False
+        self._pci_requests_loaded = False
 
     async def execute(self) -> None:
         """Runs the task; on any failure gives the allocation back, then re-raises."""
@@ -168,7 +169,16 @@ class LiveMigrationTask:
 
     def _check_can_migrate_pci(self) -> None:
         """Nova's ``_check_can_migrate_pci``: a flavor's PCI devices move only
-        if every alias request asks for live-migratable devices."""
+        if every alias request asks for live-migratable devices.
+
+        The API loads the instance without its PCI requests, so this first
+        use lazy-loads them from the database (``obj_load_attr``): the
+        destination claims what the instance requests now, not when the API
+        answered (an interface attached meanwhile included)."""
+        if not self._pci_requests_loaded:
+            row = self.context.db.instances[self.instance.uuid]
+            self.instance.pci_requests = list(row.pci_requests)
+            self._pci_requests_loaded = True
         for request in self.instance.pci_requests:
             if request.alias_name is not None and not is_live_migratable(request):
                 raise MigrationPreCheckError(

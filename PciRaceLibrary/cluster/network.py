@@ -74,6 +74,19 @@ def new_device_ref(old_slot: str, old: list[DeviceRef], new: list[DeviceRef]) ->
     return None
 
 
+def ports_in_neutron(db: Database, instance: Instance) -> list[str]:
+    """The server's ports as neutron lists them (``device_id``): its info
+    cache's, then any the cache lacks, such as a port attached after the
+    instance was read (Nova's ``get_instance_nw_info`` and
+    ``_update_port_binding_for_instance`` go to neutron, not the cache)."""
+    extra = sorted(
+        port_id
+        for port_id, port in db.ports.items()
+        if port.device_id == instance.uuid and port_id not in instance.ports
+    )
+    return [*instance.ports, *extra]
+
+
 async def unbind_ports(db: Database, instance: Instance) -> None:
     """Clears the binding of every port of ``instance`` (host and profile)."""
     for port_id in instance.ports:

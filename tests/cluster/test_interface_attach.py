@@ -260,6 +260,42 @@ def test_a_failed_driver_attach_unbinds_the_port_and_frees_the_device() -> None:
     assert cluster.check_invariants() == []
 
 
+def test_a_shelve_offload_before_the_driver_attach_fails_it_and_frees_the_device() -> None:
+    """The shelve offloads vm1 while the attach is on its way to host1: the
+    claim still succeeds (nothing checks the instance's host), but libvirt's
+    ``get_guest`` finds no domain, a NovaException: Nova deallocates the port
+    and frees the device, and the attach fails (explored in
+    acceptance/interface_races.robot)."""
+    cluster = with_port()
+    attach = cluster.start(
+        "attach_interface", "vm1", port="p1", delays={"ComputeAPI.attach_interface": 1.0}
+    )
+    assert cluster.run_task(cluster.start("shelve", "vm1"))
+    assert cluster.server_status("vm1") == "SHELVED_OFFLOADED"
+    assert cluster.run_task(attach)
+    assert "could not be found on 'host1'" in (cluster.server_fault("vm1") or "")
+    assert cluster.pci_allocations("vm1") == {}
+    assert port(cluster) == {"device": None, "host": None}
+    assert request_of(cluster) == []
+    assert cluster.free_pci_devices("host1") == cluster.pci_devices_on("host1")
+    assert cluster.check_invariants() == []
+
+
+def test_a_shelve_accepted_before_the_attach_unbinds_the_attached_port_too() -> None:
+    """The shelve's instance is the API's, read before the attach bound p1;
+    the offload unbinds the ports neutron has for the server
+    (``get_instance_nw_info``), p1 included, not only the info cache's."""
+    cluster = with_port()
+    attach = cluster.start("attach_interface", "vm1", port="p1")
+    shelve = cluster.start("shelve", "vm1", delays={"ComputeAPI.shelve_instance": 1.0})
+    assert cluster.run_task(attach)
+    assert cluster.run_task(shelve)
+    assert cluster.server_status("vm1") == "SHELVED_OFFLOADED"
+    assert port(cluster) == {"device": "vm1", "host": None}
+    assert cluster.pci_allocations("vm1") == {}
+    assert cluster.check_invariants() == []
+
+
 def test_an_injected_claim_failure_is_the_refused_claim() -> None:
     """A failure injected at ResourceTracker.claim_pci_devices raises what
     Nova's claim raises there, PciDeviceRequestFailed: the attach fails as
@@ -380,6 +416,109 @@ def test_a_live_migration_carries_the_attached_port() -> None:
     # Without a NUMA topology no move claim counts the usage: the audit does.
     assert cluster.run_task(cluster.update_available_resource("host2"))
     assert cluster.check_invariants() == []
+
+
+def test_a_live_migration_accepted_before_the_attach_saved_claims_the_attached_port() -> None:
+    """The API accepts the live migration while the attach runs, and loads
+    the instance without its PCI requests; the conductor's
+    ``_check_can_migrate_pci`` lazy-loads them once the attach saved its
+    port's: the destination claims a device for that port too. The
+    migrate data's vifs, made from the API's info cache, lack the port, so
+    its VF is not detached and libvirt refuses: the migration rolls back."""
+    cluster = with_port()
+    attach = cluster.start("attach_interface", "vm1", port="p1")
+    live = cluster.start(
+        "live_migrate", "vm1", delays={"ComputeTaskAPI.live_migrate_instance": 1.0}
+    )
+    assert cluster.run_task(attach)
+    assert request_of(cluster)  # saved before the conductor starts
+    assert cluster.run_task(live)
+    claimed = [
+        e.detail
+        for e in cluster.kernel.journal
+        if e.task == live.name and e.detail.endswith("available -> claimed (vm1)")
+    ]
+    assert claimed == [
+        "PciDevice host2 0000:02:00.1 available -> claimed (vm1)",
+        f"PciDevice host2 {PORT_VF} available -> claimed (vm1)",
+    ]
+    assert cluster.server_host("vm1") == "host1"
+    assert [m["status"] for m in cluster.migrations_of("vm1")] == ["failed"]
+    assert cluster.pci_allocations("vm1") == {"host1": ["0000:02:00.1", PORT_VF]}
+    assert cluster.check_invariants() == []
+
+
+def test_a_live_migration_moves_a_port_its_info_cache_lacks() -> None:
+    """A normal port attached after the API read the instance: the conductor
+    binds only the cache's ports on the destination, and
+    ``migrate_instance_finish`` moves the attached one there too."""
+    cluster = with_port(vnic_type="normal")
+    attach = cluster.start("attach_interface", "vm1", port="p1")
+    live = cluster.start(
+        "live_migrate", "vm1", delays={"ComputeTaskAPI.live_migrate_instance": 1.0}
+    )
+    assert cluster.run_task(attach)
+    assert cluster.run_task(live)
+    assert cluster.server_host("vm1") == "host2"
+    assert port(cluster) == {"device": "vm1", "host": "host2"}
+    assert cluster.check_invariants(usage=False) == []
+
+
+def test_a_cold_migration_accepted_before_the_attach_saved_carries_the_attached_port() -> None:
+    """The API accepts the migration while the attach runs: the destination's
+    ``_move_claim`` lazy-loads the PCI requests, the attached port's saved
+    by then, and ``migrate_instance_finish`` binds every port neutron has for
+    the server, not only those of the API's info cache."""
+    cluster = with_port()
+    attach = cluster.start("attach_interface", "vm1", port="p1")
+    migrate = cluster.start("migrate", "vm1", delays={"ComputeTaskAPI.migrate_server": 1.0})
+    assert cluster.run_task(attach)
+    assert cluster.run_task(migrate)
+    assert cluster.run_task(cluster.start("confirm_resize", "vm1"))
+    assert cluster.pci_allocations("vm1") == {"host2": ["0000:02:00.1", PORT_VF]}
+    assert port(cluster)["host"] == "host2"
+    assert port(cluster)["pci_slot"] == PORT_VF
+    assert cluster.check_invariants() == []
+
+
+def test_a_live_migration_with_a_vf_its_vifs_do_not_list_is_refused_and_rolled_back() -> None:
+    """The attach plugged p1's VF after the conductor read the info cache:
+    the driver detaches only the migrate data's direct vifs, libvirt refuses
+    a guest with an assigned host device, and the migration rolls back."""
+    cluster = with_port()
+    attach = cluster.start(
+        "attach_interface",
+        "vm1",
+        port="p1",
+        delays={"ResourceTracker.allocate_pci_devices_for_instance": 0.5},
+    )
+    live = cluster.start("live_migrate", "vm1")
+    assert cluster.run_task(live)
+    assert cluster.run_task(attach)
+    assert cluster.server_host("vm1") == "host1"
+    assert [m["status"] for m in cluster.migrations_of("vm1")] == ["failed"]
+    assert cluster.pci_allocations("vm1") == {"host1": ["0000:02:00.1", PORT_VF]}
+    assert port(cluster)["host"] == "host1"
+    assert cluster.check_invariants() == []
+
+
+def test_an_attach_after_the_live_migration_job_finds_no_guest_on_the_source() -> None:
+    """The attach reaches the source after the migration job moved the guest
+    (libvirt undefined it there) but before the source's post-migration:
+    the driver finds no domain, and the port and the VF claimed for it on
+    the source are given back."""
+    cluster = with_port()
+    attach = cluster.start(
+        "attach_interface", "vm1", port="p1", delays={"ComputeAPI.attach_interface": 0.05}
+    )
+    live = cluster.start("live_migrate", "vm1", delays={"NeutronAPI.migrate_instance_start": 0.5})
+    assert cluster.run_task(attach)
+    assert "could not be found on 'host1'" in (cluster.server_fault("vm1") or "")
+    assert cluster.run_task(live)
+    assert cluster.server_host("vm1") == "host2"
+    assert cluster.pci_allocations("vm1") == {"host2": ["0000:02:00.1"]}
+    assert port(cluster) == {"device": None, "host": None}
+    assert cluster.check_invariants(usage=False) == []
 
 
 def test_a_reverted_resize_gives_the_attached_port_its_device_back() -> None:
