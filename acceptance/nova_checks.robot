@@ -170,6 +170,18 @@ The Resource Trackers Count The Evacuated Server Where Nova Does
     ...    Resource usage on 'host2' differs at t=0.000s: vcpus should be 2 but is 1.
     ...    Resource Usage On Host Should Be    host2    vcpus=2
 
+Port Binding Should Be Names One Port Of Several
+    [Documentation]    ``port=`` checks one of the server's ports by its name; a port the
+    ...    server does not have is refused, naming the ones it has.
+    Start Cluster
+    Create Port    p1    network=network_2    vnic_type=direct
+    Create Port    p2    network=network_2    vnic_type=direct
+    Create Server    vm1    host=host1    ports=p1,p2
+    Port Binding Should Be    vm1    port=p1    host=host1    pci_slot=0000:02:00.1
+    Port Binding Should Be    vm1    port=p2    host=host1    pci_slot=0000:03:00.1
+    Run Keyword And Expect Error    Server 'vm1' has no port 'p3'; its named ports: p1, p2.
+    ...    Port Binding Should Be    vm1    port=p3    host=host1
+
 
 *** Keywords ***
 Server On Down Host1

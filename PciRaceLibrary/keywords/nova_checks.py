@@ -211,7 +211,7 @@ class NovaCheckKeywords(LibraryComponent):
 
     @keyword("Port Binding Should Be", tags=["Check"])
     def port_binding_should_be(
-        self, server: str, *, message: str | None = None, **expected: str
+        self, server: str, *, port: str | None = None, message: str | None = None, **expected: str
     ) -> None:
         """Fails unless the binding of ``server``'s port has the ``expected`` values.
 
@@ -224,14 +224,15 @@ class NovaCheckKeywords(LibraryComponent):
         | physical_network | ``binding:profile`` ``physical_network`` |
 
         An empty value (``${EMPTY}``) expects the field absent: an unbound
-        port has no host, a normal port no profile. The port is the server's
-        SR-IOV port (its first, should it ever have several), or its only
-        port if it has none. PCI addresses compare case-insensitively. Reads
-        the state now and never moves time; ``message`` replaces the default
-        failure message.
+        port has no host, a normal port no profile. The port is ``port`` (its
+        name) where given, which must be one of the server's, else the
+        server's first SR-IOV port, or its only port if it has none. PCI
+        addresses compare case-insensitively. Reads the state now and never
+        moves time; ``message`` replaces the default failure message.
 
         | `Port Binding Should Be` | vm1 | host=host2 | pci_slot=0000:02:00.1 |
         | `Port Binding Should Be` | web1 | host=host1 | pci_slot=${EMPTY} |
+        | `Port Binding Should Be` | vm1 | port=p2 | host=host2 | pci_slot=0000:82:00.1 |
         """
         if not expected:
             raise InvalidArgument(
@@ -246,7 +247,17 @@ class NovaCheckKeywords(LibraryComponent):
         cluster = self.cluster
         if expected.get("host"):
             cluster.check_host(expected["host"])
-        found = cluster.port_binding(server)
+        if port is None:
+            found = cluster.port_binding(server)
+        else:
+            bindings = cluster.port_bindings(server)
+            if port not in bindings:
+                # A server's own port (built without Create Port) goes by its id.
+                unnamed = set(cluster.instance(server).ports)
+                named = [name for name in bindings if name not in unnamed]
+                ports = f"its named ports: {', '.join(named)}" if named else "it has no named port"
+                raise InvalidArgument(f"Server '{server}' has no port '{port}'; {ports}.")
+            found = bindings[port]
         problems = []
         for key in BINDING_KEYS:
             if key not in expected:

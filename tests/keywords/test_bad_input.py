@@ -244,6 +244,7 @@ CASES = [
     Case(K, "Port Binding Should Be    vm1    slot=0000:02:00.1", "No port binding key 'slot'. Valid keys: host, pci_slot, pci_vendor_info, physical_network."),
     Case(K, "Port Binding Should Be    vm1    host=host9", f"No host 'host9'. {HOSTS}"),
     Case(K, "Port Binding Should Be    vm9    host=host1", "No server 'vm9'. Known servers: vm1, web1."),
+    Case(K, "Port Binding Should Be    vm1    port=p9    host=host1", "Server 'vm1' has no port 'p9'; it has no named port."),
     Case(K, "Get Port Binding    vm9", "No server 'vm9'. Known servers: vm1, web1."),
     Case(K, "Migrations Should Be    vm1    evacuation host1 host2", "Migration 1 must be type, source, destination and status, as in 'evacuation host1 host2 done', got 'evacuation host1 host2'."),
     Case(K, "Migrations Should Be    vm1    evacuate host1 host2 done", "No migration type 'evacuate' (migration 1). Valid types: migration, resize, live-migration, evacuation."),
