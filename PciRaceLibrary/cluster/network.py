@@ -41,14 +41,14 @@ def pci_request_for_port(
     )  # fmt: skip
 
 
-def binding_profile(device: PciDevice | None) -> dict[str, str]:
+def binding_profile(device: PciDevice | None) -> dict[str, str | None]:
     """The binding profile Nova writes for a port bound to ``device``."""
     if device is None:
         return {}
     return {
         "pci_slot": device.address,
         "pci_vendor_info": f"{device.vendor_id}:{device.product_id}",
-        "physical_network": device.physnet or "",
+        "physical_network": device.physnet,  # None for an untagged device, as Nova writes
     }
 
 

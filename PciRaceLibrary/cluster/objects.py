@@ -382,7 +382,7 @@ class Port:
     name: str | None = None  # as neutron's port create names it; None for a server's own
     trusted: bool | None = None  # binding:profile 'trusted' the user asked for
     binding_host_id: str | None = None
-    binding_profile: dict[str, str] = field(default_factory=dict)
+    binding_profile: dict[str, str | None] = field(default_factory=dict)
     # Neutron's multiple port bindings: the inactive ones, host -> profile. A
     # live migration binds the destination inactive, then activates it.
     inactive_bindings: dict[str, dict[str, str]] = field(default_factory=dict)

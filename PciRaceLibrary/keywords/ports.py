@@ -58,8 +58,9 @@ class PortKeywords(LibraryComponent):
 
         A port `Create Server` made itself is named by its id. The profile
         of an SR-IOV port names its own device (``pci_slot``,
-        ``pci_vendor_info``, ``physical_network``); an unbound port has
-        ``host`` None and no profile.
+        ``pci_vendor_info``, ``physical_network``, None for a device without
+        a physnet tag, as Nova writes it); an unbound port has ``host`` None
+        and no profile.
 
         | ${bindings} = | `Get Port Bindings` | vm1 |
         | Should Be Equal | ${bindings}[p1][host] | host1 |
