@@ -200,7 +200,7 @@ class LiveMigrationHandlers:
             ):
                 raise InjectedFault(
                     f"domain has an assigned host device ({port.binding_profile['pci_slot']} "
-                    f"of port {port.name or port.id}) the migration did not detach"
+                    f"of port {port.label}) the migration did not detach"
                 )
 
     async def _post_live_migration(
@@ -255,9 +255,8 @@ class LiveMigrationHandlers:
         # still bound elsewhere, which the conductor did not bind here since
         # the API's info cache lacked them (an interface attached meanwhile),
         # are moved here with their profile: a live migration keeps pci_slot.
-        for port_id in sorted(db.ports):
-            port = db.ports[port_id]
-            if port.device_id == instance.uuid and port.binding_host_id != self.host:
+        for port in db.ports_of_device(instance.uuid):
+            if port.binding_host_id != self.host:
                 moved = port.clone()
                 moved.binding_host_id = self.host
                 await db.port_update(moved)

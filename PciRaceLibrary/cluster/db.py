@@ -166,20 +166,28 @@ class PciDeviceTable(dict[tuple[int, str], PciDevice]):
 
 
 class PortTable(dict[str, Port]):
-    """Ports keyed by id, indexed by binding host. Rows are replaced on update."""
+    """Ports keyed by id, indexed by binding host and by device (the uuid of
+    the server neutron says the port is attached to). Rows are replaced on
+    update."""
 
     __reduce__ = _reduce_table
 
     def __init__(self) -> None:
         self.by_host: dict[str, dict[str, Port]] = {}
+        self.by_device: dict[str, dict[str, Port]] = {}
 
     def __setitem__(self, port_id: str, row: Port) -> None:
         old = self.get(port_id)
-        if old is not None and old.binding_host_id is not None:
-            _discard(self.by_host, old.binding_host_id, port_id)
+        if old is not None:
+            if old.binding_host_id is not None:
+                _discard(self.by_host, old.binding_host_id, port_id)
+            if old.device_id is not None:
+                _discard(self.by_device, old.device_id, port_id)
         super().__setitem__(port_id, row)
         if row.binding_host_id is not None:
             self.by_host.setdefault(row.binding_host_id, {})[port_id] = row
+        if row.device_id is not None:
+            self.by_device.setdefault(row.device_id, {})[port_id] = row
 
 
 def _discard(index: dict[Any, dict[Any, Any]], key: object, member: object) -> None:
@@ -439,6 +447,12 @@ class Database:
         """Rows of the instances whose host is ``host``, deleted ones too, in
         creation order. Do not mutate."""
         return self.instances.on_host(host)
+
+    def ports_of_device(self, instance_uuid: str) -> list[Port]:
+        """The ports whose ``device_id`` is the instance, by id: neutron's
+        list of a server's ports, which the info cache may lag. Do not mutate."""
+        rows = self.ports.by_device.get(instance_uuid, {})
+        return [rows[port_id] for port_id in sorted(rows)]
 
     def peek_ports_bound_to(self, host: str) -> list[Port]:
         """Ports whose binding host is ``host``. Do not mutate."""

@@ -79,11 +79,7 @@ def ports_in_neutron(db: Database, instance: Instance) -> list[str]:
     cache's, then any the cache lacks, such as a port attached after the
     instance was read (Nova's ``get_instance_nw_info`` and
     ``_update_port_binding_for_instance`` go to neutron, not the cache)."""
-    extra = sorted(
-        port_id
-        for port_id, port in db.ports.items()
-        if port.device_id == instance.uuid and port_id not in instance.ports
-    )
+    extra = [p.id for p in db.ports_of_device(instance.uuid) if p.id not in instance.ports]
     return [*instance.ports, *extra]
 
 

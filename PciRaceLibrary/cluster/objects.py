@@ -387,6 +387,11 @@ class Port:
     # live migration binds the destination inactive, then activates it.
     inactive_bindings: dict[str, dict[str, str]] = field(default_factory=dict)
 
+    @property
+    def label(self) -> str:
+        """How messages name the port: its name, or its id for a server's own."""
+        return self.name or self.id
+
     def clone(self) -> Port:
         new = _shallow(self)
         new.binding_profile = dict(self.binding_profile)

@@ -288,7 +288,12 @@ def _device_rows(base: type) -> type:
 def _port_rows(base: type) -> type:
     def resources(table, port_id, row):
         host = row.binding_host_id if row is not None else None
-        return [f"port {port_id}", *([f"host {host}"] if host else [])]
+        device = row.device_id if row is not None else None
+        return [
+            f"port {port_id}",
+            *([f"host {host}"] if host else []),
+            *([f"server {device}"] if device else []),  # what ports_of_device reads
+        ]
 
     return _table(base, resources)
 
@@ -310,6 +315,13 @@ def _database(base: type) -> type:
         def pci_devices_of(self, instance):
             self._touch_devices_of(instance.uuid)
             return base.pci_devices_of(self, instance)
+
+        def ports_of_device(self, instance_uuid):
+            self._fp.touch(f"server {instance_uuid}")
+            rows = base.ports_of_device(self, instance_uuid)
+            for row in rows:
+                self._fp.touch(f"port {row.id}")
+            return rows
 
         def _touch_devices_of(self, instance_uuid):
             self._fp.touch(f"server {instance_uuid}")

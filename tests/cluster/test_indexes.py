@@ -102,6 +102,8 @@ def assert_indexes_match_tables(cluster: Cluster) -> None:
             (key, row) for key, row in db.pci_devices.items() if row.instance_uuid == uuid
         )
         assert db.peek_pci_devices_of_instance(uuid) == [row for _, row in devices]
+        attached = sorted(p.id for p in db.ports.values() if p.device_id == uuid)
+        assert [p.id for p in db.ports_of_device(uuid)] == attached
 
 
 def random_history(cluster: Cluster, rng: random.Random, steps: int) -> None:
