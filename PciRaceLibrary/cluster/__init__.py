@@ -749,7 +749,7 @@ class Cluster:
         found: dict[str, dict[str, str | None]] = {}
         for port_id in self.instance(server).ports:
             port = self.db.ports[port_id]
-            found[port.name or port.id] = {"host": port.binding_host_id, **port.binding_profile}
+            found[port.label] = {"host": port.binding_host_id, **port.binding_profile}
         return found
 
     def port_binding_of(self, port: str) -> dict[str, str | None]:
@@ -776,7 +776,7 @@ class Cluster:
                 asked[request.request_id] = f"alias:{request.alias_name}"
             else:
                 port = self.db.ports.get(request.requester_id or "")
-                asked[request.request_id] = f"port:{port.name or port.id}" if port else "port:-"
+                asked[request.request_id] = f"port:{port.label}" if port else "port:-"
         devices = self.db.peek_pci_devices_of_instance(row.uuid)
         return [
             {"host": d.host, "address": d.address, "type": d.dev_type,

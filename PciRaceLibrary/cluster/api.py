@@ -137,8 +137,7 @@ def _check_ports(services: Services, name: str, ports: tuple[str, ...]) -> None:
     for index, port_name in enumerate(ports):
         port_id = db.port_names.get(port_name)
         if port_id is None:
-            known = ", ".join(sorted(db.port_names)) or "none"
-            raise UnknownName(f"No port '{shown(port_name)}'. Known ports: {known}.")
+            raise _no_port(services, port_name)
         if port_name in ports[:index]:
             raise ApiRefused(f"Cannot create '{name}': port '{port_name}' is listed twice (400).")
         owner = db.instances.get(db.ports[port_id].device_id or "")
@@ -565,15 +564,22 @@ def port_id_of(services: Services, port: str) -> str:
     if port_id is None and port in db.ports:
         port_id = port
     if port_id is None:
-        known = ", ".join(sorted(db.port_names)) or "none"
-        raise UnknownName(f"No port '{shown(port)}'. Known ports: {known}.")
+        raise _no_port(services, port)
     return port_id
 
 
-def check_attach_interface(services: Services, instance: Instance, port: str) -> None:
-    """``POST /servers/{id}/os-interface`` with a port: the API shows the port
-    (404 for an unknown one) and casts nothing else of its own. That the port
-    is free is neutron's check, made on the compute after the PCI claim."""
+def _no_port(services: Services, port: str) -> UnknownName:
+    known = ", ".join(sorted(services.context.db.port_names)) or "none"
+    return UnknownName(f"No port '{shown(port)}'. Known ports: {known}.")
+
+
+def check_interface_port(services: Services, instance: Instance, port: str) -> None:
+    """Refuses a name no port has, as neutron's show_port 404s; nothing more.
+    An attach (``POST /servers/{id}/os-interface``) leaves the port's being
+    free to neutron, asked on the compute after the PCI claim; a detach
+    (``DELETE .../os-interface/{port}``) casts without asking neutron, and a
+    port that is not the server's is the compute's PortNotFound, logged
+    after the 202."""
     port_id_of(services, port)
 
 
@@ -593,13 +599,6 @@ async def attach_interface(services: Services, instance: Instance, port: str) ->
         services.context.note(f"attach of '{port}' got no answer (500): {exc}")
     except InstanceNotFound as exc:
         services.context.note(f"attach of '{port}' stopped: {exc}")
-
-
-def check_detach_interface(services: Services, instance: Instance, port: str) -> None:
-    """``DELETE /servers/{id}/os-interface/{port}``: the API casts without
-    asking neutron; a port that is not the server's is the compute's
-    PortNotFound, logged after the 202. A name no port has is refused here."""
-    port_id_of(services, port)
 
 
 async def detach_interface(services: Services, instance: Instance, port: str) -> None:

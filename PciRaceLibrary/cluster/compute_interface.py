@@ -72,7 +72,7 @@ class InterfaceHandlers:
         lock = self._instance_locks.get(name)
         if lock is None:
             port = self.db.ports[port_id]
-            label = f"interface[{instance.name} {port.name or port.id}]"
+            label = f"interface[{instance.name} {port.label}]"
             lock = self._instance_locks[name] = Lock(label)
         return lock
 
@@ -118,7 +118,7 @@ class InterfaceHandlers:
         if port.device_id:
             owner = db.instances.get(port.device_id)
             raise PortInUse(
-                f"Port {port.name or port.id} is still in use"
+                f"Port {port.label} is still in use"
                 + (f" by '{owner.name}'." if owner is not None else ".")
             )
         port.device_id, port.binding_host_id = instance.uuid, self.host
@@ -172,7 +172,7 @@ class InterfaceHandlers:
         row = db.instances[instance.uuid]
         instance.ports, instance.pci_requests = list(row.ports), list(row.pci_requests)
         if port_id not in instance.ports:
-            raise PortNotFound(f"Port {port.name or port.id} is not attached")
+            raise PortNotFound(f"Port {port.label} is not attached")
         request = next((r for r in instance.pci_requests if r.requester_id == port_id), None)
         device = None
         if request is not None:
@@ -181,7 +181,7 @@ class InterfaceHandlers:
             if not found:
                 raise InterfaceDetachFailed(
                     f"Failed to detach network adapter device from {instance.name}: "
-                    f"no PCI device found for the request of port {port.name or port.id}"
+                    f"no PCI device found for the request of port {port.label}"
                 )
             device = found[0]
         try:

@@ -690,7 +690,7 @@ ATTACH_INTERFACE = register(
         },
         keywords=("Attach Interface",),
         vm_states=_INTERFACE_STATES,
-        check=api.check_attach_interface,
+        check=api.check_interface_port,
         run=api.attach_interface,
     )
 )
@@ -711,7 +711,7 @@ DETACH_INTERFACE = register(
         failure_points=("ComputeDriver.detach_interface",),
         keywords=("Detach Interface",),
         vm_states=_INTERFACE_STATES,
-        check=api.check_detach_interface,
+        check=api.check_interface_port,
         run=api.detach_interface,
     )
 )
