@@ -317,11 +317,8 @@ def _database(base: type) -> type:
             return base.pci_devices_of(self, instance)
 
         def ports_of_device(self, instance_uuid):
-            self._fp.touch(f"server {instance_uuid}")
             rows = base.ports_of_device(self, instance_uuid)
-            for row in rows:
-                self._fp.touch(f"port {row.id}")
-            return rows
+            return self._ports_read(f"server {instance_uuid}", rows)
 
         def _touch_devices_of(self, instance_uuid):
             self._fp.touch(f"server {instance_uuid}")
@@ -329,8 +326,11 @@ def _database(base: type) -> type:
                 self._fp.touch(f"host {self._fp.host_of_node.get(key[0], ALL)}")
 
         def peek_ports_bound_to(self, host):
-            self._fp.touch(f"host {host}")
-            rows = base.peek_ports_bound_to(self, host)
+            return self._ports_read(f"host {host}", base.peek_ports_bound_to(self, host))
+
+        def _ports_read(self, index_key, rows):
+            """An index read of ports: the key read by, then each port found."""
+            self._fp.touch(index_key)
             for row in rows:
                 self._fp.touch(f"port {row.id}")
             return rows
